@@ -1,0 +1,56 @@
+// Configuration: parsed once at start from the environment, validated, frozen, passed down.
+// Nothing below main reads process.env.
+import { z } from 'zod';
+import { DEFAULT_TOPIC_ROOT } from '../protocol/topics.js';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .default('true')
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const envSchema = z.object({
+  DATABASE_URL: z.string().url().optional(),
+  REDIS_URL: z.string().url().optional(),
+  DATA_DIR: z.string().default('./data'),
+  HOST: z.string().default('127.0.0.1'),
+  MQTT_PORT: port.default(1883),
+  HTTP_PORT: port.default(8080),
+  TOPIC_ROOT: z.string().regex(/^[a-z0-9_-]+(\/[a-z0-9_-]+)*$/).default(DEFAULT_TOPIC_ROOT),
+  HUB_MQTT_URL: z.string().optional(),
+  HUB_MQTT_USERNAME: z.string().default('hub'),
+  HUB_MQTT_PASSWORD: z.string().min(12).optional(),
+  HUB_CLIENT_ID: z.string().default('hub-1'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BATCH_MAX_ROWS: z.coerce.number().int().min(1).max(50000).default(2000),
+  BATCH_MAX_WAIT_MS: z.coerce.number().int().min(1).max(10000).default(50),
+  PUSH_INTERVAL_MS: z.coerce.number().int().min(50).max(10000).default(250),
+  SIM: bool,
+  SIM_SEED: z.coerce.number().int().default(20261125),
+  SIM_HANDSETS: z.coerce.number().int().min(0).max(100000).default(24),
+  SIM_ALERT_EVERY_S: z.coerce.number().min(1).default(20),
+  SIM_FIX_EVERY_S: z.coerce.number().min(0.1).default(2),
+});
+
+export type Config = Readonly<z.infer<typeof envSchema>>;
+
+/** Parses the environment; throws an Error naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const picked: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') picked[key] = v;
+  }
+  const parsed = envSchema.safeParse(picked);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration, fix these environment variables:\n${lines.join('\n')}`);
+  }
+  return Object.freeze(parsed.data);
+}
+
+/** Config for tests and tools: defaults plus overrides, no environment. */
+export function testConfig(overrides: Partial<Record<keyof z.infer<typeof envSchema>, string>> = {}): Config {
+  return loadConfig({ SIM: 'false', LOG_LEVEL: 'silent', MQTT_PORT: '0', HTTP_PORT: '0', ...overrides });
+}
