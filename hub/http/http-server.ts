@@ -1,0 +1,82 @@
+// The hub's HTTP side (fastify): health, metrics, the read API the command screen needs, and the
+// built dashboard as static files. One error envelope for every route.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Fastify from 'fastify';
+import fastifyStatic from '@fastify/static';
+import type pg from 'pg';
+import type { Logger } from '../../common/logger.js';
+import type { Metrics } from '../../common/metrics.js';
+import type { LiveState } from '../live/live-state.js';
+
+export const DASHBOARD_DIST = fileURLToPath(new URL('../../dashboard/dist/', import.meta.url));
+
+export interface HttpDeps {
+  pool: pg.Pool;
+  live: LiveState;
+  metrics: Metrics;
+  logger: Logger;
+  tileUrl: string | null;
+  info: () => Record<string, unknown>;
+}
+
+export async function buildHttpServer(deps: HttpDeps) {
+  const app = Fastify({ loggerInstance: deps.logger.child({ mod: 'http' }), disableRequestLogging: true });
+
+  app.setErrorHandler((err: { statusCode?: number; message: string; code?: string }, req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+    if (status >= 500) req.log.error({ err: err.message, url: req.url }, 'request failed');
+    // 5xx never leaks internals.
+    const message = status >= 500 ? '服务器内部错误 / internal error' : err.message;
+    void reply.status(status).send({ ok: false, error: { code: err.code ?? `HTTP_${status}`, message } });
+  });
+
+  app.get('/health', async () => ({ ok: true, ...deps.info() }));
+
+  app.get('/metrics', async (_req, reply) => {
+    void reply.type('text/plain; version=0.0.4');
+    return deps.metrics.render();
+  });
+
+  app.get('/api/config', async () => ({ tileUrl: deps.tileUrl }));
+
+  app.get('/api/regions', async () => {
+    const r = await deps.pool.query(
+      `SELECT code, parent_code, level, name, geometry FROM regions
+        ORDER BY array_position(ARRAY['district','street','community','grid','unit','cell'], level), code`,
+    );
+    return {
+      type: 'FeatureCollection',
+      features: r.rows.map((row) => ({
+        type: 'Feature',
+        properties: { code: row.code, parent: row.parent_code, level: row.level, name: row.name },
+        geometry: row.geometry,
+      })),
+    };
+  });
+
+  app.get('/api/live', async () => deps.live.snapshot());
+
+  app.get<{ Querystring: { limit?: number } }>(
+    '/api/dead-letters',
+    { schema: { querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } } } } },
+    async (req) => {
+      const r = await deps.pool.query(
+        `SELECT id, received_at, topic, device_id, reason, size, encode(substring(payload from 1 for 512), 'escape') AS preview
+           FROM dead_letters ORDER BY id DESC LIMIT $1`,
+        [req.query.limit ?? 100],
+      );
+      return { items: r.rows };
+    },
+  );
+
+  if (existsSync(DASHBOARD_DIST)) {
+    await app.register(fastifyStatic, { root: DASHBOARD_DIST, prefix: '/' });
+  } else {
+    app.get('/', async (_req, reply) =>
+      reply.type('text/html; charset=utf-8').send('<p>指挥屏尚未构建 / dashboard not built: run <code>npm run build:dashboard</code></p>'),
+    );
+  }
+  return app;
+}
+export type HttpApp = Awaited<ReturnType<typeof buildHttpServer>>;

@@ -1,0 +1,108 @@
+// The hub service: MQTT in (persistent session, ack after commit) → ingest pipeline → batch
+// writer → live state → Socket.IO push; plus the HTTP API and dashboard. start()/stop(); all
+// dependencies come in as arguments.
+import type pg from 'pg';
+import type { Config } from '../common/config.js';
+import type { Logger } from '../common/logger.js';
+import type { Metrics } from '../common/metrics.js';
+import { hubSubscription } from '../protocol/topics.js';
+import { MqttIngestClient } from './mqtt-ingest-client.js';
+import { IngestPipeline, ingestStages } from './ingest/ingest-pipeline.js';
+import type { Rows } from './ingest/ingest-types.js';
+import { BatchWriter } from './store/batch-writer.js';
+import { DeviceDirectory } from './store/device-directory.js';
+import { LiveState } from './live/live-state.js';
+import { LivePush } from './live/live-push.js';
+import { buildHttpServer, type HttpApp } from './http/http-server.js';
+
+export interface HubDeps {
+  config: Config;
+  pool: pg.Pool;
+  metrics: Metrics;
+  logger: Logger;
+  mqtt: { host: string; port: number; username: string; password: string };
+  info?: () => Record<string, unknown>;
+}
+
+export interface CommitListener {
+  (rows: Rows, committedAt: number): void;
+}
+
+export class Hub {
+  readonly devices: DeviceDirectory;
+  readonly live = new LiveState();
+  private writer!: BatchWriter;
+  private pipeline!: IngestPipeline;
+  private client!: MqttIngestClient;
+  private push!: LivePush;
+  private http!: HttpApp;
+  private readonly commitListeners: CommitListener[] = [];
+  private readonly log: Logger;
+  httpPort = 0;
+
+  constructor(private readonly deps: HubDeps) {
+    this.devices = new DeviceDirectory(deps.pool);
+    this.log = deps.logger.child({ mod: 'hub' });
+  }
+
+  /** Re-reads devices and workers (after registering new ones). */
+  async reloadRegistry(): Promise<void> {
+    await this.devices.load();
+    await this.live.load(this.deps.pool);
+  }
+
+  /** For benchmarks and tests: observe each commit. */
+  onCommit(listener: CommitListener): void {
+    this.commitListeners.push(listener);
+  }
+
+  async start(): Promise<void> {
+    const { config, pool, metrics, logger } = this.deps;
+    await this.devices.load();
+    await this.live.load(pool);
+
+    this.http = await buildHttpServer({ pool, live: this.live, metrics, logger, tileUrl: null, info: this.deps.info ?? (() => ({})) });
+    this.push = new LivePush({ httpServer: this.http.server, state: this.live, intervalMs: config.PUSH_INTERVAL_MS, metrics, logger });
+
+    this.writer = new BatchWriter({
+      pool,
+      maxRows: config.BATCH_MAX_ROWS,
+      maxWaitMs: config.BATCH_MAX_WAIT_MS,
+      metrics,
+      logger,
+      onCommitted: (rows, at) => {
+        this.push.publish(this.live.apply(rows));
+        for (const l of this.commitListeners) l(rows, at);
+      },
+      onPressure: (high) => (high ? this.client.pause() : this.client.resume()),
+    });
+    this.pipeline = new IngestPipeline(ingestStages(config.TOPIC_ROOT, this.devices), this.writer, metrics, logger);
+    this.client = new MqttIngestClient({
+      host: this.deps.mqtt.host,
+      port: this.deps.mqtt.port,
+      clientId: config.HUB_CLIENT_ID,
+      username: this.deps.mqtt.username,
+      password: this.deps.mqtt.password,
+      subscription: hubSubscription(config.TOPIC_ROOT),
+      logger,
+      onMessage: (m) => this.pipeline.handle(m),
+    });
+
+    await this.http.listen({ host: config.HOST, port: config.HTTP_PORT });
+    this.httpPort = (this.http.server.address() as { port: number }).port;
+    this.push.start();
+    await this.client.start();
+    this.log.info({ httpPort: this.httpPort }, 'hub started');
+  }
+
+  /** Stops taking messages, commits what was taken (so its acks go out), then closes. */
+  async stop(): Promise<void> {
+    this.client.pause();
+    await this.pipeline.settled();
+    await this.writer.drain();
+    await this.client.stop();
+    await this.push.stop();
+    await this.http.close().catch(() => undefined);
+    this.log.info('hub stopped');
+  }
+}

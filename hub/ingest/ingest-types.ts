@@ -1,0 +1,99 @@
+// What flows through the ingest pipeline: one MQTT message, enriched stage by stage, and the rows
+// it turns into.
+import type { Channel, DeviceKind } from '../../protocol/topics.js';
+
+export interface DeviceInfo {
+  id: string;
+  kind: DeviceKind;
+  workerId: string | null;
+  gridCode: string | null;
+  lat: number | null;
+  lon: number | null;
+}
+
+export interface PositionRow {
+  deviceId: string;
+  workerId: string | null;
+  ts: number;
+  lat: number;
+  lon: number;
+  acc: number | null;
+  alt: number | null;
+  speed: number | null;
+  heading: number | null;
+  battery: number | null;
+  seq: number | null;
+}
+
+export interface EventRow {
+  deviceId: string;
+  deviceKind: DeviceKind;
+  ts: number;
+  eventKey: string;
+  type: string;
+  severity: string | null;
+  confidence: number | null;
+  snapshot: string | null;
+  data: unknown;
+  lat: number | null;
+  lon: number | null;
+  gridCode: string | null;
+}
+
+export interface StatusRow {
+  deviceId: string;
+  workerId: string | null;
+  ts: number;
+  kind: 'status' | 'presence';
+  duty: 'on' | 'off' | null;
+  battery: number | null;
+  online: boolean | null;
+}
+
+export interface InboxRow {
+  deviceId: string;
+  channel: 'reports' | 'task-replies';
+  ts: number;
+  body: unknown;
+}
+
+export interface DeadLetterRow {
+  topic: string;
+  deviceId: string | null;
+  reason: string;
+  size: number;
+  payload: Buffer;
+}
+
+export interface Rows {
+  positions: PositionRow[];
+  events: EventRow[];
+  statuses: StatusRow[];
+  inbox: InboxRow[];
+  deadLetters: DeadLetterRow[];
+}
+
+export function emptyRows(): Rows {
+  return { positions: [], events: [], statuses: [], inbox: [], deadLetters: [] };
+}
+
+export interface IngestContext {
+  topic: string;
+  payload: Buffer;
+  receivedAt: number;
+  deviceId?: string;
+  channel?: Channel;
+  json?: unknown;
+  /** The payload after schema validation. */
+  data?: unknown;
+  device?: DeviceInfo;
+  rows: Rows;
+}
+
+/** A stage returns nothing to pass the message on, or the reason it is rejected. */
+export type StageOutcome = { reject: string } | undefined;
+
+export interface IngestStage {
+  readonly name: string;
+  run(ctx: IngestContext): StageOutcome | Promise<StageOutcome>;
+}

@@ -1,0 +1,78 @@
+// Stage: normalise (coordinates to WGS-84, batches flattened and ordered by fix time) and turn the
+// message into rows. Chinese handset SDKs report GCJ-02 or BD-09; we store WGS-84 (DESIGN §3).
+import { toWgs84 } from '../../common/crs.js';
+import type { AlertPayload, Fix, LocationPayload, PresencePayload, ReportPayload, StatusPayload, TaskReplyPayload } from '../../protocol/schemas.js';
+import type { IngestContext, IngestStage, StageOutcome } from './ingest-types.js';
+
+export const rowsStage: IngestStage = {
+  name: 'rows',
+  run(ctx: IngestContext): StageOutcome {
+    const device = ctx.device!;
+    switch (ctx.channel) {
+      case 'location': {
+        const data = ctx.data as LocationPayload;
+        const fixes: Fix[] = 'fixes' in data ? [...(data.fixes as Fix[])] : [data as Fix];
+        // A store-and-forward batch may arrive in any order: rows go in fix-time order.
+        fixes.sort((a, b) => a.ts - b.ts);
+        for (const f of fixes) {
+          const [lon, lat] = toWgs84(f.lon, f.lat, f.crs);
+          ctx.rows.positions.push({
+            deviceId: device.id,
+            workerId: device.workerId,
+            ts: f.ts,
+            lat,
+            lon,
+            acc: f.acc ?? null,
+            alt: f.alt ?? null,
+            speed: f.speed ?? null,
+            heading: f.heading ?? null,
+            battery: f.battery ?? null,
+            seq: f.seq ?? null,
+          });
+        }
+        return undefined;
+      }
+      case 'events': {
+        const a = ctx.data as AlertPayload;
+        ctx.rows.events.push({
+          deviceId: device.id,
+          deviceKind: device.kind,
+          ts: a.ts,
+          eventKey: a.eventId ?? a.type,
+          type: a.type,
+          severity: a.severity ?? null,
+          confidence: a.confidence ?? null,
+          snapshot: a.snapshot ?? null,
+          data: a.data ?? null,
+          lat: device.lat,
+          lon: device.lon,
+          gridCode: device.gridCode,
+        });
+        return undefined;
+      }
+      case 'status': {
+        const s = ctx.data as StatusPayload;
+        ctx.rows.statuses.push({ deviceId: device.id, workerId: device.workerId, ts: s.ts, kind: 'status', duty: s.duty, battery: s.battery ?? null, online: null });
+        return undefined;
+      }
+      case 'presence': {
+        const p = ctx.data as PresencePayload;
+        ctx.rows.statuses.push({ deviceId: device.id, workerId: device.workerId, ts: p.ts, kind: 'presence', duty: null, battery: null, online: p.online });
+        return undefined;
+      }
+      case 'reports': {
+        const r = ctx.data as ReportPayload;
+        const [lon, lat] = toWgs84(r.lon, r.lat, r.crs);
+        ctx.rows.inbox.push({ deviceId: device.id, channel: 'reports', ts: r.ts, body: { ...r, lon, lat, crs: 'wgs84' } });
+        return undefined;
+      }
+      case 'task-replies': {
+        const t = ctx.data as TaskReplyPayload;
+        ctx.rows.inbox.push({ deviceId: device.id, channel: 'task-replies', ts: t.ts, body: t });
+        return undefined;
+      }
+      default:
+        return { reject: 'unknown_channel' };
+    }
+  },
+};

@@ -1,0 +1,153 @@
+// Live state: each worker's last position, duty and presence, and the latest alerts. Fed only with
+// committed rows, so the screen never shows what the database does not have. Out-of-order fixes
+// (store-and-forward uploads) are stored but never move a dot backwards in time.
+import type pg from 'pg';
+import type { AlertView, DutyChange, LiveSnapshot, PositionUpdate, PresenceChange, WorkerLive } from '../../protocol/socket-events.js';
+import type { Rows } from '../ingest/ingest-types.js';
+
+const MAX_ALERTS = 200;
+
+export interface LiveChanges {
+  positions: PositionUpdate[];
+  presence: PresenceChange[];
+  duty: DutyChange[];
+  alerts: AlertView[];
+}
+
+export class LiveState {
+  readonly workers = new Map<string, WorkerLive>();
+  private readonly workerByDevice = new Map<string, string>();
+  private readonly presenceTs = new Map<string, number>();
+  private readonly dutyTs = new Map<string, number>();
+  private alerts: AlertView[] = [];
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Rebuilds from the database: after a restart the screen shows where everyone last was. */
+  async load(pool: Pick<pg.Pool, 'query'>): Promise<void> {
+    const people = await pool.query(
+      `SELECT w.id, w.name, w.role, w.grid_codes, w.duty, d.id AS device_id
+         FROM workers w JOIN devices d ON d.worker_id = w.id AND d.kind = 'handset' AND d.enabled`,
+    );
+    this.workers.clear();
+    this.workerByDevice.clear();
+    for (const r of people.rows) {
+      this.workerByDevice.set(r.device_id, r.id);
+      this.workers.set(r.id, {
+        workerId: r.id,
+        deviceId: r.device_id,
+        name: r.name,
+        role: r.role,
+        gridCode: r.grid_codes[0] ?? null,
+        lat: null,
+        lon: null,
+        ts: null,
+        battery: null,
+        duty: r.duty,
+        online: false,
+      });
+    }
+    const since = new Date(this.now() - 24 * 3600_000);
+    const last = await pool.query(
+      `SELECT DISTINCT ON (device_id) device_id, ts, lat, lon, battery FROM positions
+        WHERE ts > $1 ORDER BY device_id, ts DESC`,
+      [since],
+    );
+    for (const r of last.rows) {
+      const w = this.byDevice(r.device_id);
+      if (w) Object.assign(w, { lat: r.lat, lon: r.lon, ts: r.ts.getTime(), battery: r.battery });
+    }
+    const status = await pool.query(
+      `SELECT DISTINCT ON (device_id, kind) device_id, kind, ts, duty, online FROM device_status
+        ORDER BY device_id, kind, ts DESC`,
+    );
+    for (const r of status.rows) {
+      const w = this.byDevice(r.device_id);
+      if (!w) continue;
+      if (r.kind === 'presence') {
+        w.online = r.online;
+        this.presenceTs.set(r.device_id, r.ts.getTime());
+      } else if (r.duty) {
+        w.duty = r.duty;
+        this.dutyTs.set(w.workerId, r.ts.getTime());
+      }
+    }
+    const alerts = await pool.query(
+      `SELECT e.device_id, d.kind, e.ts, e.event_key, e.type, e.severity, e.lat, e.lon, e.grid_code
+         FROM device_events e LEFT JOIN devices d ON d.id = e.device_id
+        WHERE e.ts > $1 ORDER BY e.ts DESC LIMIT ${MAX_ALERTS}`,
+      [since],
+    );
+    this.alerts = alerts.rows.map((r) => ({
+      id: `${r.device_id}/${r.event_key}/${r.ts.getTime()}`,
+      deviceId: r.device_id,
+      deviceKind: r.kind ?? 'unknown',
+      type: r.type,
+      severity: r.severity,
+      ts: r.ts.getTime(),
+      lat: r.lat,
+      lon: r.lon,
+      gridCode: r.grid_code,
+    }));
+  }
+
+  byDevice(deviceId: string): WorkerLive | undefined {
+    const id = this.workerByDevice.get(deviceId);
+    return id ? this.workers.get(id) : undefined;
+  }
+
+  /** Applies committed rows; returns what changed, for the push. */
+  apply(rows: Rows): LiveChanges {
+    const changes: LiveChanges = { positions: [], presence: [], duty: [], alerts: [] };
+    for (const p of rows.positions) {
+      const w = this.byDevice(p.deviceId);
+      if (!w || (w.ts !== null && p.ts <= w.ts)) continue;
+      w.lat = p.lat;
+      w.lon = p.lon;
+      w.ts = p.ts;
+      if (p.battery !== null) w.battery = p.battery;
+      const u: PositionUpdate = { workerId: w.workerId, lat: p.lat, lon: p.lon, ts: p.ts };
+      if (p.speed !== null) u.speed = p.speed;
+      if (p.battery !== null) u.battery = p.battery;
+      changes.positions.push(u);
+    }
+    for (const s of rows.statuses) {
+      const w = this.byDevice(s.deviceId);
+      if (s.kind === 'presence' && s.online !== null) {
+        if ((this.presenceTs.get(s.deviceId) ?? 0) > s.ts) continue;
+        this.presenceTs.set(s.deviceId, s.ts);
+        if (w) w.online = s.online;
+        changes.presence.push({ deviceId: s.deviceId, workerId: w?.workerId ?? null, online: s.online, ts: s.ts });
+      } else if (s.kind === 'status' && w && s.duty) {
+        if ((this.dutyTs.get(w.workerId) ?? 0) > s.ts) continue;
+        this.dutyTs.set(w.workerId, s.ts);
+        if (s.battery !== null) w.battery = s.battery;
+        if (w.duty !== s.duty) {
+          w.duty = s.duty;
+          changes.duty.push({ workerId: w.workerId, duty: s.duty, ts: s.ts });
+        }
+      }
+    }
+    for (const e of rows.events) {
+      const a: AlertView = {
+        id: `${e.deviceId}/${e.eventKey}/${e.ts}`,
+        deviceId: e.deviceId,
+        deviceKind: e.deviceKind,
+        type: e.type,
+        severity: e.severity,
+        ts: e.ts,
+        lat: e.lat,
+        lon: e.lon,
+        gridCode: e.gridCode,
+      };
+      changes.alerts.push(a);
+      this.alerts.unshift(a);
+    }
+    if (this.alerts.length > MAX_ALERTS) this.alerts.length = MAX_ALERTS;
+    return changes;
+  }
+
+  snapshot(): LiveSnapshot {
+    return { serverTime: this.now(), workers: [...this.workers.values()].map((w) => ({ ...w })), alerts: [...this.alerts] };
+  }
+}

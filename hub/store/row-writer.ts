@@ -1,0 +1,90 @@
+// Writes one batch of rows in one transaction: one INSERT … SELECT FROM unnest(…) per table,
+// ON CONFLICT DO NOTHING, so a redelivered message or re-uploaded fix is the same row.
+// Times travel as epoch-ms float8 arrays: cheaper to serialise than ISO strings.
+import type pg from 'pg';
+import type { Rows } from '../ingest/ingest-types.js';
+
+const MAX_DEAD_LETTER_BYTES = 4096;
+
+export async function writeRows(client: pg.PoolClient, rows: Rows): Promise<void> {
+  const { positions: p, events: e, statuses: s, inbox: i, deadLetters: d } = rows;
+  if (p.length > 0) {
+    await client.query(
+      `INSERT INTO positions (device_id, ts, worker_id, lat, lon, acc, alt, speed, heading, battery, seq)
+       SELECT dev, to_timestamp(t / 1000.0), w, la, lo, ac, al, sp, hd, bt, sq
+         FROM unnest($1::text[], $2::float8[], $3::text[], $4::float8[], $5::float8[], $6::real[], $7::real[],
+                     $8::real[], $9::real[], $10::real[], $11::bigint[]) AS u(dev, t, w, la, lo, ac, al, sp, hd, bt, sq)
+       ON CONFLICT DO NOTHING`,
+      [
+        p.map((r) => r.deviceId),
+        p.map((r) => r.ts),
+        p.map((r) => r.workerId),
+        p.map((r) => r.lat),
+        p.map((r) => r.lon),
+        p.map((r) => r.acc),
+        p.map((r) => r.alt),
+        p.map((r) => r.speed),
+        p.map((r) => r.heading),
+        p.map((r) => r.battery),
+        p.map((r) => r.seq),
+      ],
+    );
+  }
+  if (e.length > 0) {
+    await client.query(
+      `INSERT INTO device_events (device_id, ts, event_key, type, severity, confidence, snapshot, data, lat, lon, grid_code)
+       SELECT dev, to_timestamp(t / 1000.0), k, ty, sv, cf, sn, dt::jsonb, la, lo, g
+         FROM unnest($1::text[], $2::float8[], $3::text[], $4::text[], $5::text[], $6::real[], $7::text[], $8::text[],
+                     $9::float8[], $10::float8[], $11::text[]) AS u(dev, t, k, ty, sv, cf, sn, dt, la, lo, g)
+       ON CONFLICT DO NOTHING`,
+      [
+        e.map((r) => r.deviceId),
+        e.map((r) => r.ts),
+        e.map((r) => r.eventKey),
+        e.map((r) => r.type),
+        e.map((r) => r.severity),
+        e.map((r) => r.confidence),
+        e.map((r) => r.snapshot),
+        e.map((r) => (r.data == null ? null : JSON.stringify(r.data))),
+        e.map((r) => r.lat),
+        e.map((r) => r.lon),
+        e.map((r) => r.gridCode),
+      ],
+    );
+  }
+  if (s.length > 0) {
+    await client.query(
+      `INSERT INTO device_status (device_id, ts, kind, duty, battery, online)
+       SELECT dev, to_timestamp(t / 1000.0), k, du, bt, onl
+         FROM unnest($1::text[], $2::float8[], $3::text[], $4::text[], $5::real[], $6::boolean[]) AS u(dev, t, k, du, bt, onl)
+       ON CONFLICT DO NOTHING`,
+      [s.map((r) => r.deviceId), s.map((r) => r.ts), s.map((r) => r.kind), s.map((r) => r.duty), s.map((r) => r.battery), s.map((r) => r.online)],
+    );
+  }
+  if (i.length > 0) {
+    await client.query(
+      `INSERT INTO hub_inbox (device_id, channel, ts, body)
+       SELECT dev, ch, to_timestamp(t / 1000.0), b::jsonb
+         FROM unnest($1::text[], $2::text[], $3::float8[], $4::text[]) AS u(dev, ch, t, b)
+       ON CONFLICT DO NOTHING`,
+      [i.map((r) => r.deviceId), i.map((r) => r.channel), i.map((r) => r.ts), i.map((r) => JSON.stringify(r.body))],
+    );
+  }
+  if (d.length > 0) {
+    await client.query(
+      `INSERT INTO dead_letters (topic, device_id, reason, size, payload)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bytea[])`,
+      [
+        d.map((r) => r.topic.slice(0, 512)),
+        d.map((r) => r.deviceId),
+        d.map((r) => r.reason),
+        d.map((r) => r.size),
+        d.map((r) => r.payload.subarray(0, MAX_DEAD_LETTER_BYTES)),
+      ],
+    );
+  }
+}
+
+export function rowCount(rows: Rows): number {
+  return rows.positions.length + rows.events.length + rows.statuses.length + rows.inbox.length + rows.deadLetters.length;
+}

@@ -1,0 +1,73 @@
+// Wires the whole system in one process: store → broker → hub → (simulated district).
+// `npm start` runs this; tests start it the same way with ephemeral ports.
+import { randomBytes } from 'node:crypto';
+import type { Config } from './common/config.js';
+import type { Logger } from './common/logger.js';
+import { Metrics } from './common/metrics.js';
+import { systemClock } from './common/clock.js';
+import { openDatabase, type Database } from './storage/database.js';
+import { startBroker, type RunningBroker } from './broker/mqtt-broker.js';
+import { Hub } from './hub/hub.js';
+
+export interface SystemOptions {
+  config: Config;
+  logger: Logger;
+  /** Keep the embedded database in memory (tests). */
+  inMemoryDb?: boolean;
+}
+
+export interface RunningSystem {
+  config: Config;
+  db: Database;
+  broker: RunningBroker;
+  hub: Hub;
+  metrics: Metrics;
+  mqttUrl: string;
+  httpUrl: string;
+  /** The hub's MQTT service account, for tools that must publish as the hub. */
+  service: { username: string; password: string };
+  stop(): Promise<void>;
+}
+
+export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
+  const { config, logger } = opts;
+  const metrics = new Metrics();
+  const started = Date.now();
+  const db = await openDatabase(config, logger, { inMemory: opts.inMemoryDb ?? false });
+  // Simulator code is loaded only when asked for: a production hub never imports it.
+  const simulation = config.SIM ? await import('./simulators/simulation.js') : null;
+  const district = simulation ? await simulation.seedDemoDistrict(db.pool, config) : null;
+
+  // Broker and hub in one process share a service password made at start unless one is given.
+  const service = { username: config.HUB_MQTT_USERNAME, password: config.HUB_MQTT_PASSWORD ?? randomBytes(18).toString('base64url') };
+  const broker = await startBroker({ host: config.HOST, port: config.MQTT_PORT, topicRoot: config.TOPIC_ROOT, service, pool: db.pool, metrics, logger });
+  const hub = new Hub({
+    config,
+    pool: db.pool,
+    metrics,
+    logger,
+    mqtt: { host: config.HOST, port: broker.port, ...service },
+    info: () => ({ engine: db.engine, timescale: db.timescale, uptimeS: Math.round((Date.now() - started) / 1000) }),
+  });
+  await hub.start();
+  const mqttUrl = `mqtt://${config.HOST}:${broker.port}`;
+  const httpUrl = `http://${config.HOST}:${hub.httpPort}`;
+  const sim = simulation && district ? await simulation.startSimulation({ mqttUrl, config, logger, clock: systemClock, district }) : null;
+
+  return {
+    config,
+    db,
+    broker,
+    hub,
+    metrics,
+    mqttUrl,
+    httpUrl,
+    service,
+    async stop() {
+      await sim?.stop();
+      await hub.stop();
+      await broker.stop();
+      await db.close();
+    },
+  };
+}

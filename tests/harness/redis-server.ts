@@ -1,0 +1,80 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { freePort } from './free-port.js';
+
+export interface RedisServer {
+  /** redis://127.0.0.1:<port>, no password. */
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export function redisAvailable(): boolean {
+  return spawnSync('redis-server', ['--version']).status === 0;
+}
+
+/** Start a throwaway redis-server (no persistence) in a temp dir; stop() kills it and deletes the dir. */
+export async function startRedis(opts: { readyTimeoutMs?: number } = {}): Promise<RedisServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'gdh-redis-'));
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'],
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  // Keep the log tail for error messages only.
+  let log = '';
+  const keep = (chunk: Buffer) => { log = (log + chunk.toString()).slice(-4000); };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  // 'error' (e.g. ENOENT) may come without 'exit'; either means the server is gone.
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', (err) => { log += `\n${err.message}`; resolve(); });
+  });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    process.off('exit', killOnExit);
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+      child.kill('SIGTERM'); // with --save '' redis exits without writing anything
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  const url = `redis://127.0.0.1:${port}`;
+  try {
+    await waitReady(url, exited, opts.readyTimeoutMs ?? 15_000, () => log);
+    return { url, port, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Ready means a PING answers; ioredis does the reconnect back-off, we only bound the wait. */
+async function waitReady(url: string, exited: Promise<void>, timeoutMs: number, log: () => string): Promise<void> {
+  const client = new Redis(url, { maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(times * 20, 200) });
+  client.on('error', () => {}); // refused connections are expected until the server listens
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      client.ping(), // queued until connected
+      exited.then(() => { throw new Error(`redis-server exited during startup:\n${log()}`); }),
+      new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`redis-server not ready after ${timeoutMs} ms:\n${log()}`)), timeoutMs); }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    client.disconnect();
+  }
+}
