@@ -44,6 +44,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   const hub = new Hub({
     config,
     pool: db.pool,
+    timescale: db.timescale,
     metrics,
     logger,
     mqtt: { host: config.HOST, port: broker.port, ...service },

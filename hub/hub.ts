@@ -21,6 +21,7 @@ export interface HubDeps {
   metrics: Metrics;
   logger: Logger;
   mqtt: { host: string; port: number; username: string; password: string };
+  timescale: boolean;
   info?: () => Record<string, unknown>;
 }
 
@@ -61,7 +62,7 @@ export class Hub {
     await this.devices.load();
     await this.live.load(pool);
 
-    this.http = await buildHttpServer({ pool, live: this.live, metrics, logger, tileUrl: null, info: this.deps.info ?? (() => ({})) });
+    this.http = await buildHttpServer({ pool, live: this.live, metrics, logger, tileUrl: null, timescale: this.deps.timescale, info: this.deps.info ?? (() => ({})) });
     this.push = new LivePush({ httpServer: this.http.server, state: this.live, intervalMs: config.PUSH_INTERVAL_MS, metrics, logger });
 
     this.writer = new BatchWriter({

@@ -17,6 +17,7 @@ const db = await openDatabase(config, logger);
 const hub = new Hub({
   config,
   pool: db.pool,
+  timescale: db.timescale,
   metrics: new Metrics(),
   logger,
   mqtt: { host: broker.hostname, port: Number(broker.port || 1883), username: config.HUB_MQTT_USERNAME, password: config.HUB_MQTT_PASSWORD },

@@ -8,6 +8,7 @@ import type pg from 'pg';
 import type { Logger } from '../../common/logger.js';
 import type { Metrics } from '../../common/metrics.js';
 import type { LiveState } from '../live/live-state.js';
+import { analyticsRoutes } from '../analytics/analytics-routes.js';
 
 export const DASHBOARD_DIST = fileURLToPath(new URL('../../dashboard/dist/', import.meta.url));
 
@@ -17,6 +18,8 @@ export interface HttpDeps {
   metrics: Metrics;
   logger: Logger;
   tileUrl: string | null;
+  /** Whether TimescaleDB is enabled (analytics picks its queries by this). */
+  timescale: boolean;
   info: () => Record<string, unknown>;
 }
 
@@ -56,6 +59,8 @@ export async function buildHttpServer(deps: HttpDeps) {
   });
 
   app.get('/api/live', async () => deps.live.snapshot());
+
+  await app.register(analyticsRoutes, { pool: deps.pool, timescale: deps.timescale });
 
   app.get<{ Querystring: { limit?: number } }>(
     '/api/dead-letters',
