@@ -7,7 +7,7 @@ import type pg from 'pg';
 import type { Logger } from '../common/logger.js';
 import type { Metrics } from '../common/metrics.js';
 import { verifySecret } from '../common/secrets.js';
-import { findDevice } from '../storage/device-store.js';
+import { findDevice, listDevices, type DeviceRecord } from '../storage/device-store.js';
 import { DEVICE_ID_PATTERN, type DeviceKind } from '../protocol/topics.js';
 
 export type Identity = { service: true; username: string } | { service: false; deviceId: string; kind: DeviceKind };
@@ -27,8 +27,13 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** How long a registry answer is trusted: a disabled or re-keyed device is refused within this. */
+const CACHE_TTL_MS = 60_000;
+
 export class DeviceAuth {
   readonly identities = new WeakMap<Client, Identity>();
+  // A reconnect storm of thousands of handsets must not become thousands of queries.
+  private readonly cache = new Map<string, { at: number; device: DeviceRecord | null }>();
 
   constructor(
     private readonly pool: Pick<pg.Pool, 'query'>,
@@ -66,14 +71,29 @@ export class DeviceAuth {
       return { service: true, username };
     }
     if (!DEVICE_ID_PATTERN.test(username)) throw authError(4, 'malformed device id');
-    const device = await findDevice(this.pool, username).catch((err: Error) => {
-      // A database outage is not the device's fault: refuse for now, say why in the log.
-      this.log.error({ err: err.message }, 'device lookup failed during mqtt authentication');
-      throw authError(5, 'device registry unavailable');
-    });
+    const device = await this.device(username);
     if (!device || !verifySecret(password, device.secretHash)) throw authError(4, 'unknown device or wrong secret');
     if (!device.enabled) throw authError(5, 'device disabled');
     if (client.id !== device.id) throw authError(5, `client id must equal the device id`);
     return { service: false, deviceId: device.id, kind: device.kind };
+  }
+
+  /** Loads every device's credentials in one query (broker start). */
+  async preload(): Promise<void> {
+    const now = Date.now();
+    for (const device of await listDevices(this.pool)) this.cache.set(device.id, { at: now, device });
+  }
+
+  private async device(id: string): Promise<DeviceRecord | null> {
+    const hit = this.cache.get(id);
+    if (hit && Date.now() - hit.at < CACHE_TTL_MS) return hit.device;
+    const device = await findDevice(this.pool, id).catch((err: Error) => {
+      // A database outage is not the device's fault: refuse for now, say why in the log.
+      this.log.error({ err: err.message }, 'device lookup failed during mqtt authentication');
+      throw authError(5, 'device registry unavailable');
+    });
+    if (this.cache.size > 200_000) this.cache.clear();
+    this.cache.set(id, { at: Date.now(), device });
+    return device;
   }
 }

@@ -35,6 +35,7 @@ export interface RunningBroker {
 export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const log = opts.logger.child({ mod: 'broker' });
   const auth = new DeviceAuth(opts.pool, opts.service, opts.metrics, log);
+  await auth.preload();
   const acl = new TopicAcl(opts.topicRoot, (c) => auth.identities.get(c), opts.metrics, log);
   const aedes = await Aedes.createBroker({
     authenticate: auth.authenticate,

@@ -96,6 +96,12 @@ export class Hub {
     this.log.info({ httpPort: this.httpPort }, 'hub started');
   }
 
+  /** Commits everything received so far (benchmarks read the database right after). */
+  async drainForBench(): Promise<void> {
+    await this.pipeline.settled();
+    await this.writer.drain();
+  }
+
   /** Stops taking messages, commits what was taken (so its acks go out), then closes. */
   async stop(): Promise<void> {
     this.client.pause();

@@ -73,13 +73,19 @@ export async function upsertDevices(db: Queryable, devices: NewDevice[]): Promis
   );
 }
 
+const DEVICE_COLUMNS = 'id, kind, secret_hash, worker_id, grid_code, lat, lon, name, enabled';
+
 export async function findDevice(db: Queryable, id: string): Promise<DeviceRecord | null> {
-  const r = await db.query(
-    `SELECT id, kind, secret_hash, worker_id, grid_code, lat, lon, name, enabled FROM devices WHERE id = $1`,
-    [id],
-  );
-  const row = r.rows[0];
-  if (!row) return null;
+  const r = await db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE id = $1`, [id]);
+  return r.rows[0] ? toRecord(r.rows[0]) : null;
+}
+
+export async function listDevices(db: Queryable): Promise<DeviceRecord[]> {
+  const r = await db.query(`SELECT ${DEVICE_COLUMNS} FROM devices`);
+  return r.rows.map(toRecord);
+}
+
+function toRecord(row: Record<string, never>): DeviceRecord {
   return {
     id: row.id,
     kind: row.kind,

@@ -24,7 +24,8 @@ export interface HttpDeps {
 }
 
 export async function buildHttpServer(deps: HttpDeps) {
-  const app = Fastify({ loggerInstance: deps.logger.child({ mod: 'http' }), disableRequestLogging: true });
+  // Request lines stay out of the log (a wall screen polls); warnings and errors go in.
+  const app = Fastify({ loggerInstance: deps.logger.child({ mod: 'http' }, { level: 'warn' }) });
 
   app.setErrorHandler((err: { statusCode?: number; message: string; code?: string }, req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;

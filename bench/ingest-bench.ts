@@ -1,0 +1,105 @@
+// bench:ingest — N simulated handsets at 1 Hz over real MQTT through broker and hub into the
+// database. Prints committed pings/s, publish→commit and publish→dashboard p50/p99, loss and the
+// hub's peak RSS. Usage: npm run bench:ingest -- [--handsets 3400] [--duration 60] [--engine embedded|pg]
+import { fork } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { io } from 'socket.io-client';
+import { testConfig } from '../common/config.js';
+import { createLogger } from '../common/logger.js';
+import { upsertDevices, upsertWorkers } from '../storage/device-store.js';
+import { startSystem } from '../system.js';
+import { startPostgres } from '../tests/harness/postgres-server.js';
+import { LIVE_NAMESPACE, type ServerToClientEvents } from '../protocol/socket-events.js';
+import type { LoadResult } from '../simulators/load-generator.js';
+
+const { values: args } = parseArgs({
+  options: {
+    handsets: { type: 'string', default: '3400' },
+    duration: { type: 'string', default: '60' },
+    engine: { type: 'string', default: 'embedded' },
+  },
+});
+const N = Number(args.handsets);
+const durationS = Number(args.duration);
+const log = createLogger('warn');
+
+function pct(xs: number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = Float64Array.from(xs).sort();
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+const pg = args.engine === 'pg' ? await startPostgres() : null;
+const sys = await startSystem({
+  config: testConfig({ LOG_LEVEL: 'warn', ...(pg ? { DATABASE_URL: pg.url } : {}) }),
+  logger: log,
+  inMemoryDb: !pg,
+});
+console.log(`engine: ${sys.db.engine} (timescale ${sys.db.timescale}); registering ${N} handsets…`);
+const devices = Array.from({ length: N }, (_, i) => ({ id: `lg-${String(i).padStart(5, '0')}`, secret: `load-secret-${i}-abcdefgh` }));
+for (let i = 0; i < N; i += 500) {
+  const chunk = devices.slice(i, i + 500);
+  await upsertWorkers(sys.db.pool, chunk.map((d) => ({ id: `lw-${d.id}`, name: d.id, role: 'grid_worker' as const, gridCodes: [] })));
+  await upsertDevices(sys.db.pool, chunk.map((d) => ({ id: d.id, kind: 'handset' as const, secret: d.secret, workerId: `lw-${d.id}` })));
+}
+await sys.hub.reloadRegistry();
+
+const commitLat: number[] = [];
+let committed = 0;
+sys.hub.onCommit((rows, at) => {
+  committed += rows.positions.length;
+  for (const p of rows.positions) commitLat.push(at - p.ts);
+});
+const screen = io(`${sys.httpUrl}${LIVE_NAMESPACE}`, { transports: ['websocket'] }) as unknown as import('socket.io-client').Socket<ServerToClientEvents>;
+const pushLat: number[] = [];
+screen.on('positions', (b) => {
+  const now = Date.now();
+  for (const it of b.items) pushLat.push(now - it.ts);
+});
+await new Promise<void>((r) => screen.once('snapshot', () => r()));
+
+let peakRss = 0;
+const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250);
+const cpu0 = process.cpuUsage();
+const t0 = Date.now();
+const child = fork(new URL('./ingest-load-child.ts', import.meta.url), [], { execArgv: ['--import', 'tsx'] });
+const url = new URL(sys.mqttUrl);
+child.send({ host: url.hostname, port: Number(url.port), devices, rateHz: 1, durationS, topicRoot: sys.config.TOPIC_ROOT, waveSize: 200, drainMs: 15000 });
+const load = await new Promise<LoadResult>((resolve) =>
+  child.on('message', (m: { progress?: { elapsedS: number; connected: number; sent: number; acked: number }; result?: LoadResult }) => {
+    if (m.progress) console.log(`  t=${m.progress.elapsedS.toFixed(0)}s connected=${m.progress.connected} sent=${m.progress.sent} acked=${m.progress.acked} committed=${committed}`);
+    if (m.result) resolve(m.result);
+  }),
+);
+await sys.hub.drainForBench();
+const wallS = (Date.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
+clearInterval(rssTimer);
+const stored = (await sys.db.pool.query(`SELECT count(*) AS n FROM positions WHERE device_id LIKE 'lg-%'`)).rows[0].n as number;
+const publishS = Math.min(durationS, wallS);
+const summary = {
+  engine: sys.db.engine,
+  handsets: N,
+  durationS,
+  sent: load.sent,
+  brokerAcked: load.acked,
+  stored,
+  loss: load.acked - stored,
+  committedPerS: Math.round(stored / publishS),
+  commitP50ms: Math.round(pct(commitLat, 50)),
+  commitP99ms: Math.round(pct(commitLat, 99)),
+  dashboardP50ms: Math.round(pct(pushLat, 50)),
+  dashboardP99ms: Math.round(pct(pushLat, 99)),
+  ackP99ms: load.ackLatencyMs ? Math.round(load.ackLatencyMs.p99) : null,
+  hubPeakRssMiB: Math.round(peakRss / 1048576),
+  hubCpuPct: Math.round(((cpu.user + cpu.system) / 1e6 / wallS) * 100),
+  errors: load.errors,
+};
+console.log(JSON.stringify(summary, null, 2));
+console.log(
+  `| ${summary.engine} | ${N} | ${durationS} s | ${summary.committedPerS} | ${summary.commitP50ms} / ${summary.commitP99ms} | ${summary.dashboardP50ms} / ${summary.dashboardP99ms} | ${summary.loss} | ${summary.hubPeakRssMiB} MiB |`,
+);
+screen.close();
+await sys.stop();
+await pg?.stop();
+process.exit(summary.loss === 0 ? 0 : 1);
