@@ -45,6 +45,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     config,
     pool: db.pool,
     timescale: db.timescale,
+    embedded: db.engine === 'embedded',
     metrics,
     logger,
     mqtt: { host: config.HOST, port: broker.port, ...service },

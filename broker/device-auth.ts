@@ -72,7 +72,7 @@ export class DeviceAuth {
     }
     if (!DEVICE_ID_PATTERN.test(username)) throw authError(4, 'malformed device id');
     const device = await this.device(username);
-    if (!device || !verifySecret(password, device.secretHash)) throw authError(4, 'unknown device or wrong secret');
+    if (!device || !(await verifySecret(password, device.secretHash))) throw authError(4, 'unknown device or wrong secret');
     if (!device.enabled) throw authError(5, 'device disabled');
     if (client.id !== device.id) throw authError(5, `client id must equal the device id`);
     return { service: false, deviceId: device.id, kind: device.kind };

@@ -14,6 +14,9 @@ import { DeviceDirectory } from './store/device-directory.js';
 import { LiveState } from './live/live-state.js';
 import { LivePush } from './live/live-push.js';
 import { buildHttpServer, type HttpApp } from './http/http-server.js';
+import { applyStoragePolicies, DEFAULT_STORAGE_POLICY } from './analytics/storage-policies.js';
+import { StorageMaintenance } from './analytics/storage-maintenance.js';
+import { systemClock } from '../common/clock.js';
 
 export interface HubDeps {
   config: Config;
@@ -22,6 +25,8 @@ export interface HubDeps {
   logger: Logger;
   mqtt: { host: string; port: number; username: string; password: string };
   timescale: boolean;
+  /** The embedded engine: storage policy jobs must be run by the hub. */
+  embedded?: boolean;
   info?: () => Record<string, unknown>;
 }
 
@@ -37,6 +42,7 @@ export class Hub {
   private client!: MqttIngestClient;
   private push!: LivePush;
   private http!: HttpApp;
+  private maintenance!: StorageMaintenance;
   private readonly commitListeners: CommitListener[] = [];
   private readonly log: Logger;
   httpPort = 0;
@@ -61,6 +67,10 @@ export class Hub {
     const { config, pool, metrics, logger } = this.deps;
     await this.devices.load();
     await this.live.load(pool);
+    await applyStoragePolicies(pool, this.deps.timescale, DEFAULT_STORAGE_POLICY);
+    // Rollups (distance walked) on both engines; the policy jobs too where no background worker
+    // runs them (the embedded WASM engine has none).
+    this.maintenance = new StorageMaintenance({ pool, timescale: this.deps.timescale, runPolicies: this.deps.embedded ?? false, clock: systemClock, logger });
 
     this.http = await buildHttpServer({ pool, live: this.live, metrics, logger, tileUrl: null, timescale: this.deps.timescale, info: this.deps.info ?? (() => ({})) });
     this.push = new LivePush({ httpServer: this.http.server, state: this.live, intervalMs: config.PUSH_INTERVAL_MS, metrics, logger });
@@ -92,6 +102,7 @@ export class Hub {
     await this.http.listen({ host: config.HOST, port: config.HTTP_PORT });
     this.httpPort = (this.http.server.address() as { port: number }).port;
     this.push.start();
+    this.maintenance.start();
     await this.client.start();
     this.log.info({ httpPort: this.httpPort }, 'hub started');
   }
@@ -108,6 +119,7 @@ export class Hub {
     await this.pipeline.settled();
     await this.writer.drain();
     await this.client.stop();
+    await this.maintenance.stop();
     await this.push.stop();
     await this.http.close().catch(() => undefined);
     this.log.info('hub stopped');

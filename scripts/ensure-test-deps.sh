@@ -23,6 +23,8 @@ missing=()
 have_pg || missing+=(postgresql)
 have_redis || missing+=(redis-server)
 have_chromium || missing+=(chromium)
+# Chinese labels on the command screen need a CJK font, or screenshots show empty boxes.
+fc-list 2>/dev/null | grep -qi "wqy\|noto.*cjk" || missing+=(fonts-wqy-microhei)
 
 if ((${#missing[@]})); then
   log "missing: ${missing[*]}"

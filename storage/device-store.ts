@@ -52,10 +52,11 @@ export async function upsertWorkers(db: Queryable, workers: NewWorker[]): Promis
 /** Registers devices, hashing their secrets; re-registering replaces the secret. */
 export async function upsertDevices(db: Queryable, devices: NewDevice[]): Promise<void> {
   if (devices.length === 0) return;
-  const rows = devices.map((d) => ({
+  const hashes = await Promise.all(devices.map((d) => hashSecret(d.secret)));
+  const rows = devices.map((d, i) => ({
     id: d.id,
     kind: d.kind,
-    hash: hashSecret(d.secret),
+    hash: hashes[i],
     worker: d.workerId ?? null,
     grid: d.gridCode ?? null,
     lat: d.lat ?? null,

@@ -1,10 +1,113 @@
-// Analytics API (trails, coverage, KPIs): placeholder plugin, filled in by the storage/analytics work.
+// Analytics API: trails, activity rollups and patrol coverage. Registered by hub/http with the
+// pool and whether TimescaleDB is enabled; every query here answers on both engines.
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
+import { parseRange } from './analytics-errors.js';
+import { readActivity } from './activity-query.js';
+import { DEFAULT_PATROL_RULE } from './coverage-cells.js';
+import { gridCoverage } from './coverage-query.js';
+import { DEFAULT_STOP_RULE } from './trail-stops.js';
+import { trailGeoJson } from './trail-query.js';
 
 export interface AnalyticsRouteOptions {
   pool: pg.Pool;
   timescale: boolean;
 }
 
-export async function analyticsRoutes(_app: FastifyInstance, _opts: AnalyticsRouteOptions): Promise<void> {}
+interface WorkerParams {
+  id: string;
+}
+
+interface TrailQuery {
+  from: string;
+  to: string;
+  maxPoints: number;
+  stopMinutes: number;
+  stopRadiusM: number;
+}
+
+interface ActivityQuery {
+  from: string;
+  to: string;
+  bucket: 'hour' | 'day';
+}
+
+interface CoverageQuery {
+  grid: string;
+  date: string;
+  minShare: number;
+}
+
+const workerParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 128 } } } as const;
+const time = { type: 'string', minLength: 10, maxLength: 40 } as const;
+
+export async function analyticsRoutes(app: FastifyInstance, opts: AnalyticsRouteOptions): Promise<void> {
+  const { pool } = opts;
+
+  app.get<{ Params: WorkerParams; Querystring: TrailQuery }>(
+    '/api/workers/:id/trail',
+    {
+      schema: {
+        params: workerParams,
+        querystring: {
+          type: 'object',
+          required: ['from', 'to'],
+          properties: {
+            from: time,
+            to: time,
+            maxPoints: { type: 'integer', minimum: 2, maximum: 20000, default: 2000 },
+            stopMinutes: { type: 'number', minimum: 0.5, maximum: 720, default: DEFAULT_STOP_RULE.minDurationS / 60 },
+            stopRadiusM: { type: 'number', minimum: 5, maximum: 2000, default: DEFAULT_STOP_RULE.radiusM },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const range = parseRange(q.from, q.to);
+      return trailGeoJson(pool, {
+        workerId: req.params.id,
+        ...range,
+        maxPoints: q.maxPoints,
+        stop: { minDurationS: q.stopMinutes * 60, radiusM: q.stopRadiusM },
+      });
+    },
+  );
+
+  app.get<{ Params: WorkerParams; Querystring: ActivityQuery }>(
+    '/api/workers/:id/activity',
+    {
+      schema: {
+        params: workerParams,
+        querystring: {
+          type: 'object',
+          required: ['from', 'to'],
+          properties: { from: time, to: time, bucket: { type: 'string', enum: ['hour', 'day'], default: 'hour' } },
+        },
+      },
+    },
+    async (req) => {
+      // Rollups are small (one row per worker-hour), so a year per request is cheap.
+      const range = parseRange(req.query.from, req.query.to, 366 * 86_400_000);
+      return { workerId: req.params.id, bucket: req.query.bucket, items: await readActivity(pool, req.params.id, range.from, range.to, req.query.bucket) };
+    },
+  );
+
+  app.get<{ Querystring: CoverageQuery }>(
+    '/api/coverage',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          required: ['grid', 'date'],
+          properties: {
+            grid: { type: 'string', minLength: 1, maxLength: 64 },
+            date: { type: 'string', minLength: 10, maxLength: 10 },
+            minShare: { type: 'number', minimum: 0, maximum: 1, default: DEFAULT_PATROL_RULE.minShare },
+          },
+        },
+      },
+    },
+    async (req) => gridCoverage(pool, req.query.grid, req.query.date, { ...DEFAULT_PATROL_RULE, minShare: req.query.minShare }),
+  );
+}

@@ -114,7 +114,8 @@ export class LiveState {
     for (const s of rows.statuses) {
       const w = this.byDevice(s.deviceId);
       if (s.kind === 'presence' && s.online !== null) {
-        if ((this.presenceTs.get(s.deviceId) ?? 0) > s.ts) continue;
+        // Presence is applied in arrival order, not by its ts: a last will carries the time the
+        // device connected, which is older than the "online" message it published afterwards.
         this.presenceTs.set(s.deviceId, s.ts);
         if (w) w.online = s.online;
         changes.presence.push({ deviceId: s.deviceId, workerId: w?.workerId ?? null, online: s.online, ts: s.ts });

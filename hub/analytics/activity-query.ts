@@ -1,0 +1,44 @@
+// Per-worker activity (fixes, metres walked) per hour or per Asia/Shanghai day, read from the
+// rollup table (both engines) that rollup_worker_activity keeps current.
+import type pg from 'pg';
+import { DISTANCE_RULE, type DistanceRule } from './geo-distance.js';
+
+export interface ActivityRow {
+  bucket: string;
+  fixes: number;
+  distanceM: number;
+  firstTs: string;
+  lastTs: string;
+}
+
+/** Recomputes the hours overlapping [from, to); returns the number of (worker, hour) rows written. */
+export async function rollupActivity(pool: Pick<pg.Pool, 'query'>, from: number, to: number, rule: DistanceRule = DISTANCE_RULE): Promise<number> {
+  const r = await pool.query<{ n: number }>(
+    `SELECT rollup_worker_activity(to_timestamp($1 / 1000.0), to_timestamp($2 / 1000.0), make_interval(secs => $3), $4) AS n`,
+    [from, to, rule.maxGapS, rule.maxSpeedMps],
+  );
+  return r.rows[0].n;
+}
+
+export async function readActivity(
+  pool: Pick<pg.Pool, 'query'>,
+  workerId: string,
+  from: number,
+  to: number,
+  bucket: 'hour' | 'day',
+): Promise<ActivityRow[]> {
+  const sql =
+    bucket === 'hour'
+      ? `SELECT bucket AS b, fixes, distance_m, first_ts, last_ts FROM worker_activity_hourly
+          WHERE worker_id = $1 AND bucket >= to_timestamp($2 / 1000.0) AND bucket < to_timestamp($3 / 1000.0) ORDER BY bucket`
+      : `SELECT day AS b, fixes, distance_m, first_ts, last_ts FROM worker_activity_daily
+          WHERE worker_id = $1 AND day >= to_timestamp($2 / 1000.0) AND day < to_timestamp($3 / 1000.0) ORDER BY day`;
+  const r = await pool.query<{ b: Date; fixes: number; distance_m: number; first_ts: Date; last_ts: Date }>(sql, [workerId, from, to]);
+  return r.rows.map((row) => ({
+    bucket: row.b.toISOString(),
+    fixes: row.fixes,
+    distanceM: Math.round(row.distance_m * 10) / 10,
+    firstTs: row.first_ts.toISOString(),
+    lastTs: row.last_ts.toISOString(),
+  }));
+}

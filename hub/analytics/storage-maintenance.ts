@@ -1,0 +1,60 @@
+// Periodic storage work the hub schedules: the activity rollup (both engines) and, where no
+// TimescaleDB background worker runs (the embedded WASM build), the policy jobs by hand.
+import type pg from 'pg';
+import type { Clock } from '../../common/clock.js';
+import type { Logger } from '../../common/logger.js';
+import { rollupActivity } from './activity-query.js';
+import { runPolicyJobs } from './storage-policies.js';
+
+export interface StorageMaintenanceOptions {
+  pool: pg.Pool;
+  timescale: boolean;
+  /** True for the embedded engine: no background worker runs the policies there. */
+  runPolicies: boolean;
+  clock: Clock;
+  logger: Logger;
+  intervalMs?: number;
+  /** How far back each run recomputes hours: covers store-and-forward uploads arriving late. */
+  rollupLookbackMs?: number;
+}
+
+export class StorageMaintenance {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: StorageMaintenanceOptions) {
+    this.log = opts.logger.child({ mod: 'storage-maintenance' });
+  }
+
+  start(): void {
+    // A cadence, not a deadline (STYLE: deadlines are rows); missing a tick only delays a rollup.
+    this.timer = setInterval(() => void this.runOnce(), this.opts.intervalMs ?? 10 * 60_000);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  /** One pass; concurrent calls share the pass in progress. */
+  runOnce(): Promise<void> {
+    this.running ??= this.pass().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async pass(): Promise<void> {
+    const now = this.opts.clock.now();
+    try {
+      const rows = await rollupActivity(this.opts.pool, now - (this.opts.rollupLookbackMs ?? 3 * 3_600_000), now);
+      const jobs = this.opts.timescale && this.opts.runPolicies ? await runPolicyJobs(this.opts.pool) : [];
+      this.log.info({ rollupRows: rows, jobs, ms: this.opts.clock.now() - now }, 'storage maintenance done');
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'storage maintenance failed; retried next tick');
+    }
+  }
+}

@@ -1,0 +1,193 @@
+// The storage and analytics checks, run against one engine (embedded TimescaleDB or plain
+// PostgreSQL) by the two *.test.ts files next to this one.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Feature, FeatureCollection, Geometry, LineString } from 'geojson';
+import type { Database } from '../../storage/database.js';
+import { analyticsRoutes } from '../../hub/analytics/analytics-routes.js';
+import { rollupActivity } from '../../hub/analytics/activity-query.js';
+import { pathDistanceM } from '../../hub/analytics/geo-distance.js';
+import { readFixes } from '../../hub/analytics/trail-query.js';
+import {
+  applyStoragePolicies,
+  compressOlderThan,
+  dropRawOlderThan,
+  runPolicyJobs,
+} from '../../hub/analytics/storage-policies.js';
+import { ManualClock } from '../../common/clock.js';
+import { silentLogger } from '../../common/logger.js';
+import { StorageMaintenance } from '../../hub/analytics/storage-maintenance.js';
+import { DATE, H, OUTSIDE, SEVEN, STEP_M, iso, northFixes, patrolFixes, seedPeople, writeBatch } from './analytics-fixtures.js';
+
+type Trail = FeatureCollection<Geometry | null>;
+
+export function storageSuite(engine: string, open: () => Promise<{ db: Database; stop(): Promise<void> }>): void {
+  describe(`storage and analytics on ${engine}`, () => {
+    let db: Database;
+    let stop: () => Promise<void>;
+    let app: FastifyInstance;
+
+    const count = async (worker: string) =>
+      (await db.pool.query<{ n: number }>('SELECT count(*) AS n FROM positions WHERE worker_id = $1', [worker])).rows[0].n;
+    const trail = async (worker: string, from: number, to: number, extra = ''): Promise<Trail> => {
+      const res = await app.inject({ url: `/api/workers/${worker}/trail?from=${iso(from)}&to=${iso(to)}${extra}` });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json<Trail>();
+    };
+    const lineOf = (t: Trail) => t.features[0] as Feature<LineString | null, Record<string, unknown>>;
+
+    beforeAll(async () => {
+      ({ db, stop } = await open());
+      await seedPeople(db.pool);
+      app = Fastify();
+      await app.register(analyticsRoutes, { pool: db.pool, timescale: db.timescale });
+      await app.ready();
+    });
+    afterAll(async () => {
+      await app?.close();
+      await stop?.();
+    });
+
+    it('stores each (device, fix time) once: re-sent and out-of-order batches', async () => {
+      const north = northFixes();
+      // Store-and-forward: the last part arrives first, then the first, then the middle twice.
+      await writeBatch(db.pool, north.slice(500));
+      await writeBatch(db.pool, north.slice(0, 250));
+      await writeBatch(db.pool, north.slice(250, 500));
+      await writeBatch(db.pool, north.slice(200, 600));
+      expect(await count('w-m')).toBe(721);
+      await writeBatch(db.pool, patrolFixes().reverse());
+      await writeBatch(db.pool, patrolFixes());
+      expect(await count('w-a')).toBe(104);
+    });
+
+    it('serves the trail in fix order with the hand-computed distance', async () => {
+      const t = await trail('w-m', H(9), H(12));
+      const line = lineOf(t);
+      expect(line.properties).toMatchObject({ fixes: 721, returned: 721, outsideFixes: 0 });
+      // 719 steps north of 11.1195 m; the 11:30 fix is after a 30-minute gap, not walked.
+      expect(line.properties.distanceM as number).toBeCloseTo(719 * STEP_M, 0);
+      const times = line.properties.coordTimes as string[];
+      expect(times[0]).toBe(iso(H(9)));
+      expect(times.at(-1)).toBe(iso(H(11, 30)));
+      expect([...times].sort()).toEqual(times);
+      expect(line.geometry?.coordinates[1][1]).toBeCloseTo(27.8601, 9);
+    });
+
+    it('downsamples on the server and keeps both ends', async () => {
+      const line = lineOf(await trail('w-m', H(9), H(12), '&maxPoints=50'));
+      expect(line.properties.returned as number).toBeLessThanOrEqual(50);
+      // Due north then a jump east: the corner at 10:59:50 is kept with the ends.
+      expect(line.properties.coordTimes).toEqual([iso(H(9)), iso(H(10, 59, 50)), iso(H(11, 30))]);
+    });
+
+    it('marks stops and fixes outside the worker’s own grid', async () => {
+      const t = await trail('w-a', H(0), H(24), '&stopMinutes=5&stopRadiusM=50');
+      const line = lineOf(t);
+      expect(line.properties).toMatchObject({ fixes: 104, outsideFixes: 1 });
+      expect((line.properties.outsideOwnGrid as boolean[]).at(-1)).toBe(true);
+      const stops = t.features.slice(1).map((f) => f.properties);
+      // Cell 3 from 08:03:00 (first visit) to 08:20:00: 6 + 61 fixes.
+      expect(stops).toEqual([{ kind: 'stop', start: iso(H(8, 3)), end: iso(H(8, 20)), durationS: 1020, fixes: 67 }]);
+    });
+
+    it('rejects a bad range with a clear code', async () => {
+      const res = await app.inject({ url: `/api/workers/w-m/trail?from=${iso(H(12))}&to=${iso(H(9))}` });
+      expect(res.statusCode).toBe(400);
+      expect(res.json<{ code: string }>().code).toBe('BAD_RANGE');
+    });
+
+    it('rolls up fixes and metres per hour and per day that agree with the raw data', async () => {
+      await rollupActivity(db.pool, H(0), H(24));
+      // Twice: the rollup recomputes whole hours, so re-running changes nothing.
+      await rollupActivity(db.pool, H(0), H(24));
+      const hourly = (await app.inject({ url: `/api/workers/w-m/activity?from=${iso(H(0))}&to=${iso(H(24))}&bucket=hour` })).json<{
+        items: { bucket: string; fixes: number; distanceM: number }[];
+      }>().items;
+      expect(hourly.map((r) => [r.bucket, r.fixes])).toEqual([[iso(H(9)), 360], [iso(H(10)), 360], [iso(H(11)), 1]]);
+      expect(hourly[0].distanceM).toBeCloseTo(359 * STEP_M, 0);
+      expect(hourly[1].distanceM).toBeCloseTo(360 * STEP_M, 0);
+      expect(hourly[2].distanceM).toBe(0);
+
+      for (const worker of ['w-a', 'w-m']) {
+        const daily = (await app.inject({ url: `/api/workers/${worker}/activity?from=${iso(H(0))}&to=${iso(H(24))}&bucket=day` })).json<{
+          items: { bucket: string; fixes: number; distanceM: number }[];
+        }>().items;
+        const raw = await readFixes(db.pool, worker, H(0), H(24));
+        expect(daily).toHaveLength(1);
+        expect(daily[0].bucket).toBe(iso(H(0)));
+        expect(daily[0].fixes).toBe(raw.length);
+        expect(daily[0].distanceM).toBeCloseTo(pathDistanceM(raw), 0);
+      }
+      const byHour = await db.pool.query<{ worker_id: string; b: Date; n: number }>(
+        `SELECT worker_id, time_bucket('1 hour', ts) AS b, count(*)::int AS n FROM positions GROUP BY 1, 2 ORDER BY 1, 2`,
+      );
+      const rolled = await db.pool.query<{ worker_id: string; b: Date; n: number }>(
+        `SELECT worker_id, bucket AS b, fixes AS n FROM worker_activity_hourly ORDER BY 1, 2`,
+      );
+      expect(rolled.rows).toEqual(byHour.rows);
+      if (db.timescale) {
+        await db.pool.query(`CALL refresh_continuous_aggregate('positions_hourly', NULL, NULL)`);
+        const cagg = await db.pool.query(`SELECT worker_id, bucket AS b, fixes::int AS n FROM positions_hourly ORDER BY 1, 2`);
+        expect(cagg.rows).toEqual(byHour.rows);
+      }
+    });
+
+    it('recomputes the recent hours from the maintenance pass, idempotently', async () => {
+      await db.pool.query(`DELETE FROM worker_activity_hourly WHERE bucket >= $1`, [new Date(H(10))]);
+      const m = new StorageMaintenance({ pool: db.pool, timescale: db.timescale, runPolicies: false, clock: new ManualClock(H(12)), logger: silentLogger });
+      await Promise.all([m.runOnce(), m.runOnce()]);
+      const rows = await db.pool.query<{ n: number }>(`SELECT fixes AS n FROM worker_activity_hourly WHERE worker_id = 'w-m' ORDER BY bucket`);
+      expect(rows.rows.map((r) => r.n)).toEqual([360, 360, 1]);
+      await m.stop();
+    });
+
+    it('computes coverage, the twice-a-day rule and the heat map for a grid', async () => {
+      const res = await app.inject({ url: `/api/coverage?grid=G1&date=${DATE}` });
+      expect(res.statusCode, res.body).toBe(200);
+      const c = res.json<{
+        visited: number;
+        total: number;
+        share: number;
+        resolution: number;
+        workers: string[];
+        patrol: { morning: { visited: number; pass: boolean }; afternoon: { visited: number; pass: boolean }; pass: boolean };
+        heat: { cell: string; fixes: number; visits: number; inGrid: boolean }[];
+      }>();
+      expect(c).toMatchObject({ visited: 4, total: 7, resolution: 10, workers: ['w-a'] });
+      expect(c.share).toBeCloseTo(4 / 7, 9);
+      expect(c.patrol).toMatchObject({ morning: { visited: 4, pass: true }, afternoon: { visited: 3, pass: false }, pass: false });
+      // Cell 3: 6 + 61 fixes in one run = 1 visit; cells 0..2 visited morning and afternoon.
+      const heat = new Map(c.heat.map((h) => [h.cell, h]));
+      expect(heat.get(SEVEN[3])).toEqual({ cell: SEVEN[3], fixes: 67, visits: 1, inGrid: true });
+      expect(heat.get(SEVEN[0])).toEqual({ cell: SEVEN[0], fixes: 12, visits: 2, inGrid: true });
+      expect(heat.get(OUTSIDE)).toEqual({ cell: OUTSIDE, fixes: 1, visits: 1, inGrid: false });
+      const lenient = (await app.inject({ url: `/api/coverage?grid=G1&date=${DATE}&minShare=0.4` })).json<{ patrol: { pass: boolean } }>();
+      expect(lenient.patrol.pass).toBe(true);
+      expect((await app.inject({ url: `/api/coverage?grid=NOPE&date=${DATE}` })).statusCode).toBe(404);
+    });
+
+    it('keeps the trail API and the rollups working through compression and retention', async () => {
+      const before = await trail('w-m', H(9), H(12));
+      const applied = await applyStoragePolicies(db.pool, db.timescale, { compressAfter: '1 day', retainRawFor: '180 days' });
+      expect(applied).toBe(db.timescale);
+      if (!db.timescale) {
+        // Plain PostgreSQL: the extras are off and the data is untouched.
+        expect(await trail('w-m', H(9), H(12))).toEqual(before);
+        return;
+      }
+      const compressed = await compressOlderThan(db.pool, H(48));
+      expect(compressed).toBeGreaterThan(0);
+      expect(await trail('w-m', H(9), H(12))).toEqual(before);
+      // A re-sent batch landing in a compressed chunk is still one row per fix.
+      await writeBatch(db.pool, northFixes().slice(0, 100));
+      expect(await count('w-m')).toBe(721);
+      // The policy jobs run by explicit call (the WASM build has no background worker).
+      expect(await runPolicyJobs(db.pool)).toEqual(expect.arrayContaining(['policy_compression', 'policy_retention']));
+      await dropRawOlderThan(db.pool, H(48));
+      expect(lineOf(await trail('w-m', H(9), H(12))).properties.fixes).toBe(0);
+      const hourly = (await app.inject({ url: `/api/workers/w-m/activity?from=${iso(H(0))}&to=${iso(H(24))}` })).json<{ items: unknown[] }>();
+      expect(hourly.items).toHaveLength(3);
+    });
+  });
+}
