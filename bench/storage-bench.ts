@@ -17,6 +17,7 @@ import { DEFAULT_STOP_RULE } from '../hub/analytics/trail-stops.js';
 import { compressOlderThan, positionsBytes } from '../hub/analytics/storage-policies.js';
 import { shanghaiDayStart } from '../hub/analytics/coverage-cells.js';
 import { startPostgres } from '../tests/harness/postgres-server.js';
+import { createRng } from '../simulators/rng.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -34,16 +35,10 @@ const BATCH = Number(args.batch);
 const DAY0 = shanghaiDayStart('2026-10-01');
 const TARGET_ROWS = 3400 * 30 * PER_DAY;
 
-/** Seeded PRNG (mulberry32): the same history every run. */
+/** The project's one seeded PRNG (simulators/rng.ts), as a bare function. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = createRng(seed);
+  return () => r.next();
 }
 
 /** Every worker walks (≈1.4 m/s random walk) in its own grid; rows in arrival order, time-major. */

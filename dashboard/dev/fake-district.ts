@@ -3,6 +3,7 @@
 // 3x3 grids per community, 3x3 communities per street, and workers walking inside their grid.
 import type { Feature, FeatureCollection, Polygon } from 'geojson';
 import type { AlertView, PositionUpdate, WorkerLive } from '../../protocol/socket-events.js';
+import { createRng } from '../../simulators/rng.js';
 
 export interface FakeOptions {
   seed: number;
@@ -21,16 +22,10 @@ interface Props {
   name: string;
 }
 
-/** mulberry32: small, seeded, good enough for fake data. */
+/** The project's one seeded PRNG (simulators/rng.ts), as a bare function. */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = createRng(seed);
+  return () => r.next();
 }
 
 const CELL_DEG = 0.004; // about 400 m: a grid of ~400 households in a dense district

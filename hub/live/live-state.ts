@@ -17,7 +17,6 @@ export interface LiveChanges {
 export class LiveState {
   readonly workers = new Map<string, WorkerLive>();
   private readonly workerByDevice = new Map<string, string>();
-  private readonly presenceTs = new Map<string, number>();
   private readonly dutyTs = new Map<string, number>();
   private alerts: AlertView[] = [];
 
@@ -66,7 +65,6 @@ export class LiveState {
       if (!w) continue;
       if (r.kind === 'presence') {
         w.online = r.online;
-        this.presenceTs.set(r.device_id, r.ts.getTime());
       } else if (r.duty) {
         w.duty = r.duty;
         this.dutyTs.set(w.workerId, r.ts.getTime());
@@ -116,7 +114,6 @@ export class LiveState {
       if (s.kind === 'presence' && s.online !== null) {
         // Presence is applied in arrival order, not by its ts: a last will carries the time the
         // device connected, which is older than the "online" message it published afterwards.
-        this.presenceTs.set(s.deviceId, s.ts);
         if (w) w.online = s.online;
         changes.presence.push({ deviceId: s.deviceId, workerId: w?.workerId ?? null, online: s.online, ts: s.ts });
       } else if (s.kind === 'status' && w && s.duty) {

@@ -1,9 +1,10 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import pg from 'pg';
 import { freePort } from './free-port.js';
+import { supervise } from './supervised-child.js';
 
 export interface PostgresServer {
   /** postgres://postgres@127.0.0.1:<port>/<database>, trust auth, no password. */
@@ -88,29 +89,11 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
   };
   const args = ['-D', data, '-p', String(port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
   const child = spawn(join(bin, 'postgres'), args, { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'], ...user });
-  // Keep the log tail for error messages; printing it would drown the test output.
-  let log = '';
-  child.stderr?.on('data', (chunk: Buffer) => { log = (log + chunk.toString()).slice(-4000); });
-  // 'error' (e.g. EACCES) may come without 'exit'; either means the server is gone.
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.once('error', (err) => { log += `\n${err.message}`; resolve(); });
-  });
-  // A crashed test worker must not leave a postmaster behind.
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    process.off('exit', killOnExit);
-    await kill(child, exited);
-    rmSync(dir, { recursive: true, force: true });
-  };
+  // SIGINT is PostgreSQL's "fast" shutdown.
+  const { exited, log, stop } = supervise(child, 'SIGINT', () => rmSync(dir, { recursive: true, force: true }));
 
   try {
-    await waitReady(port, exited, opts.readyTimeoutMs ?? 30_000, () => log);
+    await waitReady(port, exited, opts.readyTimeoutMs ?? 30_000, log);
     const database = opts.database ?? 'postgres';
     if (database !== 'postgres') await query(port, 'postgres', `CREATE DATABASE ${pg.escapeIdentifier(database)}`);
     return { url: `postgres://postgres@127.0.0.1:${port}/${encodeURIComponent(database)}`, port, stop };
@@ -118,15 +101,6 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
     await stop();
     throw err;
   }
-}
-
-/** SIGINT is PostgreSQL's "fast" shutdown; SIGKILL if it has not gone in 5 s. */
-async function kill(child: ChildProcess, exited: Promise<void>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  child.kill('SIGINT');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
 }
 
 async function query(port: number, database: string, sql: string): Promise<void> {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './free-port.js';
+import { supervise } from './supervised-child.js';
 
 export interface RedisServer {
   /** redis://127.0.0.1:<port>, no password. */
@@ -25,36 +26,12 @@ export async function startRedis(opts: { readyTimeoutMs?: number } = {}): Promis
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'],
     { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  // Keep the log tail for error messages only.
-  let log = '';
-  const keep = (chunk: Buffer) => { log = (log + chunk.toString()).slice(-4000); };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  // 'error' (e.g. ENOENT) may come without 'exit'; either means the server is gone.
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.once('error', (err) => { log += `\n${err.message}`; resolve(); });
-  });
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    process.off('exit', killOnExit);
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-      child.kill('SIGTERM'); // with --save '' redis exits without writing anything
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
+  // With --save '' redis exits on SIGTERM without writing anything.
+  const { exited, log, stop } = supervise(child, 'SIGTERM', () => rmSync(dir, { recursive: true, force: true }));
 
   const url = `redis://127.0.0.1:${port}`;
   try {
-    await waitReady(url, exited, opts.readyTimeoutMs ?? 15_000, () => log);
+    await waitReady(url, exited, opts.readyTimeoutMs ?? 15_000, log);
     return { url, port, stop };
   } catch (err) {
     await stop();
