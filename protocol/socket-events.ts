@@ -54,10 +54,53 @@ export interface DutyChange {
   ts: number;
 }
 
+/** An incident as a command screen sees it (never the resident's contact). */
+export interface IncidentView {
+  id: string;
+  source: 'device_alert' | 'patrol_report' | 'resident' | 'operator';
+  category: string;
+  priority: 'low' | 'normal' | 'high' | 'urgent';
+  title: string | null;
+  state: string;
+  version: number;
+  lat: number;
+  lon: number;
+  gridCode: string;
+  /** 'outside': no grid contained the point; the nearest grid owns it until reviewed. */
+  locationFlag: 'outside' | null;
+  escalationLevel: number;
+  assigneeId: string | null;
+  foldCount: number;
+  createdAt: number;
+  updatedAt: number;
+  acceptBy: number;
+  arriveBy: number;
+  resolveBy: number;
+  /** SLA stages already missed ('accept' | 'arrive' | 'resolve'): the screen paints these red. */
+  overdue: string[];
+  rating: 'satisfied' | 'unsatisfied' | null;
+}
+
+/** An overdue alarm (seed 000: the drain nobody accepted went overdue and raised one). */
+export interface AlarmView {
+  id: number;
+  incidentId: string;
+  gridCode: string;
+  stage: string;
+  level: number;
+  raisedAt: number;
+  acknowledgedAt: number | null;
+  acknowledgedBy: string | null;
+}
+
 export interface LiveSnapshot {
   serverTime: number;
   workers: WorkerLive[];
   alerts: AlertView[];
+  /** Open incidents (and those closed in the last hour). */
+  incidents: IncidentView[];
+  /** Alarms not yet acknowledged. */
+  alarms: AlarmView[];
 }
 
 export interface ServerToClientEvents {
@@ -66,6 +109,10 @@ export interface ServerToClientEvents {
   presence: (p: PresenceChange) => void;
   duty: (d: DutyChange) => void;
   alert: (a: AlertView) => void;
+  /** An incident was created or changed (full view, newest version wins). */
+  incident: (i: IncidentView) => void;
+  /** An alarm was raised or acknowledged. */
+  alarm: (a: AlarmView) => void;
 }
 
 export interface ClientToServerEvents {

@@ -56,6 +56,9 @@ async function start(): Promise<void> {
       workers.applyDuty(d, Date.now());
       refreshCounts();
     },
+    // Incidents and alarms reach the screen from dispatch; their panel comes with issue 4.
+    incident: () => undefined,
+    alarm: () => undefined,
     alert: (a: AlertView) => {
       if (!feed.add(a)) return;
       flashes.flash(a);

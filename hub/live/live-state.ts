@@ -2,7 +2,7 @@
 // committed rows, so the screen never shows what the database does not have. Out-of-order fixes
 // (store-and-forward uploads) are stored but never move a dot backwards in time.
 import type pg from 'pg';
-import type { AlertView, DutyChange, LiveSnapshot, PositionUpdate, PresenceChange, WorkerLive } from '../../protocol/socket-events.js';
+import type { AlarmView, AlertView, DutyChange, IncidentView, LiveSnapshot, PositionUpdate, PresenceChange, WorkerLive } from '../../protocol/socket-events.js';
 import type { Rows } from '../ingest/ingest-types.js';
 
 const MAX_ALERTS = 200;
@@ -19,6 +19,9 @@ export class LiveState {
   private readonly workerByDevice = new Map<string, string>();
   private readonly dutyTs = new Map<string, number>();
   private alerts: AlertView[] = [];
+  /** Open incidents and unacknowledged alarms, kept by dispatch (hub/dispatch/dispatch-service.ts). */
+  readonly incidents = new Map<string, IncidentView>();
+  readonly alarms = new Map<number, AlarmView>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -146,6 +149,26 @@ export class LiveState {
   }
 
   snapshot(): LiveSnapshot {
-    return { serverTime: this.now(), workers: [...this.workers.values()].map((w) => ({ ...w })), alerts: [...this.alerts] };
+    return {
+      serverTime: this.now(),
+      workers: [...this.workers.values()].map((w) => ({ ...w })),
+      alerts: [...this.alerts],
+      incidents: [...this.incidents.values()],
+      alarms: [...this.alarms.values()],
+    };
+  }
+
+  /** Keeps the newest version; terminal incidents leave the live set. Returns false for a stale view. */
+  upsertIncident(view: IncidentView): boolean {
+    const known = this.incidents.get(view.id);
+    if (known && known.version > view.version) return false;
+    if (view.state === 'closed' || view.state === 'cancelled') this.incidents.delete(view.id);
+    else this.incidents.set(view.id, view);
+    return true;
+  }
+
+  upsertAlarm(alarm: AlarmView): void {
+    if (alarm.acknowledgedAt !== null) this.alarms.delete(alarm.id);
+    else this.alarms.set(alarm.id, alarm);
   }
 }
