@@ -52,7 +52,9 @@ export interface StatusRow {
 
 export interface InboxRow {
   deviceId: string;
-  channel: 'reports' | 'task-replies';
+  channel: 'reports' | 'task-replies' | 'events';
+  /** With ts, the idempotency key: an alert's eventId or type; '' for reports and replies. */
+  key: string;
   ts: number;
   body: unknown;
 }

@@ -48,6 +48,8 @@ export const rowsStage: IngestStage = {
           lon: device.lon,
           gridCode: device.gridCode,
         });
+        // Dispatch turns alerts into incidents from the inbox (claimed in the database, once).
+        ctx.rows.inbox.push({ deviceId: device.id, channel: 'events', key: a.eventId ?? a.type, ts: a.ts, body: { ...a, deviceKind: device.kind, lat: device.lat, lon: device.lon, gridCode: device.gridCode } });
         return undefined;
       }
       case 'status': {
@@ -63,12 +65,12 @@ export const rowsStage: IngestStage = {
       case 'reports': {
         const r = ctx.data as ReportPayload;
         const [lon, lat] = toWgs84(r.lon, r.lat, r.crs);
-        ctx.rows.inbox.push({ deviceId: device.id, channel: 'reports', ts: r.ts, body: { ...r, lon, lat, crs: 'wgs84' } });
+        ctx.rows.inbox.push({ deviceId: device.id, channel: 'reports', key: '', ts: r.ts, body: { ...r, lon, lat, crs: 'wgs84' } });
         return undefined;
       }
       case 'task-replies': {
         const t = ctx.data as TaskReplyPayload;
-        ctx.rows.inbox.push({ deviceId: device.id, channel: 'task-replies', ts: t.ts, body: t });
+        ctx.rows.inbox.push({ deviceId: device.id, channel: 'task-replies', key: '', ts: t.ts, body: t });
         return undefined;
       }
       default:

@@ -5,7 +5,7 @@ import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import type { Logger } from '../../common/logger.js';
 import type { Metrics } from '../../common/metrics.js';
-import { LIVE_NAMESPACE, type ClientToServerEvents, type PositionUpdate, type ServerToClientEvents } from '../../protocol/socket-events.js';
+import { LIVE_NAMESPACE, type AlarmView, type ClientToServerEvents, type IncidentView, type PositionUpdate, type ServerToClientEvents } from '../../protocol/socket-events.js';
 import type { LiveChanges, LiveState } from './live-state.js';
 
 export interface LivePushOptions {
@@ -47,6 +47,16 @@ export class LivePush {
     for (const p of changes.presence) live.emit('presence', p);
     for (const d of changes.duty) live.emit('duty', d);
     for (const a of changes.alerts) live.emit('alert', a);
+  }
+
+  /** Dispatch calls these after its transaction committed. */
+  publishIncident(view: IncidentView): void {
+    if (this.opts.state.upsertIncident(view)) this.io.of(LIVE_NAMESPACE).emit('incident', view);
+  }
+
+  publishAlarm(alarm: AlarmView): void {
+    this.opts.state.upsertAlarm(alarm);
+    this.io.of(LIVE_NAMESPACE).emit('alarm', alarm);
   }
 
   private flush(): void {

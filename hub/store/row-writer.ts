@@ -63,11 +63,11 @@ export async function writeRows(client: pg.PoolClient, rows: Rows): Promise<void
   }
   if (i.length > 0) {
     await client.query(
-      `INSERT INTO hub_inbox (device_id, channel, ts, body)
-       SELECT dev, ch, to_timestamp(t / 1000.0), b::jsonb
-         FROM unnest($1::text[], $2::text[], $3::float8[], $4::text[]) AS u(dev, ch, t, b)
+      `INSERT INTO hub_inbox (device_id, channel, key, ts, body)
+       SELECT dev, ch, k, to_timestamp(t / 1000.0), b::jsonb
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[]) AS u(dev, ch, k, t, b)
        ON CONFLICT DO NOTHING`,
-      [i.map((r) => r.deviceId), i.map((r) => r.channel), i.map((r) => r.ts), i.map((r) => JSON.stringify(r.body))],
+      [i.map((r) => r.deviceId), i.map((r) => r.channel), i.map((r) => r.key), i.map((r) => r.ts), i.map((r) => JSON.stringify(r.body))],
     );
   }
   if (d.length > 0) {
