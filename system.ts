@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from './common/config.js';
 import type { Logger } from './common/logger.js';
 import { Metrics } from './common/metrics.js';
-import { systemClock } from './common/clock.js';
+import { systemClock, type Clock } from './common/clock.js';
 import { openDatabase, type Database } from './storage/database.js';
 import { startBroker, type RunningBroker } from './broker/mqtt-broker.js';
 import { Hub } from './hub/hub.js';
@@ -14,6 +14,8 @@ export interface SystemOptions {
   logger: Logger;
   /** Keep the embedded database in memory (tests). */
   inMemoryDb?: boolean;
+  /** The clock of dispatch and the simulation (sim:day runs an accelerated one). */
+  clock?: Clock;
 }
 
 export interface RunningSystem {
@@ -49,12 +51,13 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     metrics,
     logger,
     mqtt: { host: config.HOST, port: broker.port, ...service },
+    clock: opts.clock ?? systemClock,
     info: () => ({ engine: db.engine, timescale: db.timescale, uptimeS: Math.round((Date.now() - started) / 1000) }),
   });
   await hub.start();
   const mqttUrl = `mqtt://${config.HOST}:${broker.port}`;
   const httpUrl = `http://${config.HOST}:${hub.httpPort}`;
-  const sim = simulation && district ? await simulation.startSimulation({ mqttUrl, config, logger, clock: systemClock, district }) : null;
+  const sim = simulation && district ? await simulation.startSimulation({ mqttUrl, config, logger, clock: opts.clock ?? systemClock, district }) : null;
 
   return {
     config,

@@ -26,11 +26,22 @@ const envSchema = z.object({
   BATCH_MAX_ROWS: z.coerce.number().int().min(1).max(50000).default(2000),
   BATCH_MAX_WAIT_MS: z.coerce.number().int().min(1).max(10000).default(50),
   PUSH_INTERVAL_MS: z.coerce.number().int().min(50).max(10000).default(250),
+  // Dispatch (issue 3): how long a worker has to answer an offer; how often due deadlines are swept.
+  DISPATCH_OFFER_TIMEOUT_S: z.coerce.number().int().min(10).max(86400).default(180),
+  DISPATCH_SWEEP_MS: z.coerce.number().int().min(50).max(60000).default(1000),
+  DISPATCH_HOLD_RETRY_MIN: z.coerce.number().int().min(1).max(1440).default(5),
+  DISPATCH_RATING_WAIT_H: z.coerce.number().min(0.01).max(720).default(24),
+  DISPATCH_NEIGHBOUR_RADIUS_M: z.coerce.number().min(0).max(20000).default(1500),
   SIM: bool,
   SIM_SEED: z.coerce.number().int().default(20261125),
   SIM_HANDSETS: z.coerce.number().int().min(0).max(100000).default(24),
   SIM_ALERT_EVERY_S: z.coerce.number().min(1).default(20),
   SIM_FIX_EVERY_S: z.coerce.number().min(0.1).default(2),
+  // Command screen (issue 4): login, session lifetime, optional base map.
+  AUTH_REQUIRED: bool,
+  SESSION_TTL_MIN: z.coerce.number().int().min(1).max(7 * 24 * 60).default(12 * 60),
+  TILE_URL: z.string().regex(/^https?:\/\/.*\{z\}.*\{x\}.*\{y\}/, 'an XYZ template with {z}, {x} and {y}').optional(),
+  TILE_ATTRIBUTION: z.string().max(300).optional(),
 });
 
 export type Config = Readonly<z.infer<typeof envSchema>>;
@@ -52,5 +63,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 /** Config for tests and tools: defaults plus overrides, no environment. */
 export function testConfig(overrides: Partial<Record<keyof z.infer<typeof envSchema>, string>> = {}): Config {
-  return loadConfig({ SIM: 'false', LOG_LEVEL: 'silent', MQTT_PORT: '0', HTTP_PORT: '0', ...overrides });
+  // AUTH_REQUIRED is off in tests unless a test turns it on (the auth tests do).
+  return loadConfig({ SIM: 'false', LOG_LEVEL: 'silent', MQTT_PORT: '0', HTTP_PORT: '0', AUTH_REQUIRED: 'false', ...overrides });
 }

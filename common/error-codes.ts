@@ -19,17 +19,47 @@ export const DISPATCH_ERRORS = {
   INVALID_ESCALATION_LEVEL: { zh: '上报层级必须高于当前层级', en: 'The escalation level must be above the current one' },
   WORKER_ALREADY_TRIED: { zh: '该人员本轮已派过单', en: 'This worker was already offered this case in this round' },
   UNSATISFIED_CANNOT_CLOSE: { zh: '群众不满意，不能销号，请重新办理', en: 'The resident is unsatisfied: the case cannot be closed, reopen it' },
+  INCIDENT_NOT_FOUND: { zh: '事件不存在', en: 'No such incident' },
+  ALARM_NOT_FOUND: { zh: '告警不存在', en: 'No such alarm' },
+  BAD_RECEIPT: { zh: '回执码不正确', en: 'The receipt token does not match this complaint' },
+  NOT_RATABLE: { zh: '事件尚未办结，暂不能评价', en: 'The case is not resolved yet and cannot be rated' },
+  ACTION_NOT_OFFERED: { zh: '该操作不能通过此接口执行', en: 'This action cannot be done through this endpoint' },
+  CATEGORY_INVALID: { zh: '事件类别配置不合法', en: 'The category definition is invalid' },
 } as const satisfies Record<string, UserMessage>;
 
 // Analytics API.
 export const ANALYTICS_ERRORS = {
   BAD_TIME: { zh: '时间格式错误，应为 ISO-8601', en: 'Times must be ISO-8601' },
-  BAD_RANGE: { zh: '开始时间须早于结束时间，且跨度不超过 7 天', en: 'from must be before to, and the span at most 7 days' },
+  BAD_RANGE: { zh: '开始时间须早于结束时间，且跨度不超过上限（轨迹 7 天，其他统计 366 天）', en: 'from must be before to, and the span within the limit (trails 7 days, other statistics 366 days)' },
   BAD_DATE: { zh: '日期格式错误，应为 YYYY-MM-DD', en: 'The date must be YYYY-MM-DD' },
   GRID_NOT_FOUND: { zh: '网格不存在', en: 'No such grid' },
 } as const satisfies Record<string, UserMessage>;
 
-export const ERROR_MESSAGES = { ...DISPATCH_ERRORS, ...ANALYTICS_ERRORS } as const;
+// Regions import/export (hub/regions/region-routes.ts, cli/regions-cli.ts).
+export const REGION_ERRORS = {
+  REGIONS_UNPARSEABLE: { zh: '文件不是区划 GeoJSON（FeatureCollection，要素属性含 code、parent、level、name）', en: 'Not a region GeoJSON (a FeatureCollection whose features have code, parent, level and name)' },
+  REGIONS_INVALID: { zh: '区划树有结构错误，未做任何修改；请按问题列表修正后重新导入', en: 'The region tree has structural errors; nothing was changed. Fix the listed problems and import again' },
+  REGIONS_GEOMETRY_REFUSED: { zh: '区划存在重叠、缝隙或越界，未做任何修改；修正后重新导入，或明确接受（accept=overlaps,gaps,outside）', en: 'Regions overlap, leave gaps or reach outside their parent; nothing was changed. Fix them, or accept them explicitly (accept=overlaps,gaps,outside)' },
+  REGIONS_NO_GRID: { zh: '区划树中没有任何网格，无法确定事件归属', en: 'The region tree has no grid, so no incident could have an owner' },
+  REGIONS_IN_USE: { zh: '有设备挂在将被删除的区划上，未做任何修改；请先迁移这些设备，或用 accept=detach 解除挂接', en: 'Devices hang in regions this import removes; nothing was changed. Move them first, or detach them with accept=detach' },
+  REGION_NOT_FOUND: { zh: '区划不存在', en: 'No such region' },
+} as const satisfies Record<string, UserMessage>;
+
+// People API (hub/people/worker-routes.ts).
+export const PEOPLE_ERRORS = {
+  WORKER_NOT_FOUND: { zh: '人员不存在', en: 'No such worker' },
+  WORKERS_INVALID: { zh: '人员数据有误，未做任何修改；请按问题列表修正后重试', en: 'The worker list has errors; nothing was changed. Fix the listed problems and retry' },
+} as const satisfies Record<string, UserMessage>;
+
+// Command-screen login and scope (hub/http/auth-plugin.ts, issue 4).
+export const AUTH_ERRORS = {
+  UNAUTHENTICATED: { zh: '请先登录', en: 'Please sign in' },
+  BAD_CREDENTIALS: { zh: '用户名或密码错误', en: 'Wrong username or password' },
+  READ_ONLY: { zh: '只读账号不能执行该操作', en: 'A read-only account cannot do this' },
+  OUT_OF_SCOPE: { zh: '超出您的管辖范围', en: 'Outside your area' },
+} as const satisfies Record<string, UserMessage>;
+
+export const ERROR_MESSAGES = { ...DISPATCH_ERRORS, ...ANALYTICS_ERRORS, ...REGION_ERRORS, ...PEOPLE_ERRORS, ...AUTH_ERRORS } as const;
 export type ErrorCode = keyof typeof ERROR_MESSAGES;
 
 /** An error a user may see: a registered code, an HTTP status, the bilingual message. */

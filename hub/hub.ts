@@ -16,7 +16,9 @@ import { LivePush } from './live/live-push.js';
 import { buildHttpServer, type HttpApp } from './http/http-server.js';
 import { applyStoragePolicies, DEFAULT_STORAGE_POLICY } from './analytics/storage-policies.js';
 import { StorageMaintenance } from './analytics/storage-maintenance.js';
-import { systemClock } from '../common/clock.js';
+import { systemClock, type Clock } from '../common/clock.js';
+import { DispatchService } from './dispatch/dispatch-service.js';
+import { TaskPublisher } from './dispatch/task-publisher.js';
 
 export interface HubDeps {
   config: Config;
@@ -28,6 +30,8 @@ export interface HubDeps {
   /** The embedded engine: storage policy jobs must be run by the hub. */
   embedded?: boolean;
   info?: () => Record<string, unknown>;
+  /** Dispatch's clock (deadlines, SLA); sim:day passes an accelerated one. Default: the system clock. */
+  clock?: Clock;
 }
 
 export interface CommitListener {
@@ -43,6 +47,8 @@ export class Hub {
   private push!: LivePush;
   private http!: HttpApp;
   private maintenance!: StorageMaintenance;
+  private publisher!: TaskPublisher;
+  dispatch!: DispatchService;
   private readonly commitListeners: CommitListener[] = [];
   private readonly log: Logger;
   httpPort = 0;
@@ -56,6 +62,7 @@ export class Hub {
   async reloadRegistry(): Promise<void> {
     await this.devices.load();
     await this.live.load(this.deps.pool);
+    await this.dispatch?.reload();
   }
 
   /** For benchmarks and tests: observe each commit. */
@@ -72,7 +79,27 @@ export class Hub {
     // runs them (the embedded WASM engine has none).
     this.maintenance = new StorageMaintenance({ pool, timescale: this.deps.timescale, runPolicies: this.deps.embedded ?? false, clock: systemClock, logger });
 
-    this.http = await buildHttpServer({ pool, live: this.live, metrics, logger, tileUrl: null, timescale: this.deps.timescale, info: this.deps.info ?? (() => ({})) });
+    this.publisher = new TaskPublisher({
+      ...this.deps.mqtt, clientId: `${config.HUB_CLIENT_ID}-tasks`, topicRoot: config.TOPIC_ROOT, metrics, logger,
+    });
+    this.dispatch = new DispatchService({
+      pool, clock: this.deps.clock ?? systemClock, config, live: this.live, metrics, logger, publisher: this.publisher,
+      // The push exists once the HTTP server does; dispatch only notifies after it started.
+      notify: { incident: (v) => this.push.publishIncident(v), alarm: (a) => this.push.publishAlarm(a) },
+    });
+
+    this.http = await buildHttpServer({
+      pool, live: this.live, metrics, logger, tileUrl: null, timescale: this.deps.timescale, info: this.deps.info ?? (() => ({})),
+      dispatch: this.dispatch,
+      onRegionsChanged: () => this.reloadRegistry(),
+      onWorkersChanged: () => this.reloadRegistry(),
+      onDutyChanged: (workerId, duty) => {
+        const w = this.live.workers.get(workerId);
+        if (!w || w.duty === duty) return;
+        w.duty = duty;
+        this.push.publish({ positions: [], presence: [], alerts: [], duty: [{ workerId, duty, ts: Date.now() }] });
+      },
+    });
     this.push = new LivePush({ httpServer: this.http.server, state: this.live, intervalMs: config.PUSH_INTERVAL_MS, metrics, logger });
 
     this.writer = new BatchWriter({
@@ -83,6 +110,8 @@ export class Hub {
       logger,
       onCommitted: (rows, at) => {
         this.push.publish(this.live.apply(rows));
+        // Alerts, patrol reports and task replies wait in the inbox: dispatch takes them now.
+        if (rows.inbox.length > 0) this.dispatch.poke();
         for (const l of this.commitListeners) l(rows, at);
       },
       onPressure: (high) => (high ? this.client.pause() : this.client.resume()),
@@ -103,6 +132,8 @@ export class Hub {
     this.httpPort = (this.http.server.address() as { port: number }).port;
     this.push.start();
     this.maintenance.start();
+    await this.publisher.start();
+    await this.dispatch.start();
     await this.client.start();
     this.log.info({ httpPort: this.httpPort }, 'hub started');
   }
@@ -119,6 +150,8 @@ export class Hub {
     await this.pipeline.settled();
     await this.writer.drain();
     await this.client.stop();
+    await this.dispatch.stop();
+    await this.publisher.stop();
     await this.maintenance.stop();
     await this.push.stop();
     await this.http.close().catch(() => undefined);

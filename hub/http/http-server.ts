@@ -9,6 +9,13 @@ import type { Logger } from '../../common/logger.js';
 import type { Metrics } from '../../common/metrics.js';
 import type { LiveState } from '../live/live-state.js';
 import { analyticsRoutes } from '../analytics/analytics-routes.js';
+import { regionRoutes } from '../regions/region-routes.js';
+import { workerRoutes } from '../people/worker-routes.js';
+import type { Duty } from '../people/worker-store.js';
+import { authPlugin } from './auth-plugin.js';
+import { incidentRoutes } from '../dispatch/incident-routes.js';
+import type { DispatchService } from '../dispatch/dispatch-service.js';
+import type { AuthService } from './auth-service.js';
 
 export const DASHBOARD_DIST = fileURLToPath(new URL('../../dashboard/dist/', import.meta.url));
 
@@ -18,9 +25,20 @@ export interface HttpDeps {
   metrics: Metrics;
   logger: Logger;
   tileUrl: string | null;
+  tileAttribution?: string | null;
+  /** Login and scopes (hub/http/auth-service.ts). Absent: no login, every screen sees all. */
+  auth?: AuthService;
   /** Whether TimescaleDB is enabled (analytics picks its queries by this). */
   timescale: boolean;
   info: () => Record<string, unknown>;
+  /** Incidents, complaints, alarms, categories (hub/dispatch). */
+  dispatch?: DispatchService;
+  /** After a committed PUT /api/regions: reload the grid locator and live state. */
+  onRegionsChanged?: () => void | Promise<void>;
+  /** After PUT /api/workers/:id/duty changed a worker's duty. */
+  onDutyChanged?: (workerId: string, duty: Duty) => void | Promise<void>;
+  /** After a committed PUT /api/workers (bulk upsert): reload the worker registry. */
+  onWorkersChanged?: () => void | Promise<void>;
 }
 
 export async function buildHttpServer(deps: HttpDeps) {
@@ -35,6 +53,8 @@ export async function buildHttpServer(deps: HttpDeps) {
     void reply.status(status).send({ ok: false, error: { code: err.code ?? `HTTP_${status}`, message } });
   });
 
+  if (deps.auth) await app.register(authPlugin, { auth: deps.auth });
+
   app.get('/health', async () => ({ ok: true, ...deps.info() }));
 
   app.get('/metrics', async (_req, reply) => {
@@ -42,26 +62,19 @@ export async function buildHttpServer(deps: HttpDeps) {
     return deps.metrics.render();
   });
 
-  app.get('/api/config', async () => ({ tileUrl: deps.tileUrl }));
+  app.get('/api/config', async () => ({ tileUrl: deps.tileUrl, tileAttribution: deps.tileAttribution ?? null }));
 
-  app.get('/api/regions', async () => {
-    const r = await deps.pool.query(
-      `SELECT code, parent_code, level, name, geometry FROM regions
-        ORDER BY array_position(ARRAY['district','street','community','grid','unit','cell'], level), code`,
-    );
-    return {
-      type: 'FeatureCollection',
-      features: r.rows.map((row) => ({
-        type: 'Feature',
-        properties: { code: row.code, parent: row.parent_code, level: row.level, name: row.name },
-        geometry: row.geometry,
-      })),
-    };
+  await app.register(regionRoutes, { pool: deps.pool, onRegionsChanged: deps.onRegionsChanged });
+
+  // Cut to the caller's scope by the same rule as the /live push.
+  app.get('/api/live', async (req) => {
+    const snap = deps.live.snapshot();
+    return deps.auth && req.viewer ? deps.auth.scopes.filterSnapshot(snap, req.viewer.scope) : snap;
   });
 
-  app.get('/api/live', async () => deps.live.snapshot());
-
+  if (deps.dispatch) await app.register(incidentRoutes, { pool: deps.pool, dispatch: deps.dispatch });
   await app.register(analyticsRoutes, { pool: deps.pool, timescale: deps.timescale });
+  await app.register(workerRoutes, { pool: deps.pool, live: deps.live, onDutyChanged: deps.onDutyChanged, onWorkersChanged: deps.onWorkersChanged });
 
   app.get<{ Querystring: { limit?: number } }>(
     '/api/dead-letters',

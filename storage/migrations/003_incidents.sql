@@ -33,6 +33,7 @@ CREATE TABLE incidents (
   reporter_kind    text,                          -- worker | resident | device | operator
   reporter_id      text,
   reporter_contact text,                          -- a resident's phone: never sent to screens
+  reporter_token_hash text,                       -- sha256 of the resident's receipt token (rating)
   reopen_count     integer NOT NULL DEFAULT 0,
   rating           text CHECK (rating IN ('satisfied', 'unsatisfied')),
   rating_score     smallint CHECK (rating_score BETWEEN 1 AND 5),
@@ -102,12 +103,13 @@ CREATE INDEX incident_offers_incident_idx ON incident_offers (incident_id, offer
 CREATE INDEX incident_offers_unpublished_idx ON incident_offers (offered_at) WHERE published_at IS NULL;
 
 -- Deadlines are rows, swept by due time (STYLE: "every deadline is a row, not a setTimeout").
--- kind: offer (answer the offer), accept / arrive / resolve (the SLA). The version pins the
--- incident state the deadline was set for: a deadline whose incident moved on is stale and skipped.
+-- kind: offer (answer the offer), accept / arrive / resolve (the SLA), retry (route again a case
+-- held at street command with nobody to take it), close (a verified resident case the resident did
+-- not rate closes by default). A deadline whose incident moved on is stale: marked, not acted on.
 CREATE TABLE incident_deadlines (
   id          bigserial PRIMARY KEY,
   incident_id text NOT NULL REFERENCES incidents(id),
-  kind        text NOT NULL CHECK (kind IN ('offer', 'accept', 'arrive', 'resolve')),
+  kind        text NOT NULL CHECK (kind IN ('offer', 'accept', 'arrive', 'resolve', 'retry', 'close')),
   due_at      timestamptz NOT NULL,
   ref         text,               -- the offer's task id for kind = offer
   fired_at    timestamptz,

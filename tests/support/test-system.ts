@@ -3,11 +3,12 @@
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import { testConfig } from '../../common/config.js';
 import { silentLogger } from '../../common/logger.js';
+import type { Clock } from '../../common/clock.js';
 import { startSystem, type RunningSystem } from '../../system.js';
 import type { Rows } from '../../hub/ingest/ingest-types.js';
 
-export async function startTestSystem(env: Record<string, string> = {}): Promise<RunningSystem> {
-  return startSystem({ config: testConfig(env), logger: silentLogger, inMemoryDb: !env.DATABASE_URL });
+export async function startTestSystem(env: Record<string, string> = {}, opts: { clock?: Clock } = {}): Promise<RunningSystem> {
+  return startSystem({ config: testConfig(env), logger: silentLogger, inMemoryDb: !env.DATABASE_URL, ...opts });
 }
 
 /** Connects a device; resolves on CONNACK, rejects with the broker's refusal. */

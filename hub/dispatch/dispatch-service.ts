@@ -1,0 +1,229 @@
+// Dispatch, wired: intake → plan → commit → (after commit) task messages and screen pushes.
+// Every decision is one transaction built from a pure plan (dispatch-plan.ts). Work arrives from the
+// inbox (alerts, patrol reports, task replies, committed by ingest), from due deadlines (swept from
+// the database, so a restart neither forgets nor doubles them) and from the HTTP API. Within a hub,
+// decisions run one at a time; across hubs, row claims (SKIP LOCKED) and incident versions decide.
+import type pg from 'pg';
+import type { Clock } from '../../common/clock.js';
+import type { Config } from '../../common/config.js';
+import type { Logger } from '../../common/logger.js';
+import type { Metrics } from '../../common/metrics.js';
+import type { AlarmView, IncidentView } from '../../protocol/socket-events.js';
+import type { LiveState } from '../live/live-state.js';
+import { gridLocatorFromTree, type GridLocator } from '../regions/grid-locator.js';
+import { bboxOf } from '../regions/geo-measure.js';
+import { parseRegions, type RegionTree } from '../regions/region-tree.js';
+import { loadCategories, seedCategories } from './category-store.js';
+import { newTaskId } from './dispatch-intake.js';
+import { DispatchFailure, PlanBuilder, type Plan, type PlanContext } from './dispatch-plan.js';
+import { incidentView, type IncidentRecord } from './incident-record.js';
+import { commitPlan, markOfferPublished, unpublishedOffers, VersionConflict, type AlarmRow, type Queryable } from './incident-store.js';
+import type { SlaCategory } from './sla-policy.js';
+import type { TaskPublisher } from './task-publisher.js';
+import { WorkerRoster } from './worker-roster.js';
+import { DispatchWork } from './dispatch-work.js';
+
+export interface DispatchNotify {
+  incident(view: IncidentView): void;
+  alarm(view: AlarmView): void;
+}
+
+export interface DispatchServiceDeps {
+  pool: pg.Pool;
+  clock: Clock;
+  config: Config;
+  live: LiveState;
+  notify: DispatchNotify;
+  publisher: Pick<TaskPublisher, 'send'> | null;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+/** What a unit of work did, for the after-commit side effects. */
+export interface Outcome {
+  plans: Plan[];
+  alarms: AlarmRow[];
+  touched: IncidentRecord[];
+}
+
+export const alarmView = (a: AlarmRow, gridCode: string): AlarmView => ({ ...a, gridCode });
+
+export class DispatchService {
+  readonly roster: WorkerRoster;
+  readonly work: DispatchWork;
+  private sla: SlaCategory[] = [];
+  private tree: RegionTree | null = null;
+  private locator: GridLocator | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private chain: Promise<unknown> = Promise.resolve();
+  private stopped = false;
+  private pokeQueued = false;
+  readonly log: Logger;
+
+  constructor(readonly deps: DispatchServiceDeps) {
+    this.log = deps.logger.child({ mod: 'dispatch' });
+    this.roster = new WorkerRoster(deps.pool, deps.live, deps.clock);
+    this.work = new DispatchWork(this);
+  }
+
+  async start(): Promise<void> {
+    await seedCategories(this.deps.pool);
+    await this.reload();
+    await this.republishOutbox();
+    this.timer = setInterval(() => this.poke(), this.deps.config.DISPATCH_SWEEP_MS);
+    this.log.info({ categories: this.sla.length, grids: this.locator?.size ?? 0 }, 'dispatch started');
+  }
+
+  /** Re-reads categories, regions and the roster (after an import or an admin change). */
+  async reload(): Promise<void> {
+    this.sla = await loadCategories(this.deps.pool);
+    const r = await this.deps.pool.query('SELECT code, parent_code, level, name, geometry FROM regions');
+    if (r.rows.length > 0) {
+      const fc = { type: 'FeatureCollection', features: r.rows.map((x) => ({ type: 'Feature', properties: { code: x.code, parent: x.parent_code, level: x.level, name: x.name }, geometry: x.geometry })) };
+      const { tree } = parseRegions(fc, { skipGeometry: true });
+      this.tree = tree;
+      this.locator = tree.regions.some((g) => g.level === 'grid') ? gridLocatorFromTree(tree) : null;
+    }
+    await this.roster.load();
+  }
+
+  get categories(): readonly SlaCategory[] {
+    return this.sla;
+  }
+
+  /** Runs due deadlines and pending inbox rows soon (after a commit that brought work). */
+  poke(): void {
+    if (this.pokeQueued || this.stopped) return;
+    this.pokeQueued = true;
+    void this.serial(async () => {
+      this.pokeQueued = false;
+      await this.work.drainInbox();
+      await this.work.sweepDue();
+    }).catch((err) => this.log.error({ err: (err as Error).message }, 'dispatch tick failed'));
+  }
+
+  /** Resolves once everything queued so far has run (tests and sim:day wait on it). */
+  async settled(): Promise<void> {
+    await this.serial(async () => undefined);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.chain.catch(() => undefined);
+  }
+
+  /** One decision at a time inside this hub. */
+  serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  async context(q: Queryable): Promise<PlanContext> {
+    if (!this.tree || !this.locator) throw new Error('no regions loaded: import the region tree first (PUT /api/regions)');
+    const c = this.deps.config;
+    return {
+      clock: this.deps.clock,
+      sla: this.sla,
+      tree: this.tree,
+      index: await this.roster.current(q),
+      deviceOf: (w) => this.roster.deviceOf(w),
+      newTaskId,
+      offerTimeoutMs: c.DISPATCH_OFFER_TIMEOUT_S * 1000,
+      holdRetryMs: c.DISPATCH_HOLD_RETRY_MIN * 60_000,
+      neighbourRadiusM: c.DISPATCH_NEIGHBOUR_RADIUS_M,
+    };
+  }
+
+  /** Where to put an alert from a device registered with a grid but no coordinates. */
+  gridCentre(code: string | null): { lat: number; lon: number } | null {
+    const g = code ? this.tree?.byCode.get(code) : undefined;
+    if (!g) return null;
+    const b = bboxOf(g.geometry);
+    return { lat: (b.minLat + b.maxLat) / 2, lon: (b.minLon + b.maxLon) / 2 };
+  }
+
+  gridLocator(): GridLocator {
+    if (!this.locator) throw new Error('no grids loaded: import the region tree first (PUT /api/regions)');
+    return this.locator;
+  }
+
+  /**
+   * One transaction: `work` reads, plans and commits through the given client. A version conflict
+   * (another hub moved the incident) rolls back and runs `work` again on fresh rows.
+   */
+  async unit(work: (q: Queryable, out: Outcome) => Promise<void>): Promise<Outcome> {
+    for (let attempt = 0; ; attempt++) {
+      const out: Outcome = { plans: [], alarms: [], touched: [] };
+      const client = await this.deps.pool.connect();
+      try {
+        await client.query('BEGIN');
+        await work(client, out);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        if (err instanceof VersionConflict && attempt < 3) {
+          this.deps.metrics.inc('dispatch_version_conflicts_total');
+          continue;
+        }
+        throw err;
+      } finally {
+        client.release();
+      }
+      await this.afterCommit(out);
+      return out;
+    }
+  }
+
+  /** Commits a plan inside a unit (records what to push and send afterwards). */
+  async commit(q: Queryable, out: Outcome, b: PlanBuilder): Promise<IncidentRecord> {
+    const alarms = await commitPlan(q, b.plan);
+    out.plans.push(b.plan);
+    out.alarms.push(...alarms);
+    return b.plan.incident;
+  }
+
+  private async afterCommit(out: Outcome): Promise<void> {
+    const { notify, metrics } = this.deps;
+    for (const x of out.touched) notify.incident(incidentView(x));
+    for (const p of out.plans) {
+      notify.incident(incidentView(p.incident));
+      for (const a of p.audits) metrics.inc('dispatch_transitions_total', { action: a.action });
+      if (p.newOffers.length) this.roster.addLoad(p.newOffers[0].workerId, 1);
+    }
+    for (const a of out.alarms) {
+      const inc = out.plans.find((p) => p.incident.id === a.incidentId)?.incident;
+      metrics.inc('dispatch_alarms_total', { stage: a.stage });
+      this.log.warn({ incident: a.incidentId, stage: a.stage, level: a.level }, 'incident overdue: alarm raised');
+      notify.alarm(alarmView(a, inc?.gridCode ?? ''));
+    }
+    for (const p of out.plans) for (const m of p.messages) await this.send(m.deviceId, m.message);
+  }
+
+  private async send(deviceId: string, message: Plan['messages'][number]['message']): Promise<void> {
+    if (!this.deps.publisher) return;
+    try {
+      await this.deps.publisher.send(deviceId, message);
+      if (message.kind === 'offer') await markOfferPublished(this.deps.pool, message.taskId, this.deps.clock.now());
+    } catch (err) {
+      // The offer stays in the outbox (published_at null) and goes out at the next start.
+      this.deps.metrics.inc('dispatch_publish_failures_total');
+      this.log.warn({ device: deviceId, task: message.taskId, err: (err as Error).message }, 'task message not sent');
+    }
+  }
+
+  private async republishOutbox(): Promise<void> {
+    const offers = await unpublishedOffers(this.deps.pool);
+    for (const o of offers) {
+      if (!o.deviceId) continue;
+      const inc = await this.deps.pool.query('SELECT category, title, lat, lon FROM incidents WHERE id = $1', [o.incidentId]);
+      const x = inc.rows[0];
+      if (!x) continue;
+      await this.send(o.deviceId, { ts: this.deps.clock.now(), kind: 'offer', taskId: o.taskId, incidentId: o.incidentId, category: x.category, title: x.title ?? x.category, lat: x.lat, lon: x.lon, acceptBy: o.acceptBy });
+    }
+    if (offers.length) this.log.info({ offers: offers.length }, 'unsent offers sent again');
+  }
+}
+
+export { DispatchFailure };

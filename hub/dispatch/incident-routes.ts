@@ -1,0 +1,217 @@
+// The dispatch HTTP API (issue 3): residents file complaints (12345) and rate; operators list,
+// inspect and act on incidents, acknowledge alarms and edit the category/SLA table. Schemas on every
+// route; errors through the one registry (common/error-codes.ts). A screen only lists what its
+// user's scope covers.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type pg from 'pg';
+import { AppError, type ErrorCode } from '../../common/error-codes.js';
+import { incidentView, recordFromRow } from './incident-record.js';
+import { alarmFromRow, offerFromRow } from './incident-store.js';
+import { alarmView, DispatchFailure, type DispatchService } from './dispatch-service.js';
+import type { Actor } from './incident-state-machine.js';
+import type { ActionInput } from './dispatch-plan.js';
+import { saveCategory } from './category-store.js';
+import { hashToken } from './dispatch-intake.js';
+import { PRIORITIES, slaCategorySchema } from './sla-policy.js';
+
+const ALL = '*';
+const point = { lat: { type: 'number', minimum: -90, maximum: 90 }, lon: { type: 'number', minimum: -180, maximum: 180 } };
+const category = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[a-z_]+(\\.[a-z_]+)*$' };
+const STATUS: Partial<Record<ErrorCode, number>> = { ACTOR_NOT_ALLOWED: 403, NOT_ASSIGNEE: 403, NOT_REPORTER: 403, SELF_VERIFICATION: 403, REASON_REQUIRED: 422 };
+
+function asAppError(err: unknown): unknown {
+  if (err instanceof DispatchFailure) return new AppError(err.error.code, STATUS[err.error.code] ?? 409);
+  return err;
+}
+
+interface Who {
+  scope: string;
+  id: string;
+}
+
+function who(req: FastifyRequest): Who {
+  const v = (req as FastifyRequest & { viewer?: { user: { id: string } | null; scope: string } | null }).viewer;
+  return { scope: v?.scope ?? ALL, id: v?.user?.id ?? 'operator' };
+}
+
+/** Grid codes under a scope, as SQL: `grid_code IN (…)`, or true for the all-seeing scope. */
+function scopeFilter(scope: string, params: unknown[]): string {
+  if (scope === ALL) return 'true';
+  params.push(scope);
+  return `grid_code IN (WITH RECURSIVE sub(code) AS (SELECT $${params.length}::text UNION ALL
+    SELECT r.code FROM regions r JOIN sub ON r.parent_code = sub.code) SELECT code FROM sub)`;
+}
+
+export async function incidentRoutes(app: FastifyInstance, opts: { pool: pg.Pool; dispatch: DispatchService }): Promise<void> {
+  const { pool, dispatch } = opts;
+  const work = dispatch.work;
+
+  app.post<{ Body: { category: string; description?: string; lat: number; lon: number; name?: string; phone?: string; priority?: (typeof PRIORITIES)[number] } }>(
+    '/api/complaints',
+    {
+      schema: {
+        body: {
+          type: 'object', required: ['category', 'lat', 'lon'], additionalProperties: false,
+          properties: { category, ...point, description: { type: 'string', maxLength: 4000 }, name: { type: 'string', maxLength: 64 }, phone: { type: 'string', maxLength: 32 }, priority: { type: 'string', enum: [...PRIORITIES] } },
+        },
+      },
+    },
+    async (req, reply) => {
+      const { incident, token } = await work.fileComplaint(req.body).catch((e) => Promise.reject(asAppError(e)));
+      void reply.status(201);
+      // The token is the resident's receipt: shown once, needed to follow and rate the case.
+      return { id: incident.id, token, gridCode: incident.gridCode, state: incident.state, resolveBy: incident.resolveBy };
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { token: string } }>(
+    '/api/complaints/:id/status',
+    { schema: { querystring: { type: 'object', required: ['token'], properties: { token: { type: 'string', minLength: 8, maxLength: 200 } } } } },
+    async (req) => {
+      const r = await pool.query('SELECT * FROM incidents WHERE id = $1', [req.params.id]);
+      const x = r.rows[0] ? recordFromRow(r.rows[0]) : null;
+      if (!x || !x.reporterTokenHash) throw new AppError('INCIDENT_NOT_FOUND', 404);
+      if (hashToken(req.query.token) !== x.reporterTokenHash) throw new AppError('BAD_RECEIPT', 403);
+      return { id: x.id, state: x.state, version: x.version, category: x.category, rating: x.rating, ratingScore: x.ratingScore, createdAt: x.createdAt, resolvedAt: x.resolvedAt, resolveBy: x.resolveBy };
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { token: string; score: number; comment?: string } }>(
+    '/api/complaints/:id/rating',
+    {
+      schema: {
+        body: {
+          type: 'object', required: ['token', 'score'], additionalProperties: false,
+          properties: { token: { type: 'string', minLength: 8, maxLength: 200 }, score: { type: 'integer', minimum: 1, maximum: 5 }, comment: { type: 'string', maxLength: 400 } },
+        },
+      },
+    },
+    async (req) => {
+      const x = await work.rate(req.params.id, req.body.token, req.body.score, req.body.comment).catch((e) => Promise.reject(asAppError(e)));
+      return { id: x.id, state: x.state, version: x.version, rating: x.rating };
+    },
+  );
+
+  app.get<{ Querystring: { state?: string; category?: string; grid?: string; overdue?: boolean; limit?: number } }>(
+    '/api/incidents',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: {
+            state: { type: 'string', maxLength: 200 }, category: { type: 'string', maxLength: 64 }, grid: { type: 'string', maxLength: 64 },
+            overdue: { type: 'boolean' }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 200 },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const p: unknown[] = [];
+      const where = [scopeFilter(who(req).scope, p)];
+      if (req.query.state) {
+        p.push(req.query.state.split(','));
+        where.push(`state = ANY($${p.length})`);
+      }
+      if (req.query.category) {
+        p.push(req.query.category);
+        where.push(`category = $${p.length}`);
+      }
+      if (req.query.grid) {
+        p.push(req.query.grid);
+        where.push(`grid_code = $${p.length}`);
+      }
+      if (req.query.overdue !== undefined) where.push(req.query.overdue ? `cardinality(overdue_stages) > 0` : `cardinality(overdue_stages) = 0`);
+      p.push(req.query.limit ?? 200);
+      const r = await pool.query(`SELECT * FROM incidents WHERE ${where.join(' AND ')} ORDER BY created_at DESC LIMIT $${p.length}`, p);
+      return { items: r.rows.map((row) => incidentView(recordFromRow(row))) };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>('/api/incidents/:id', async (req) => {
+    const p: unknown[] = [req.params.id];
+    const r = await pool.query(`SELECT * FROM incidents WHERE id = $1 AND ${scopeFilter(who(req).scope, p)}`, p);
+    if (!r.rows[0]) throw new AppError('INCIDENT_NOT_FOUND', 404);
+    const x = recordFromRow(r.rows[0]);
+    const audit = await pool.query('SELECT * FROM incident_audit WHERE incident_id = $1 ORDER BY version', [x.id]);
+    const offers = await pool.query('SELECT * FROM incident_offers WHERE incident_id = $1 ORDER BY offered_at', [x.id]);
+    return {
+      incident: { ...incidentView(x), description: x.description, photos: x.photos, reopenCount: x.reopenCount, ratingScore: x.ratingScore, acceptedAt: x.acceptedAt, arrivedAt: x.arrivedAt, resolvedAt: x.resolvedAt, closedAt: x.closedAt },
+      audit: audit.rows.map((a) => ({
+        version: a.version, at: a.at.getTime(), actorKind: a.actor_kind, actorId: a.actor_id, actorRole: a.actor_role,
+        action: a.action, fromState: a.from_state, toState: a.to_state, reason: a.reason, detail: a.detail,
+      })),
+      offers: offers.rows.map((o) => {
+        const x2 = offerFromRow(o);
+        return { ...x2, answeredAt: o.answered_at ? o.answered_at.getTime() : null, publishedAt: o.published_at ? o.published_at.getTime() : null };
+      }),
+    };
+  });
+
+  app.post<{ Body: { category: string; description?: string; lat: number; lon: number; priority?: (typeof PRIORITIES)[number] } }>(
+    '/api/incidents',
+    {
+      schema: {
+        body: {
+          type: 'object', required: ['category', 'lat', 'lon'], additionalProperties: false,
+          properties: { category, ...point, description: { type: 'string', maxLength: 4000 }, priority: { type: 'string', enum: [...PRIORITIES] } },
+        },
+      },
+    },
+    async (req, reply) => {
+      const x = await work.operatorReport(who(req).id, req.body).catch((e) => Promise.reject(asAppError(e)));
+      void reply.status(201);
+      return { incident: incidentView(x) };
+    },
+  );
+
+  const OPERATOR_ACTIONS = ['verify', 'reject_resolution', 'close', 'reopen', 'escalate', 'cancel'] as const;
+  app.post<{ Params: { id: string }; Body: { type: (typeof OPERATOR_ACTIONS)[number]; expectedVersion: number; reason?: string; toLevel?: number } }>(
+    '/api/incidents/:id/actions',
+    {
+      schema: {
+        body: {
+          type: 'object', required: ['type', 'expectedVersion'], additionalProperties: false,
+          properties: { type: { type: 'string', enum: [...OPERATOR_ACTIONS] }, expectedVersion: { type: 'integer', minimum: 1 }, reason: { type: 'string', minLength: 1, maxLength: 500 }, toLevel: { type: 'integer', minimum: 1, maximum: 3 } },
+        },
+      },
+    },
+    async (req) => {
+      const actor: Actor = { kind: 'operator', id: who(req).id };
+      const x = await work.act(req.params.id, req.body as ActionInput & { expectedVersion: number }, actor).catch((e) => Promise.reject(asAppError(e)));
+      return { incident: incidentView(x) };
+    },
+  );
+
+  app.get('/api/alarms', async (req) => {
+    const p: unknown[] = [];
+    const r = await pool.query(
+      `SELECT a.*, i.grid_code FROM incident_alarms a JOIN incidents i ON i.id = a.incident_id
+        WHERE a.acknowledged_at IS NULL AND ${scopeFilter(who(req).scope, p).replace('grid_code', 'i.grid_code')}
+        ORDER BY a.raised_at DESC LIMIT 500`,
+      p,
+    );
+    return { items: r.rows.map((row) => alarmView(alarmFromRow(row), row.grid_code)) };
+  });
+
+  app.post<{ Params: { id: number } }>(
+    '/api/alarms/:id/ack',
+    { schema: { params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } } } } },
+    async (req) => {
+      const row = await work.acknowledgeAlarm(req.params.id, who(req).id);
+      const g = await pool.query('SELECT grid_code FROM incidents WHERE id = $1', [row.incidentId]);
+      const view = alarmView(row, g.rows[0]?.grid_code ?? '');
+      dispatch.deps.notify.alarm(view);
+      return { alarm: view };
+    },
+  );
+
+  app.get('/api/categories', async () => ({ items: dispatch.categories }));
+
+  app.put<{ Params: { code: string }; Body: unknown }>('/api/categories/:code', async (req) => {
+    const parsed = slaCategorySchema.safeParse({ ...(req.body as object), code: req.params.code });
+    if (!parsed.success) throw Object.assign(new AppError('CATEGORY_INVALID', 422), { detail: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+    await saveCategory(pool, parsed.data);
+    await dispatch.reload();
+    return { category: parsed.data };
+  });
+}
