@@ -19,6 +19,7 @@ import { StorageMaintenance } from './analytics/storage-maintenance.js';
 import { systemClock, type Clock } from '../common/clock.js';
 import { DispatchService } from './dispatch/dispatch-service.js';
 import { TaskPublisher } from './dispatch/task-publisher.js';
+import { syncDutyFromStatuses } from './people/duty-sync.js';
 
 export interface HubDeps {
   config: Config;
@@ -110,6 +111,10 @@ export class Hub {
       logger,
       onCommitted: (rows, at) => {
         this.push.publish(this.live.apply(rows));
+        // The roster's duty column follows the handsets (the API may set it too, newest wins).
+        if (rows.statuses.length > 0) {
+          void syncDutyFromStatuses(pool, rows.statuses).catch((err) => this.log.error({ err: (err as Error).message }, 'duty sync failed'));
+        }
         // Alerts, patrol reports and task replies wait in the inbox: dispatch takes them now.
         if (rows.inbox.length > 0) this.dispatch.poke();
         for (const l of this.commitListeners) l(rows, at);
