@@ -16,8 +16,8 @@ import { parseRegions, type RegionTree } from '../regions/region-tree.js';
 import { loadCategories, seedCategories } from './category-store.js';
 import { newTaskId } from './dispatch-intake.js';
 import { DispatchFailure, PlanBuilder, type Plan, type PlanContext } from './dispatch-plan.js';
-import { incidentView, type IncidentRecord } from './incident-record.js';
-import { commitPlan, markOfferPublished, unpublishedOffers, VersionConflict, type AlarmRow, type Queryable } from './incident-store.js';
+import { incidentView, recordFromRow, type IncidentRecord } from './incident-record.js';
+import { alarmFromRow, commitPlan, markOfferPublished, unpublishedOffers, VersionConflict, type AlarmRow, type Queryable } from './incident-store.js';
 import type { SlaCategory } from './sla-policy.js';
 import type { TaskPublisher } from './task-publisher.js';
 import { WorkerRoster } from './worker-roster.js';
@@ -70,6 +70,7 @@ export class DispatchService {
     await seedCategories(this.deps.pool);
     await this.reload();
     await this.republishOutbox();
+    await this.primeLive();
     this.timer = setInterval(() => this.poke(), this.deps.config.DISPATCH_SWEEP_MS);
     this.log.info({ categories: this.sla.length, grids: this.locator?.size ?? 0 }, 'dispatch started');
   }
@@ -211,6 +212,17 @@ export class DispatchService {
       this.deps.metrics.inc('dispatch_publish_failures_total');
       this.log.warn({ device: deviceId, task: message.taskId, err: (err as Error).message }, 'task message not sent');
     }
+  }
+
+  /** After a restart the screens still see every open case and every alarm nobody acknowledged. */
+  private async primeLive(): Promise<void> {
+    const { pool, notify } = this.deps;
+    const open = await pool.query(`SELECT * FROM incidents WHERE state NOT IN ('closed', 'cancelled') ORDER BY created_at DESC LIMIT 5000`);
+    for (const row of open.rows) notify.incident(incidentView(recordFromRow(row)));
+    const alarms = await pool.query(
+      `SELECT a.*, i.grid_code FROM incident_alarms a JOIN incidents i ON i.id = a.incident_id WHERE a.acknowledged_at IS NULL ORDER BY a.raised_at LIMIT 1000`,
+    );
+    for (const row of alarms.rows) notify.alarm(alarmView(alarmFromRow(row), row.grid_code));
   }
 
   private async republishOutbox(): Promise<void> {

@@ -93,6 +93,17 @@ describe('dispatch: complaint → offer → closed', () => {
     expect(early.status).toBe(409);
   });
 
+  it('turns a patrol report from the handset into an incident, photos and all', async () => {
+    await hs.publish('reports', { ts: Date.now(), reportId: 'r-1', category: 'hazard', description: '井盖松动', lat: IN_G1.lat, lon: IN_G1.lon, photos: ['oss://grid/photos/r-1.jpg'] });
+    const offer = await hs.next((m) => m.kind === 'offer' && m.category === 'hazard');
+    const r = await fetch(`${sys.httpUrl}/api/incidents/${offer.incidentId}`).then((x) => x.json());
+    expect(r.incident).toMatchObject({ source: 'patrol_report', gridCode: G1, description: '井盖松动', photos: ['oss://grid/photos/r-1.jpg'] });
+    expect(r.audit[0]).toMatchObject({ action: 'report', actorKind: 'worker', actorId: 'w-g1' });
+    // The live snapshot a screen gets on connect carries the open case.
+    const snap = await fetch(`${sys.httpUrl}/api/live`).then((x) => x.json());
+    expect(snap.incidents.map((i: { id: string }) => i.id)).toContain(offer.incidentId);
+  });
+
   it('folds repeated door alerts into one incident with a count', async () => {
     const door = await (await import('mqtt')).default.connectAsync(sys.mqttUrl, { clientId: 'door-1', username: 'door-1', password: 'secret-door-1-0123456789', reconnectPeriod: 0 });
     const topic = `${sys.config.TOPIC_ROOT}/devices/door-1/events`;

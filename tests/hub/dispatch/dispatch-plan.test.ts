@@ -1,0 +1,113 @@
+// The planner without I/O: what one decision changes, with a manual clock.
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../common/clock.js';
+import { intakeRecord } from '../../../hub/dispatch/dispatch-intake.js';
+import { dueStage, PlanBuilder, planOverdue, type PlanContext } from '../../../hub/dispatch/dispatch-plan.js';
+import { DEFAULT_SLA_TABLE } from '../../../hub/dispatch/sla-policy.js';
+import { WorkerIndex, type DispatchWorker } from '../../../hub/dispatch/worker-index.js';
+import { gridLocatorFromTree } from '../../../hub/regions/grid-locator.js';
+import { parseRegions } from '../../../hub/regions/region-tree.js';
+
+const rect = (w: number, s: number, e: number, n: number) => ({ type: 'Polygon', coordinates: [[[w, s], [e, s], [e, n], [w, n], [w, s]]] });
+const f = (code: string, parent: string | null, level: string, geometry: object) => ({ type: 'Feature', properties: { code, parent, level, name: code }, geometry });
+const { tree } = parseRegions({
+  type: 'FeatureCollection',
+  features: [
+    f('D', null, 'district', rect(113.1, 27.86, 113.14, 27.88)),
+    f('D01', 'D', 'street', rect(113.1, 27.86, 113.12, 27.88)),
+    f('D01001', 'D01', 'community', rect(113.1, 27.86, 113.12, 27.88)),
+    f('G1', 'D01001', 'grid', rect(113.1, 27.86, 113.11, 27.88)),
+    f('G2', 'D01001', 'grid', rect(113.11, 27.86, 113.12, 27.88)),
+  ],
+}, { skipGeometry: true });
+const locator = gridLocatorFromTree(tree);
+const T0 = Date.parse('2026-11-25T02:00:00Z');
+
+function worker(id: string, over: Partial<DispatchWorker> = {}): DispatchWorker {
+  return { id, role: 'grid_worker', gridCodes: ['G1'], categories: ['*'], duty: 'on', online: true, position: { lat: 27.87, lon: 113.105, ts: T0 }, load: 0, ...over };
+}
+
+function setup(workers: DispatchWorker[], category = 'garbage') {
+  const clock = new ManualClock(T0);
+  let n = 0;
+  const ctx: PlanContext = {
+    clock, sla: DEFAULT_SLA_TABLE, tree, index: WorkerIndex.build(workers, T0), deviceOf: (w) => `hs-${w}`, newTaskId: () => `T${++n}`,
+    offerTimeoutMs: 180_000, holdRetryMs: 300_000, neighbourRadiusM: 1500,
+  };
+  const { record, audit } = intakeRecord({ source: 'resident', category, lat: 27.87, lon: 113.105, reporterKind: 'resident', reporterId: 'resident:1' }, locator, DEFAULT_SLA_TABLE, clock);
+  const b = new PlanBuilder(ctx, record, true, audit);
+  b.setSlaDeadlines();
+  return { clock, ctx, b };
+}
+
+describe('dispatch plan', () => {
+  it('offers a new case to its own grid worker, with the offer, its deadline and the task message', () => {
+    const { b } = setup([worker('w-2', { gridCodes: ['G2'] }), worker('w-1')]);
+    b.route();
+    const p = b.plan;
+    expect(p.incident).toMatchObject({ gridCode: 'G1', state: 'dispatched', assigneeId: 'w-1', version: 2 });
+    expect(p.newOffers).toHaveLength(1);
+    expect(p.newOffers[0]).toMatchObject({ workerId: 'w-1', via: 'own_grid', acceptBy: T0 + 180_000 });
+    expect(p.deadlines.map((d) => d.kind).sort()).toEqual(['accept', 'arrive', 'offer', 'resolve']);
+    expect(p.messages).toEqual([{ deviceId: 'hs-w-1', message: expect.objectContaining({ kind: 'offer', taskId: 'T1', acceptBy: T0 + 180_000 }) }]);
+  });
+
+  it('with nobody on duty, climbs to street command, holds the case, alarms once and schedules a retry', () => {
+    const { b } = setup([worker('w-1', { duty: 'off' })]);
+    b.route();
+    const p = b.plan;
+    expect(p.incident).toMatchObject({ escalationLevel: 3, state: 'escalated', assigneeId: null });
+    expect(p.audits.map((a) => a.action)).toEqual(['report', 'escalate', 'escalate', 'escalate']);
+    expect(p.alarms).toEqual([{ stage: 'unassigned', level: 3, raisedAt: T0 }]);
+    expect(p.deadlines.filter((d) => d.kind === 'retry')).toEqual([{ kind: 'retry', dueAt: T0 + 300_000, ref: null }]);
+    // A retry that still finds nobody does not alarm again.
+    const again = new PlanBuilder(b['ctx'], p.incident, false);
+    again.heldBefore = true;
+    again.route();
+    expect(again.plan.alarms).toEqual([]);
+  });
+
+  it('never offers a worker an offer they cannot receive, nor the wrong category', () => {
+    const { b } = setup([worker('w-1', { categories: ['noise'] }), worker('w-2')]);
+    b.route();
+    expect(b.incident.assigneeId).toBe('w-2');
+  });
+
+  it('overdue: alarm at the due time, withdraw the offer, climb one rung; at the top only the alarm', () => {
+    const { b, clock, ctx } = setup([worker('w-1')]);
+    b.route();
+    const offer = b.plan.newOffers[0];
+    const dispatched = b.incident;
+    clock.set(dispatched.acceptBy + 1000);
+    expect(dueStage(dispatched, 'accept', dispatched.acceptBy, clock.now())).toBe('accept');
+    const o = new PlanBuilder(ctx, dispatched, false);
+    planOverdue(o, 'accept', dispatched.acceptBy, offer);
+    expect(o.plan.alarms[0]).toEqual({ stage: 'accept', level: 0, raisedAt: dispatched.acceptBy });
+    // Nobody else here (w-1 was tried this round, no grid leader): it climbs on to be held at command.
+    expect(o.plan.alarms.map((a) => a.stage)).toEqual(['accept', 'unassigned']);
+    expect(o.plan.offerStatus).toEqual([{ taskId: offer.taskId, status: 'withdrawn' }]);
+    expect(o.plan.messages[0].message).toMatchObject({ kind: 'cancel', taskId: offer.taskId });
+    expect(o.incident.escalationLevel).toBeGreaterThanOrEqual(1);
+    expect(o.incident.overdueStages).toEqual(['accept']);
+
+    const top = new PlanBuilder(ctx, { ...o.incident, escalationLevel: 3 }, false);
+    planOverdue(top, 'arrive', o.incident.arriveBy, null);
+    expect(top.plan.audits).toEqual([]);
+    expect(top.plan.alarms.map((a) => a.stage)).toEqual(['arrive']);
+  });
+
+  it('a reopen restarts the SLA: the old round\'s deadlines become stale', () => {
+    const { b, clock, ctx } = setup([worker('w-1')]);
+    b.route();
+    b.apply({ type: 'accept' }, { kind: 'worker', id: 'w-1' });
+    b.apply({ type: 'resolve' }, { kind: 'worker', id: 'w-1' });
+    const oldResolveBy = b.incident.resolveBy;
+    clock.advance(3600_000);
+    const r = new PlanBuilder(ctx, b.incident, false);
+    r.apply({ type: 'reopen', reason: '不满意' }, { kind: 'resident', id: 'resident:1' });
+    expect(r.incident.resolveBy).toBe(oldResolveBy + 3600_000);
+    expect(r.incident).toMatchObject({ resolvedAt: null, rating: 'unsatisfied', reopenCount: 1 });
+    expect(r.plan.deadlines.map((d) => d.kind).sort()).toEqual(['accept', 'arrive', 'resolve']);
+    expect(dueStage(r.incident, 'resolve', oldResolveBy, oldResolveBy + 1)).toBeNull();
+  });
+});
