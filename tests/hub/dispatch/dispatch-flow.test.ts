@@ -93,6 +93,24 @@ describe('dispatch: complaint → offer → closed', () => {
     expect(early.status).toBe(409);
   });
 
+  it('an admin changes a category\'s SLA and the next case gets the new deadlines; a bad table is refused', async () => {
+    const cats = await fetch(`${sys.httpUrl}/api/categories`).then((r) => r.json() as Promise<{ items: { code: string; nameZh: string; nameEn: string; defaultPriority: string; tier: string; deadlines: Record<string, object> }[] }>);
+    const parking = cats.items.find((c) => c.code === 'parking')!;
+    const tighter = { ...parking, deadlines: { ...parking.deadlines, normal: { acceptMin: 5, arriveMin: 20, resolveMin: 120 } } };
+    const put = await fetch(`${sys.httpUrl}/api/categories/parking`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(tighter) });
+    expect(put.status).toBe(200);
+    const filed = await postJson<{ id: string; resolveBy: number }>(sys, '/api/complaints', { category: 'parking', lat: IN_G1.lat, lon: IN_G1.lon });
+    const d = await incidentDetail(sys, filed.body.id);
+    const created = d.audit[0] as unknown as { at: number };
+    expect(filed.body.resolveBy - created.at).toBe(120 * 60_000);
+    // accept ≤ arrive ≤ resolve, or the table is refused and nothing changes.
+    const bad = { ...parking, deadlines: { ...parking.deadlines, normal: { acceptMin: 50, arriveMin: 20, resolveMin: 120 } } };
+    const refused = await fetch(`${sys.httpUrl}/api/categories/parking`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(bad) });
+    expect(refused.status).toBe(422);
+    const after = await fetch(`${sys.httpUrl}/api/categories`).then((r) => r.json() as Promise<{ items: { code: string; deadlines: { normal: { acceptMin: number } } }[] }>);
+    expect(after.items.find((c) => c.code === 'parking')!.deadlines.normal.acceptMin).toBe(5);
+  });
+
   it('turns a patrol report from the handset into an incident, photos and all', async () => {
     await hs.publish('reports', { ts: Date.now(), reportId: 'r-1', category: 'hazard', description: '井盖松动', lat: IN_G1.lat, lon: IN_G1.lon, photos: ['oss://grid/photos/r-1.jpg'] });
     const offer = await hs.next((m) => m.kind === 'offer' && m.category === 'hazard');
