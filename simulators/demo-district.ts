@@ -161,7 +161,8 @@ export function buildDemoDistrict(opts: DemoDistrictOptions): DemoDistrict {
         if (workerCount > 1) secondWorkers.push(newWorker(rng, 'grid_worker', [code]));
       });
       leaders.push(newWorker(rng, 'grid_leader', codes));
-      police.push(newWorker(rng, 'community_police', codes, ['public_security', 'dispute', 'door', 'camera']));
+      // Category codes as in the hub's table; `door.*` covers every door alert type.
+      police.push(newWorker(rng, 'community_police', codes, ['dispute', 'noise', 'door.*', 'camera.*']));
       next += community.grids.length;
     });
     const name = `${nthName(STREET_NAMES, streetOrder, s)}街道`;

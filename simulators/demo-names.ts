@@ -39,13 +39,17 @@ export function personName(rng: Rng): string {
   return rng.pick(SURNAMES) + given;
 }
 
-/** Departments that report when the street whistles (街乡吹哨，部门报到), with the categories they take. */
+/**
+ * Departments that report when the street whistles (街乡吹哨，部门报到), with the categories they take:
+ * codes of the hub's category table (hub/dispatch/sla-policy.ts), or nobody at street command could
+ * ever match a street-tier case such as a damaged road (sim:day showed them all held at command).
+ */
 export const DEPARTMENTS = [
-  { name: '城管', categories: ['city_appearance', 'illegal_parking', 'street_vending', 'garbage'] },
-  { name: '住建', categories: ['building_safety', 'drainage', 'road_damage'] },
-  { name: '市场监管', categories: ['food_safety', 'market_order'] },
-  { name: '消防', categories: ['fire', 'smoke', 'fire_hazard'] },
-  { name: '环保', categories: ['pollution', 'noise'] },
+  { name: '城管', categories: ['garbage', 'parking', 'camera.garbage', 'camera.parking', 'other'] },
+  { name: '住建', categories: ['road', 'drain', 'streetlight', 'hazard'] },
+  { name: '市场监管', categories: ['other', 'dispute'] },
+  { name: '消防', categories: ['camera.fire', 'camera.smoke', 'hazard'] },
+  { name: '环保', categories: ['noise', 'garbage', 'camera.garbage'] },
 ] as const;
 
 /** The k-th name of a list, suffixed with a number once the list is used up (large simulated districts). */

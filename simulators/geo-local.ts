@@ -65,3 +65,9 @@ export function wgs84ToGcj02(p: LatLon): LatLon {
   const [lon, lat] = gcoord.transform<[number, number]>([p.lon, p.lat], gcoord.WGS84, gcoord.GCJ02);
   return { lat, lon };
 }
+
+/** GCJ-02 back to WGS-84 (gcoord's iterative inverse, well under a metre). */
+export function gcj02ToWgs84(p: LatLon): LatLon {
+  const [lon, lat] = gcoord.transform<[number, number]>([p.lon, p.lat], gcoord.GCJ02, gcoord.WGS84);
+  return { lat, lon };
+}

@@ -1,17 +1,26 @@
 // What one simulated handset does, without any I/O: walk, make a fix every fixEveryS, drain the
 // battery, lose the network now and then (buffering fixes) and upload the buffer when back.
+// It also carries the worker's task behaviour (task-behaviour.ts): answers to offers, the walk to an
+// incident, arrival, resolution, patrol reports. Time moves in events: every scheduled fix and every
+// moment the task agent acts at (an answer falls due, the worker arrives, the work is done), so the
+// walker stands exactly where it should at each of them, whatever the caller's tick rate.
 // handset-sim.ts turns the outputs into MQTT; tests drive this with a manual clock.
 import type { Polygon } from 'geojson';
-import type { Fix, StatusPayload } from '../protocol/schemas.js';
+import type { Fix, ReportPayload, StatusPayload, TaskMessage, TaskReplyPayload } from '../protocol/schemas.js';
 import type { DemoHandset } from './demo-district.js';
 import { round7, wgs84ToGcj02 } from './geo-local.js';
 import { PatrolWalker } from './patrol-walker.js';
 import type { Rng } from './rng.js';
+import { TaskAgent, type AgentOutput, type TaskBehaviourOptions } from './task-behaviour.js';
 
 export type HandsetOutput =
   | { kind: 'fix'; payload: Fix }
   | { kind: 'batch'; payload: { fixes: Fix[] } }
   | { kind: 'status'; payload: StatusPayload }
+  /** An answer to a task: accept, decline, arrived, resolved. */
+  | { kind: 'reply'; payload: TaskReplyPayload }
+  /** The worker's own patrol report. */
+  | { kind: 'report'; payload: ReportPayload }
   /** The network is gone: disconnect abruptly (the broker then publishes the last will). */
   | { kind: 'go-offline'; untilMs: number }
   /** The network is back: reconnect; the buffer goes up once connected (see onConnected). */
@@ -31,12 +40,15 @@ export interface HandsetModelOptions {
   outageS?: readonly [number, number];
   /** Fixes per store-and-forward message; the contract allows up to MAX_FIXES_PER_BATCH. */
   batchSize?: number;
+  /** How the worker answers tasks and how often they report on patrol. */
+  tasks?: Partial<TaskBehaviourOptions>;
 }
 
 export class HandsetModel {
   readonly walker: PatrolWalker;
   readonly flaky: boolean;
-  private readonly o: Required<Omit<HandsetModelOptions, 'handset' | 'polygon' | 'rng' | 'startMs'>>;
+  readonly agent: TaskAgent;
+  private readonly o: Required<Omit<HandsetModelOptions, 'handset' | 'polygon' | 'rng' | 'startMs' | 'tasks'>>;
   private readonly rng: Rng;
   private nextFixAt: number;
   private nextStatusAt: number;
@@ -47,6 +59,10 @@ export class HandsetModel {
   /** Percent per second. */
   private readonly drain: number;
   private buffer: Fix[] = [];
+  /** Replies and reports made out of coverage: a handset app sends them when back. */
+  private outbox: HandsetOutput[] = [];
+  /** The time the walker has been moved to. */
+  private cursor: number;
   online = true;
 
   constructor(private readonly opts: HandsetModelOptions) {
@@ -61,6 +77,14 @@ export class HandsetModel {
     this.nextFixAt = opts.startMs + Math.round(this.rng.float(0, this.o.fixEveryS * 1000));
     this.nextStatusAt = opts.startMs + this.o.statusEveryS * 1000;
     this.nextOutageAt = this.flaky ? opts.startMs + this.rng.exponential(this.o.outageEveryS) * 1000 : Infinity;
+    this.cursor = opts.startMs;
+    // Its own stream: answering tasks does not shift the walk, outages or fix noise of a seed.
+    this.agent = new TaskAgent({ handsetId: opts.handset.id, crs: opts.handset.crs, walker: this.walker, rng: this.rng.fork('tasks'), startMs: opts.startMs, ...(opts.tasks ? { behaviour: opts.tasks } : {}) });
+  }
+
+  /** A message from the hub on this handset's tasks topic, received at `now`. */
+  onTask(msg: TaskMessage, now: number): void {
+    this.agent.onTask(msg, now);
   }
 
   /** Fixes not yet uploaded (taken while offline). */
@@ -80,10 +104,16 @@ export class HandsetModel {
   tick(now: number): HandsetOutput[] {
     const out: HandsetOutput[] = [];
     const period = this.o.fixEveryS * 1000;
-    while (this.nextFixAt <= now) {
-      const t = this.nextFixAt;
+    for (let guard = 0; guard < 1_000_000; guard++) {
+      const eventAt = this.agent.nextEventAt(this.cursor);
+      const t = Math.min(eventAt, this.nextFixAt);
+      if (t > now) break;
+      this.walkTo(t);
+      if (eventAt <= t) {
+        for (const a of this.agent.fire(t)) this.performAgent(a, t, out);
+        continue;
+      }
       this.nextFixAt += period;
-      this.walker.advance(period / 1000);
       this.battery = Math.max(3, this.battery - this.drain * (period / 1000));
       if (this.online && t >= this.nextOutageAt) {
         this.online = false;
@@ -94,15 +124,32 @@ export class HandsetModel {
         this.nextOutageAt = t + this.rng.exponential(this.o.outageEveryS) * 1000;
         out.push({ kind: 'go-online' });
       }
-      const fix = this.makeFix(t);
-      if (this.online) out.push({ kind: 'fix', payload: fix });
-      else this.buffer.push(fix);
+      this.emitFix(t, out);
     }
     if (this.online && now >= this.nextStatusAt) {
       this.nextStatusAt = now + this.o.statusEveryS * 1000;
       out.push({ kind: 'status', payload: this.status(now) });
     }
     return out;
+  }
+
+  private walkTo(t: number): void {
+    if (t > this.cursor) this.walker.advance((t - this.cursor) / 1000);
+    this.cursor = Math.max(this.cursor, t);
+  }
+
+  private emitFix(t: number, out: HandsetOutput[]): void {
+    const fix = this.makeFix(t);
+    if (this.online) out.push({ kind: 'fix', payload: fix });
+    else this.buffer.push(fix);
+  }
+
+  private performAgent(a: AgentOutput, t: number, out: HandsetOutput[]): void {
+    if (a.kind === 'position') return this.emitFix(t, out);
+    const o: HandsetOutput = a.kind === 'reply' ? { kind: 'reply', payload: a.payload } : { kind: 'report', payload: a.payload };
+    // Behind answers still waiting for the reconnect, so the hub gets accept before arrived.
+    if (this.online && this.outbox.length === 0) out.push(o);
+    else this.outbox.push(o);
   }
 
   /**
@@ -117,6 +164,9 @@ export class HandsetModel {
     for (let i = 0; i < shuffled.length; i += this.o.batchSize) {
       out.push({ kind: 'batch', payload: { fixes: shuffled.slice(i, i + this.o.batchSize) } });
     }
+    // Task answers and reports after the trail that leads to them.
+    out.push(...this.outbox);
+    this.outbox = [];
     return out;
   }
 

@@ -21,14 +21,16 @@ export interface HandsetSimOptions {
   logger: Logger;
   rng: Rng;
   fixEveryS: number;
-  /** Outage, battery and batch knobs of the model. */
+  /** Outage, battery, batch and task-behaviour knobs of the model. */
   model?: Partial<Omit<HandsetModelOptions, 'handset' | 'polygon' | 'rng' | 'startMs' | 'fixEveryS'>>;
+  /** Let the simulated worker answer offers (task-behaviour.ts). Default true; false leaves it to a listener. */
+  answerTasks?: boolean;
 }
 
 export interface HandsetSimEvents {
   /**
-   * A valid message arrived on this handset's `tasks` topic. The seam for answering task offers:
-   * a listener (later: a task-answering behaviour) decides and calls reply().
+   * A valid message arrived on this handset's `tasks` topic. The model's task behaviour answers it
+   * (unless answerTasks is false, when a listener decides and calls reply()).
    */
   task: [TaskMessage];
   /** Everything the handset decided to do, as it happens (fixes, batches, outages). */
@@ -36,7 +38,9 @@ export interface HandsetSimEvents {
   connect: [];
 }
 
-const CHANNEL: Record<'fix' | 'batch' | 'status', UpstreamChannel> = { fix: 'location', batch: 'location', status: 'status' };
+const CHANNEL: Record<'fix' | 'batch' | 'status' | 'reply' | 'report', UpstreamChannel> = {
+  fix: 'location', batch: 'location', status: 'status', reply: 'task-replies', report: 'reports',
+};
 
 export class HandsetSim extends EventEmitter<HandsetSimEvents> {
   readonly id: string;
@@ -46,7 +50,7 @@ export class HandsetSim extends EventEmitter<HandsetSimEvents> {
   private readonly log: Logger;
   private connectedOnce: Promise<void>;
   private resolveConnected: () => void = () => undefined;
-  readonly stats = { fixes: 0, batches: 0, batchedFixes: 0, outages: 0, tasks: 0, connectErrors: 0 };
+  readonly stats = { fixes: 0, batches: 0, batchedFixes: 0, outages: 0, tasks: 0, replies: 0, reports: 0, connectErrors: 0 };
 
   constructor(private readonly o: HandsetSimOptions) {
     super();
@@ -59,6 +63,11 @@ export class HandsetSim extends EventEmitter<HandsetSimEvents> {
 
   get online(): boolean {
     return this.model?.online ?? false;
+  }
+
+  /** The worker's task behaviour (answers, walk, reports), once started. */
+  get agent(): HandsetModel['agent'] | null {
+    return this.model?.agent ?? null;
   }
 
   get connected(): boolean {
@@ -117,6 +126,12 @@ export class HandsetSim extends EventEmitter<HandsetSimEvents> {
       case 'fix':
         this.stats.fixes++;
         break;
+      case 'reply':
+        this.stats.replies++;
+        break;
+      case 'report':
+        this.stats.reports++;
+        break;
       case 'status':
         break;
     }
@@ -163,6 +178,7 @@ export class HandsetSim extends EventEmitter<HandsetSimEvents> {
       return;
     }
     this.stats.tasks++;
+    if (this.o.answerTasks !== false) this.model?.onTask(parsed.data, this.o.clock.now());
     this.emit('task', parsed.data);
   }
 }

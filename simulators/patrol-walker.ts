@@ -4,6 +4,10 @@
 // Straight legs stay inside because both ends are inside and demo grids are convex (see
 // region-lattice.ts); for a concave imported grid a leg could cut a corner, so the walker checks the
 // midpoint of each new leg and redraws the waypoint if it falls outside.
+//
+// On a task the walker leaves its patrol: goTo() walks straight to the incident (which may lie in a
+// neighbouring grid or just outside the district) and stands there; resumePatrol() walks back into
+// the grid and carries on.
 import type { Polygon } from 'geojson';
 import { fromLocal, insidePolygon, samplePointIn, toLocal, type LatLon } from './geo-local.js';
 import type { Rng } from './rng.js';
@@ -33,6 +37,8 @@ export class PatrolWalker {
   private speed: number;
   private heading = 0;
   private dwellLeft = 0;
+  /** Walking to a task's place: no waypoints, no lingering, stop on arrival. */
+  private task: { x: number; y: number } | null = null;
   private readonly o: Required<WalkerOptions>;
 
   constructor(
@@ -51,12 +57,55 @@ export class PatrolWalker {
 
   get state(): WalkerState {
     const p = fromLocal(this.origin, this.x, this.y);
-    return { ...p, speed: this.dwellLeft > 0 ? 0 : this.speed, heading: this.heading };
+    const still = this.dwellLeft > 0 || (this.task !== null && this.remainingM === 0);
+    return { ...p, speed: still ? 0 : this.speed, heading: this.heading };
+  }
+
+  /** On a task: metres left to its place (0 once there); null on patrol. */
+  get remainingM(): number | null {
+    return this.task ? Math.hypot(this.task.x - this.x, this.task.y - this.y) : null;
+  }
+
+  /** Current walking speed, m/s. */
+  get pace(): number {
+    return this.speed;
+  }
+
+  /** Leaves the patrol and walks straight to `p` at walking speed (a new pace is drawn). */
+  goTo(p: LatLon): void {
+    const t = toLocal(this.origin, p);
+    this.task = t;
+    this.dwellLeft = 0;
+    this.speed = this.rng.float(this.o.minSpeed, this.o.maxSpeed);
+    if (Math.hypot(t.x - this.x, t.y - this.y) > 0) this.heading = headingOf(t.x - this.x, t.y - this.y);
+  }
+
+  /** Back to patrolling the grid; from outside it, the first leg leads back in. */
+  resumePatrol(): void {
+    if (!this.task) return;
+    this.task = null;
+    this.speed = this.rng.float(this.o.minSpeed, this.o.maxSpeed);
+    this.target = this.nextWaypoint(!insidePolygon(fromLocal(this.origin, this.x, this.y), this.polygon));
   }
 
   /** Walks for dtS seconds: along legs, through waypoints, through pauses. */
   advance(dtS: number): WalkerState {
     let left = dtS;
+    if (this.task) {
+      const dx = this.task.x - this.x;
+      const dy = this.task.y - this.y;
+      const dist = Math.hypot(dx, dy);
+      const step = Math.min(dist, this.speed * left);
+      if (dist > 0) {
+        this.x += (dx / dist) * step;
+        this.y += (dy / dist) * step;
+      }
+      if (step === dist) {
+        this.x = this.task.x;
+        this.y = this.task.y;
+      }
+      return this.state;
+    }
     while (left > 1e-9) {
       if (this.dwellLeft > 0) {
         const d = Math.min(this.dwellLeft, left);
@@ -84,9 +133,14 @@ export class PatrolWalker {
     return this.state;
   }
 
-  private nextWaypoint(): { x: number; y: number } {
+  /** `returning`: the walker is outside its grid, so any inside waypoint will do as the way back. */
+  private nextWaypoint(returning = false): { x: number; y: number } {
     for (let i = 0; i < 50; i++) {
       const t = toLocal(this.origin, samplePointIn(this.polygon, this.rng, this.o.marginM));
+      if (returning) {
+        this.heading = headingOf(t.x - this.x, t.y - this.y);
+        return t;
+      }
       const mid = fromLocal(this.origin, (this.x + t.x) / 2, (this.y + t.y) / 2);
       // Legs shorter than 20 m look like jitter on the map; concave corners must not be cut.
       if (Math.hypot(t.x - this.x, t.y - this.y) < 20 || !insidePolygon(mid, this.polygon)) continue;

@@ -142,9 +142,12 @@ export class PlanBuilder {
     );
   }
 
-  /** Tell the handset holding a pending offer that it is gone (timed out, escalated, cancelled). */
+  /**
+   * Tell the handset holding the task (an offer pending, or accepted and being worked on) that it is
+   * gone: timed out, escalated past it, cancelled. Its later replies are answered with a cancel too.
+   */
   withdraw(offer: OfferRecord | null, status: OfferStatus, note: string): void {
-    if (!offer || offer.status !== 'pending') return;
+    if (!offer || (offer.status !== 'pending' && offer.status !== 'accepted')) return;
     this.plan.offerStatus.push({ taskId: offer.taskId, status });
     if (offer.deviceId) this.message(offer.deviceId, { kind: 'cancel', taskId: offer.taskId, note });
   }
@@ -222,13 +225,13 @@ export function dueStage(incident: IncidentRecord, kind: DeadlineKind, dueAt: nu
 }
 
 /** Overdue: alarm, remember the stage, and climb one rung (seed 000: overdue → alarm → escalation). */
-export function planOverdue(b: PlanBuilder, stage: OverdueStage, dueAt: number, pending: OfferRecord | null): void {
+export function planOverdue(b: PlanBuilder, stage: OverdueStage, dueAt: number, held: OfferRecord | null): void {
   const inc = b.incident;
   b.plan.incident = { ...inc, overdueStages: [...new Set([...inc.overdueStages, stage])] };
   b.alarm(stage, dueAt);
   const step = onOverdue(inc.escalationLevel as EscalationLevel, stage);
   if (step.kind === 'escalate') {
-    b.withdraw(pending, 'withdrawn', `超时上报 / escalated: overdue ${stage}`);
+    b.withdraw(held, 'withdrawn', `超时上报 / escalated: overdue ${stage}`);
     b.apply({ type: 'escalate', toLevel: step.toLevel, reason: step.reason }, { kind: 'system', id: 'sla' });
     b.route();
   }

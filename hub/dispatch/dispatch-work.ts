@@ -10,7 +10,7 @@ import type { DispatchService, Outcome } from './dispatch-service.js';
 import type { IncidentRecord } from './incident-record.js';
 import type { Actor } from './incident-state-machine.js';
 import {
-  ackAlarm, claimDueDeadline, findOpenFold, foldAlert, loadIncident, loadOffer, markDeadline, pendingOffer, type AlarmRow, type Queryable,
+  ackAlarm, claimDueDeadline, findOpenFold, foldAlert, loadIncident, loadOffer, markDeadline, liveOffer, type AlarmRow, type Queryable,
 } from './incident-store.js';
 
 const SYSTEM: Actor = { kind: 'system', id: 'dispatch' };
@@ -195,6 +195,9 @@ export class DispatchWork {
     if (kind === 'retry') {
       if (!['reported', 'escalated', 'reopened'].includes(inc.state)) return 'stale';
       b.heldBefore = true;
+      if (inc.escalationLevel >= 3 && inc.triedWorkerIds.length > 0) {
+        b.apply({ type: 'new_round', reason: '街道指挥中心重新派单 / new round at street command' }, SYSTEM);
+      }
       b.route();
       await this.s.commit(q, out, b);
       return 'rerouted';
@@ -207,7 +210,7 @@ export class DispatchWork {
     }
     const stage = dueStage(inc, kind as 'accept', dueAt, this.now);
     if (!stage) return 'stale';
-    planOverdue(b, stage, dueAt, await pendingOffer(q, inc.id));
+    planOverdue(b, stage, dueAt, await liveOffer(q, inc.id));
     await this.s.commit(q, out, b);
     return `overdue_${stage}`;
   }
@@ -224,7 +227,7 @@ export class DispatchWork {
         const ctx = await this.s.context(q);
         const b = new PlanBuilder(ctx, inc, false);
         const { expectedVersion: _v, ...step } = action;
-        if (step.type === 'escalate' || step.type === 'cancel') b.withdraw(await pendingOffer(q, id), 'withdrawn', '任务已撤回 / task withdrawn');
+        if (step.type === 'escalate' || step.type === 'cancel') b.withdraw(await liveOffer(q, id), 'withdrawn', '任务已撤回 / task withdrawn');
         b.apply(step as ActionInput, actor);
         if (step.type === 'verify') this.afterVerify(b);
         if (step.type === 'escalate' || step.type === 'reopen' || step.type === 'reject_resolution') b.route();

@@ -13,6 +13,10 @@ import type { ActionInput } from './dispatch-plan.js';
 import { saveCategory } from './category-store.js';
 import { hashToken } from './dispatch-intake.js';
 import { PRIORITIES, slaCategorySchema } from './sla-policy.js';
+import { CRS } from '../../protocol/schemas.js';
+import { toWgs84 } from '../../common/crs.js';
+
+type Crs = (typeof CRS)[number];
 
 const ALL = '*';
 const point = { lat: { type: 'number', minimum: -90, maximum: 90 }, lon: { type: 'number', minimum: -180, maximum: 180 } };
@@ -46,18 +50,21 @@ export async function incidentRoutes(app: FastifyInstance, opts: { pool: pg.Pool
   const { pool, dispatch } = opts;
   const work = dispatch.work;
 
-  app.post<{ Body: { category: string; description?: string; lat: number; lon: number; name?: string; phone?: string; priority?: (typeof PRIORITIES)[number] } }>(
+  app.post<{ Body: { category: string; description?: string; lat: number; lon: number; crs?: Crs; name?: string; phone?: string; priority?: (typeof PRIORITIES)[number] } }>(
     '/api/complaints',
     {
       schema: {
         body: {
           type: 'object', required: ['category', 'lat', 'lon'], additionalProperties: false,
-          properties: { category, ...point, description: { type: 'string', maxLength: 4000 }, name: { type: 'string', maxLength: 64 }, phone: { type: 'string', maxLength: 32 }, priority: { type: 'string', enum: [...PRIORITIES] } },
+          properties: { category, ...point, crs: { type: 'string', enum: [...CRS] }, description: { type: 'string', maxLength: 4000 }, name: { type: 'string', maxLength: 64 }, phone: { type: 'string', maxLength: 32 }, priority: { type: 'string', enum: [...PRIORITIES] } },
         },
       },
     },
     async (req, reply) => {
-      const { incident, token } = await work.fileComplaint(req.body).catch((e) => Promise.reject(asAppError(e)));
+      // WeChat and map apps in China report GCJ-02 (or Baidu's BD-09); we store WGS-84 (DESIGN §3).
+      const { crs, ...body } = req.body;
+      const [lon, lat] = toWgs84(body.lon, body.lat, crs);
+      const { incident, token } = await work.fileComplaint({ ...body, lat, lon }).catch((e) => Promise.reject(asAppError(e)));
       void reply.status(201);
       // The token is the resident's receipt: shown once, needed to follow and rate the case.
       return { id: incident.id, token, gridCode: incident.gridCode, state: incident.state, resolveBy: incident.resolveBy };

@@ -64,6 +64,7 @@ export const incidentActionSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('reopen'), ...base }),
   z.object({ type: z.literal('escalate'), toLevel: z.number().int().min(1).max(MAX_ESCALATION_LEVEL).optional(), ...base }),
   z.object({ type: z.literal('cancel'), ...base }),
+  z.object({ type: z.literal('new_round'), ...base }),
 ]);
 export type IncidentAction = z.infer<typeof incidentActionSchema>;
 export type ActionType = IncidentAction['type'];
@@ -96,6 +97,9 @@ export const TRANSITIONS: Readonly<Record<ActionType, Rule>> = {
   reopen: { from: ['resolved', 'verified', 'closed'], to: 'reopened', who: 'reporter_or_operator', reasonRequired: true },
   escalate: { from: OPEN, to: 'escalated', who: 'escalator', reasonRequired: true },
   cancel: { from: OPEN, to: 'cancelled', who: 'operator', reasonRequired: true },
+  // Held at street command with everyone tried: after a while everyone may be offered it again,
+  // rather than the case waiting on an operator forever.
+  new_round: { from: ['reported', 'escalated', 'reopened'], to: 'escalated', who: 'system', reasonRequired: true },
 };
 
 export interface AuditEntry {
@@ -210,6 +214,10 @@ export function transition(incident: Incident, action: IncidentAction, actor: Ac
     case 'cancel':
       detail = { previousAssigneeId: incident.assigneeId };
       next.assigneeId = null;
+      break;
+    case 'new_round':
+      detail = { triedBefore: incident.triedWorkerIds.length };
+      next.triedWorkerIds = [];
       break;
     default:
       break;

@@ -86,7 +86,10 @@ export async function commitPlan(q: Queryable, plan: Plan): Promise<AlarmRow[]> 
   }
   const now = new Date(x.updatedAt);
   for (const s of plan.offerStatus) {
-    await q.query(`UPDATE incident_offers SET status = $2, answered_at = $3 WHERE task_id = $1 AND status = 'pending'`, [s.taskId, s.status, now]);
+    await q.query(
+      `UPDATE incident_offers SET status = $2, answered_at = coalesce(answered_at, $3) WHERE task_id = $1 AND status IN ('pending', 'accepted')`,
+      [s.taskId, s.status, now],
+    );
   }
   for (const d of plan.deadlines) {
     await q.query(
@@ -142,8 +145,9 @@ export async function loadOffer(q: Queryable, taskId: string): Promise<OfferReco
   return r.rows[0] ? offerFromRow(r.rows[0]) : null;
 }
 
-export async function pendingOffer(q: Queryable, incidentId: string): Promise<OfferRecord | null> {
-  const r = await q.query(`SELECT * FROM incident_offers WHERE incident_id = $1 AND status = 'pending' ORDER BY offered_at DESC LIMIT 1`, [incidentId]);
+/** The offer someone holds now: pending, or accepted and being worked on. */
+export async function liveOffer(q: Queryable, incidentId: string): Promise<OfferRecord | null> {
+  const r = await q.query(`SELECT * FROM incident_offers WHERE incident_id = $1 AND status IN ('pending', 'accepted') ORDER BY offered_at DESC LIMIT 1`, [incidentId]);
   return r.rows[0] ? offerFromRow(r.rows[0]) : null;
 }
 

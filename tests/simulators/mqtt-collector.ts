@@ -1,5 +1,5 @@
 // Subscribes to every device topic and lets a test await what arrives (no sleeps).
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 
 export interface Received {
   topic: string;
@@ -14,8 +14,9 @@ export class Collector {
   private waiters: { test: () => boolean; resolve: () => void }[] = [];
   private constructor(readonly client: MqttClient) {}
 
-  static async start(url: string, root = 'grid/v1'): Promise<Collector> {
-    const client = await mqtt.connectAsync(url, { clientId: `collector-${process.pid}-${Date.now()}`, reconnectPeriod: 0 });
+  /** `options`: credentials when the broker authenticates (e.g. the hub's service account). */
+  static async start(url: string, root = 'grid/v1', options: IClientOptions = {}): Promise<Collector> {
+    const client = await mqtt.connectAsync(url, { clientId: `collector-${process.pid}-${Date.now()}`, reconnectPeriod: 0, ...options });
     const c = new Collector(client);
     client.on('message', (topic, payload, packet) => {
       const [, deviceId = '', channel = ''] = topic.slice(root.length + 1).split('/');

@@ -96,6 +96,19 @@ describe('dispatch plan', () => {
     expect(top.plan.alarms.map((a) => a.stage)).toEqual(['arrive']);
   });
 
+  it('an accepted case escalated past its worker: the worker is told to stop', () => {
+    const { b, clock, ctx } = setup([worker('w-1'), worker('lead', { role: 'grid_leader' })]);
+    b.route();
+    b.apply({ type: 'accept' }, { kind: 'worker', id: 'w-1' });
+    const accepted = { ...b.plan.newOffers[0], status: 'accepted' as const };
+    clock.set(b.incident.arriveBy);
+    const o = new PlanBuilder(ctx, b.incident, false);
+    planOverdue(o, 'arrive', b.incident.arriveBy, accepted);
+    expect(o.plan.offerStatus).toEqual([{ taskId: accepted.taskId, status: 'withdrawn' }]);
+    expect(o.plan.messages[0]).toMatchObject({ deviceId: 'hs-w-1', message: { kind: 'cancel', taskId: accepted.taskId } });
+    expect(o.incident).toMatchObject({ escalationLevel: 1, assigneeId: 'lead', state: 'dispatched' });
+  });
+
   it('a reopen restarts the SLA: the old round\'s deadlines become stale', () => {
     const { b, clock, ctx } = setup([worker('w-1')]);
     b.route();

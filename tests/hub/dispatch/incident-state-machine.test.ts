@@ -17,24 +17,24 @@ import { anIncident, operator, resident, system, T0, worker } from './builders.j
 
 // The expected table, written out by hand (not derived from TRANSITIONS) so a change there shows here.
 const LEGAL: Record<IncidentState, Partial<Record<ActionType, IncidentState>>> = {
-  reported: { dispatch: 'dispatched', escalate: 'escalated', cancel: 'cancelled' },
+  reported: { dispatch: 'dispatched', escalate: 'escalated', cancel: 'cancelled', new_round: 'escalated' },
   dispatched: { accept: 'accepted', decline: 'reported', offer_timeout: 'reported', escalate: 'escalated', cancel: 'cancelled' },
   accepted: { arrive: 'on_site', resolve: 'resolved', escalate: 'escalated', cancel: 'cancelled' },
   on_site: { resolve: 'resolved', escalate: 'escalated', cancel: 'cancelled' },
   resolved: { verify: 'verified', reject_resolution: 'accepted', reopen: 'reopened' },
   verified: { close: 'closed', reopen: 'reopened' },
   closed: { reopen: 'reopened' },
-  escalated: { dispatch: 'dispatched', escalate: 'escalated', cancel: 'cancelled' },
-  reopened: { dispatch: 'dispatched', escalate: 'escalated', cancel: 'cancelled' },
+  escalated: { dispatch: 'dispatched', escalate: 'escalated', cancel: 'cancelled', new_round: 'escalated' },
+  reopened: { dispatch: 'dispatched', escalate: 'escalated', cancel: 'cancelled', new_round: 'escalated' },
   cancelled: {},
 };
-const ACTIONS: ActionType[] = ['dispatch', 'accept', 'decline', 'offer_timeout', 'arrive', 'resolve', 'reject_resolution', 'verify', 'close', 'reopen', 'escalate', 'cancel'];
+const ACTIONS: ActionType[] = ['dispatch', 'accept', 'decline', 'offer_timeout', 'arrive', 'resolve', 'reject_resolution', 'verify', 'close', 'reopen', 'escalate', 'cancel', 'new_round'];
 
 /** An actor entitled to each action on an incident assigned to w1 and reported by r1. */
 const ENTITLED: Record<ActionType, Actor> = {
   dispatch: system, accept: worker('w1'), decline: worker('w1'), offer_timeout: system, arrive: worker('w1'),
   resolve: worker('w1'), reject_resolution: worker('leader', 'grid_leader'), verify: worker('leader', 'grid_leader'),
-  close: system, reopen: resident('r1'), escalate: system, cancel: operator,
+  close: system, reopen: resident('r1'), escalate: system, cancel: operator, new_round: system,
 };
 
 function act(type: ActionType, version = 5, extra: Record<string, unknown> = {}): IncidentAction {
