@@ -1,17 +1,23 @@
-// Analytics API: trails, activity rollups and patrol coverage. Registered by hub/http with the
-// pool and whether TimescaleDB is enabled; every query here answers on both engines.
+// Analytics API: trails, activity rollups, patrol coverage and the governance KPIs (kpi-routes.ts).
+// Registered by hub/http with the pool and whether TimescaleDB is enabled; every query here answers
+// on both engines.
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
+import type { Clock } from '../../common/clock.js';
 import { parseRange } from './analytics-errors.js';
 import { readActivity } from './activity-query.js';
 import { DEFAULT_PATROL_RULE } from './coverage-cells.js';
 import { gridCoverage } from './coverage-query.js';
 import { DEFAULT_STOP_RULE } from './trail-stops.js';
 import { trailGeoJson } from './trail-query.js';
+import { kpiRoutes } from './kpi-routes.js';
 
 export interface AnalyticsRouteOptions {
   pool: pg.Pool;
   timescale: boolean;
+  /** Defaults to the system clock (tests inject one: "today" of the KPI tiles). */
+  clock?: Clock;
+  tilesTtlMs?: number;
 }
 
 interface WorkerParams {
@@ -43,6 +49,7 @@ const time = { type: 'string', minLength: 10, maxLength: 40 } as const;
 
 export async function analyticsRoutes(app: FastifyInstance, opts: AnalyticsRouteOptions): Promise<void> {
   const { pool } = opts;
+  await kpiRoutes(app, { pool, clock: opts.clock, tilesTtlMs: opts.tilesTtlMs });
 
   app.get<{ Params: WorkerParams; Querystring: TrailQuery }>(
     '/api/workers/:id/trail',

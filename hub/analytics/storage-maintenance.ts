@@ -1,9 +1,10 @@
-// Periodic storage work the hub schedules: the activity rollup (both engines) and, where no
+// Periodic storage work the hub schedules: the activity and incident rollups (both engines) and, where no
 // TimescaleDB background worker runs (the embedded WASM build), the policy jobs by hand.
 import type pg from 'pg';
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/logger.js';
 import { rollupActivity } from './activity-query.js';
+import { rollupIncidents } from './incident-rollup.js';
 import { runPolicyJobs } from './storage-policies.js';
 
 export interface StorageMaintenanceOptions {
@@ -51,8 +52,9 @@ export class StorageMaintenance {
     const now = this.opts.clock.now();
     try {
       const rows = await rollupActivity(this.opts.pool, now - (this.opts.rollupLookbackMs ?? 3 * 3_600_000), now);
+      const incidentRows = await rollupIncidents(this.opts.pool, now);
       const jobs = this.opts.timescale && this.opts.runPolicies ? await runPolicyJobs(this.opts.pool) : [];
-      this.log.info({ rollupRows: rows, jobs, ms: this.opts.clock.now() - now }, 'storage maintenance done');
+      this.log.info({ rollupRows: rows, incidentRows, jobs, ms: this.opts.clock.now() - now }, 'storage maintenance done');
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'storage maintenance failed; retried next tick');
     }

@@ -8,8 +8,8 @@ export interface PlanarFn<P> {
 }
 
 const RAD = Math.PI / 180;
-/** Below this (planar units: metres for trails) a point is on the line, up to float rounding. */
-const MIN_DEVIATION = 1e-6;
+/** Below this (planar units: metres for trails) a point is on the line, up to float rounding; squared. */
+const MIN_DEVIATION_2 = 1e-12;
 
 /** Equirectangular metres around a reference latitude: accurate to well under 1 % across a district. */
 export function lonLatToMetres(refLat: number): PlanarFn<{ lat: number; lon: number }> {
@@ -18,55 +18,77 @@ export function lonLatToMetres(refLat: number): PlanarFn<{ lat: number; lon: num
   return (p) => [p.lon * kx, p.lat * ky];
 }
 
-function segmentDistance(p: [number, number], a: [number, number], b: [number, number]): number {
-  const dx = b[0] - a[0];
-  const dy = b[1] - a[1];
-  const len2 = dx * dx + dy * dy;
-  let t = len2 === 0 ? 0 : ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2;
-  t = t < 0 ? 0 : t > 1 ? 1 : t;
-  return Math.hypot(p[0] - (a[0] + t * dx), p[1] - (a[1] + t * dy));
-}
-
 interface Span {
   from: number;
   to: number;
   /** Index of the farthest interior point, -1 when none. */
   worst: number;
+  /** Squared distance of that point from the chord (only compared, so no square root). */
   deviation: number;
 }
 
 /** Keeps at most maxPoints (≥ 2) of the points, in order. */
 export function downsample<P>(points: readonly P[], maxPoints: number, planar: PlanarFn<P>): P[] {
+  return downsampleIndices(points, maxPoints, planar).map((i) => points[i]);
+}
+
+/** The indices (ascending) of the points downsample keeps. */
+export function downsampleIndices<P>(points: readonly P[], maxPoints: number, planar: PlanarFn<P>): number[] {
   if (maxPoints < 2) throw new RangeError('maxPoints must be at least 2');
-  if (points.length <= maxPoints) return points.slice();
-  const xy = points.map(planar);
+  if (points.length <= maxPoints) return points.map((_, i) => i);
+  // Flat typed arrays and squared distances: the first version (tuples, Math.hypot) spent most of
+  // a full-day trail's 8–18 ms allocating and in hypot (bench:storage, BENCHMARKS.md).
+  const n = points.length;
+  const xs = new Float64Array(n);
+  const ys = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const [x, y] = planar(points[i]);
+    xs[i] = x;
+    ys[i] = y;
+  }
   const span = (from: number, to: number): Span => {
+    const ax = xs[from];
+    const ay = ys[from];
+    const dx = xs[to] - ax;
+    const dy = ys[to] - ay;
+    const len2 = dx * dx + dy * dy;
     let worst = -1;
     let deviation = -1;
     for (let i = from + 1; i < to; i++) {
-      const d = segmentDistance(xy[i], xy[from], xy[to]);
-      if (d > deviation) {
-        deviation = d;
+      const px = xs[i] - ax;
+      const py = ys[i] - ay;
+      let t = len2 === 0 ? 0 : (px * dx + py * dy) / len2;
+      t = t < 0 ? 0 : t > 1 ? 1 : t;
+      const ex = px - t * dx;
+      const ey = py - t * dy;
+      const d2 = ex * ex + ey * ey;
+      if (d2 > deviation) {
+        deviation = d2;
         worst = i;
       }
     }
     return { from, to, worst, deviation };
   };
-  const keep = new Uint8Array(points.length);
+  const keep = new Uint8Array(n);
   keep[0] = 1;
-  keep[points.length - 1] = 1;
+  keep[n - 1] = 1;
   let kept = 2;
   const open = new SpanHeap();
-  open.push(span(0, points.length - 1));
+  open.push(span(0, n - 1));
   while (kept < maxPoints && open.size > 0) {
     const s = open.pop();
     // Nothing deviates any more: extra points would add no shape, so stop under budget.
-    if (s.worst < 0 || s.deviation <= MIN_DEVIATION) break;
+    if (s.worst < 0 || s.deviation <= MIN_DEVIATION_2) break;
     keep[s.worst] = 1;
     kept++;
-    for (const next of [span(s.from, s.worst), span(s.worst, s.to)]) if (next.deviation > MIN_DEVIATION) open.push(next);
+    const left = span(s.from, s.worst);
+    const right = span(s.worst, s.to);
+    if (left.deviation > MIN_DEVIATION_2) open.push(left);
+    if (right.deviation > MIN_DEVIATION_2) open.push(right);
   }
-  return points.filter((_, i) => keep[i] === 1);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) if (keep[i] === 1) out.push(i);
+  return out;
 }
 
 /** Max-heap of spans by deviation: a full-day trail (8,640 fixes, budget 2,000) in a few ms. */

@@ -5,7 +5,7 @@ import type pg from 'pg';
 import type { Feature, FeatureCollection, Geometry, MultiPolygon, Polygon } from 'geojson';
 import { booleanPointInPolygon } from '@turf/boolean-point-in-polygon';
 import { DISTANCE_RULE, pathDistanceM, type TimedPoint } from './geo-distance.js';
-import { downsample, lonLatToMetres } from './trail-downsample.js';
+import { downsampleIndices, lonLatToMetres } from './trail-downsample.js';
 import { detectStops, type StopRule } from './trail-stops.js';
 
 export interface TrailRequest {
@@ -16,22 +16,31 @@ export interface TrailRequest {
   stop: StopRule;
 }
 
-interface Fix extends TimedPoint {
-  outside: boolean;
+export async function readFixes(pool: Pick<pg.Pool, 'query'>, workerId: string, from: number, to: number): Promise<TimedPoint[]> {
+  // Served by positions_worker_ts_cover_idx (worker_id, ts) INCLUDE (device_id, lat, lon): an
+  // index-only scan once autovacuum has marked the pages visible (migration 011). The device
+  // breaks ties so the order is total even for a worker who carried two handsets.
+  //
+  // One row, not one per fix: the fixes come back packed as big-endian float8 triples
+  // (epoch ms, lat, lon). A day is 8,640 fixes; as rows, the wire protocol and row parsing cost
+  // 3–5× the query on the embedded engine (pglite-socket relays every DataRow) and about half of
+  // it on PostgreSQL. float8send is exact, so nothing is lost against the text form.
+  // date_part, not extract: extract returns numeric since PG 14, which is slower to multiply.
+  const r = await pool.query<{ b: Buffer | null }>(
+    `SELECT string_agg(float8send(date_part('epoch', ts) * 1000) || float8send(lat) || float8send(lon), ''::bytea ORDER BY ts, device_id) AS b
+       FROM positions
+      WHERE worker_id = $1 AND ts >= to_timestamp($2 / 1000.0) AND ts < to_timestamp($3 / 1000.0)`,
+    [workerId, from, to],
+  );
+  return unpackFixes(r.rows[0]?.b ?? null);
 }
 
-export async function readFixes(pool: Pick<pg.Pool, 'query'>, workerId: string, from: number, to: number): Promise<TimedPoint[]> {
-  // Served by positions_worker_ts_idx (worker_id, ts DESC); the device breaks ties so the order
-  // is total even for a worker who carried two handsets.
-  // rowMode 'array': a day is 8,640 rows and building one object per row costs more than the query.
-  const r = await pool.query<[number, number, number]>({
-    text: `SELECT (extract(epoch FROM ts) * 1000)::float8 AS t, lat, lon FROM positions
-            WHERE worker_id = $1 AND ts >= to_timestamp($2 / 1000.0) AND ts < to_timestamp($3 / 1000.0)
-            ORDER BY ts, device_id`,
-    values: [workerId, from, to],
-    rowMode: 'array',
-  });
-  return r.rows.map(([t, lat, lon]) => ({ ts: Math.round(t), lat, lon }));
+/** Decodes the (epoch ms, lat, lon) float8 triples of readFixes. */
+export function unpackFixes(b: Buffer | null): TimedPoint[] {
+  if (!b) return [];
+  const out: TimedPoint[] = [];
+  for (let o = 0; o < b.length; o += 24) out.push({ ts: Math.round(b.readDoubleBE(o)), lat: b.readDoubleBE(o + 8), lon: b.readDoubleBE(o + 16) });
+  return out;
 }
 
 async function ownGrids(pool: Pick<pg.Pool, 'query'>, workerId: string): Promise<(Polygon | MultiPolygon)[]> {
@@ -46,29 +55,38 @@ export async function trailGeoJson(pool: Pick<pg.Pool, 'query'>, req: TrailReque
   const points = await readFixes(pool, req.workerId, req.from, req.to);
   const grids = await ownGrids(pool, req.workerId);
   // No assigned grid means nothing to be outside of: flag nothing rather than everything.
-  const fixes: Fix[] = points.map((p) => ({
-    ...p,
-    outside: grids.length > 0 && !grids.some((g) => booleanPointInPolygon([p.lon, p.lat], g)),
-  }));
-  const refLat = fixes.length > 0 ? fixes[0].lat : 0;
-  const kept = downsample(fixes, req.maxPoints, lonLatToMetres(refLat));
+  // Flags and kept indices sit beside the points rather than in copies of them: copying 8,640
+  // fixes into new objects cost more than the simplification itself (bench:storage).
+  const outside = new Uint8Array(points.length);
+  let outsideFixes = 0;
+  if (grids.length > 0) {
+    for (let i = 0; i < points.length; i++) {
+      const p = points[i];
+      if (!grids.some((g) => booleanPointInPolygon([p.lon, p.lat], g))) {
+        outside[i] = 1;
+        outsideFixes++;
+      }
+    }
+  }
+  const refLat = points.length > 0 ? points[0].lat : 0;
+  const kept = downsampleIndices(points, req.maxPoints, lonLatToMetres(refLat));
   const stops = detectStops(points, req.stop);
   const trail: Feature<Geometry | null> = {
     type: 'Feature',
     // A LineString needs two positions; fewer is a trail with no line yet.
-    geometry: kept.length >= 2 ? { type: 'LineString', coordinates: kept.map((p) => [p.lon, p.lat]) } : null,
+    geometry: kept.length >= 2 ? { type: 'LineString', coordinates: kept.map((i) => [points[i].lon, points[i].lat]) } : null,
     properties: {
       kind: 'trail',
       workerId: req.workerId,
       from: new Date(req.from).toISOString(),
       to: new Date(req.to).toISOString(),
-      fixes: fixes.length,
+      fixes: points.length,
       returned: kept.length,
       distanceM: Math.round(pathDistanceM(points, DISTANCE_RULE) * 10) / 10,
-      outsideFixes: fixes.filter((f) => f.outside).length,
+      outsideFixes,
       // Per-coordinate arrays, as togeojson's coordTimes: the screen can colour and label points.
-      coordTimes: kept.map((p) => new Date(p.ts).toISOString()),
-      outsideOwnGrid: kept.map((p) => p.outside),
+      coordTimes: kept.map((i) => new Date(points[i].ts).toISOString()),
+      outsideOwnGrid: kept.map((i) => outside[i] === 1),
     },
   };
   const stopFeatures: Feature[] = stops.map((s) => ({
