@@ -43,6 +43,9 @@ for (let i = 0; i < N; i += 500) {
   await upsertDevices(sys.db.pool, chunk.map((d) => ({ id: d.id, kind: 'handset' as const, secret: d.secret, workerId: `lw-${d.id}` })));
 }
 await sys.hub.reloadRegistry();
+// As after a registry import: the broker knows every device before the connect storm, so its
+// authentication costs scrypt only, not a database query each on the writer's pool.
+await sys.broker.reloadDevices();
 
 // Latencies and rate are taken in the steady state, once every handset is connected: the connect
 // storm is reported separately (connectS).
@@ -52,8 +55,13 @@ let steadyRows = 0;
 let lastCommitAt = 0;
 const commitLat: number[] = [];
 let committed = 0;
+// Publish→commit of the last progress window, to see when a tail happens (connect storm, GC, …).
+let windowLat: number[] = [];
+let lastCommits = 0;
+let lastCommitMs = 0;
 sys.hub.onCommit((rows, at) => {
   committed += rows.positions.length;
+  for (const p of rows.positions) windowLat.push(at - p.ts);
   if (!steady) return;
   steadyRows += rows.positions.length;
   lastCommitAt = at;
@@ -81,7 +89,19 @@ const load = await new Promise<LoadResult>((resolve) =>
       steady = true;
       steadyFrom = Date.now();
     }
-    if (m.progress) console.log(`  t=${m.progress.elapsedS.toFixed(0)}s connected=${m.progress.connected} sent=${m.progress.sent} acked=${m.progress.acked} committed=${committed}`);
+    if (m.progress) {
+      const snap = sys.metrics.snapshot();
+      const commits = sys.metrics.get('ingest_commits_total');
+      const commitMs = sys.metrics.get('ingest_commit_ms_total');
+      const win = `commits=${commits - lastCommits} mean=${Math.round((commitMs - lastCommitMs) / Math.max(1, commits - lastCommits))}ms queued=${snap['ingest_queued_rows'] ?? 0}`;
+      lastCommits = commits;
+      lastCommitMs = commitMs;
+      console.log(
+        `  t=${m.progress.elapsedS.toFixed(0)}s connected=${m.progress.connected} sent=${m.progress.sent} acked=${m.progress.acked} committed=${committed}` +
+          ` window publish→commit p50/p99=${Math.round(pct(windowLat, 50))}/${Math.round(pct(windowLat, 99))} ms backlog=${snap['mqtt_publish_backlog'] ?? 0} unacked=${snap['mqtt_unacked_messages'] ?? 0} ${win}`,
+      );
+      windowLat = [];
+    }
     if (m.result) resolve(m.result);
   }),
 );
@@ -106,6 +126,10 @@ const summary = {
   dashboardP99ms: Math.round(pct(pushLat, 99)),
   ackP99ms: load.ackLatencyMs ? Math.round(load.ackLatencyMs.p99) : null,
   hubPeakRssMiB: Math.round(peakRss / 1048576),
+  commits: sys.metrics.get('ingest_commits_total'),
+  meanRowsPerCommit: Math.round(sys.metrics.get('ingest_rows_committed_total') / Math.max(1, sys.metrics.get('ingest_commits_total'))),
+  meanCommitMs: Math.round(sys.metrics.get('ingest_commit_ms_total') / Math.max(1, sys.metrics.get('ingest_commits_total'))),
+  brokerBackpressured: sys.metrics.get('mqtt_publish_backpressure_total'),
   hubCpuPct: Math.round(((cpu.user + cpu.system) / 1e6 / wallS) * 100),
   errors: load.errors,
 };

@@ -5,7 +5,7 @@ import type pg from 'pg';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
 import type { Metrics } from '../common/metrics.js';
-import { hubSubscription } from '../protocol/topics.js';
+import { hubSubscriptions } from '../protocol/topics.js';
 import { MqttIngestClient } from './mqtt-ingest-client.js';
 import { IngestPipeline, ingestStages } from './ingest/ingest-pipeline.js';
 import type { Rows } from './ingest/ingest-types.js';
@@ -20,6 +20,7 @@ import { systemClock, type Clock } from '../common/clock.js';
 import { DispatchService } from './dispatch/dispatch-service.js';
 import { TaskPublisher } from './dispatch/task-publisher.js';
 import { syncDutyFromStatuses } from './people/duty-sync.js';
+import { AuthService } from './http/auth-service.js';
 
 export interface HubDeps {
   config: Config;
@@ -46,6 +47,8 @@ export class Hub {
   private pipeline!: IngestPipeline;
   private client!: MqttIngestClient;
   private push!: LivePush;
+  /** Login and scopes for the HTTP API and the /live namespace. */
+  auth!: AuthService;
   private http!: HttpApp;
   private maintenance!: StorageMaintenance;
   private publisher!: TaskPublisher;
@@ -64,6 +67,7 @@ export class Hub {
     await this.devices.load();
     await this.live.load(this.deps.pool);
     await this.dispatch?.reload();
+    await this.auth?.scopes.load();
   }
 
   /** For benchmarks and tests: observe each commit. */
@@ -89,8 +93,12 @@ export class Hub {
       notify: { incident: (v) => this.push.publishIncident(v), alarm: (a) => this.push.publishAlarm(a) },
     });
 
+    this.auth = new AuthService(pool, { required: config.AUTH_REQUIRED, sessionTtlMin: config.SESSION_TTL_MIN });
+    await this.auth.start();
+
     this.http = await buildHttpServer({
-      pool, live: this.live, metrics, logger, tileUrl: null, timescale: this.deps.timescale, info: this.deps.info ?? (() => ({})),
+      pool, live: this.live, metrics, logger, timescale: this.deps.timescale, info: this.deps.info ?? (() => ({})),
+      tileUrl: config.TILE_URL ?? null, tileAttribution: config.TILE_ATTRIBUTION ?? null, auth: this.auth,
       dispatch: this.dispatch,
       onRegionsChanged: () => this.reloadRegistry(),
       onWorkersChanged: () => this.reloadRegistry(),
@@ -101,7 +109,7 @@ export class Hub {
         this.push.publish({ positions: [], presence: [], alerts: [], duty: [{ workerId, duty, ts: Date.now() }] });
       },
     });
-    this.push = new LivePush({ httpServer: this.http.server, state: this.live, intervalMs: config.PUSH_INTERVAL_MS, metrics, logger });
+    this.push = new LivePush({ httpServer: this.http.server, state: this.live, intervalMs: config.PUSH_INTERVAL_MS, metrics, logger, auth: this.auth });
 
     this.writer = new BatchWriter({
       pool,
@@ -128,7 +136,7 @@ export class Hub {
       clientId: config.HUB_CLIENT_ID,
       username: this.deps.mqtt.username,
       password: this.deps.mqtt.password,
-      subscription: hubSubscription(config.TOPIC_ROOT),
+      subscriptions: hubSubscriptions(config.TOPIC_ROOT),
       logger,
       onMessage: (m) => this.pipeline.handle(m),
     });

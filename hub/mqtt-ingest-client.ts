@@ -20,7 +20,7 @@ export interface IngestClientOptions {
   clientId: string;
   username: string;
   password: string;
-  subscription: string;
+  subscriptions: string[];
   keepaliveS?: number;
   logger: Logger;
   onMessage(msg: IncomingMessage): void;
@@ -36,6 +36,9 @@ export class MqttIngestClient {
   private readonly log: Logger;
   private connectedOnce: { resolve: () => void; reject: (e: Error) => void } | null = null;
   private paused = false;
+  /** PUBACK ids waiting to leave; a commit acks thousands at once, they go in one write. */
+  private pendingAcks: number[] = [];
+  private ackGen = 0;
 
   constructor(private readonly opts: IngestClientOptions) {
     this.log = opts.logger.child({ mod: 'ingest-client' });
@@ -110,6 +113,28 @@ export class MqttIngestClient {
     });
   }
 
+  private queueAck(messageId: number, gen: number, socket: net.Socket): void {
+    if (this.pendingAcks.length === 0) {
+      this.ackGen = gen;
+      queueMicrotask(() => this.flushAcks(socket));
+    }
+    this.pendingAcks.push(messageId);
+  }
+
+  /** One write for all acks queued in this turn: PUBACK is 0x40 0x02 then the 16-bit id (§3.4). */
+  private flushAcks(socket: net.Socket): void {
+    const ids = this.pendingAcks;
+    this.pendingAcks = [];
+    if (this.ackGen !== this.generation || socket.destroyed) return;
+    const buf = Buffer.allocUnsafe(ids.length * 4);
+    for (let i = 0; i < ids.length; i++) {
+      buf[i * 4] = 0x40;
+      buf[i * 4 + 1] = 0x02;
+      buf.writeUInt16BE(ids[i]!, i * 4 + 2);
+    }
+    socket.write(buf);
+  }
+
   private onPacket(packet: mqttPacket.Packet, gen: number, send: (p: mqttPacket.Packet) => void, socket: net.Socket): void {
     switch (packet.cmd) {
       case 'connack':
@@ -124,11 +149,11 @@ export class MqttIngestClient {
         }
         this.backoffMs = 200;
         if (this.paused) socket.pause();
-        send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: this.opts.subscription, qos: 1 }] });
+        send({ cmd: 'subscribe', messageId: 1, subscriptions: this.opts.subscriptions.map((topic) => ({ topic, qos: 1 as const })) });
         this.pingTimer = setInterval(() => send({ cmd: 'pingreq' }), ((this.opts.keepaliveS ?? 30) * 1000) / 2);
         return;
       case 'suback':
-        this.log.info({ subscription: this.opts.subscription, sessionPresent: true }, 'hub subscribed');
+        this.log.info({ subscriptions: this.opts.subscriptions.length }, 'hub subscribed');
         this.connectedOnce?.resolve();
         this.connectedOnce = null;
         return;
@@ -143,7 +168,7 @@ export class MqttIngestClient {
             acked = true;
             // An ack for a previous connection's message id would ack the wrong message: drop it,
             // the broker redelivers that message and the idempotent write absorbs the duplicate.
-            if (qos === 1 && messageId !== undefined && gen === this.generation) send({ cmd: 'puback', messageId });
+            if (qos === 1 && messageId !== undefined && gen === this.generation) this.queueAck(messageId, gen, socket);
           },
         });
         return;

@@ -28,9 +28,12 @@ export function deviceTopic(root: string, deviceId: string, channel: Channel): s
   return `${root}/devices/${deviceId}/${channel}`;
 }
 
-/** The hub's single subscription: every device, every upstream channel. */
-export function hubSubscription(root: string): string {
-  return `${root}/devices/+/+`;
+/**
+ * The hub's subscriptions: every device, each upstream channel. Not `devices/+/+`, which would hand
+ * the hub back its own `tasks` publishes (MQTT 3.1.1 has no "no local").
+ */
+export function hubSubscriptions(root: string): string[] {
+  return UPSTREAM_CHANNELS.map((c) => `${root}/devices/+/${c}`);
 }
 
 export interface ParsedTopic {

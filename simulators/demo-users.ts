@@ -24,7 +24,7 @@ export function demoUsers(district: DemoDistrict): DemoUser[] {
   return [
     { id: 'u-admin', username: 'admin', password: 'grid-admin-2026', displayName: `${root.name}管理员`, role: 'admin', scope: root.code },
     { id: 'u-street', username: 'jiedao', password: 'grid-street-2026', displayName: `${street.name}值班员`, role: 'operator', scope: street.code },
-    { id: 'u-community', username: 'shequ', password: 'grid-community-2026', displayName: `${community.name}社区`, role: 'viewer', scope: community.code },
+    { id: 'u-community', username: 'shequ', password: 'grid-community-2026', displayName: `${community.name}指挥屏`, role: 'viewer', scope: community.code },
   ];
 }
 

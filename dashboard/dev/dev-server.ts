@@ -39,6 +39,11 @@ export interface DevServerOptions {
   seed: number;
   /** Worker speed, m/s (1.3 walks; 20 drives, for stress). */
   speed: number;
+  /**
+   * Minutes of history a new screen gets right after its snapshot (one push per 15 s of it), so
+   * the frame cost can be measured with full 30-minute trails without waiting half an hour.
+   */
+  historyMin?: number;
 }
 
 export async function startDevServer(o: DevServerOptions): Promise<{ url: string; stop(): Promise<void> }> {
@@ -59,11 +64,25 @@ export async function startDevServer(o: DevServerOptions): Promise<{ url: string
     createReadStream(file).pipe(res);
   }
 
-  const io = new Server<ClientToServerEvents, ServerToClientEvents>(http);
+  // History: the district as it was `historyMin` ago, then its moves in 15-s steps up to now.
+  const history: PositionUpdate[][] = [];
+  let past: ReturnType<FakeDistrict['snapshotWorkers']> | null = null;
+  if ((o.historyMin ?? 0) > 0) {
+    const t0 = Date.now() - o.historyMin! * 60_000;
+    past = district.snapshotWorkers().map((w) => ({ ...w, ts: w.ts === null ? null : t0 }));
+    for (let t = t0 + 15_000; t <= Date.now(); t += 15_000) history.push(district.step(15, t));
+  }
+
+  const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, { maxHttpBufferSize: 1e8 });
   const live = io.of(LIVE_NAMESPACE);
-  const snapshot = () => ({ serverTime: Date.now(), workers: district.snapshotWorkers(), alerts: alerts.slice(-50) });
+  const snapshot = () => ({ serverTime: Date.now(), workers: district.snapshotWorkers(), alerts: alerts.slice(-50), incidents: [], alarms: [] });
   live.on('connection', (socket) => {
-    socket.emit('snapshot', snapshot());
+    if (past) {
+      socket.emit('snapshot', { ...snapshot(), workers: past });
+      for (const items of history) socket.emit('positions', { serverTime: Date.now(), items });
+    } else {
+      socket.emit('snapshot', snapshot());
+    }
     socket.on('resync', () => socket.emit('snapshot', snapshot()));
   });
 
@@ -126,6 +145,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
       tiles: { type: 'string' },
       seed: { type: 'string', default: '7' },
       speed: { type: 'string', default: '1.3' },
+      'history-min': { type: 'string', default: '0' },
     },
   });
   const server = await startDevServer({
@@ -138,6 +158,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     tileUrl: values.tiles ?? null,
     seed: Number(values.seed),
     speed: Number(values.speed),
+    historyMin: Number(values['history-min']),
   });
   console.log(`dev command screen (fake data): ${server.url}`);
   process.on('SIGINT', () => void server.stop().then(() => process.exit(0)));

@@ -1,7 +1,7 @@
 // DEV TOOL, not a test: opens the screen in headless Chromium at 1920x1080 against the dev
 // server with many workers and prints the frame statistics the page measures itself.
 //
-//   npx tsx dashboard/dev/measure-frames.ts --workers 3400 --seconds 15 [--speed 20] [--zoom-in 3] [--shot x.png]
+//   npx tsx dashboard/dev/measure-frames.ts --workers 3400 --seconds 15 [--speed 20] [--zoom-in 3] [--history-min 30] [--shot x.png]
 import { parseArgs } from 'node:util';
 import { launchChromium } from '../../tests/harness/chromium.js';
 import { startDevServer } from './dev-server.js';
@@ -15,6 +15,8 @@ const { values } = parseArgs({
     shot: { type: 'string' },
     speed: { type: 'string', default: '1.3' },
     'zoom-in': { type: 'string', default: '0' },
+    // Full trails from the start: every screen first gets this many minutes of 15-s moves.
+    'history-min': { type: 'string', default: '0' },
   },
 });
 const workers = Number(values.workers);
@@ -28,6 +30,7 @@ const server = await startDevServer({
   tileUrl: null,
   seed: 7,
   speed: Number(values.speed),
+  historyMin: Number(values['history-min']),
 });
 const browser = await launchChromium();
 try {

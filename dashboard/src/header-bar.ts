@@ -1,6 +1,8 @@
 // The header: title, live counters, the connection light and the language switch. It only shows
 // numbers it is given; counting belongs to the layers that own the data.
-import { applyStaticText, lang, setLang, t } from './i18n.js';
+import type { SessionUser } from './api-client.js';
+import { escapeHtml } from './html.js';
+import { applyStaticText, lang, setLang, t, tk } from './i18n.js';
 
 export type LinkState = 'connected' | 'connecting' | 'disconnected';
 
@@ -25,7 +27,9 @@ export class HeaderBar {
   private readonly light = byId('link-light');
   private readonly linkText = byId('link-text');
   private readonly langButton = byId<HTMLButtonElement>('lang-switch');
+  private readonly userBox = byId('user-box');
   private link: LinkState = 'connecting';
+  private user: SessionUser | null = null;
 
   constructor() {
     this.langButton.addEventListener('click', () => setLang(lang() === 'zh' ? 'en' : 'zh'));
@@ -45,11 +49,31 @@ export class HeaderBar {
     this.linkText.textContent = t(state);
   }
 
+  /** Who is signed in, their role and scope, and the sign-out button (nothing when auth is off). */
+  setUser(user: SessionUser | null, onLogout: () => void): void {
+    this.user = user;
+    this.userBox.hidden = user === null;
+    this.userBox.onclick = (e) => {
+      if ((e.target as HTMLElement).closest('[data-action="logout"]')) onLogout();
+    };
+    this.renderUser();
+  }
+
+  private renderUser(): void {
+    const u = this.user;
+    if (!u) return;
+    this.userBox.innerHTML = `<span class="user-name">${escapeHtml(u.displayName)}</span>
+      <span class="user-role role-${escapeHtml(u.role)}">${escapeHtml(tk('role', u.role))}</span>
+      <span class="user-scope" data-scope="${escapeHtml(u.scope)}">${escapeHtml(u.scopeName ?? u.scope)}</span>
+      <button type="button" data-action="logout">${escapeHtml(t('signOut'))}</button>`;
+  }
+
   /** Re-applies every static label after a language switch. */
   relabel(): void {
     applyStaticText(document);
     this.langButton.textContent = t('switchLang');
     this.setLink(this.link);
+    this.renderUser();
   }
 }
 

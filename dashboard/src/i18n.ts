@@ -27,6 +27,129 @@ const TEXT = {
   severity_high: { zh: '高', en: 'high' },
   severity_medium: { zh: '中', en: 'medium' },
   severity_low: { zh: '低', en: 'low' },
+  // Login and scope
+  loginTitle: { zh: '登录指挥屏', en: 'Sign in to the command screen' },
+  username: { zh: '用户名', en: 'Username' },
+  password: { zh: '密码', en: 'Password' },
+  signIn: { zh: '登录', en: 'Sign in' },
+  signOut: { zh: '退出', en: 'Sign out' },
+  loginFailed: { zh: '用户名或密码错误', en: 'Wrong username or password' },
+  sessionEnded: { zh: '会话已结束，请重新登录', en: 'Your session ended; please sign in again' },
+  role_admin: { zh: '管理员', en: 'Admin' },
+  role_operator: { zh: '值班员', en: 'Operator' },
+  role_viewer: { zh: '只读', en: 'Viewer' },
+  // Drill-down
+  level_district: { zh: '区', en: 'District' },
+  level_street: { zh: '街道', en: 'Street' },
+  level_community: { zh: '社区', en: 'Community' },
+  level_grid: { zh: '网格', en: 'Grid' },
+  // Worker states and card
+  legendPatrolling: { zh: '巡查中', en: 'Patrolling' },
+  legendOnTask: { zh: '处置任务中', en: 'On a task' },
+  legendIdle: { zh: '长时间未移动', en: 'Idle too long' },
+  legendTrail30: { zh: '近30分钟轨迹', en: 'Trail, last 30 min' },
+  legendIncident: { zh: '事件', en: 'Incident' },
+  state_patrolling: { zh: '巡查中', en: 'Patrolling' },
+  state_onTask: { zh: '处置任务中', en: 'On a task' },
+  state_idle: { zh: '长时间未移动', en: 'Idle too long' },
+  state_offDuty: { zh: '离岗', en: 'Off duty' },
+  state_offline: { zh: '离线', en: 'Offline' },
+  workerRole_grid_worker: { zh: '网格员', en: 'Grid worker' },
+  workerRole_grid_leader: { zh: '网格长', en: 'Grid leader' },
+  workerRole_community_police: { zh: '社区民警', en: 'Community police' },
+  workerRole_department_staff: { zh: '部门人员', en: 'Department staff' },
+  workerRole_command: { zh: '指挥人员', en: 'Command' },
+  role: { zh: '角色', en: 'Role' },
+  status: { zh: '状态', en: 'State' },
+  battery: { zh: '电量', en: 'Battery' },
+  lastFix: { zh: '最后定位', en: 'Last fix' },
+  currentTask: { zh: '当前任务', en: 'Current task' },
+  none: { zh: '无', en: 'None' },
+  ago: { zh: '前', en: 'ago' },
+  replayThisWorker: { zh: '回放今日轨迹', en: "Replay today's trail" },
+  close: { zh: '关闭', en: 'Close' },
+  // Tabs
+  tabIncidents: { zh: '事件', en: 'Incidents' },
+  tabAlerts: { zh: '告警', en: 'Alerts' },
+  tabReplay: { zh: '轨迹回放', en: 'Trail replay' },
+  // Replay
+  worker: { zh: '人员', en: 'Worker' },
+  day: { zh: '日期', en: 'Day' },
+  load: { zh: '查询', en: 'Load' },
+  play: { zh: '播放', en: 'Play' },
+  pause: { zh: '暂停', en: 'Pause' },
+  speed: { zh: '倍速', en: 'Speed' },
+  clear: { zh: '清除', en: 'Clear' },
+  replayEmpty: { zh: '当日无轨迹', en: 'No trail that day' },
+  replayStops: { zh: '停留', en: 'Stops' },
+  replayOutside: { zh: '出格', en: 'Out of grid' },
+  replayDistance: { zh: '里程', en: 'Distance' },
+  replayFixes: { zh: '定位点', en: 'Fixes' },
+  loading: { zh: '加载中…', en: 'Loading…' },
+  loadFailed: { zh: '加载失败', en: 'Could not load' },
+  // Incidents
+  filterAllStates: { zh: '全部状态', en: 'All states' },
+  filterAllCategories: { zh: '全部类别', en: 'All categories' },
+  filterAllGrids: { zh: '全部网格', en: 'All grids' },
+  filterOverdue: { zh: '仅超时', en: 'Overdue only' },
+  incidentsEmpty: { zh: '暂无事件', en: 'No incidents' },
+  assignee: { zh: '处置人', en: 'Assignee' },
+  unassigned: { zh: '未派单', en: 'Unassigned' },
+  slaAccept: { zh: '接单时限', en: 'Accept by' },
+  slaArrive: { zh: '到场时限', en: 'Arrive by' },
+  slaResolve: { zh: '办结时限', en: 'Resolve by' },
+  overdue: { zh: '已超时', en: 'Overdue' },
+  left: { zh: '剩余', en: 'left' },
+  auditLog: { zh: '处置记录', en: 'Audit log' },
+  whyThisWorker: { zh: '派单依据', en: 'Why this worker' },
+  part_responsibility: { zh: '责任网格', en: 'Responsibility' },
+  part_distance: { zh: '距离', en: 'Distance' },
+  part_load: { zh: '负荷', en: 'Load' },
+  part_freshness: { zh: '定位新鲜度', en: 'Fix freshness' },
+  part_fitness: { zh: '专业匹配', en: 'Fitness' },
+  total: { zh: '总分', en: 'Total' },
+  escalation: { zh: '上报层级', en: 'Escalation' },
+  folded: { zh: '合并', en: 'folded' },
+  priority_low: { zh: '低', en: 'low' },
+  priority_normal: { zh: '一般', en: 'normal' },
+  priority_high: { zh: '高', en: 'high' },
+  priority_urgent: { zh: '紧急', en: 'urgent' },
+  source_device_alert: { zh: '设备告警', en: 'Device alert' },
+  source_patrol_report: { zh: '巡查上报', en: 'Patrol report' },
+  source_resident: { zh: '群众反映', en: 'Resident' },
+  source_operator: { zh: '坐席登记', en: 'Operator' },
+  incState_reported: { zh: '待派单', en: 'Reported' },
+  incState_dispatched: { zh: '已派单', en: 'Dispatched' },
+  incState_accepted: { zh: '已接单', en: 'Accepted' },
+  incState_on_site: { zh: '已到场', en: 'On site' },
+  incState_resolved: { zh: '已处置', en: 'Resolved' },
+  incState_verified: { zh: '已核查', en: 'Verified' },
+  incState_closed: { zh: '已销号', en: 'Closed' },
+  incState_escalated: { zh: '已上报', en: 'Escalated' },
+  incState_reopened: { zh: '重新办理', en: 'Reopened' },
+  incState_cancelled: { zh: '已撤销', en: 'Cancelled' },
+  // Alarms
+  alarmTitle: { zh: '超时报警', en: 'Overdue alarm' },
+  acknowledge: { zh: '确认', en: 'Acknowledge' },
+  alarmStage_accept: { zh: '超时未接单', en: 'not accepted in time' },
+  alarmStage_arrive: { zh: '超时未到场', en: 'not on site in time' },
+  alarmStage_resolve: { zh: '超时未办结', en: 'not resolved in time' },
+  alarmStage_unassigned: { zh: '无人可派', en: 'nobody to dispatch to' },
+  via_own_grid: { zh: '本网格', en: 'own grid' },
+  via_scope: { zh: '辖区内', en: 'in scope' },
+  via_neighbour: { zh: '邻近人员', en: 'nearby' },
+  candidateRank: { zh: '候选排名', en: 'Rank' },
+  // KPIs
+  kpiIncidentsToday: { zh: '今日事件', en: 'Incidents today' },
+  kpiOpen: { zh: '在办', en: 'Open' },
+  kpiClosed: { zh: '已办结', en: 'Closed' },
+  kpiClosureRate: { zh: '办结率', en: 'Closure rate' },
+  kpiOnTimeRate: { zh: '按时率', en: 'On time' },
+  kpiMedianAccept: { zh: '接单中位', en: 'Median accept' },
+  kpiMedianResolve: { zh: '办结中位', en: 'Median resolve' },
+  kpiWorkersOnline: { zh: '在线人员', en: 'Online' },
+  kpiWorkersOnPatrol: { zh: '巡查中', en: 'On patrol' },
+  kpiUnavailable: { zh: '指标暂不可用', en: 'KPIs unavailable' },
 } as const satisfies Record<string, Record<Lang, string>>;
 
 export type TextKey = keyof typeof TEXT;
@@ -45,6 +168,19 @@ const ALERT_TYPES: Record<string, Record<Lang, string>> = {
   'camera.fall': { zh: '跌倒', en: 'Fall' },
   'camera.garbage': { zh: '垃圾堆放', en: 'Garbage dumping' },
   'camera.parking': { zh: '违停', en: 'Illegal parking' },
+};
+
+/** Incident categories as seeded (hub/dispatch/sla-policy.ts); GET /api/categories overrides. */
+export const CATEGORY_FALLBACK: Record<string, Record<Lang, string>> = {
+  drain: { zh: '排水沟堵塞', en: 'Drain blocked' },
+  road: { zh: '道路破损', en: 'Road damage' },
+  garbage: { zh: '垃圾清运', en: 'Garbage' },
+  noise: { zh: '噪音扰民', en: 'Noise' },
+  parking: { zh: '违规停车', en: 'Illegal parking' },
+  streetlight: { zh: '路灯不亮', en: 'Street light out' },
+  dispute: { zh: '矛盾纠纷', en: 'Dispute' },
+  hazard: { zh: '安全隐患', en: 'Safety hazard' },
+  other: { zh: '其他', en: 'Other' },
 };
 
 let current: Lang = 'zh';
@@ -67,6 +203,25 @@ export function onLangChange(fn: (lang: Lang) => void): void {
 
 export function t(key: TextKey, l: Lang = current): string {
   return TEXT[key][l];
+}
+
+/** A keyed text whose key is built at run time (`state_${s}`); unknown keys show the raw value. */
+export function tk(prefix: string, value: string, l: Lang = current): string {
+  const key = `${prefix}_${value}`;
+  return key in TEXT ? TEXT[key as TextKey][l] : value;
+}
+
+/** "3 min", "2 h 5 min", "45 s": a duration for a person at the screen. */
+export function formatDuration(ms: number, l: Lang = current): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  const zh = l === 'zh';
+  if (s < 60) return zh ? `${s}秒` : `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return zh ? `${m}分钟` : `${m} min`;
+  const h = Math.floor(m / 60);
+  const rm = m % 60;
+  if (h < 48) return zh ? `${h}小时${rm ? `${rm}分` : ''}` : `${h} h${rm ? ` ${rm} min` : ''}`;
+  return zh ? `${Math.floor(h / 24)}天${h % 24}小时` : `${Math.floor(h / 24)} d ${h % 24} h`;
 }
 
 export function alertTypeLabel(type: string, l: Lang = current): string {

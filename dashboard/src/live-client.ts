@@ -12,6 +12,8 @@ export type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 export interface LiveSink extends ServerToClientEvents {
   link(state: LinkState): void;
+  /** The hub refused the handshake: no session, or it expired. */
+  unauthorized(): void;
 }
 
 /** If the hub does not send a snapshot by itself on connect, ask for one after this long. */
@@ -37,9 +39,22 @@ export class LiveClient {
         if (!this.snapshotSeen && s.connected) this.resync(true);
       }, SNAPSHOT_WAIT_MS);
     });
-    s.on('disconnect', () => sink.link('disconnected'));
+    s.on('disconnect', (reason) => {
+      sink.link('disconnected');
+      // The hub closes the link when the session ends (logout, expiry): reconnecting would be refused.
+      if (reason === 'io server disconnect') sink.unauthorized();
+    });
     s.io.on('reconnect_attempt', () => sink.link('connecting'));
-    s.on('connect_error', () => sink.link(s.active ? 'connecting' : 'disconnected'));
+    s.on('connect_error', (err) => {
+      if (err.message === 'unauthorized') {
+        // Retrying with the same (missing or expired) session cannot help: sign in again.
+        s.disconnect();
+        sink.link('disconnected');
+        sink.unauthorized();
+        return;
+      }
+      sink.link(s.active ? 'connecting' : 'disconnected');
+    });
     s.on('snapshot', (snap) => {
       this.snapshotSeen = true;
       sink.snapshot(snap);
@@ -48,6 +63,8 @@ export class LiveClient {
     s.on('presence', (p) => sink.presence(p));
     s.on('duty', (d) => sink.duty(d));
     s.on('alert', (a) => sink.alert(a));
+    s.on('incident', (i) => sink.incident(i));
+    s.on('alarm', (a) => sink.alarm(a));
   }
 
   /** Asks the hub for a fresh snapshot, at most once per RESYNC_MIN_GAP_MS unless forced. */

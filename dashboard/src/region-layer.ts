@@ -21,20 +21,26 @@ export interface RegionView {
   bounds: L.LatLngBounds | null;
   /** Label anchor per region code, by level (used by the label layer). */
   anchors: Map<RegionLevel, Array<{ code: string; name: string; at: L.LatLng }>>;
+  /** Every drawn region by code: its polygon layer (bounds, rings) and properties. */
+  regions: Map<string, { layer: L.Polygon; props: RegionFeature['properties'] }>;
 }
 
 export function drawRegions(map: L.Map, features: RegionFeature[]): RegionView {
-  const svg = L.svg({ padding: 0.5 });
+  // Small padding: a 2x-viewport SVG layer was left part-rasterised in headless screenshots on a
+  // busy machine; 0.2 still hides redraw edges during a pan.
+  const svg = L.svg({ padding: 0.2 });
   const names = new Map(features.map((f) => [f.properties.code, f.properties.name]));
   const anchors = new Map<RegionLevel, Array<{ code: string; name: string; at: L.LatLng }>>();
   let bounds: L.LatLngBounds | null = null;
   let gridCount = 0;
+  const regions: RegionView['regions'] = new Map();
 
   for (const level of DRAW_ORDER) {
     const ofLevel = features.filter((f) => f.properties.level === level);
     if (ofLevel.length === 0) continue;
     const layer = L.geoJSON<RegionFeature['properties']>(ofLevel, {
-      style: () => ({ ...STYLE[level], className: `region region-${level}` }),
+      // The code as a class too: tests (and a person in devtools) find a region's path by it.
+      style: (f) => ({ ...STYLE[level], className: `region region-${level} region-code-${f?.properties.code ?? ''}` }),
       interactive: level === 'grid',
       // Leaflet's geoJSON options type lacks `renderer`, though Path layers honour it.
       ...({ renderer: svg } as L.GeoJSONOptions),
@@ -44,6 +50,7 @@ export function drawRegions(map: L.Map, features: RegionFeature[]): RegionView {
     layer.eachLayer((l) => {
       if (!(l instanceof L.Polygon)) return;
       const p = (l.feature as RegionFeature).properties;
+      regions.set(p.code, { layer: l, props: p });
       if (level === 'grid') {
         gridCount++;
         const parent = p.parent === null ? '' : (names.get(p.parent) ?? p.parent);
@@ -60,7 +67,7 @@ export function drawRegions(map: L.Map, features: RegionFeature[]): RegionView {
     const b = layer.getBounds();
     if (b.isValid()) bounds = bounds ? bounds.extend(b) : L.latLngBounds(b.getSouthWest(), b.getNorthEast());
   }
-  return { gridCount, bounds, anchors };
+  return { gridCount, bounds, anchors, regions };
 }
 
 /** Most labels we put on screen at once; past this the finest level gives way to a coarser one. */

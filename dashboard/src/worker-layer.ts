@@ -3,22 +3,48 @@
 // per-frame dot redraw never repaints 3,000 trails, and trails repaint only when a push lands.
 import * as L from 'leaflet';
 import type { DutyChange, PositionUpdate, PresenceChange, WorkerLive } from '../../protocol/socket-events.js';
-import { escapeHtml } from './html.js';
 import { Motion, Trail, type LatLon } from './worker-motion.js';
 
-type DotState = 'onDuty' | 'offDuty' | 'offline';
+/**
+ * Dot states (issue 4, item 2). Patrolling stays the seeds' red; a worker on a task is cyan (the
+ * eye finds who is busy), idle too long is violet, off duty a hollow red ring, offline grey.
+ * Amber is kept for alerts alone, so a dot never reads as an alert.
+ */
+export type DotState = 'patrolling' | 'onTask' | 'idle' | 'offDuty' | 'offline';
 
 /** Smallest on-screen step worth a repaint. */
 const MIN_STEP_PX = 0.5;
 const TRAIL_REPAINT_MS = 1000;
+/** On duty and not moved more than IDLE_RADIUS_M for this long: "idle too long". */
+export const IDLE_AFTER_MS = 10 * 60_000;
+const IDLE_RADIUS_M = 30;
+/** States that depend on the clock (idle) are re-evaluated this often. */
+const RESTATE_MS = 5000;
+/** A click this close to a dot (px) picks it. */
+const HIT_PX = 9;
+/**
+ * Trails are drawn from this zoom in. Zoomed out to a whole district a 30-minute walk is a few
+ * pixels under its dot, yet 3,400 trails of up to 120 vertices cost the trail canvas a stall
+ * every second; zoomed in, the canvas draws only the trails in view.
+ */
+export const TRAIL_MIN_ZOOM = 14;
 
 const DOT_STYLE: Record<DotState, L.CircleMarkerOptions> = {
-  onDuty: { radius: 5, color: '#ffd7d4', weight: 1, fillColor: '#ff3b30', fillOpacity: 1 },
-  // Hollow: still a worker (red), but not on duty. Amber is kept for alerts alone.
+  patrolling: { radius: 5, color: '#ffd7d4', weight: 1, fillColor: '#ff3b30', fillOpacity: 1 },
+  onTask: { radius: 5.5, color: '#d9f6ff', weight: 1.5, fillColor: '#19b5ff', fillOpacity: 1 },
+  idle: { radius: 5, color: '#eadcff', weight: 1, fillColor: '#a05cff', fillOpacity: 1 },
   offDuty: { radius: 4, color: '#ff6b61', weight: 2, fillColor: '#07111f', fillOpacity: 1 },
   offline: { radius: 4, color: '#5b6270', weight: 1, fillColor: '#8a8f98', fillOpacity: 0.7 },
 };
-const TRAIL_COLOR: Record<DotState, string> = { onDuty: '#ff6b61', offDuty: '#c46a64', offline: '#8a8f98' };
+const TRAIL_COLOR: Record<DotState, string> = { patrolling: '#ff6b61', onTask: '#5cc8ff', idle: '#b98aff', offDuty: '#c46a64', offline: '#8a8f98' };
+/** Drawn on top of the others (a busy or stuck worker must not hide under a grey dot). */
+const RAISED: ReadonlySet<DotState> = new Set(['patrolling', 'onTask', 'idle']);
+
+function metresBetween(a: LatLon, b: LatLon): number {
+  const dy = (a.lat - b.lat) * 111_320;
+  const dx = (a.lon - b.lon) * 111_320 * Math.cos((a.lat * Math.PI) / 180);
+  return Math.hypot(dx, dy);
+}
 
 interface Tracked {
   info: WorkerLive;
@@ -31,12 +57,13 @@ interface Tracked {
   /** State the dot and tail were last styled for; restyle only when it changes. */
   drawn: DotState | null;
   tailDrawn: DotState | null;
+  /** Where the worker last moved more than IDLE_RADIUS_M from, and when (fix time). */
+  anchor: LatLon | null;
+  movedAt: number;
 }
 
-function stateOf(w: WorkerLive): DotState {
-  if (!w.online) return 'offline';
-  return w.duty === 'on' ? 'onDuty' : 'offDuty';
-}
+/** What the layer needs to know about dispatch: the open task a worker is on, if any. */
+export type TaskLookup = (workerId: string) => { id: string } | undefined;
 
 export class WorkerLayer {
   private readonly workers = new Map<string, Tracked>();
@@ -48,17 +75,76 @@ export class WorkerLayer {
   private readonly dirtyTrails = new Set<Tracked>();
   private readonly dotRenderer: L.Canvas;
   private readonly trailRenderer: L.Canvas;
+  /** Trail polylines live in this group; it is on the map only from TRAIL_MIN_ZOOM in. */
+  private readonly trailGroup = L.layerGroup();
 
-  constructor(
-    private readonly map: L.Map,
-    private readonly regionName: (code: string) => string,
-  ) {
+  private taskOf: TaskLookup = () => undefined;
+
+  constructor(private readonly map: L.Map) {
+    // Both canvases let the pointer through (app.css): clicks on dots are hit-tested in pick(),
+    // so the grid polygons underneath keep their hover and drill-down clicks.
     map.createPane('trails').style.zIndex = '410';
     map.createPane('workers').style.zIndex = '430';
     this.trailRenderer = L.canvas({ pane: 'trails', padding: 0.2 });
     this.dotRenderer = L.canvas({ pane: 'workers', padding: 0.2 });
     map.on('moveend', () => this.placeOffscreen());
+    const showTrails = (): void => {
+      const want = map.getZoom() >= TRAIL_MIN_ZOOM;
+      if (want && !map.hasLayer(this.trailGroup)) this.trailGroup.addTo(map);
+      else if (!want && map.hasLayer(this.trailGroup)) this.trailGroup.remove();
+    };
+    map.on('zoomend', showTrails);
+    showTrails();
     setInterval(() => this.flushTrails(), TRAIL_REPAINT_MS);
+    setInterval(() => this.restate(Date.now()), RESTATE_MS);
+  }
+
+  setTaskLookup(fn: TaskLookup): void {
+    this.taskOf = fn;
+  }
+
+  /** Re-evaluates every dot's state (incidents changed, or the clock made someone idle). */
+  restate(now: number): void {
+    for (const t of this.workers.values()) if (t.dot && this.stateOf(t, now) !== t.drawn) this.redraw(t, now);
+  }
+
+  stateOf(t: Tracked, now: number): DotState {
+    const w = t.info;
+    if (!w.online) return 'offline';
+    if (w.duty !== 'on') return 'offDuty';
+    if (this.taskOf(w.workerId)) return 'onTask';
+    if (now - t.movedAt > IDLE_AFTER_MS) return 'idle';
+    return 'patrolling';
+  }
+
+  /** The state of one worker, for the card and the tests. */
+  workerState(workerId: string, now = Date.now()): DotState | null {
+    const t = this.workers.get(workerId);
+    return t ? this.stateOf(t, now) : null;
+  }
+
+  info(workerId: string): WorkerLive | null {
+    return this.workers.get(workerId)?.info ?? null;
+  }
+
+  all(): WorkerLive[] {
+    return [...this.workers.values()].map((t) => t.info);
+  }
+
+  /** The worker whose dot is drawn within a few pixels of a container point, nearest first. */
+  pick(point: L.Point): string | null {
+    let best: string | null = null;
+    let bestD = HIT_PX * HIT_PX;
+    for (const [id, t] of this.workers) {
+      if (!t.dot) continue;
+      const p = this.map.latLngToContainerPoint(t.dot.getLatLng());
+      const d = (p.x - point.x) ** 2 + (p.y - point.y) ** 2;
+      if (d <= bestD) {
+        bestD = d;
+        best = id;
+      }
+    }
+    return best;
   }
 
   /** A snapshot is the truth about who exists and where: dots jump to it, trails are kept. */
@@ -105,6 +191,10 @@ export class WorkerLayer {
         this.moving.add(t);
       }
       t.targetTs = p.ts;
+      if (t.anchor === null || metresBetween(t.anchor, to) > IDLE_RADIUS_M) {
+        t.anchor = to;
+        t.movedAt = p.ts;
+      }
       t.info.lat = p.lat;
       t.info.lon = p.lon;
       t.info.ts = p.ts;
@@ -204,14 +294,16 @@ export class WorkerLayer {
 
   private add(w: WorkerLive, now: number): void {
     const at = w.lat !== null && w.lon !== null ? { lat: w.lat, lon: w.lon } : { lat: 0, lon: 0 };
-    const t: Tracked = { info: { ...w }, motion: new Motion(at), trail: new Trail(), targetTs: w.ts ?? now, dot: null, tail: null, drawn: null, tailDrawn: null };
+    // No history yet: count the worker as having moved at the last fix (the hub does not say more).
+    const anchor = w.lat !== null && w.lon !== null ? { lat: w.lat, lon: w.lon } : null;
+    const t: Tracked = { info: { ...w }, motion: new Motion(at), trail: new Trail(), targetTs: w.ts ?? now, dot: null, tail: null, drawn: null, tailDrawn: null, anchor, movedAt: w.ts ?? now };
     this.workers.set(w.workerId, t);
     this.redraw(t, now);
   }
 
   private remove(id: string, t: Tracked): void {
     t.dot?.remove();
-    t.tail?.remove();
+    if (t.tail) this.trailGroup.removeLayer(t.tail);
     this.moving.delete(t);
     this.offscreen.delete(t);
     this.dirtyTrails.delete(t);
@@ -222,15 +314,14 @@ export class WorkerLayer {
   /** Brings the dot's colour and the trail's vertices in line with the worker's state. */
   private redraw(t: Tracked, now: number): void {
     if (t.info.lat === null || t.info.lon === null) return;
-    const state = stateOf(t.info);
+    const state = this.stateOf(t, now);
     const at = t.motion.at(now);
     if (!t.dot) {
-      t.dot = L.circleMarker([at.lat, at.lon], { ...DOT_STYLE[state], renderer: this.dotRenderer, interactive: true });
-      t.dot.bindTooltip(() => this.tooltip(t), { direction: 'top', offset: [0, -6] });
+      t.dot = L.circleMarker([at.lat, at.lon], { ...DOT_STYLE[state], renderer: this.dotRenderer, interactive: false });
       t.dot.addTo(this.map);
     } else if (t.drawn !== state) {
       t.dot.setStyle(DOT_STYLE[state]);
-      if (state === 'onDuty') t.dot.bringToFront(); // red dots stay above grey ones
+      if (RAISED.has(state)) t.dot.bringToFront(); // coloured dots stay above grey ones
     }
     t.drawn = state;
     if (t.trail.size() >= 1) this.dirtyTrails.add(t);
@@ -238,7 +329,7 @@ export class WorkerLayer {
 
   /**
    * Trails repaint once a second, not on every push: they change by a vertex per fix, and each
-   * repaint of the trail canvas walks every trail (3,400 x up to 60 vertices).
+   * repaint of the trail canvas walks every trail (3,400 x up to 120 vertices).
    */
   private flushTrails(): void {
     for (const t of this.dirtyTrails) {
@@ -247,7 +338,8 @@ export class WorkerLayer {
       const pts = t.trail.latLngs();
       const style = { color: TRAIL_COLOR[state], weight: 2, opacity: state === 'offline' ? 0.35 : 0.6 };
       if (!t.tail) {
-        t.tail = L.polyline(pts, { ...style, renderer: this.trailRenderer, interactive: false, smoothFactor: 1.5 }).addTo(this.map);
+        t.tail = L.polyline(pts, { ...style, renderer: this.trailRenderer, interactive: false, smoothFactor: 1.5 });
+        this.trailGroup.addLayer(t.tail);
       } else {
         t.tail.setLatLngs(pts);
         if (t.tailDrawn !== state) t.tail.setStyle(style);
@@ -255,12 +347,5 @@ export class WorkerLayer {
       t.tailDrawn = state;
     }
     this.dirtyTrails.clear();
-  }
-
-  private tooltip(t: Tracked): string {
-    const { info } = t;
-    const battery = info.battery === null ? '' : ` · ${Math.round(info.battery)}%`;
-    const grid = info.gridCode === null ? '' : ` · ${this.regionName(info.gridCode)}`;
-    return `${escapeHtml(info.name)}${escapeHtml(grid)}${battery}`;
   }
 }

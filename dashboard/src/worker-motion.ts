@@ -1,9 +1,14 @@
 // Pure motion maths for one worker's dot: where to draw it between two coalesced pushes, and the
 // short trail behind it. No DOM, no Leaflet, so it is tested in plain node.
 
-/** Trail window: the seeds' screen shows the day's trail; live we keep a short tail. */
-export const TRAIL_MAX_AGE_MS = 5 * 60_000;
-export const TRAIL_MAX_POINTS = 60;
+/**
+ * Trail window: the last 30 minutes (issue 4). Vertices are kept at least VERTEX_GAP_MS apart (the
+ * newest one moves with the worker until the gap is reached), so 30 minutes is at most 120
+ * vertices however often fixes come: 3,400 trails stay a few hundred thousand vertices.
+ */
+export const TRAIL_MAX_AGE_MS = 30 * 60_000;
+export const VERTEX_GAP_MS = 15_000;
+export const TRAIL_MAX_POINTS = TRAIL_MAX_AGE_MS / VERTEX_GAP_MS + 2;
 /** Before two pushes are seen, assume the hub pushes about once a second. */
 export const DEFAULT_INTERVAL_MS = 1000;
 const MIN_INTERVAL_MS = 100;
@@ -70,14 +75,20 @@ export class Motion {
   }
 }
 
-/** The last few minutes of fixes, oldest first, bounded in age and in count. */
+/** The last 30 minutes of fixes, oldest first, thinned to one vertex per VERTEX_GAP_MS. */
 export class Trail {
   private readonly points: Array<LatLon & { ts: number }> = [];
 
   push(p: LatLon, ts: number): void {
     const last = this.points[this.points.length - 1];
+    const before = this.points[this.points.length - 2];
     if (last !== undefined && last.lat === p.lat && last.lon === p.lon) {
       last.ts = ts; // standing still: no new vertex, the tail just stays fresh
+    } else if (last !== undefined && before !== undefined && ts - before.ts < VERTEX_GAP_MS) {
+      // Too close after the previous kept vertex: the newest one slides instead of a new one.
+      last.lat = p.lat;
+      last.lon = p.lon;
+      last.ts = ts;
     } else {
       this.points.push({ lat: p.lat, lon: p.lon, ts });
     }

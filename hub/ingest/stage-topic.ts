@@ -9,7 +9,7 @@ export function topicStage(root: string): IngestStage {
       const parsed = parseDeviceTopic(root, ctx.topic);
       if (!parsed) return { reject: 'unknown_topic' };
       ctx.deviceId = parsed.deviceId;
-      // The hub's own `tasks` publishes come back through its wildcard subscription: not input.
+      // A `tasks` topic is the hub's own output (an older session may still hold a wildcard): not input.
       if (!(UPSTREAM_CHANNELS as readonly string[]).includes(parsed.channel)) return { reject: 'downstream_topic' };
       ctx.channel = parsed.channel;
       return undefined;

@@ -1,12 +1,22 @@
-// Pushes live changes to command screens over Socket.IO. Positions are coalesced: each flush
-// sends only the latest fix per worker since the previous one, so a screen gets one message per
-// interval however many handsets ping. Alerts, presence and duty go out at once.
+// Pushes live changes to command screens over Socket.IO, each screen only what its scope covers
+// (DESIGN §5: "a community screen never sees another community's workers").
+//
+// Rooms: a screen joins exactly one room, `scope:<code>` of its user's region (or `scope:*` when
+// auth is off and it is anonymous). A thing in grid G is sent to the rooms of G's ancestor chain
+// (RegionScopes.rooms, cached per grid), so a district screen and a community screen both get a
+// worker of that community, and a screen of the next community does not.
+//
+// Positions are coalesced: each flush sends only the latest fix per worker since the previous one,
+// one message per occupied room per interval however many handsets ping. Alerts, presence, duty,
+// incidents and alarms go out at once.
 import type { Server as HttpServer } from 'node:http';
-import { Server } from 'socket.io';
+import { Server, type Socket } from 'socket.io';
 import type { Logger } from '../../common/logger.js';
 import type { Metrics } from '../../common/metrics.js';
 import { LIVE_NAMESPACE, type AlarmView, type ClientToServerEvents, type IncidentView, type PositionUpdate, type ServerToClientEvents } from '../../protocol/socket-events.js';
+import { tokenFrom, type AuthService, type Viewer } from '../http/auth-service.js';
 import type { LiveChanges, LiveState } from './live-state.js';
+import { ALL_SCOPE } from './region-scope.js';
 
 export interface LivePushOptions {
   httpServer: HttpServer;
@@ -15,24 +25,73 @@ export interface LivePushOptions {
   metrics: Metrics;
   logger: Logger;
   now?: () => number;
+  /** Login and scopes. Absent: no handshake check, every screen sees all (the old behaviour). */
+  auth?: AuthService;
 }
 
+interface SocketData {
+  viewer: Viewer;
+}
+
+type LiveSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+const roomOf = (scope: string): string => `scope:${scope}`;
+
 export class LivePush {
-  readonly io: Server<ClientToServerEvents, ServerToClientEvents>;
+  readonly io: Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
   private pending = new Map<string, PositionUpdate>();
   private timer: NodeJS.Timeout | null = null;
   private readonly log: Logger;
   private readonly now: () => number;
+  /** Scope code → sockets in that room; routing skips rooms nobody watches. */
+  private readonly occupied = new Map<string, number>();
 
   constructor(private readonly opts: LivePushOptions) {
     this.log = opts.logger.child({ mod: 'live-push' });
     this.now = opts.now ?? Date.now;
-    this.io = new Server<ClientToServerEvents, ServerToClientEvents>(opts.httpServer, { serveClient: false });
+    this.io = new Server(opts.httpServer, { serveClient: false });
     const live = this.io.of(LIVE_NAMESPACE);
-    live.on('connection', (socket) => {
+    const auth = opts.auth;
+
+    // The handshake is where a screen proves who it is: the session cookie (same-origin page) or
+    // `auth: { token }` (tools). Refused handshakes never join a room.
+    live.use((socket, next) => {
+      if (!auth) {
+        socket.data.viewer = { user: null, scope: ALL_SCOPE, token: null, expiresAt: null };
+        return next();
+      }
+      const given = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
+      auth.identify(tokenFrom({ cookie: socket.handshake.headers.cookie }, given)).then(
+        (viewer) => {
+          if (viewer === null) {
+            opts.metrics.inc('live_handshake_refused_total');
+            return next(Object.assign(new Error('unauthorized'), { data: { code: 'UNAUTHENTICATED' } }));
+          }
+          socket.data.viewer = viewer;
+          next();
+        },
+        (err: unknown) => next(err instanceof Error ? err : new Error(String(err))),
+      );
+    });
+
+    live.on('connection', (socket: LiveSocket) => {
       opts.metrics.inc('live_connections_total');
-      socket.emit('snapshot', opts.state.snapshot());
-      socket.on('resync', () => socket.emit('snapshot', opts.state.snapshot()));
+      const { scope, expiresAt } = socket.data.viewer;
+      void socket.join(roomOf(scope));
+      this.occupied.set(scope, (this.occupied.get(scope) ?? 0) + 1);
+      // A session ends for the screen too: at its expiry, and at logout (below).
+      const expiry = expiresAt === null ? null : setTimeout(() => socket.disconnect(true), Math.max(0, expiresAt - this.now()));
+      socket.on('disconnect', () => {
+        if (expiry) clearTimeout(expiry);
+        const n = (this.occupied.get(scope) ?? 1) - 1;
+        if (n <= 0) this.occupied.delete(scope);
+        else this.occupied.set(scope, n);
+      });
+      socket.emit('snapshot', this.snapshotFor(scope));
+      socket.on('resync', () => socket.emit('snapshot', this.snapshotFor(scope)));
+    });
+    auth?.onSessionEnd((token) => {
+      for (const s of live.sockets.values()) if (s.data.viewer?.token === token) s.disconnect(true);
     });
     opts.metrics.gauge('live_sockets', () => live.sockets.size, 'command screens connected');
   }
@@ -41,29 +100,80 @@ export class LivePush {
     this.timer = setInterval(() => this.flush(), this.opts.intervalMs);
   }
 
+  private snapshotFor(scope: string) {
+    const snap = this.opts.state.snapshot();
+    return this.opts.auth ? this.opts.auth.scopes.filterSnapshot(snap, scope) : snap;
+  }
+
+  /** The occupied rooms that should get a thing in this grid. */
+  private targets(gridCode: string | null): string[] {
+    if (!this.opts.auth) return this.occupied.size > 0 ? [roomOf(ALL_SCOPE)] : [];
+    const out: string[] = [];
+    for (const scope of this.opts.auth.scopes.rooms(gridCode)) if (this.occupied.has(scope)) out.push(roomOf(scope));
+    return out;
+  }
+
+  private gridOfWorker(workerId: string | null): string | null {
+    return workerId === null ? null : (this.opts.state.workers.get(workerId)?.gridCode ?? null);
+  }
+
   publish(changes: LiveChanges): void {
     for (const p of changes.positions) this.pending.set(p.workerId, p);
     const live = this.io.of(LIVE_NAMESPACE);
-    for (const p of changes.presence) live.emit('presence', p);
-    for (const d of changes.duty) live.emit('duty', d);
-    for (const a of changes.alerts) live.emit('alert', a);
+    // A socket sits in one room, so `to([...])` never sends it a thing twice.
+    for (const p of changes.presence) {
+      const worker = p.workerId ?? this.opts.state.byDevice(p.deviceId)?.workerId ?? null;
+      const rooms = this.targets(this.gridOfWorker(worker));
+      if (rooms.length > 0) live.to(rooms).emit('presence', p);
+    }
+    for (const d of changes.duty) {
+      const rooms = this.targets(this.gridOfWorker(d.workerId));
+      if (rooms.length > 0) live.to(rooms).emit('duty', d);
+    }
+    for (const a of changes.alerts) {
+      const rooms = this.targets(a.gridCode);
+      if (rooms.length > 0) live.to(rooms).emit('alert', a);
+    }
   }
 
   /** Dispatch calls these after its transaction committed. */
   publishIncident(view: IncidentView): void {
-    if (this.opts.state.upsertIncident(view)) this.io.of(LIVE_NAMESPACE).emit('incident', view);
+    if (!this.opts.state.upsertIncident(view)) return;
+    const rooms = this.targets(view.gridCode);
+    if (rooms.length > 0) this.io.of(LIVE_NAMESPACE).to(rooms).emit('incident', view);
   }
 
   publishAlarm(alarm: AlarmView): void {
     this.opts.state.upsertAlarm(alarm);
-    this.io.of(LIVE_NAMESPACE).emit('alarm', alarm);
+    const rooms = this.targets(alarm.gridCode);
+    if (rooms.length > 0) this.io.of(LIVE_NAMESPACE).to(rooms).emit('alarm', alarm);
   }
 
   private flush(): void {
     if (this.pending.size === 0) return;
     const items = [...this.pending.values()];
     this.pending = new Map();
-    this.io.of(LIVE_NAMESPACE).emit('positions', { serverTime: this.now(), items });
+    if (this.occupied.size === 0) return;
+    const live = this.io.of(LIVE_NAMESPACE);
+    const serverTime = this.now();
+    if (!this.opts.auth) {
+      live.to(roomOf(ALL_SCOPE)).emit('positions', { serverTime, items });
+    } else {
+      // One list per occupied room; each item walks its grid's cached ancestor chain (≤ 5 rooms).
+      const perRoom = new Map<string, PositionUpdate[]>();
+      const chainOf = new Map<string | null, string[]>();
+      for (const p of items) {
+        const grid = this.gridOfWorker(p.workerId);
+        let rooms = chainOf.get(grid);
+        if (!rooms) chainOf.set(grid, (rooms = this.targets(grid)));
+        for (const room of rooms) {
+          const list = perRoom.get(room);
+          if (list) list.push(p);
+          else perRoom.set(room, [p]);
+        }
+      }
+      for (const [room, list] of perRoom) live.to(room).emit('positions', { serverTime, items: list });
+    }
     this.opts.metrics.inc('live_position_batches_total');
   }
 

@@ -6,7 +6,7 @@ import type { Rows } from '../ingest/ingest-types.js';
 
 const MAX_DEAD_LETTER_BYTES = 4096;
 
-export async function writeRows(client: pg.PoolClient, rows: Rows): Promise<void> {
+export async function writeRows(client: Pick<pg.ClientBase, 'query'>, rows: Rows): Promise<void> {
   const { positions: p, events: e, statuses: s, inbox: i, deadLetters: d } = rows;
   if (p.length > 0) {
     await client.query(
@@ -83,6 +83,12 @@ export async function writeRows(client: pg.PoolClient, rows: Rows): Promise<void
       ],
     );
   }
+}
+
+/** How many statements writeRows will send (one per table that has rows). */
+export function statementCount(rows: Rows): number {
+  const { positions: p, events: e, statuses: s, inbox: i, deadLetters: d } = rows;
+  return (p.length > 0 ? 1 : 0) + (e.length > 0 ? 1 : 0) + (s.length > 0 ? 1 : 0) + (i.length > 0 ? 1 : 0) + (d.length > 0 ? 1 : 0);
 }
 
 export function rowCount(rows: Rows): number {

@@ -19,6 +19,12 @@ const HANDSETS = 12;
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SHOT = join(repoRoot, 'docs', 'screenshots', 'command-screen.png');
 
+/**
+ * Routes the screen reads but degrades without (issue 4): login off in this system, KPI tiles and
+ * categories served by other parts of the hub. A 404 there is expected; any other error is not.
+ */
+const OPTIONAL_ROUTES = /^\/api\/(auth\/me|kpis\/tiles|categories)$/;
+
 let sys: RunningSystem;
 let browser: Browser;
 let page: Page;
@@ -43,7 +49,7 @@ beforeAll(async () => {
     if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
   });
   page.on('response', (r) => {
-    if (r.status() >= 400) pageErrors.push(`HTTP ${r.status()} ${r.url()}`);
+    if (r.status() >= 400 && !(r.status() === 404 && OPTIONAL_ROUTES.test(new URL(r.url()).pathname))) pageErrors.push(`HTTP ${r.status()} ${r.url()}`);
   });
   await page.goto(sys.httpUrl);
 });
@@ -113,6 +119,13 @@ describe('command screen', { timeout: 45_000 }, () => {
   it('renders a full-screen screenshot', async () => {
     // A few more alerts and some trail make the picture say what the screen is for.
     await page.waitForFunction(() => (window.__gridDashboard?.alertCount() ?? 0) >= 4, undefined, { timeout: 30_000 });
+    // Two frames for the compositor: on a busy machine a screenshot right after DOM changes can
+    // catch layers not yet rasterised.
+    // Still pictures: animations off (the screen honours prefers-reduced-motion).
+    await page.emulateMedia({ reducedMotion: 'reduce' });
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    // A first capture makes the software rasteriser finish every layer; the second is the picture.
+    await page.screenshot();
     const png = await page.screenshot();
     expect(png.length).toBeGreaterThan(20_000);
     if (process.env.SCREENSHOTS === '1') {

@@ -1,7 +1,7 @@
 // The glide and the trail behind each worker's dot: smooth between pushes, no jumps when a push
 // lands mid-glide, and a trail bounded in age and length.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_INTERVAL_MS, Motion, TRAIL_MAX_AGE_MS, TRAIL_MAX_POINTS, Trail } from '../../dashboard/src/worker-motion.js';
+import { DEFAULT_INTERVAL_MS, Motion, TRAIL_MAX_AGE_MS, TRAIL_MAX_POINTS, Trail, VERTEX_GAP_MS } from '../../dashboard/src/worker-motion.js';
 
 const A = { lat: 27.8, lon: 113.1 };
 const B = { lat: 27.81, lon: 113.12 };
@@ -45,14 +45,23 @@ describe('Motion', () => {
 });
 
 describe('Trail', () => {
-  it('keeps at most the last 60 points', () => {
+  it('thins to one vertex per 15 s, the newest following the worker', () => {
     const tr = new Trail();
-    for (let i = 0; i < 100; i++) tr.push({ lat: 27 + i * 1e-5, lon: 113 }, 1_000 * i);
-    expect(tr.size()).toBe(TRAIL_MAX_POINTS);
-    expect(tr.latLngs()[TRAIL_MAX_POINTS - 1]).toEqual([27 + 99 * 1e-5, 113]);
+    for (let i = 0; i <= 60; i++) tr.push({ lat: 27 + i * 1e-5, lon: 113 }, 1_000 * i);
+    // Kept: t=0, then one vertex about every VERTEX_GAP_MS, and the newest fix at the tip.
+    expect(tr.size()).toBeLessThanOrEqual(Math.ceil(60_000 / VERTEX_GAP_MS) + 2);
+    expect(tr.size()).toBeGreaterThanOrEqual(Math.floor(60_000 / VERTEX_GAP_MS));
+    expect(tr.latLngs()[tr.size() - 1]).toEqual([27 + 60 * 1e-5, 113]);
   });
 
-  it('drops points older than five minutes by fix time', () => {
+  it('keeps at most the last 30 minutes however many fixes arrive', () => {
+    const tr = new Trail();
+    for (let i = 0; i < 4000; i++) tr.push({ lat: 27 + i * 1e-5, lon: 113 }, 1_000 * i);
+    expect(tr.size()).toBeLessThanOrEqual(TRAIL_MAX_POINTS);
+    expect(tr.size()).toBeGreaterThan(TRAIL_MAX_POINTS - 5);
+  });
+
+  it('drops points older than thirty minutes by fix time', () => {
     const tr = new Trail();
     tr.push(A, 0);
     tr.push(B, 60_000);
