@@ -20,6 +20,8 @@ try {
   const url = system.httpUrl;
   logger.info({ dashboard: url, mqtt: system.mqttUrl, database: system.db.url }, 'grid dispatch hub running');
   console.log(`\n  指挥屏 / Command screen:  ${url}\n  MQTT broker:             ${system.mqttUrl}\n`);
+  // The demo accounts are documented in the README; only the simulated district has them.
+  if (config.SIM && config.AUTH_REQUIRED) console.log('  演示账号 / demo sign-in:  admin / grid-admin-2026  (others: README, "Command screen")\n');
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
