@@ -1,5 +1,6 @@
 // The two HTTP reads the screen makes at start. The payloads are not in protocol/ yet, so they are
 // checked here at runtime (a half-deployed hub must not crash the screen) and typed narrowly.
+import type { AuditEntryView, IncidentDetailView, KpiTiles, OfferView } from '../../protocol/http-api.js';
 import type { Feature, FeatureCollection, MultiPolygon, Polygon } from 'geojson';
 
 export const REGION_LEVELS = ['district', 'street', 'community', 'grid'] as const;
@@ -191,41 +192,14 @@ export async function fetchTrail(workerId: string, from: Date, to: Date, maxPoin
 
 // ---- Incidents and alarms (the lead's dispatch routes; contract in the issue-4 brief) ---------
 
-export interface AuditEntry {
-  version: number;
-  at: string | number;
-  actorKind: string;
-  actorId: string;
-  action: string;
-  fromState: string | null;
-  toState: string;
-  reason: string | null;
-}
-
-export interface OfferView {
-  taskId: string;
-  workerId: string;
-  level: number;
-  via: string;
-  rank: number;
-  total: number;
-  parts: Partial<Record<'responsibility' | 'distance' | 'load' | 'freshness' | 'fitness', number>>;
-  distanceM: number | null;
-  offeredAt: string | number;
-  acceptBy: string | number;
-  status: string;
-}
-
-export interface IncidentDetail {
-  audit: AuditEntry[];
-  offers: OfferView[];
-}
+export type { AuditEntryView as AuditEntry, OfferView } from '../../protocol/http-api.js';
+export type IncidentDetail = Pick<IncidentDetailView, 'audit' | 'offers'>;
 
 export async function fetchIncidentDetail(id: string): Promise<IncidentDetail> {
   const body = await getJson(`/api/incidents/${encodeURIComponent(id)}`);
   if (!isRecord(body)) return { audit: [], offers: [] };
   return {
-    audit: Array.isArray(body.audit) ? (body.audit as AuditEntry[]) : [],
+    audit: Array.isArray(body.audit) ? (body.audit as AuditEntryView[]) : [],
     offers: Array.isArray(body.offers) ? (body.offers as OfferView[]) : [],
   };
 }
@@ -252,17 +226,7 @@ export async function ackAlarm(id: number): Promise<void> {
 
 // ---- KPI tiles (GET /api/kpis/tiles, another engineer's route) -------------------------------
 
-export interface KpiTiles {
-  incidentsToday: number;
-  open: number;
-  closed: number;
-  closureRate: number | null;
-  onTimeRate: number | null;
-  medianAcceptMs: number | null;
-  medianResolveMs: number | null;
-  workersOnline: number;
-  workersOnPatrol: number;
-}
+export type { KpiTiles };
 
 export async function fetchKpis(scope: string | null): Promise<KpiTiles> {
   const q = scope === null ? '' : `?scope=${encodeURIComponent(scope)}`;

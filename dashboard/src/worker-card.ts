@@ -34,6 +34,7 @@ export class WorkerCard {
 
   show(workerId: string): void {
     this.shown = workerId;
+    this.el.dataset.workerId = workerId; // which worker the open card is about (tests, screen readers' context)
     this.el.hidden = false;
     this.render();
   }

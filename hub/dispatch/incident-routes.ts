@@ -15,6 +15,7 @@ import { hashToken } from './dispatch-intake.js';
 import { PRIORITIES, slaCategorySchema } from './sla-policy.js';
 import { CRS } from '../../protocol/schemas.js';
 import { toWgs84 } from '../../common/crs.js';
+import type { IncidentDetailView } from '../../protocol/http-api.js';
 
 type Crs = (typeof CRS)[number];
 
@@ -144,14 +145,14 @@ export async function incidentRoutes(app: FastifyInstance, opts: { pool: pg.Pool
     return {
       incident: { ...incidentView(x), description: x.description, photos: x.photos, reopenCount: x.reopenCount, ratingScore: x.ratingScore, acceptedAt: x.acceptedAt, arrivedAt: x.arrivedAt, resolvedAt: x.resolvedAt, closedAt: x.closedAt },
       audit: audit.rows.map((a) => ({
-        version: a.version, at: a.at.getTime(), actorKind: a.actor_kind, actorId: a.actor_id, actorRole: a.actor_role,
+        version: a.version, at: a.at.getTime(), actorKind: a.actor_kind, actorId: a.actor_id, actorRole: a.actor_role ?? null,
         action: a.action, fromState: a.from_state, toState: a.to_state, reason: a.reason, detail: a.detail,
       })),
       offers: offers.rows.map((o) => {
         const x2 = offerFromRow(o);
         return { ...x2, answeredAt: o.answered_at ? o.answered_at.getTime() : null, publishedAt: o.published_at ? o.published_at.getTime() : null };
       }),
-    };
+    } satisfies IncidentDetailView;
   });
 
   app.post<{ Body: { category: string; description?: string; lat: number; lon: number; priority?: (typeof PRIORITIES)[number] } }>(

@@ -188,23 +188,30 @@ describe('command screen, operator features', { timeout: 90_000 }, () => {
       await page.mouse.click(at.x, at.y);
       await page.waitForFunction((c) => window.__gridDashboard?.focusedRegion() === c, next, WAIT);
     }
-    const target = await page.waitForFunction(
-      () => {
-        const h = window.__gridDashboard!;
-        for (const id of h.workerIds()) {
-          const p = h.workerPixel(id);
-          if (!p || p.x < 80 || p.y < 200 || p.x > 1400 || p.y > 1000) continue;
-          const el = document.elementFromPoint(p.x, p.y);
-          if (el && el.closest('.leaflet-marker-icon, .float-card, .alarm-bar, .legend, .crumbs') === null) return { id, ...p };
-        }
-        return null;
-      },
-      undefined,
-      { ...WAIT, polling: 250 },
-    );
-    const { id, x, y } = (await target.jsonValue())!;
-    await page.mouse.click(x, y);
-    await page.waitForSelector('#worker-card:not([hidden]) .card-name', WAIT);
+    // Dots glide between fixes: the one found may have moved by the time the click lands on a busy
+    // machine. Find and click again until the card opens.
+    let id = '';
+    for (let attempt = 0; attempt < 10 && !id; attempt++) {
+      const target = await page.waitForFunction(
+        () => {
+          const h = window.__gridDashboard!;
+          for (const wid of h.workerIds()) {
+            const p = h.workerPixel(wid);
+            if (!p || p.x < 80 || p.y < 200 || p.x > 1400 || p.y > 1000) continue;
+            const el = document.elementFromPoint(p.x, p.y);
+            if (el && el.closest('.leaflet-marker-icon, .float-card, .alarm-bar, .legend, .crumbs') === null) return { id: wid, ...p };
+          }
+          return null;
+        },
+        undefined,
+        { ...WAIT, polling: 250 },
+      );
+      const found = (await target.jsonValue())!;
+      await page.mouse.click(found.x, found.y);
+      const opened = await page.waitForSelector('#worker-card:not([hidden]) .card-name', { timeout: 3000 }).then(() => true, () => false);
+      if (opened) id = (await page.evaluate(() => document.querySelector('#worker-card')?.getAttribute('data-worker-id') ?? '')) || found.id;
+    }
+    expect(id).not.toBe('');
     const w = district.workers.find((v) => v.id === id)!;
     expect(await page.textContent('#worker-card .card-name')).toBe(w.name);
     const card = (await page.textContent('#worker-card'))!;

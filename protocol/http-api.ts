@@ -1,0 +1,82 @@
+// Response shapes of the HTTP API that the command screen reads, typed once (STYLE: nobody
+// re-declares a payload). The hub's routes check their replies against these with `satisfies`.
+import type { IncidentView } from './socket-events.js';
+
+/** One step of an incident's append-only audit log. */
+export interface AuditEntryView {
+  version: number;
+  /** Epoch ms. */
+  at: number;
+  actorKind: string;
+  actorId: string;
+  actorRole: string | null;
+  action: string;
+  fromState: string | null;
+  toState: string;
+  reason: string | null;
+  detail: Record<string, unknown> | null;
+}
+
+export type ScorePart = 'responsibility' | 'distance' | 'load' | 'freshness' | 'fitness';
+
+/** An offer made to a worker, with the score parts that chose them ("why this worker"). */
+export interface OfferView {
+  taskId: string;
+  incidentId: string;
+  workerId: string;
+  deviceId: string | null;
+  level: number;
+  via: string;
+  rank: number;
+  total: number;
+  parts: Record<ScorePart, number>;
+  distanceM: number | null;
+  positionAgeMs: number | null;
+  offeredAt: number;
+  acceptBy: number;
+  status: string;
+  answeredAt: number | null;
+  publishedAt: number | null;
+}
+
+/** GET /api/incidents/:id */
+export interface IncidentDetailView {
+  incident: IncidentView & {
+    description: string | null;
+    photos: string[];
+    reopenCount: number;
+    ratingScore: number | null;
+    acceptedAt: number | null;
+    arrivedAt: number | null;
+    resolvedAt: number | null;
+    closedAt: number | null;
+  };
+  audit: AuditEntryView[];
+  offers: OfferView[];
+}
+
+/** GET /api/kpis/tiles?scope= : the command screen's live tiles. */
+export interface KpiTiles {
+  scope: string;
+  /** Today in Asia/Shanghai, YYYY-MM-DD, and the instant the figures were read. */
+  day: string;
+  asOf: string;
+  /** Created today, not cancelled. */
+  incidentsToday: number;
+  /** Open now (any day): not resolved, verified, closed or cancelled. */
+  open: number;
+  /** Of today's incidents, closed already. */
+  closed: number;
+  /** closed / incidentsToday; null before the first incident of the day. */
+  closureRate: number | null;
+  /** Of incidents resolved today, the share resolved by resolve_by; null when none. */
+  onTimeRate: number | null;
+  /** Median time from report (or reopen) to acceptance, over incidents accepted today. */
+  medianAcceptMs: number | null;
+  /** Median time from report (or reopen) to resolution, over incidents resolved today. */
+  medianResolveMs: number | null;
+  /** Workers in scope whose handset's last presence is online. */
+  workersOnline: number;
+  /** Of those, on duty (the later of the handset's duty status and an operator's change). */
+  workersOnPatrol: number;
+}
