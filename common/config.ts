@@ -31,6 +31,8 @@ const envSchema = z.object({
   DISPATCH_SWEEP_MS: z.coerce.number().int().min(50).max(60000).default(1000),
   DISPATCH_HOLD_RETRY_MIN: z.coerce.number().int().min(1).max(1440).default(5),
   DISPATCH_RATING_WAIT_H: z.coerce.number().min(0.01).max(720).default(24),
+  /** Public resident endpoints (complaints, status, rating): requests per minute per address. */
+  COMPLAINTS_PER_MIN: z.coerce.number().int().min(1).max(100000).default(20),
   DISPATCH_NEIGHBOUR_RADIUS_M: z.coerce.number().min(0).max(20000).default(1500),
   SIM: bool,
   SIM_SEED: z.coerce.number().int().default(20261125),

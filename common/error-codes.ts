@@ -25,6 +25,7 @@ export const DISPATCH_ERRORS = {
   NOT_RATABLE: { zh: '事件尚未办结，暂不能评价', en: 'The case is not resolved yet and cannot be rated' },
   ACTION_NOT_OFFERED: { zh: '该操作不能通过此接口执行', en: 'This action cannot be done through this endpoint' },
   CATEGORY_INVALID: { zh: '事件类别配置不合法', en: 'The category definition is invalid' },
+  RATE_LIMITED: { zh: '提交过于频繁，请稍后再试', en: 'Too many requests from this address; try again in a minute' },
 } as const satisfies Record<string, UserMessage>;
 
 // Analytics API.

@@ -74,6 +74,8 @@ const config = loadConfig({
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
   // Sweep deadlines every ~20 simulated seconds, whatever the speed.
   DISPATCH_SWEEP_MS: String(Math.max(50, Math.min(1000, Math.round(20_000 / speed)))),
+  // Every simulated resident calls from 127.0.0.1, a day's worth in minutes: not a flood.
+  COMPLAINTS_PER_MIN: '100000',
 });
 const logger = createLogger(config.LOG_LEVEL, false);
 const out = (line: string): void => void process.stdout.write(`${line}\n`);

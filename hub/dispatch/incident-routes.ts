@@ -3,6 +3,7 @@
 // route; errors through the one registry (common/error-codes.ts). A screen only lists what its
 // user's scope covers.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
 import type pg from 'pg';
 import { AppError, type ErrorCode } from '../../common/error-codes.js';
 import { incidentView, recordFromRow } from './incident-record.js';
@@ -50,10 +51,25 @@ function scopeFilter(scope: string, params: unknown[]): string {
 export async function incidentRoutes(app: FastifyInstance, opts: { pool: pg.Pool; dispatch: DispatchService }): Promise<void> {
   const { pool, dispatch } = opts;
   const work = dispatch.work;
+  const { metrics, config } = dispatch.deps;
+  const log = dispatch.log;
+
+  // The resident endpoints are public: a flood gets 429 in the usual envelope, a counter and a log
+  // line, and never reaches dispatch.
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, ctx) => Object.assign(new AppError('RATE_LIMITED', 429), { retryAfterS: Math.ceil(ctx.ttl / 1000) }),
+    onExceeded: (req) => {
+      metrics.inc('http_rate_limited_total', { route: req.routeOptions.url ?? 'unknown' });
+      log.warn({ ip: req.ip, route: req.routeOptions.url }, 'resident endpoint rate limit hit');
+    },
+  });
+  const residentLimit = { rateLimit: { max: config.COMPLAINTS_PER_MIN, timeWindow: 60_000 } };
 
   app.post<{ Body: { category: string; description?: string; lat: number; lon: number; crs?: Crs; name?: string; phone?: string; priority?: (typeof PRIORITIES)[number] } }>(
     '/api/complaints',
     {
+      config: residentLimit,
       schema: {
         body: {
           type: 'object', required: ['category', 'lat', 'lon'], additionalProperties: false,
@@ -74,7 +90,7 @@ export async function incidentRoutes(app: FastifyInstance, opts: { pool: pg.Pool
 
   app.get<{ Params: { id: string }; Querystring: { token: string } }>(
     '/api/complaints/:id/status',
-    { schema: { querystring: { type: 'object', required: ['token'], properties: { token: { type: 'string', minLength: 8, maxLength: 200 } } } } },
+    { config: residentLimit, schema: { querystring: { type: 'object', required: ['token'], properties: { token: { type: 'string', minLength: 8, maxLength: 200 } } } } },
     async (req) => {
       const r = await pool.query('SELECT * FROM incidents WHERE id = $1', [req.params.id]);
       const x = r.rows[0] ? recordFromRow(r.rows[0]) : null;
@@ -87,6 +103,7 @@ export async function incidentRoutes(app: FastifyInstance, opts: { pool: pg.Pool
   app.post<{ Params: { id: string }; Body: { token: string; score: number; comment?: string } }>(
     '/api/complaints/:id/rating',
     {
+      config: residentLimit,
       schema: {
         body: {
           type: 'object', required: ['token', 'score'], additionalProperties: false,
