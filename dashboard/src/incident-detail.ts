@@ -161,7 +161,7 @@ export class IncidentDetailPanel {
     const rows = [...this.detail.audit]
       .sort((a, b) => b.version - a.version)
       .map(
-        (a) => `<li><time>${escapeHtml(formatClock(toMs(a.at)))}</time> <b>${escapeHtml(a.action)}</b>
+        (a) => `<li><time>${escapeHtml(formatClock(toMs(a.at)))}</time> <b>${escapeHtml(tk('incAction', a.action))}</b>
           ${a.fromState ? `${escapeHtml(tk('incState', a.fromState))} → ` : ''}${escapeHtml(tk('incState', a.toState))}
           <small>${escapeHtml(a.actorKind)}:${escapeHtml(a.actorKind === 'worker' ? this.deps.workerName(a.actorId) : a.actorId)}${a.reason ? ` · ${escapeHtml(a.reason)}` : ''}</small></li>`,
       )

@@ -216,6 +216,21 @@ export class PlanBuilder {
   }
 }
 
+/**
+ * The case's grid is gone (a region import removed it): the locator gives it a new owner, the audit
+ * says so, and an unassigned case is routed in its new grid. Never left owned by a grid that is gone.
+ */
+export function planRelocate(b: PlanBuilder, gridCode: string, flagged: 'outside' | null, now: number): void {
+  const before = b.incident;
+  const version = before.version + 1;
+  b.plan.incident = { ...before, gridCode, locationFlag: flagged, version, updatedAt: now };
+  b.plan.audits.push({
+    at: now, actor: { kind: 'system', id: 'regions' }, from: before.state, to: before.state, action: 'relocate', version,
+    reason: '所属网格已撤销，重新定位 / grid removed by a region import', detail: { fromGrid: before.gridCode, toGrid: gridCode },
+  });
+  b.route();
+}
+
 /** Which SLA stage a deadline row stands for, if it is still due for this incident (else stale). */
 export function dueStage(incident: IncidentRecord, kind: DeadlineKind, dueAt: number, now: number): OverdueStage | null {
   if (kind !== 'accept' && kind !== 'arrive' && kind !== 'resolve') return null;

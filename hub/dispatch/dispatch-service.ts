@@ -86,6 +86,7 @@ export class DispatchService {
       this.locator = tree.regions.some((g) => g.level === 'grid') ? gridLocatorFromTree(tree) : null;
     }
     await this.roster.load();
+    if (this.locator) await this.serial(() => this.work.relocateOrphans());
   }
 
   get categories(): readonly SlaCategory[] {

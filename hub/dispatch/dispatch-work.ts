@@ -5,7 +5,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { AppError } from '../../common/error-codes.js';
 import type { AlertPayload, ReportPayload, TaskReplyPayload } from '../../protocol/schemas.js';
 import { hashToken, intakeRecord, newReceiptToken, type IntakeInput } from './dispatch-intake.js';
-import { DispatchFailure, dueStage, PlanBuilder, planOverdue, type ActionInput } from './dispatch-plan.js';
+import { DispatchFailure, dueStage, PlanBuilder, planOverdue, planRelocate, type ActionInput } from './dispatch-plan.js';
 import type { DispatchService, Outcome } from './dispatch-service.js';
 import type { IncidentRecord } from './incident-record.js';
 import type { Actor } from './incident-state-machine.js';
@@ -213,6 +213,26 @@ export class DispatchWork {
     planOverdue(b, stage, dueAt, await liveOffer(q, inc.id));
     await this.s.commit(q, out, b);
     return `overdue_${stage}`;
+  }
+
+  /** After a region import: open cases whose grid no longer exists get a new owner (DESIGN §4). */
+  async relocateOrphans(): Promise<number> {
+    const r = await this.s.deps.pool.query(
+      `SELECT id FROM incidents WHERE state NOT IN ('closed', 'cancelled')
+          AND grid_code NOT IN (SELECT code FROM regions WHERE level = 'grid')`,
+    );
+    for (const { id } of r.rows) {
+      await this.s.unit(async (q, out) => {
+        const inc = await loadIncident(q, id, true);
+        if (!inc) return;
+        const where = this.s.gridLocator().locate(inc.lon, inc.lat);
+        const b = new PlanBuilder(await this.s.context(q), inc, false);
+        planRelocate(b, where.gridCode, where.flagged, this.now);
+        await this.s.commit(q, out, b);
+      });
+    }
+    if (r.rows.length) this.s.log.warn({ incidents: r.rows.length }, 'open incidents moved to new grids after a region import');
+    return r.rows.length;
   }
 
   // ── people acting on a case: operators, the grid leader, the resident ────────────────────────

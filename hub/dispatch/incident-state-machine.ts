@@ -107,7 +107,8 @@ export interface AuditEntry {
   actor: Actor;
   from: IncidentState | null;
   to: IncidentState;
-  action: ActionType | 'report';
+  /** 'report' opens the log; 'relocate' moves an open case whose grid a region import removed. */
+  action: ActionType | 'report' | 'relocate';
   reason: string | null;
   /** The incident version this entry produced. */
   version: number;

@@ -244,6 +244,8 @@ describe('command screen, operator features', { timeout: 90_000 }, () => {
     await entry.click();
     await page.waitForSelector('#incident-detail:not([hidden]) .sla-row[data-stage="accept"]', WAIT);
     await page.waitForSelector('#incident-detail .audit li', WAIT);
+    // Steps read in Chinese first: 登记 (report), 派单 (offer).
+    expect(await page.textContent('#incident-detail .audit')).toContain('登记');
     expect(await page.locator('#incident-detail .sla-row').count()).toBe(3);
     // Dispatch offered it to someone: "why this worker" shows the offer's score parts.
     await page.waitForSelector('#incident-detail .why .parts li[data-part="responsibility"]', WAIT);

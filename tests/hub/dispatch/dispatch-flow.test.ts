@@ -135,4 +135,21 @@ describe('dispatch: complaint → offer → closed', () => {
     );
     expect(list.items[0]).toMatchObject({ gridCode: G1, source: 'device_alert' });
   });
+
+  // Last: it changes the region tree under the other tests.
+  it('moves an open case whose grid a region import removed to its new owner, with an audit entry', async () => {
+    const east = await postJson<{ id: string; gridCode: string }>(sys, '/api/complaints', { category: 'streetlight', lat: 27.871, lon: 113.13 });
+    expect(east.body.gridCode).toBe('D02001001');
+    const rect = [[[113.1, 27.86], [113.14, 27.86], [113.14, 27.88], [113.1, 27.88], [113.1, 27.86]]];
+    const f = (code: string, parent: string | null, level: string) => ({ type: 'Feature', properties: { code, parent, level, name: code }, geometry: { type: 'Polygon', coordinates: rect } });
+    const tree = { type: 'FeatureCollection', features: [f('D', null, 'district'), f('D01', 'D', 'street'), f('D01001', 'D01', 'community'), f(G1, 'D01001', 'grid')] };
+    const put = await fetch(`${sys.httpUrl}/api/regions`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(tree) });
+    const reply = await put.json();
+    expect(put.status, JSON.stringify(reply)).toBe(200);
+    expect(reply.openIncidentsInRemovedGrids.map((x: { id: string }) => x.id)).toContain(east.body.id);
+    const d = await eventually(() => incidentDetail(sys, east.body.id), (x) => x.incident.gridCode === G1, 15_000, 'relocated');
+    const moved = d.audit.find((a) => a.action === 'relocate');
+    expect(moved?.detail).toEqual({ fromGrid: 'D02001001', toGrid: G1 });
+    expect(d.audit.map((a) => a.version)).toEqual(d.audit.map((_, i) => i + 1));
+  });
 });
