@@ -103,10 +103,8 @@ export class Hub {
       onRegionsChanged: () => this.reloadRegistry(),
       onWorkersChanged: () => this.reloadRegistry(),
       onDutyChanged: (workerId, duty) => {
-        const w = this.live.workers.get(workerId);
-        if (!w || w.duty === duty) return;
-        w.duty = duty;
-        this.push.publish({ positions: [], presence: [], alerts: [], duty: [{ workerId, duty, ts: Date.now() }] });
+        const change = this.live.setDuty(workerId, duty, Date.now());
+        if (change) this.push.publish({ positions: [], presence: [], alerts: [], duty: [change] });
       },
     });
     this.push = new LivePush({ httpServer: this.http.server, state: this.live, intervalMs: config.PUSH_INTERVAL_MS, metrics, logger, auth: this.auth });

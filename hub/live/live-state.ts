@@ -92,6 +92,19 @@ export class LiveState {
     }));
   }
 
+  /**
+   * An operator set a worker's duty (PUT /api/workers/:id/duty): newest wins, so a handset status
+   * buffered from before the change cannot flip it back. Returns the change to push, if any.
+   */
+  setDuty(workerId: string, duty: 'on' | 'off', ts: number): DutyChange | null {
+    const w = this.workers.get(workerId);
+    if (!w || (this.dutyTs.get(workerId) ?? 0) > ts) return null;
+    this.dutyTs.set(workerId, ts);
+    if (w.duty === duty) return null;
+    w.duty = duty;
+    return { workerId, duty, ts };
+  }
+
   byDevice(deviceId: string): WorkerLive | undefined {
     const id = this.workerByDevice.get(deviceId);
     return id ? this.workers.get(id) : undefined;
