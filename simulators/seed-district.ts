@@ -4,6 +4,7 @@
 import type pg from 'pg';
 import { upsertDevices, upsertWorkers, type NewDevice } from '../storage/device-store.js';
 import type { DemoDistrict, RegionLevel } from './demo-district.js';
+import { upsertRegionRows } from '../storage/region-rows.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
@@ -28,15 +29,7 @@ export async function seedDistrict(pool: Queryable, district: DemoDistrict): Pro
         geometry: f.geometry,
         props: { source: 'demo', seed: district.seed },
       }));
-    if (rows.length === 0) continue;
-    await pool.query(
-      `INSERT INTO regions (code, parent_code, level, name, geometry, props)
-       SELECT r.code, r.parent, r.level, r.name, r.geometry, r.props
-         FROM jsonb_to_recordset($1::jsonb) AS r(code text, parent text, level text, name text, geometry jsonb, props jsonb)
-       ON CONFLICT (code) DO UPDATE SET parent_code = EXCLUDED.parent_code, level = EXCLUDED.level,
-         name = EXCLUDED.name, geometry = EXCLUDED.geometry, props = EXCLUDED.props`,
-      [JSON.stringify(rows)],
-    );
+    await upsertRegionRows(pool, rows);
   }
 
   await upsertWorkers(pool, district.workers);

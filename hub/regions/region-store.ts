@@ -9,6 +9,7 @@
 import type { Feature, FeatureCollection, MultiPolygon, Polygon } from 'geojson';
 import type pg from 'pg';
 import { parseRegions, RegionImportError, REGION_LEVELS, type Problem, type ProblemCode, type RegionLevel, type RegionTree } from './region-tree.js';
+import { upsertRegionRows } from '../../storage/region-rows.js';
 
 export const ACCEPT_FLAGS = ['overlaps', 'gaps', 'outside', 'detach'] as const;
 export type AcceptFlag = (typeof ACCEPT_FLAGS)[number];
@@ -189,15 +190,7 @@ export async function replaceRegions(pool: pg.Pool, tree: RegionTree, opts: Repl
         if (r.featureId !== undefined) extra[FEATURE_ID_KEY] = r.featureId;
         return { code: r.code, parent: r.parent, level, name: r.name, geometry: r.geometry, props: extra };
       });
-      if (rows.length === 0) continue;
-      await client.query(
-        `INSERT INTO regions (code, parent_code, level, name, geometry, props)
-         SELECT r.code, r.parent, r.level, r.name, r.geometry, r.props
-           FROM jsonb_to_recordset($1::jsonb) AS r(code text, parent text, level text, name text, geometry jsonb, props jsonb)
-         ON CONFLICT (code) DO UPDATE SET parent_code = EXCLUDED.parent_code, level = EXCLUDED.level,
-           name = EXCLUDED.name, geometry = EXCLUDED.geometry, props = EXCLUDED.props`,
-        [JSON.stringify(rows)],
-      );
+      await upsertRegionRows(client, rows);
     }
     // One statement: the parent_code foreign key is checked at its end, when whole removed
     // subtrees are gone together.
