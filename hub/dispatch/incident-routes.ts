@@ -3,7 +3,6 @@
 // route; errors through the one registry (common/error-codes.ts). A screen only lists what its
 // user's scope covers.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import rateLimit from '@fastify/rate-limit';
 import type pg from 'pg';
 import { AppError, type ErrorCode } from '../../common/error-codes.js';
 import { incidentView, recordFromRow } from './incident-record.js';
@@ -51,19 +50,9 @@ function scopeFilter(scope: string, params: unknown[]): string {
 export async function incidentRoutes(app: FastifyInstance, opts: { pool: pg.Pool; dispatch: DispatchService }): Promise<void> {
   const { pool, dispatch } = opts;
   const work = dispatch.work;
-  const { metrics, config } = dispatch.deps;
-  const log = dispatch.log;
+  const { config } = dispatch.deps;
 
-  // The resident endpoints are public: a flood gets 429 in the usual envelope, a counter and a log
-  // line, and never reaches dispatch.
-  await app.register(rateLimit, {
-    global: false,
-    errorResponseBuilder: (_req, ctx) => Object.assign(new AppError('RATE_LIMITED', 429), { retryAfterS: Math.ceil(ctx.ttl / 1000) }),
-    onExceeded: (req) => {
-      metrics.inc('http_rate_limited_total', { route: req.routeOptions.url ?? 'unknown' });
-      log.warn({ ip: req.ip, route: req.routeOptions.url }, 'resident endpoint rate limit hit');
-    },
-  });
+  // The resident endpoints are public: a flood gets 429 (rate limiter registered in http-server.ts).
   const residentLimit = { rateLimit: { max: config.COMPLAINTS_PER_MIN, timeWindow: 60_000 } };
 
   app.post<{ Body: { category: string; description?: string; lat: number; lon: number; crs?: Crs; name?: string; phone?: string; priority?: (typeof PRIORITIES)[number] } }>(

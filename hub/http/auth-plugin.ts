@@ -54,6 +54,8 @@ export async function authPlugin(app: FastifyInstance, opts: { auth: AuthService
   app.post<{ Body: LoginBody }>(
     '/api/auth/login',
     {
+      // Password guessing: a handful of tries a minute per address (the limiter lives in http-server.ts).
+      config: { rateLimit: { max: 10, timeWindow: 60_000 } },
       schema: {
         body: {
           type: 'object',

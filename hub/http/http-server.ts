@@ -4,6 +4,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import fastifyStatic from '@fastify/static';
+import rateLimit from '@fastify/rate-limit';
+import { AppError } from '../../common/error-codes.js';
 import type pg from 'pg';
 import type { Logger } from '../../common/logger.js';
 import type { Metrics } from '../../common/metrics.js';
@@ -51,6 +53,17 @@ export async function buildHttpServer(deps: HttpDeps) {
     // 5xx never leaks internals.
     const message = status >= 500 ? '服务器内部错误 / internal error' : err.message;
     void reply.status(status).send({ ok: false, error: { code: err.code ?? `HTTP_${status}`, message } });
+  });
+
+  // One limiter for the public endpoints that take a rate per route (resident complaints, login): a
+  // flood gets 429 in the envelope, a counter and a log line, and never reaches the handler.
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, ctx) => Object.assign(new AppError('RATE_LIMITED', 429), { retryAfterS: Math.ceil(ctx.ttl / 1000) }),
+    onExceeded: (req) => {
+      deps.metrics.inc('http_rate_limited_total', { route: req.routeOptions.url ?? 'unknown' });
+      req.log.warn({ ip: req.ip, route: req.routeOptions.url }, 'rate limit hit');
+    },
   });
 
   if (deps.auth) await app.register(authPlugin, { auth: deps.auth });

@@ -1,4 +1,4 @@
-// A flood on the public complaint endpoint: clear rejections (429, the error envelope), a counter,
+// A flood on the public endpoints (resident complaints, login): clear rejections (429, the error envelope), a counter,
 // a log line, and nothing else changes (no extra incidents, other clients unaffected).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSystem } from '../../../system.js';
@@ -28,5 +28,12 @@ describe('complaint flood', () => {
     // Operators and screens are not limited by the residents' bucket.
     const list = await fetch(`${sys.httpUrl}/api/incidents`);
     expect(list.status).toBe(200);
+  });
+
+  it('limits password guessing on the login route the same way', async () => {
+    const codes = [];
+    for (let i = 0; i < 12; i++) codes.push((await postJson(sys, '/api/auth/login', { username: 'admin', password: `guess-${i}` })).status);
+    expect(codes.slice(0, 10)).toEqual(Array(10).fill(401));
+    expect(codes.slice(10)).toEqual([429, 429]);
   });
 });
