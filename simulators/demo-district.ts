@@ -134,7 +134,7 @@ export function buildDemoDistrict(opts: DemoDistrictOptions): DemoDistrict {
   // Department staff answer for the whole district, for their own categories; listed first so
   // their ids stay put when the district grows.
   const peopleRng = root.fork('people');
-  const staff = DEPARTMENTS.map((d) => newWorker(peopleRng, 'department_staff', [], [...d.categories]));
+  const staff = DEPARTMENTS.map((d) => Object.assign(newWorker(peopleRng, 'department_staff', [], [...d.categories]), { department: d.name }));
 
   const gridFeatures: RegionFeature[] = [];
   const firstWorkers: DemoWorker[] = [];

@@ -33,6 +33,8 @@ export interface NewWorker {
   role: 'grid_worker' | 'grid_leader' | 'community_police' | 'department_staff' | 'command';
   gridCodes: string[];
   categories?: string[];
+  /** 城管, 住建, …: the department a department_staff worker reports for (KPIs by department). */
+  department?: string | null;
 }
 
 type Queryable = Pick<pg.Pool, 'query'>;
@@ -40,12 +42,12 @@ type Queryable = Pick<pg.Pool, 'query'>;
 export async function upsertWorkers(db: Queryable, workers: NewWorker[]): Promise<void> {
   if (workers.length === 0) return;
   await db.query(
-    `INSERT INTO workers (id, name, role, grid_codes, categories)
-     SELECT w.id, w.name, w.role, ARRAY(SELECT jsonb_array_elements_text(w.grids)), ARRAY(SELECT jsonb_array_elements_text(w.cats))
-       FROM jsonb_to_recordset($1::jsonb) AS w(id text, name text, role text, grids jsonb, cats jsonb)
+    `INSERT INTO workers (id, name, role, grid_codes, categories, department)
+     SELECT w.id, w.name, w.role, ARRAY(SELECT jsonb_array_elements_text(w.grids)), ARRAY(SELECT jsonb_array_elements_text(w.cats)), w.dept
+       FROM jsonb_to_recordset($1::jsonb) AS w(id text, name text, role text, grids jsonb, cats jsonb, dept text)
      ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, role = EXCLUDED.role,
-       grid_codes = EXCLUDED.grid_codes, categories = EXCLUDED.categories`,
-    [JSON.stringify(workers.map((w) => ({ id: w.id, name: w.name, role: w.role, grids: w.gridCodes, cats: w.categories ?? ['*'] })))],
+       grid_codes = EXCLUDED.grid_codes, categories = EXCLUDED.categories, department = coalesce(EXCLUDED.department, workers.department)`,
+    [JSON.stringify(workers.map((w) => ({ id: w.id, name: w.name, role: w.role, grids: w.gridCodes, cats: w.categories ?? ['*'], dept: w.department ?? null })))],
   );
 }
 

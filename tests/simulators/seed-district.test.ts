@@ -30,6 +30,9 @@ describe('seedDistrict', () => {
 
     await seedDistrict(db.pool, district);
     expect({ regions: await count('regions'), workers: await count('workers'), devices: await count('devices') }).toEqual(counts);
+    // Department staff carry their department (KPIs by department).
+    const depts = await db.pool.query(`SELECT DISTINCT department FROM workers WHERE role = 'department_staff' ORDER BY 1`);
+    expect(depts.rows.map((r) => r.department)).toEqual(['住建', '城管', '市场监管', '消防', '环保'].sort());
 
     const grid = district.regions.features.find((f) => f.properties.level === 'grid');
     if (!grid) throw new Error('no grid');
