@@ -6,6 +6,7 @@
 // Usage: npm run bench:storage -- [--workers 100] [--days 1] [--engine pg|embedded|both] [--embedded-workers 10]
 //        [--queries 200] [--incidents-per-day 1300] [--kpi-queries 30]
 import os from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
@@ -19,6 +20,7 @@ import type { TimedPoint } from '../hub/analytics/geo-distance.js';
 import { kpiReport, type KpiDimension } from '../hub/analytics/kpi-query.js';
 import { readTiles } from '../hub/analytics/kpi-tiles.js';
 import { rollupIncidents } from '../hub/analytics/incident-rollup.js';
+import { rollupKpiRegions } from '../hub/analytics/kpi-fast.js';
 import { seedGovernance } from './kpi-bench-data.js';
 import { rollupActivity } from '../hub/analytics/activity-query.js';
 import { DEFAULT_STOP_RULE } from '../hub/analytics/trail-stops.js';
@@ -37,6 +39,11 @@ const { values: args } = parseArgs({
     queries: { type: 'string', default: '200' },
     'incidents-per-day': { type: 'string', default: '1300' },
     'kpi-queries': { type: 'string', default: '30' },
+    /** Only the write-path experiment (PostgreSQL): writer variants against bare COPY, --rounds times. */
+    'write-variants': { type: 'boolean', default: false },
+    /** Only the governance KPIs (both engines unless --engine): fast path against raw path. */
+    'kpi-only': { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const FIX_MS = 10_000;
@@ -115,6 +122,222 @@ async function writerPath(db: Database, rows: PositionRow[]): Promise<void> {
   }
 }
 
+const COLS = 'device_id, ts, worker_id, lat, lon, acc, alt, speed, heading, battery, seq';
+const copyText = (rows: PositionRow[]) =>
+  rows.map((r) => [r.deviceId, new Date(r.ts).toISOString(), r.workerId, r.lat, r.lon, r.acc, r.alt, r.speed, r.heading, r.battery, r.seq].map(tsv).join('\t') + '\n').join('');
+
+/**
+ * Prototypes of other writers (hub/store/row-writer.ts is not changed here), each a transaction
+ * per batch like the hub's. `conflict`: ON CONFLICT DO NOTHING (the hub's idempotency).
+ */
+async function unnestPath(db: Database, rows: PositionRow[], batch: number, conflict: boolean): Promise<void> {
+  const client = await db.pool.connect();
+  try {
+    for (let i = 0; i < rows.length; i += batch) {
+      const p = rows.slice(i, i + batch);
+      await client.query('BEGIN');
+      await client.query(
+        `INSERT INTO positions (${COLS})
+         SELECT dev, to_timestamp(t / 1000.0), w, la, lo, ac, al, sp, hd, bt, sq
+           FROM unnest($1::text[], $2::float8[], $3::text[], $4::float8[], $5::float8[], $6::real[], $7::real[],
+                       $8::real[], $9::real[], $10::real[], $11::bigint[]) AS u(dev, t, w, la, lo, ac, al, sp, hd, bt, sq)
+         ${conflict ? 'ON CONFLICT DO NOTHING' : ''}`,
+        [p.map((r) => r.deviceId), p.map((r) => r.ts), p.map((r) => r.workerId), p.map((r) => r.lat), p.map((r) => r.lon), p.map((r) => r.acc),
+         p.map((r) => r.alt), p.map((r) => r.speed), p.map((r) => r.heading), p.map((r) => r.battery), p.map((r) => r.seq)],
+      );
+      await client.query('COMMIT');
+    }
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * The hub's statement with each column sent as one joined text parameter (unit separator, '' for
+ * NULL) split by string_to_array in the server, instead of node-pg's per-element array literals.
+ */
+async function joinedTextPath(db: Database, rows: PositionRow[], batch: number): Promise<void> {
+  const client = await db.pool.connect();
+  const SEP = '\x1f';
+  const col = (p: PositionRow[], f: (r: PositionRow) => string | number | null) => p.map((r) => f(r) ?? '').join(SEP);
+  const arr = (n: number, type: string) => `string_to_array($${n}, E'\\x1f', '')::${type}[]`;
+  try {
+    for (let i = 0; i < rows.length; i += batch) {
+      const p = rows.slice(i, i + batch);
+      await client.query('BEGIN');
+      await client.query(
+        `INSERT INTO positions (${COLS})
+         SELECT dev, to_timestamp(t / 1000.0), w, la, lo, ac, al, sp, hd, bt, sq
+           FROM unnest(${arr(1, 'text')}, ${arr(2, 'float8')}, ${arr(3, 'text')}, ${arr(4, 'float8')}, ${arr(5, 'float8')}, ${arr(6, 'real')},
+                       ${arr(7, 'real')}, ${arr(8, 'real')}, ${arr(9, 'real')}, ${arr(10, 'real')}, ${arr(11, 'bigint')}) AS u(dev, t, w, la, lo, ac, al, sp, hd, bt, sq)
+         ON CONFLICT DO NOTHING`,
+        [col(p, (r) => r.deviceId), col(p, (r) => r.ts), col(p, (r) => r.workerId), col(p, (r) => r.lat), col(p, (r) => r.lon), col(p, (r) => r.acc),
+         col(p, (r) => r.alt), col(p, (r) => r.speed), col(p, (r) => r.heading), col(p, (r) => r.battery), col(p, (r) => r.seq)],
+      );
+      await client.query('COMMIT');
+    }
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * COPY per batch inside a savepoint; a batch that repeats a stored fix (unique_violation, 23505:
+ * a redelivered or re-uploaded fix, rare) is rolled back to the savepoint and written again with
+ * the hub's INSERT … ON CONFLICT DO NOTHING. Idempotent like the hub, at COPY's price when nothing
+ * repeats. Returns how many batches fell back.
+ */
+async function copyOrInsertPath(db: Database, rows: PositionRow[], batch: number): Promise<number> {
+  const client = await db.pool.connect();
+  let fallbacks = 0;
+  try {
+    for (let i = 0; i < rows.length; i += batch) {
+      const p = rows.slice(i, i + batch);
+      await client.query('BEGIN');
+      await client.query('SAVEPOINT copy_batch');
+      try {
+        await pipeline(Readable.from([copyText(p)]), client.query(copyFrom(`COPY positions (${COLS}) FROM STDIN`)));
+      } catch (err) {
+        if ((err as { code?: string }).code !== '23505') throw err;
+        fallbacks++;
+        await client.query('ROLLBACK TO SAVEPOINT copy_batch');
+        await writeRows(client, { ...emptyRows(), positions: p });
+      }
+      await client.query('COMMIT');
+    }
+  } finally {
+    client.release();
+  }
+  return fallbacks;
+}
+
+/** COPY per batch: straight into positions (not idempotent), or into a temp table then INSERT … ON CONFLICT DO NOTHING. */
+async function copyPath(db: Database, rows: PositionRow[], batch: number, staged: boolean): Promise<void> {
+  const client = await db.pool.connect();
+  try {
+    if (staged) await client.query(`CREATE TEMP TABLE IF NOT EXISTS positions_stage (LIKE positions INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
+    for (let i = 0; i < rows.length; i += batch) {
+      await client.query('BEGIN');
+      const stream = client.query(copyFrom(`COPY ${staged ? 'positions_stage' : 'positions'} (${COLS}) FROM STDIN`));
+      await pipeline(Readable.from([copyText(rows.slice(i, i + batch))]), stream);
+      if (staged) await client.query(`INSERT INTO positions SELECT * FROM positions_stage ON CONFLICT DO NOTHING`);
+      await client.query('COMMIT');
+    }
+    if (staged) await client.query('DROP TABLE positions_stage');
+  } finally {
+    client.release();
+  }
+}
+
+/** utime + stime (+ reaped children for the postmaster) of a process, in ms, from /proc (Linux). */
+function procCpuMs(pid: number, withChildren: boolean): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
+    // Fields after the command: state(3) ppid(4) … utime(14) stime(15) cutime(16) cstime(17), 1-based in proc(5).
+    const t = Number(f[11]) + Number(f[12]) + (withChildren ? Number(f[13]) + Number(f[14]) : 0);
+    return (t * 1000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU of the whole server (postmaster, its live children, and the children it reaped), in ms. */
+function serverCpuMs(postmaster: number): number {
+  let sum = procCpuMs(postmaster, true);
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]) === postmaster) sum += procCpuMs(Number(d), false);
+    } catch {
+      // gone
+    }
+  }
+  return sum;
+}
+
+/**
+ * The writer/COPY ratio decomposed (PostgreSQL): every variant loads the same rows into an empty
+ * positions table, interleaved with a bare COPY in every round, with the covering index of 011 and
+ * with the narrower index it replaced. Prints rows/s medians and ratio medians (per round).
+ */
+async function writeVariants(db: Database, rows: PositionRow[], rounds: number): Promise<void> {
+  const variants: [string, (rs: PositionRow[]) => Promise<void>][] = [
+    ['bare COPY, one statement (baseline)', (rs) => bareCopy(db, rs)],
+    [`hub writer (unnest, ON CONFLICT, ${BATCH}/tx)`, (rs) => writerPath(db, rs)],
+    [`unnest, no ON CONFLICT, ${BATCH}/tx`, (rs) => unnestPath(db, rs, BATCH, false)],
+    [`unnest of joined text params, ON CONFLICT, ${BATCH}/tx`, (rs) => joinedTextPath(db, rs, BATCH)],
+    [`unnest, ON CONFLICT, 10000/tx`, (rs) => unnestPath(db, rs, 10_000, true)],
+    [`COPY per batch, ${BATCH}/tx (not idempotent)`, (rs) => copyPath(db, rs, BATCH, false)],
+    [`COPY per batch in a savepoint, INSERT ON CONFLICT on a duplicate, ${BATCH}/tx`, async (rs) => void (await copyOrInsertPath(db, rs, BATCH))],
+    [`COPY to temp + INSERT ON CONFLICT, ${BATCH}/tx`, (rs) => copyPath(db, rs, BATCH, true)],
+    [`COPY to temp + INSERT ON CONFLICT, 10000/tx`, (rs) => copyPath(db, rs, 10_000, true)],
+  ];
+  const indexes: [string, string][] = [
+    ['covering (worker_id, ts) INCLUDE (device_id, lat, lon)', 'CREATE INDEX positions_worker_ts_cover_idx ON positions (worker_id, ts) INCLUDE (device_id, lat, lon)'],
+    ['narrow (worker_id, ts DESC)', 'CREATE INDEX positions_worker_ts_cover_idx ON positions (worker_id, ts DESC)'],
+  ];
+  // The fallback works: the same rows again (every batch repeats) change nothing and fail nothing.
+  await db.pool.query('TRUNCATE positions');
+  await copyOrInsertPath(db, rows.slice(0, 3 * BATCH), BATCH);
+  const again = await copyOrInsertPath(db, rows.slice(BATCH, 5 * BATCH), BATCH);
+  const stored = (await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM positions')).rows[0].n;
+  if (again !== 2 || stored !== Math.min(rows.length, 5 * BATCH)) throw new Error(`copy-or-insert fallback: ${again} fallbacks, ${stored} rows`);
+  const rps: Record<string, number[]> = {};
+  const ratios: Record<string, number[]> = {};
+  const cpuRatios: Record<string, number[]> = {};
+  const cpuPerRow: Record<string, number[]> = {};
+  // Wall time on a shared 2-core box swings ±50 % with other jobs; CPU seconds spent (this client
+  // plus every server process) do not, and on a dedicated machine throughput follows them.
+  const pid = (await db.pool.query<{ p: number }>('SELECT pg_backend_pid() AS p')).rows[0].p;
+  const postmaster = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ')[1]);
+  const load = async (fn: (rs: PositionRow[]) => Promise<void>) => {
+    await db.pool.query('TRUNCATE positions');
+    await db.pool.query('CHECKPOINT');
+    const c0 = process.cpuUsage();
+    const s0 = serverCpuMs(postmaster);
+    const ms = (await timed(() => fn(rows))).ms;
+    const c = process.cpuUsage(c0);
+    const cpu = (c.user + c.system) / 1000 + serverCpuMs(postmaster) - s0;
+    return { rps: rows.length / (ms / 1000), cpu };
+  };
+  // Every variant is measured next to its own bare COPY (order alternating, ABBA), so a load
+  // swing from the other jobs on this machine hits the pair alike; the ratio is per pair.
+  for (let round = 0; round < rounds; round++) {
+    for (const [iname, ddl] of indexes) {
+      await db.pool.query('DROP INDEX IF EXISTS positions_worker_ts_cover_idx');
+      await db.pool.query(ddl);
+      for (const [vname, fn] of variants.slice(1)) {
+        const copyFirst = round % 2 === 0;
+        const a = await load(copyFirst ? variants[0][1] : fn);
+        const b = await load(copyFirst ? fn : variants[0][1]);
+        const [base, v] = copyFirst ? [a, b] : [b, a];
+        const key = `${iname} | ${vname}`;
+        const bkey = `${iname} | ${variants[0][0]}`;
+        (rps[key] ??= []).push(v.rps);
+        (rps[bkey] ??= []).push(base.rps);
+        (ratios[key] ??= []).push(v.rps / base.rps);
+        (cpuRatios[key] ??= []).push(base.cpu / v.cpu);
+        (cpuPerRow[key] ??= []).push((v.cpu * 1000) / rows.length);
+        (cpuPerRow[bkey] ??= []).push((base.cpu * 1000) / rows.length);
+        console.error(`round ${round} ${key}: ${f0(v.rps)} rows/s (COPY ${f0(base.rps)}), wall ratio ${(v.rps / base.rps).toFixed(2)}, CPU ${f0(v.cpu)} ms (COPY ${f0(base.cpu)}), CPU ratio ${(base.cpu / v.cpu).toFixed(2)}`);
+      }
+    }
+  }
+  await db.pool.query('TRUNCATE positions');
+  await db.pool.query('DROP INDEX IF EXISTS positions_worker_ts_cover_idx');
+  await db.pool.query(indexes[0][1]);
+  console.log(`\nWrite path variants, ${f0(rows.length)} rows, ${rounds} rounds (median rows/s; median of per-round ratios to the bare COPY of the same round):\n`);
+  console.log('| index on positions | variant | rows/s | wall ratio to its paired bare COPY (per round) | CPU µs/row (client + server) | CPU ratio: COPY CPU / variant CPU (per round) |');
+  console.log('|---|---|---:|---:|---:|---:|');
+  for (const key of Object.keys(rps)) {
+    const q = ratios[key];
+    const c = cpuRatios[key];
+    const per = (xs: number[] | undefined) => (xs ? xs.map((x) => x.toFixed(2)).join(', ') : '');
+    console.log(`| ${key} | ${f0(pct(rps[key], 50))} | ${q ? `**${pct(q, 50).toFixed(2)}** (${per(q)})` : 'baseline'} | ${pct(cpuPerRow[key], 50).toFixed(1)} | ${c ? `**${pct(c, 50).toFixed(2)}** (${per(c)})` : 'baseline'} |`);
+  }
+}
+
 /** The read path before issue 5's trail work: one DataRow per fix (the same-run baseline). */
 async function readFixesRowPerFix(db: Database, workerId: string, from: number, to: number): Promise<TimedPoint[]> {
   const r = await db.pool.query<[number, number, number]>({
@@ -151,30 +374,47 @@ async function sampleTrails(db: Database, workers: number, days: number, n: numb
 interface KpiTimes {
   incidents: number;
   seedMs: number;
+  /** The fast path (rollup days + raw tail, the default) and the raw path, per breakdown, interleaved. */
   report: Record<string, number[]>;
+  raw: Record<string, number[]>;
   tiles: number[];
   rollupMs: number;
+  regionRollupMs: number;
+  regionRows: number;
 }
 
-/** A district month of governance KPIs, one figure per breakdown, and the (uncached) tiles. */
+/**
+ * A district month of governance KPIs, one figure per breakdown, and the (uncached) tiles. The
+ * month is "today" minus 30 days: the rollup passes ran 10 minutes ago, so the last day is read
+ * raw (the unrolled tail) and the 29 before it from incident_region_daily.
+ */
 async function benchKpis(db: Database, days: number): Promise<KpiTimes> {
   const perDay = Number(args['incidents-per-day']);
   const seed = await timed(() => seedGovernance(db.pool, DAY0, days, perDay));
   const n = Number(args['kpi-queries']);
   const report: Record<string, number[]> = {};
+  const raw: Record<string, number[]> = {};
   const from = DAY0;
   const to = DAY0 + days * 86_400_000;
   const now = to - 4 * 3_600_000;
+  const rollup = await timed(() => rollupIncidents(db.pool, now - 600_000));
+  const region = await timed(() => rollupKpiRegions(db.pool, now - 600_000));
+  await db.pool.query('ANALYZE incident_region_daily');
   for (let q = 0; q < n; q++) {
     for (const by of ['none', 'region', 'category', 'department', 'day'] as KpiDimension[]) {
-      const t = await timed(() => kpiReport(db.pool, { scope: 'D', from, to, by, now, hotspotRes: 10, hotspotLimit: 10 }));
-      (report[by] ??= []).push(t.ms);
+      // rollupAll: time the rollup for region too (kpiReport keeps region on the raw path, see FAST_DIMENSIONS).
+      const req = { scope: 'D', from, to, by, now, hotspotRes: 10, hotspotLimit: 10, rollupAll: true };
+      const fast = () => timed(() => kpiReport(db.pool, req));
+      const slow = () => timed(() => kpiReport(db.pool, { ...req, rawOnly: true }));
+      // Alternate which goes first, so neither always follows the other's cache effects.
+      const [a, b] = q % 2 === 0 ? [await fast(), await slow()] : [await slow(), await fast()].reverse();
+      (report[by] ??= []).push(a.ms);
+      (raw[by] ??= []).push(b.ms);
     }
   }
   const tiles: number[] = [];
   for (let q = 0; q < n; q++) tiles.push((await timed(() => readTiles(db.pool, q % 2 === 0 ? 'D' : 'S3', now))).ms);
-  const rollup = await timed(() => rollupIncidents(db.pool, to));
-  return { incidents: seed.value, seedMs: seed.ms, report, tiles, rollupMs: rollup.ms };
+  return { incidents: seed.value, seedMs: seed.ms, report, raw, tiles, rollupMs: rollup.ms, regionRollupMs: region.ms, regionRows: region.value };
 }
 
 interface Result {
@@ -196,6 +436,10 @@ interface Result {
 }
 
 async function run(engine: string, db: Database, workers: number, days: number): Promise<Result> {
+  if (args['kpi-only']) {
+    const none = { trail: [], packed: [], rowPerFix: [] };
+    return { engine, workers: 0, days: 0, rows: 0, writerRps: 0, copyRps: null, trail: none, oldIndex: null, compressedTrail: null, rollupMs: 0, bytesPerFix: 0, compressedBytesPerFix: null, kpis: await benchKpis(db, 30) };
+  }
   const rows = history(workers, days);
   console.error(`${engine}: ${rows.length.toLocaleString()} rows (${workers} workers × ${days} day(s) × ${PER_DAY} fixes)`);
   let copyRps: number | null = null;
@@ -258,6 +502,20 @@ const f1 = (x: number) => x.toFixed(1);
 const results: Result[] = [];
 const workers = Number(args.workers);
 const days = Number(args.days);
+if (args['write-variants']) {
+  const server = await startPostgres({ settings: { shared_buffers: '256MB', max_wal_size: '2GB' } });
+  const db = await openDatabase({ DATABASE_URL: server.url, DATA_DIR: '' }, silentLogger);
+  try {
+    const cpu = os.cpus();
+    console.log(`Machine: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, Node ${process.version}; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} at the start.`);
+    await writeVariants(db, history(workers, days), Number(args.rounds));
+    console.log(`load average ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} at the end.`);
+  } finally {
+    await db.close();
+    await server.stop();
+  }
+  process.exit(0);
+}
 if (args.engine !== 'embedded') {
   const server = await startPostgres({ settings: { shared_buffers: '256MB', max_wal_size: '2GB' } });
   const db = await openDatabase({ DATABASE_URL: server.url, DATA_DIR: '' }, silentLogger);
@@ -282,7 +540,7 @@ const p50 = (xs: number[]) => pct(xs, 50);
 const pp = (xs: number[] | undefined) => (xs && xs.length > 0 ? `${f1(pct(xs, 50))} / ${f1(pct(xs, 99))}` : 'n/a');
 console.log(`\n### bench:storage — ${new Date().toISOString().slice(0, 10)}\n`);
 console.log(`Machine: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${os.platform()}/${os.arch()}; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} at the end.`);
-console.log(`Command: \`npm run bench:storage -- --workers ${workers} --days ${days} --engine ${args.engine} --embedded-workers ${args['embedded-workers']} --queries ${args.queries}\`; one fix per 10 s per worker, writer batches of ${BATCH} rows.\n`);
+console.log(`Command: \`npm run bench:storage -- --workers ${workers} --days ${days} --engine ${args.engine} --embedded-workers ${args['embedded-workers']} --queries ${args.queries} --kpi-queries ${args['kpi-queries']}${args['kpi-only'] ? ' --kpi-only' : ''}\`; one fix per 10 s per worker, writer batches of ${BATCH} rows.\n`);
 console.log('| engine | rows | writer rows/s | bare COPY rows/s | ratio | full-day trail p50 / p99 (ms) | rollup 1 day (ms) | bytes/fix | bytes/fix compressed |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of results) {
@@ -301,12 +559,15 @@ for (const r of results) {
   if (r.oldIndex) line('old index (worker_id, ts DESC)', r.oldIndex);
   if (r.compressedTrail) line('all chunks compressed', r.compressedTrail);
 }
-console.log('\nGovernance KPIs, district scope (1 district, 10 streets, 100 communities, 3,300 grids, 3,400 workers), one month (p50 / p99 ms):\n');
-console.log('| engine | incidents | total | by region | by category | by department | by day | tiles (uncached) | grid-day rollup, full |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('\nGovernance KPIs, district scope (1 district, 10 streets, 100 communities, 3,300 grids, 3,400 workers), one month (p50 / p99 ms; fast = rollup days + raw tail, the default; raw = every incident row, the same-run baseline, interleaved; department and hour are always raw):\n');
+console.log('| engine | incidents | path | total | by region | by category | by department | by day | tiles (uncached) | grid-day rollup, full | region-day rollup, full |');
+console.log('|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of results) {
   const k = r.kpis;
-  console.log(`| ${r.engine} | ${f0(k.incidents)} | ${pp(k.report.none)} | ${pp(k.report.region)} | ${pp(k.report.category)} | ${pp(k.report.department)} | ${pp(k.report.day)} | ${pp(k.tiles)} | ${f0(k.rollupMs)} |`);
+  console.log(`| ${r.engine} | ${f0(k.incidents)} | fast | ${pp(k.report.none)} | ${pp(k.report.region)} | ${pp(k.report.category)} | ${pp(k.report.department)} | ${pp(k.report.day)} | ${pp(k.tiles)} | ${f0(k.rollupMs)} | ${f0(k.regionRollupMs)} (${f0(k.regionRows)} rows) |`);
+  console.log(`| ${r.engine} | ${f0(k.incidents)} | raw | ${pp(k.raw.none)} | ${pp(k.raw.region)} | ${pp(k.raw.category)} | ${pp(k.raw.department)} | ${pp(k.raw.day)} | | | |`);
+  const ratio = (by: string) => `${(p50(k.raw[by]) / p50(k.report[by])).toFixed(1)}×`;
+  console.log(`| ${r.engine} | | raw p50 / fast p50 | ${ratio('none')} | ${ratio('region')} | ${ratio('category')} | ${ratio('department')} | ${ratio('day')} | | | |`);
 }
 console.log(`\nExtrapolation to 3,400 workers × 30 days (${f0(TARGET_ROWS)} fixes; live rate 340 fixes/s):`);
 for (const r of results) {

@@ -12,10 +12,10 @@
 //   the milestones of the current round) to accepted_at, arrived_at, resolved_at.
 // - Department: the assignee's workers.department, or 'grid' when there is no assignee or the
 //   assignee belongs to no department (grid staff).
-import { cellToLatLng, cellToParent, latLngToCell } from 'h3-js';
-import { COVERAGE_RES } from './coverage-cells.js';
 import type pg from 'pg';
 import { resolveScope, scopeGridsCte, type Scope } from './kpi-scope.js';
+import { FAST_DIMENSIONS, ROLLUP_DIMENSIONS, fastFiguresSql, planFastPath } from './kpi-fast.js';
+import { hotspots } from './kpi-hotspots.js';
 
 export const KPI_DIMENSIONS = ['none', 'region', 'category', 'source', 'priority', 'department', 'hour', 'day', 'week', 'month'] as const;
 export type KpiDimension = (typeof KPI_DIMENSIONS)[number];
@@ -88,6 +88,10 @@ export interface KpiRequest {
   now: number;
   hotspotRes: number;
   hotspotLimit: number;
+  /** Skip the rollup fast path (hub/analytics/kpi-fast.ts): the same-run baseline and the tests' reference. */
+  rawOnly?: boolean;
+  /** Use the rollup for every breakdown it can answer (ROLLUP_DIMENSIONS), region included: tests and bench. */
+  rollupAll?: boolean;
 }
 
 // Asia/Shanghai buckets with fixed origins (UTC+8, no DST; the WASM build cannot take zone names
@@ -142,9 +146,10 @@ export const FIGURES_SQL = `
 /**
  * Incidents in scope created in [$2, $3) (epoch ms), with derived columns, as `x`. $1 is the scope.
  * Only the columns the figures use, and the workers / categories joins only for the breakdowns
- * that need them: at a district month (~40,000 rows) every hash join costs.
+ * that need them: at a district month (~40,000 rows) every hash join costs. With `ranges`, $2 and
+ * $3 are arrays of range starts and ends (the fast path's raw parts).
  */
-export function scopedIncidentsSql(by: KpiDimension): string {
+export function scopedIncidentsSql(by: KpiDimension, ranges = false): string {
   return `
   SELECT i.state, i.category, i.source, i.priority, i.created_at, i.resolved_at, i.resolve_by, i.rating, i.rating_score,
          g.region, g.region_name,
@@ -153,12 +158,15 @@ export function scopedIncidentsSql(by: KpiDimension): string {
          ${ms('i.sla_started_at', 'i.accepted_at')} AS accept_ms,
          ${ms('i.sla_started_at', 'i.arrived_at')} AS arrive_ms,
          ${ms('i.sla_started_at', 'i.resolved_at')} AS resolve_ms
-    FROM scope_grids g
-    JOIN incidents i ON i.grid_code = g.grid_code
+    FROM ${ranges ? `unnest($2::float8[], $3::float8[]) AS rr(s, e) JOIN incidents i ON ${RANGE_SQL}` : 'incidents i'}
+    JOIN scope_grids g ON i.grid_code = g.grid_code
     ${by === 'department' ? 'LEFT JOIN workers w ON w.id = i.assignee_id' : ''}
     ${by === 'category' ? 'LEFT JOIN incident_categories c ON c.code = i.category' : ''}
-   WHERE i.created_at >= to_timestamp($2 / 1000.0) AND i.created_at < to_timestamp($3 / 1000.0)`;
+   ${ranges ? '' : 'WHERE i.created_at >= to_timestamp($2 / 1000.0) AND i.created_at < to_timestamp($3 / 1000.0)'}`;
 }
+
+/** The fast path's raw ranges, `rr(s, e)` in epoch ms, against incidents `i`. */
+export const RANGE_SQL = `i.created_at >= to_timestamp(rr.s / 1000.0) AND i.created_at < to_timestamp(rr.e / 1000.0)`;
 
 type FigureRow = Record<string, number | null | (number | null)[]>;
 
@@ -204,7 +212,12 @@ function bucketLabel(by: KpiDimension, iso: string): string {
 export async function kpiReport(pool: Pick<pg.Pool, 'query'>, req: KpiRequest): Promise<KpiReport> {
   const scope = await resolveScope(pool, req.scope);
   const { key, label } = keyExpr(req.by);
-  const params = [req.scope, req.from, req.to, req.now];
+  // Whole days the rollup holds from incident_region_daily, the rest from the raw rows.
+  const fast = !req.rawOnly && (req.rollupAll ? ROLLUP_DIMENSIONS : FAST_DIMENSIONS).has(req.by);
+  const plan = fast ? await planFastPath(pool, req.from, req.to) : null;
+  const params = plan
+    ? [req.scope, plan.raw.map((r) => r[0]), plan.raw.map((r) => r[1]), req.now, plan.days.map((d) => new Date(d).toISOString())]
+    : [req.scope, req.from, req.to, req.now];
   // One pass: GROUPING SETS gives the total (grouping = 1) and every group from the same rows.
   const grouped = req.by !== 'none';
   // Time buckets have no label column (it is made in JS below); grouping by a constant is an error.
@@ -213,12 +226,12 @@ export async function kpiReport(pool: Pick<pg.Pool, 'query'>, req: KpiRequest): 
   // run side by side; the embedded engine has one connection and runs them in turn.
   const figures = pool.query<FigureRow & { g: number; key: string; label: string }>(
     `WITH ${scopeGridsCte(1)}
-     SELECT ${grouped ? `grouping(${cols})::int AS g, ${key} AS key, ${label || `''`} AS label,` : `1 AS g,`} ${FIGURES_SQL}
-       FROM (${scopedIncidentsSql(req.by)}) x
+     SELECT ${grouped ? `grouping(${cols})::int AS g, ${key} AS key, ${label || `''`} AS label,` : `1 AS g,`} ${plan ? fastFiguresSql(req.by) : `${FIGURES_SQL}
+       FROM (${scopedIncidentsSql(req.by)}) x`}
       ${grouped ? `GROUP BY GROUPING SETS ((), (${cols})) ORDER BY g DESC, 2` : ''}`,
     params,
   );
-  const [r, cells] = await Promise.all([figures, hotspots(pool, req)]);
+  const [r, cells] = await Promise.all([figures, hotspots(pool, req, plan)]);
   const totalRow = r.rows.find((row) => row.g !== 0);
   const total = figuresFromRow(totalRow ?? {});
   const groups: KpiGroup[] =
@@ -241,58 +254,4 @@ export async function kpiReport(pool: Pick<pg.Pool, 'query'>, req: KpiRequest): 
     groups,
     hotspots: { resolution: req.hotspotRes, cells },
   };
-}
-
-/**
- * H3 cells with the most incidents (ties: cell id), cancelled ones left out. Cells come from
- * incident_cells (resolution 10), filled here for incidents that have none yet: h3 is not in the
- * database, and computing ~40,000 cells per request (a district month) took longer than the rest
- * of the report. Coarser resolutions are the parents of the stored cells.
- */
-export async function hotspots(pool: Pick<pg.Pool, 'query'>, req: Pick<KpiRequest, 'scope' | 'from' | 'to' | 'hotspotRes' | 'hotspotLimit'>): Promise<Hotspot[]> {
-  if (req.hotspotLimit === 0) return [];
-  // Incidents whose stored cell is current are counted per cell in SQL (at resolution 10 only the
-  // top ones come back); the others (new, or moved) come back one row each with their location, get
-  // their cell and are stored, and the count runs again so the top list is exact.
-  const exactTop = req.hotspotRes === COVERAGE_RES;
-  const count = () =>
-    pool.query<{ cell: string | null; id: string | null; lat: number | null; lon: number | null; n: number }>(
-      `WITH ${scopeGridsCte(1)},
-       x AS (SELECT i.id, i.lat, i.lon, c.cell, coalesce(c.lat = i.lat AND c.lon = i.lon, false) AS ok
-               FROM scope_grids g
-               JOIN incidents i ON i.grid_code = g.grid_code
-               LEFT JOIN incident_cells c ON c.incident_id = i.id
-              WHERE i.created_at >= to_timestamp($2 / 1000.0) AND i.created_at < to_timestamp($3 / 1000.0) AND i.state <> 'cancelled')
-       (SELECT cell, NULL AS id, NULL::float8 AS lat, NULL::float8 AS lon, count(*)::int AS n FROM x WHERE ok
-         GROUP BY cell ORDER BY n DESC, cell ${exactTop ? 'LIMIT $4' : ''})
-       UNION ALL
-       SELECT NULL, id, lat, lon, 1 FROM x WHERE NOT ok`,
-      exactTop ? [req.scope, req.from, req.to, req.hotspotLimit] : [req.scope, req.from, req.to],
-    );
-  let r = await count();
-  const fresh = r.rows
-    .filter((row) => row.cell === null && row.id !== null && row.lat !== null && row.lon !== null)
-    .map((row) => ({ id: row.id!, lat: row.lat!, lon: row.lon!, cell: latLngToCell(row.lat!, row.lon!, COVERAGE_RES) }));
-  if (fresh.length > 0) {
-    await pool.query(
-      `INSERT INTO incident_cells (incident_id, lat, lon, cell)
-       SELECT * FROM unnest($1::text[], $2::float8[], $3::float8[], $4::text[])
-       ON CONFLICT (incident_id) DO UPDATE SET lat = EXCLUDED.lat, lon = EXCLUDED.lon, cell = EXCLUDED.cell`,
-      [fresh.map((c) => c.id), fresh.map((c) => c.lat), fresh.map((c) => c.lon), fresh.map((c) => c.cell)],
-    );
-    r = await count();
-  }
-  const counts = new Map<string, number>();
-  for (const row of r.rows) {
-    if (row.cell === null) continue;
-    const cell = req.hotspotRes === COVERAGE_RES ? row.cell : cellToParent(row.cell, req.hotspotRes);
-    counts.set(cell, (counts.get(cell) ?? 0) + row.n);
-  }
-  return [...counts]
-    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-    .slice(0, req.hotspotLimit)
-    .map(([cell, incidents]) => {
-      const [lat, lon] = cellToLatLng(cell);
-      return { cell, incidents, lat, lon };
-    });
 }

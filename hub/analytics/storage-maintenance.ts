@@ -5,6 +5,7 @@ import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/logger.js';
 import { rollupActivity } from './activity-query.js';
 import { rollupIncidents } from './incident-rollup.js';
+import { rollupKpiRegions } from './kpi-fast.js';
 import { runPolicyJobs } from './storage-policies.js';
 
 export interface StorageMaintenanceOptions {
@@ -53,8 +54,9 @@ export class StorageMaintenance {
     try {
       const rows = await rollupActivity(this.opts.pool, now - (this.opts.rollupLookbackMs ?? 3 * 3_600_000), now);
       const incidentRows = await rollupIncidents(this.opts.pool, now);
+      const regionRows = await rollupKpiRegions(this.opts.pool, now);
       const jobs = this.opts.timescale && this.opts.runPolicies ? await runPolicyJobs(this.opts.pool) : [];
-      this.log.info({ rollupRows: rows, incidentRows, jobs, ms: this.opts.clock.now() - now }, 'storage maintenance done');
+      this.log.info({ rollupRows: rows, incidentRows, regionRows, jobs, ms: this.opts.clock.now() - now }, 'storage maintenance done');
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'storage maintenance failed; retried next tick');
     }

@@ -10,7 +10,8 @@ import { authPlugin } from '../../hub/http/auth-plugin.js';
 import { AuthService } from '../../hub/http/auth-service.js';
 import { rollupIncidents } from '../../hub/analytics/incident-rollup.js';
 import type { GridDay } from '../../hub/analytics/incident-rollup.js';
-import type { KpiGroup, KpiReport } from '../../hub/analytics/kpi-query.js';
+import { kpiReport, type KpiDimension, type KpiGroup, type KpiReport } from '../../hub/analytics/kpi-query.js';
+import { planFastPath, rollupKpiRegions } from '../../hub/analytics/kpi-fast.js';
 import type { KpiTiles } from '../../hub/analytics/kpi-tiles.js';
 import { DAY, DAY_INCIDENTS, H, HOUR, MIN, OTHER_INCIDENTS, PLACE_A, PLACE_B, insertIncidents, seedRegionsAndPeople } from './kpi-fixtures.js';
 
@@ -271,6 +272,34 @@ export function kpiSuite(engine: string, open: () => Promise<{ db: Database; sto
       expect(fresh.headers['cache-control']).toBe('private, max-age=5');
       expect(fresh.json<KpiTiles>()).toMatchObject({ incidentsToday: 3, open: 4 });
       expect((await app.inject({ url: '/api/kpis/tiles?scope=NOPE' })).statusCode).toBe(404);
+    });
+
+    it('gives the same hand-computed figures from the region rollup (the fast path)', async () => {
+      await rollupKpiRegions(db.pool, Date.parse('2026-11-03T00:00:00+08:00'));
+      expect((await planFastPath(db.pool, DAY, DAY + 24 * HOUR))?.days).toEqual([DAY]);
+      const r = await kpis(`scope=D&${dayRange}`);
+      // As in the first test, but asked at 10-21 20:00 (the tiles moved the clock): I4, due at
+      // 12:00, is overdue by now as well as I3.
+      expect(r.total).toMatchObject({ incidents: 6, open: 2, closed: 2, cancelled: 1, closureRate: 0.4, resolved: 3, resolvedOnTime: 2, overdueOpen: 2, rated: 2, satisfied: 1, ratingScoreMean: 3.5 });
+      expect(r.total.acceptMs).toEqual({ n: 4, mean: 25 * MIN, p50: 25 * MIN, p90: 37 * MIN });
+      expect(r.total.arriveMs).toEqual({ n: 3, mean: 50 * MIN, p50: 60 * MIN, p90: 60 * MIN });
+      expect(r.total.resolveMs.p90).toBeCloseTo(22.4 * HOUR, 3);
+      expect(r.hotspots.cells.map((c) => c.incidents)).toEqual([3, 2]);
+      expect((await kpis(`scope=D&${dayRange}&by=region`)).groups.map((g) => [g.key, g.label, g.incidents, g.closed, g.cancelled, g.open])).toEqual([
+        ['S1', '一街道', 3, 2, 0, 1],
+        ['S2', '二街道', 3, 0, 1, 1],
+      ]);
+      expect((await kpis(`scope=C1&${dayRange}&by=region`)).groups.map((g) => [g.key, g.incidents])).toEqual([['G1', 2], ['G2', 1]]);
+      // Every fast breakdown equals the raw path, over whole days and over cut ones.
+      const q = { now: clock.now(), hotspotRes: 10, hotspotLimit: 5, rollupAll: true };
+      for (const [from, to] of [[DAY, DAY + 24 * HOUR], [DAY - 24 * HOUR, DAY + 48 * HOUR], [H(8), H(40)]]) {
+        for (const by of ['none', 'region', 'category', 'source', 'priority', 'day', 'week', 'month'] as KpiDimension[]) {
+          for (const scope of ['D', 'S2', 'G1']) {
+            const req = { ...q, scope, from, to, by };
+            expect(await kpiReport(db.pool, req)).toEqual(await kpiReport(db.pool, { ...req, rawOnly: true }));
+          }
+        }
+      }
     });
   });
 }
