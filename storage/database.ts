@@ -31,7 +31,9 @@ export async function openDatabase(
     embedded = await startEmbeddedDb(opts.inMemory ? null : `${config.DATA_DIR}/pg`, logger);
     url = embedded.url;
   }
-  const pool = new pg.Pool({ connectionString: url, max: embedded ? 1 : 8, idleTimeoutMillis: embedded ? 0 : 30000 });
+  // JIT off on a server: our queries are short and planned often; JIT compilation added ~100 ms to
+  // KPI reports (bench:storage, 2026-11-25) and never paid back. The embedded engine has no JIT.
+  const pool = new pg.Pool({ connectionString: url, max: embedded ? 1 : 8, idleTimeoutMillis: embedded ? 0 : 30000, ...(embedded ? {} : { options: '-c jit=off' }) });
   pool.on('error', (err) => log.error({ err: err.message }, 'idle database connection failed'));
   const timescale = await enableTimescale(pool, log);
   await migrate(pool, { timescale }, logger);
