@@ -7,6 +7,7 @@ import { Metrics } from './common/metrics.js';
 import { systemClock, type Clock } from './common/clock.js';
 import { openDatabase, type Database } from './storage/database.js';
 import { startBroker, type RunningBroker } from './broker/mqtt-broker.js';
+import { defaultMaxVerifications } from './broker/device-auth.js';
 import { Hub } from './hub/hub.js';
 
 export interface SystemOptions {
@@ -42,7 +43,12 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
 
   // Broker and hub in one process share a service password made at start unless one is given.
   const service = { username: config.HUB_MQTT_USERNAME, password: config.HUB_MQTT_PASSWORD ?? randomBytes(18).toString('base64url') };
-  const broker = await startBroker({ host: config.HOST, port: config.MQTT_PORT, topicRoot: config.TOPIC_ROOT, service, pool: db.pool, metrics, logger });
+  // On a PostgreSQL server, cap concurrent scrypt checks so a connect storm cannot starve ingest
+  // (docs/decisions/006); the embedded engine measured worse with the cap, so it keeps the default.
+  const broker = await startBroker({
+    host: config.HOST, port: config.MQTT_PORT, topicRoot: config.TOPIC_ROOT, service, pool: db.pool, metrics, logger,
+    maxVerifications: db.engine === 'server' ? defaultMaxVerifications() : undefined,
+  });
   const hub = new Hub({
     config,
     pool: db.pool,

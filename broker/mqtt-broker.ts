@@ -36,11 +36,16 @@ export interface BrokerOptions {
   pool: Pick<pg.Pool, 'query'>;
   metrics: Metrics;
   logger: Logger;
+  /** scrypt password checks at once (broker/verify-limit.ts). Default 4 (libuv's pool, as before);
+   *  `defaultMaxVerifications()` (cores − 1) with a PostgreSQL server, see decision 006. */
+  maxVerifications?: number;
 }
 
 export interface RunningBroker {
   port: number;
   aedes: Aedes;
+  /** Password checks: `peak` is the most that ever ran at once. */
+  verifications: { readonly max: number; readonly peak: number; readonly queued: number };
   /** Re-reads every device's credentials in one query (after registering many devices at once,
    *  so their first connects cost no query each). */
   reloadDevices(): Promise<void>;
@@ -49,7 +54,7 @@ export interface RunningBroker {
 
 export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const log = opts.logger.child({ mod: 'broker' });
-  const auth = new DeviceAuth(opts.pool, opts.service, opts.metrics, log);
+  const auth = new DeviceAuth(opts.pool, opts.service, opts.metrics, log, opts.maxVerifications);
   await auth.preload();
   const acl = new TopicAcl(opts.topicRoot, (c) => auth.identities.get(c), opts.metrics, log);
   const aedes = await Aedes.createBroker({
@@ -103,6 +108,7 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   return {
     port,
     aedes,
+    verifications: auth.verifications,
     reloadDevices: () => auth.preload(),
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
