@@ -64,6 +64,9 @@ async function start(): Promise<void> {
   const map = L.map('map', { zoomControl: true, attributionControl: true, zoomSnap: 0.25, minZoom: 3, maxZoom: 20 });
   map.attributionControl.setPrefix('Leaflet');
   map.setView(FALLBACK_CENTER, 13);
+  // The map's box changes after start (the KPI bar and panels lay out, a wall screen is resized):
+  // Leaflet only paints the size it knew, so tell it (otherwise part of the grid layer stays blank).
+  new ResizeObserver(() => map.invalidateSize({ pan: false })).observe(map.getContainer());
 
   const names = new Map<string, string>();
   const regionName = (code: string): string => names.get(code) ?? code;
