@@ -2,35 +2,14 @@
 // by every screen of that scope. One round trip of index-served aggregates, and a short cache per
 // scope that also merges concurrent requests, so a wall of screens costs one query per TTL.
 import type pg from 'pg';
+import type { KpiTiles } from '../../protocol/http-api.js';
 import type { Clock } from '../../common/clock.js';
 import { shanghaiDayStart } from './coverage-cells.js';
 import { OPEN_SQL } from './kpi-query.js';
 import { resolveScope, scopeGridsCte } from './kpi-scope.js';
 
-export interface KpiTiles {
-  scope: string;
-  /** Today in Asia/Shanghai, YYYY-MM-DD, and the instant the figures were read. */
-  day: string;
-  asOf: string;
-  /** Created today, not cancelled. */
-  incidentsToday: number;
-  /** Open now (any day): not resolved, verified, closed or cancelled. */
-  open: number;
-  /** Of today's incidents, closed already. */
-  closed: number;
-  /** closed / incidentsToday; null before the first incident of the day. */
-  closureRate: number | null;
-  /** Of incidents resolved today, the share resolved by resolve_by; null when none. */
-  onTimeRate: number | null;
-  /** Median time from report (or reopen) to acceptance, over incidents accepted today. */
-  medianAcceptMs: number | null;
-  /** Median time from report (or reopen) to resolution, over incidents resolved today. */
-  medianResolveMs: number | null;
-  /** Workers in scope whose handset's last presence is online. */
-  workersOnline: number;
-  /** Of those, on duty (the later of the handset's duty status and an operator's change). */
-  workersOnPatrol: number;
-}
+// The reply's shape is the wire contract's (protocol/http-api.ts), shared with the screen.
+export type { KpiTiles };
 
 interface TileRow {
   incidents_today: number;

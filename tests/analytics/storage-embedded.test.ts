@@ -1,9 +1,5 @@
 // Storage and analytics on the embedded TimescaleDB (WASM), in memory.
-import { openDatabase } from '../../storage/database.js';
-import { silentLogger } from '../../common/logger.js';
+import { embeddedTimescale } from './engines.js';
 import { storageSuite } from './storage-suite.js';
 
-storageSuite('embedded TimescaleDB', async () => {
-  const db = await openDatabase({ DATABASE_URL: undefined, DATA_DIR: '' }, silentLogger, { inMemory: true });
-  return { db, stop: () => db.close() };
-});
+storageSuite('embedded TimescaleDB', embeddedTimescale);
