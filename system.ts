@@ -64,6 +64,9 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   const mqttUrl = `mqtt://${config.HOST}:${broker.port}`;
   const httpUrl = `http://${config.HOST}:${hub.httpPort}`;
   const sim = simulation && district ? await simulation.startSimulation({ mqttUrl, config, logger, clock: opts.clock ?? systemClock, district }) : null;
+  const people = simulation && district
+    ? await simulation.startPeople({ httpUrl, district, clock: opts.clock ?? systemClock, logger, authRequired: config.AUTH_REQUIRED })
+    : null;
 
   return {
     config,
@@ -75,6 +78,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     httpUrl,
     service,
     async stop() {
+      await people?.stop();
       await sim?.stop();
       await hub.stop();
       await broker.stop();

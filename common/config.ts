@@ -37,7 +37,8 @@ const envSchema = z.object({
   SIM: bool,
   SIM_SEED: z.coerce.number().int().default(20261125),
   SIM_HANDSETS: z.coerce.number().int().min(0).max(100000).default(24),
-  SIM_ALERT_EVERY_S: z.coerce.number().min(1).default(20),
+  // Each door or camera alerts every 20 min on average: every alert is an incident for 24 workers now.
+  SIM_ALERT_EVERY_S: z.coerce.number().min(1).default(1200),
   SIM_FIX_EVERY_S: z.coerce.number().min(0.1).default(2),
   // Command screen (issue 4): login, session lifetime, optional base map.
   AUTH_REQUIRED: bool,
