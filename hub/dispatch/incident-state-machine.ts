@@ -78,6 +78,9 @@ interface Rule {
   reasonRequired: boolean;
 }
 
+/** Incidents a worker is carrying right now (offered or taken, not yet resolved): a worker's load. */
+export const LOAD_STATES: readonly IncidentState[] = ['dispatched', 'accepted', 'on_site'];
+
 const OPEN: readonly IncidentState[] = ['reported', 'dispatched', 'accepted', 'on_site', 'escalated', 'reopened'];
 
 /** Every action, the states it may leave, where it goes, who may do it. Anything else is refused. */

@@ -5,6 +5,7 @@
 import type pg from 'pg';
 import { RECORD_COLUMNS, recordFromRow, recordParams, type IncidentRecord } from './incident-record.js';
 import type { DeadlineKind, OfferRecord, Plan } from './dispatch-plan.js';
+import { LOAD_STATES } from './incident-state-machine.js';
 
 export type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -188,7 +189,8 @@ export async function ackAlarm(q: Queryable, id: number, by: string, now: number
 /** Open assignments per worker: the "load" part of matching. */
 export async function loadsByWorker(q: Queryable): Promise<Map<string, number>> {
   const r = await q.query(
-    `SELECT assignee_id, count(*)::int AS n FROM incidents WHERE state IN ('dispatched', 'accepted', 'on_site') AND assignee_id IS NOT NULL GROUP BY 1`,
+    `SELECT assignee_id, count(*)::int AS n FROM incidents WHERE state = ANY($1) AND assignee_id IS NOT NULL GROUP BY 1`,
+    [LOAD_STATES],
   );
   return new Map(r.rows.map((row) => [row.assignee_id as string, row.n as number]));
 }

@@ -4,13 +4,12 @@
 import type pg from 'pg';
 import { upsertWorkers } from '../../storage/device-store.js';
 import { WORKER_ROLES, type WorkerRole } from '../dispatch/incident-state-machine.js';
+import { LOAD_STATES } from '../dispatch/incident-state-machine.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
 export type Duty = 'on' | 'off';
 
-/** Incidents a worker is carrying right now: offered and taken, not yet resolved. */
-export const OPEN_LOAD_STATES = ['dispatched', 'accepted', 'on_site'] as const;
 
 export interface WorkerRecord {
   id: string;
@@ -46,7 +45,8 @@ interface WorkerRow {
 }
 
 export async function listWorkers(db: Queryable, filter: WorkerFilter = {}): Promise<WorkerRecord[]> {
-  const params: unknown[] = [OPEN_LOAD_STATES];
+  // A worker's load counts the states dispatch counts (one rule, hub/dispatch).
+  const params: unknown[] = [LOAD_STATES];
   const where: string[] = [];
   if (filter.id !== undefined) where.push(`w.id = $${params.push(filter.id)}`);
   if (filter.grid !== undefined) where.push(`$${params.push(filter.grid)} = ANY(w.grid_codes)`);
