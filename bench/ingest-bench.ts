@@ -24,7 +24,7 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '60' },
     engine: { type: 'string', default: 'embedded' },
     split: { type: 'boolean', default: false },
-    // The live push interval (PUSH_INTERVAL_MS, default 250): publish→screen includes up to one interval.
+    // The live push interval (PUSH_INTERVAL_MS, default 100): publish→screen includes up to one interval.
     'push-ms': { type: 'string' },
     // CPU profiles of the child processes (broker when split, load generator) into this folder;
     // profile this process with `node --cpu-prof --cpu-prof-dir=… --import tsx bench/ingest-bench.ts`.
@@ -95,7 +95,7 @@ async function startTarget(): Promise<Target> {
   const port = await ask<number>({}, 'port');
   const metrics = new Metrics();
   const hub = new Hub({
-    config, pool: db.pool, timescale: db.timescale, metrics, logger: log,
+    config, pool: db.pool, timescale: db.timescale, embedded: db.engine === 'embedded', metrics, logger: log,
     mqtt: { host: config.HOST, port, username: config.HUB_MQTT_USERNAME, password },
   });
   await hub.start();

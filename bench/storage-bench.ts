@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { from as copyFrom } from 'pg-copy-streams';
 import { silentLogger } from '../common/logger.js';
 import { openDatabase, type Database } from '../storage/database.js';
-import { writeRows } from '../hub/store/row-writer.js';
+import { commitRows } from '../hub/store/commit-rows.js';
 import { emptyRows, type PositionRow } from '../hub/ingest/ingest-types.js';
 import { readFixes, trailGeoJson } from '../hub/analytics/trail-query.js';
 import type { TimedPoint } from '../hub/analytics/geo-distance.js';
@@ -108,18 +108,18 @@ async function bareCopy(db: Database, rows: PositionRow[]): Promise<void> {
   }
 }
 
-/** The hub's path: batches of BATCH_MAX_ROWS, one transaction each, INSERT … unnest … ON CONFLICT. */
-async function writerPath(db: Database, rows: PositionRow[]): Promise<void> {
-  const client = await db.pool.connect();
-  try {
-    for (let i = 0; i < rows.length; i += BATCH) {
-      await client.query('BEGIN');
-      await writeRows(client, { ...emptyRows(), positions: rows.slice(i, i + BATCH) });
-      await client.query('COMMIT');
-    }
-  } finally {
-    client.release();
+/**
+ * The hub's path (hub/store/commit-rows.ts), batches of BATCH_MAX_ROWS: positions by COPY on a
+ * server, falling back to INSERT … ON CONFLICT for a batch that repeats a fix; unnest INSERT on the
+ * embedded engine. Returns how many batches fell back.
+ */
+async function writerPath(db: Database, rows: PositionRow[]): Promise<number> {
+  let fallbacks = 0;
+  for (let i = 0; i < rows.length; i += BATCH) {
+    const out = await commitRows(db.pool, { ...emptyRows(), positions: rows.slice(i, i + BATCH) }, { copy: db.engine === 'server' });
+    if (out.copyFellBack) fallbacks++;
   }
+  return fallbacks;
 }
 
 const COLS = 'device_id, ts, worker_id, lat, lon, acc, alt, speed, heading, battery, seq';
@@ -127,7 +127,7 @@ const copyText = (rows: PositionRow[]) =>
   rows.map((r) => [r.deviceId, new Date(r.ts).toISOString(), r.workerId, r.lat, r.lon, r.acc, r.alt, r.speed, r.heading, r.battery, r.seq].map(tsv).join('\t') + '\n').join('');
 
 /**
- * Prototypes of other writers (hub/store/row-writer.ts is not changed here), each a transaction
+ * Other writers, for comparison with the hub's, each a transaction
  * per batch like the hub's. `conflict`: ON CONFLICT DO NOTHING (the hub's idempotency).
  */
 async function unnestPath(db: Database, rows: PositionRow[], batch: number, conflict: boolean): Promise<void> {
@@ -179,36 +179,6 @@ async function joinedTextPath(db: Database, rows: PositionRow[], batch: number):
   } finally {
     client.release();
   }
-}
-
-/**
- * COPY per batch inside a savepoint; a batch that repeats a stored fix (unique_violation, 23505:
- * a redelivered or re-uploaded fix, rare) is rolled back to the savepoint and written again with
- * the hub's INSERT … ON CONFLICT DO NOTHING. Idempotent like the hub, at COPY's price when nothing
- * repeats. Returns how many batches fell back.
- */
-async function copyOrInsertPath(db: Database, rows: PositionRow[], batch: number): Promise<number> {
-  const client = await db.pool.connect();
-  let fallbacks = 0;
-  try {
-    for (let i = 0; i < rows.length; i += batch) {
-      const p = rows.slice(i, i + batch);
-      await client.query('BEGIN');
-      await client.query('SAVEPOINT copy_batch');
-      try {
-        await pipeline(Readable.from([copyText(p)]), client.query(copyFrom(`COPY positions (${COLS}) FROM STDIN`)));
-      } catch (err) {
-        if ((err as { code?: string }).code !== '23505') throw err;
-        fallbacks++;
-        await client.query('ROLLBACK TO SAVEPOINT copy_batch');
-        await writeRows(client, { ...emptyRows(), positions: p });
-      }
-      await client.query('COMMIT');
-    }
-  } finally {
-    client.release();
-  }
-  return fallbacks;
 }
 
 /** COPY per batch: straight into positions (not idempotent), or into a temp table then INSERT … ON CONFLICT DO NOTHING. */
@@ -264,12 +234,12 @@ function serverCpuMs(postmaster: number): number {
 async function writeVariants(db: Database, rows: PositionRow[], rounds: number): Promise<void> {
   const variants: [string, (rs: PositionRow[]) => Promise<void>][] = [
     ['bare COPY, one statement (baseline)', (rs) => bareCopy(db, rs)],
-    [`hub writer (unnest, ON CONFLICT, ${BATCH}/tx)`, (rs) => writerPath(db, rs)],
+    [`hub writer: COPY per batch, INSERT ON CONFLICT on a duplicate, ${BATCH}/tx`, async (rs) => void (await writerPath(db, rs))],
+    [`unnest INSERT, ON CONFLICT, ${BATCH}/tx (the writer before)`, (rs) => unnestPath(db, rs, BATCH, true)],
     [`unnest, no ON CONFLICT, ${BATCH}/tx`, (rs) => unnestPath(db, rs, BATCH, false)],
     [`unnest of joined text params, ON CONFLICT, ${BATCH}/tx`, (rs) => joinedTextPath(db, rs, BATCH)],
     [`unnest, ON CONFLICT, 10000/tx`, (rs) => unnestPath(db, rs, 10_000, true)],
     [`COPY per batch, ${BATCH}/tx (not idempotent)`, (rs) => copyPath(db, rs, BATCH, false)],
-    [`COPY per batch in a savepoint, INSERT ON CONFLICT on a duplicate, ${BATCH}/tx`, async (rs) => void (await copyOrInsertPath(db, rs, BATCH))],
     [`COPY to temp + INSERT ON CONFLICT, ${BATCH}/tx`, (rs) => copyPath(db, rs, BATCH, true)],
     [`COPY to temp + INSERT ON CONFLICT, 10000/tx`, (rs) => copyPath(db, rs, 10_000, true)],
   ];
@@ -279,10 +249,10 @@ async function writeVariants(db: Database, rows: PositionRow[], rounds: number):
   ];
   // The fallback works: the same rows again (every batch repeats) change nothing and fail nothing.
   await db.pool.query('TRUNCATE positions');
-  await copyOrInsertPath(db, rows.slice(0, 3 * BATCH), BATCH);
-  const again = await copyOrInsertPath(db, rows.slice(BATCH, 5 * BATCH), BATCH);
+  await writerPath(db, rows.slice(0, 3 * BATCH));
+  const again = await writerPath(db, rows.slice(BATCH, 5 * BATCH));
   const stored = (await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM positions')).rows[0].n;
-  if (again !== 2 || stored !== Math.min(rows.length, 5 * BATCH)) throw new Error(`copy-or-insert fallback: ${again} fallbacks, ${stored} rows`);
+  if (again !== 2 || stored !== Math.min(rows.length, 5 * BATCH)) throw new Error(`writer fallback: ${again} fallbacks, ${stored} rows`);
   const rps: Record<string, number[]> = {};
   const ratios: Record<string, number[]> = {};
   const cpuRatios: Record<string, number[]> = {};

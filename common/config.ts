@@ -25,7 +25,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BATCH_MAX_ROWS: z.coerce.number().int().min(1).max(50000).default(2000),
   BATCH_MAX_WAIT_MS: z.coerce.number().int().min(1).max(10000).default(50),
-  PUSH_INTERVAL_MS: z.coerce.number().int().min(50).max(10000).default(250),
+  PUSH_INTERVAL_MS: z.coerce.number().int().min(50).max(10000).default(100),
   // Dispatch (issue 3): how long a worker has to answer an offer; how often due deadlines are swept.
   DISPATCH_OFFER_TIMEOUT_S: z.coerce.number().int().min(10).max(86400).default(180),
   DISPATCH_SWEEP_MS: z.coerce.number().int().min(50).max(60000).default(1000),

@@ -29,8 +29,8 @@ export interface HubDeps {
   logger: Logger;
   mqtt: { host: string; port: number; username: string; password: string };
   timescale: boolean;
-  /** The embedded engine: storage policy jobs must be run by the hub. */
-  embedded?: boolean;
+  /** The embedded engine: storage policy jobs must be run by the hub, and positions cannot go by COPY. */
+  embedded: boolean;
   info?: () => Record<string, unknown>;
   /** Dispatch's clock (deadlines, SLA); sim:day passes an accelerated one. Default: the system clock. */
   clock?: Clock;
@@ -82,7 +82,7 @@ export class Hub {
     await applyStoragePolicies(pool, this.deps.timescale, DEFAULT_STORAGE_POLICY);
     // Rollups (distance walked) on both engines; the policy jobs too where no background worker
     // runs them (the embedded WASM engine has none).
-    this.maintenance = new StorageMaintenance({ pool, timescale: this.deps.timescale, runPolicies: this.deps.embedded ?? false, clock: systemClock, logger });
+    this.maintenance = new StorageMaintenance({ pool, timescale: this.deps.timescale, runPolicies: this.deps.embedded, clock: systemClock, logger });
 
     this.publisher = new TaskPublisher({
       ...this.deps.mqtt, clientId: `${config.HUB_CLIENT_ID}-tasks`, topicRoot: config.TOPIC_ROOT, metrics, logger,
@@ -113,6 +113,7 @@ export class Hub {
       pool,
       maxRows: config.BATCH_MAX_ROWS,
       maxWaitMs: config.BATCH_MAX_WAIT_MS,
+      copyPositions: !this.deps.embedded,
       metrics,
       logger,
       onCommitted: (rows, at) => {

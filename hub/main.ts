@@ -18,6 +18,7 @@ const hub = new Hub({
   config,
   pool: db.pool,
   timescale: db.timescale,
+  embedded: db.engine === 'embedded',
   metrics: new Metrics(),
   logger,
   mqtt: { host: broker.hostname, port: Number(broker.port || 1883), username: config.HUB_MQTT_USERNAME, password: config.HUB_MQTT_PASSWORD },

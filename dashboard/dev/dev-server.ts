@@ -141,7 +141,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
       side: { type: 'string', default: '27' },
       'fix-every': { type: 'string', default: '1' },
       'alert-every': { type: 'string', default: '3' },
-      'push-ms': { type: 'string', default: '250' },
+      'push-ms': { type: 'string', default: '100' },
       tiles: { type: 'string' },
       seed: { type: 'string', default: '7' },
       speed: { type: 'string', default: '1.3' },

@@ -1,7 +1,7 @@
 // DEV TOOL, not a test: opens the screen in headless Chromium at 1920x1080 against the dev
 // server with many workers and prints the frame statistics the page measures itself.
 //
-//   npx tsx dashboard/dev/measure-frames.ts --workers 3400 --seconds 15 [--speed 20] [--zoom-in 3] [--history-min 30] [--shot x.png]
+//   npx tsx dashboard/dev/measure-frames.ts --workers 3400 --seconds 15 [--speed 20] [--zoom-in 3] [--history-min 30] [--push-ms 250] [--shot x.png]
 import { parseArgs } from 'node:util';
 import { launchChromium } from '../../tests/harness/chromium.js';
 import { startDevServer } from './dev-server.js';
@@ -17,6 +17,8 @@ const { values } = parseArgs({
     'zoom-in': { type: 'string', default: '0' },
     // Full trails from the start: every screen first gets this many minutes of 15-s moves.
     'history-min': { type: 'string', default: '0' },
+    // The hub's PUSH_INTERVAL_MS: how often a screen gets its coalesced positions.
+    'push-ms': { type: 'string', default: '100' },
   },
 });
 const workers = Number(values.workers);
@@ -26,7 +28,7 @@ const server = await startDevServer({
   side: Number(values.side),
   fixEveryS: Number(values['fix-every']),
   alertEveryS: 3,
-  pushMs: 250,
+  pushMs: Number(values['push-ms']),
   tileUrl: null,
   seed: 7,
   speed: Number(values.speed),

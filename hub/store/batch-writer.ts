@@ -5,7 +5,8 @@ import type pg from 'pg';
 import type { Logger } from '../../common/logger.js';
 import type { Metrics } from '../../common/metrics.js';
 import { emptyRows, type Rows } from '../ingest/ingest-types.js';
-import { rowCount, statementCount, writeRows } from './row-writer.js';
+import { commitRows } from './commit-rows.js';
+import { rowCount } from './row-writer.js';
 
 interface Pending {
   rows: Rows;
@@ -16,6 +17,8 @@ export interface BatchWriterOptions {
   pool: pg.Pool;
   maxRows: number;
   maxWaitMs: number;
+  /** Positions by COPY (server engines); the embedded engine's socket cannot carry COPY. */
+  copyPositions: boolean;
   metrics: Metrics;
   logger: Logger;
   /** Called after each commit with everything it made durable. */
@@ -102,24 +105,8 @@ export class BatchWriter {
     for (let attempt = 1; ; attempt++) {
       const started = Date.now();
       try {
-        if (statementCount(merged) === 1) {
-          // One statement is atomic on its own: one round trip instead of four (connect, BEGIN,
-          // INSERT, COMMIT). Each round trip waits for a turn of the event loop, which the broker
-          // shares; under a connect storm that multiplied the commit time (bench:ingest).
-          await writeRows(this.opts.pool, merged);
-        } else {
-          const client = await this.opts.pool.connect();
-          try {
-            await client.query('BEGIN');
-            await writeRows(client, merged);
-            await client.query('COMMIT');
-          } catch (err) {
-            await client.query('ROLLBACK').catch(() => undefined);
-            throw err;
-          } finally {
-            client.release();
-          }
-        }
+        const { copyFellBack } = await commitRows(this.opts.pool, merged, { copy: this.opts.copyPositions });
+        if (copyFellBack) this.opts.metrics.inc('ingest_copy_fallbacks_total');
         const committedAt = Date.now();
         this.opts.metrics.inc('ingest_commits_total');
         this.opts.metrics.inc('ingest_commit_ms_total', undefined, committedAt - started);

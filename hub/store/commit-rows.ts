@@ -1,0 +1,64 @@
+// Makes one batch of rows durable, atomically, in as few round trips as the rows allow:
+// - positions by COPY where the engine has it (a server; pglite-socket drops the connection on
+//   COPY … FROM STDIN), falling back to the idempotent INSERT for a batch that repeats a fix;
+// - everything else (and positions on the embedded engine) by row-writer.ts's unnest INSERTs.
+// Used by the batch writer and by bench:storage, so the bench measures the hub's own path.
+import type pg from 'pg';
+import type { Rows } from '../ingest/ingest-types.js';
+import { copyPositions, isDuplicate } from './positions-copy.js';
+import { statementCount, writeRows } from './row-writer.js';
+
+export interface CommitOutcome {
+  /** True when positions went by COPY and the COPY refused a repeated fix (the INSERT wrote them). */
+  copyFellBack: boolean;
+}
+
+export async function commitRows(pool: pg.Pool, rows: Rows, opts: { copy: boolean }): Promise<CommitOutcome> {
+  const copy = opts.copy && rows.positions.length > 0;
+  if (!copy && statementCount(rows) === 1) {
+    // One statement is atomic on its own: one round trip instead of four (connect, BEGIN, INSERT,
+    // COMMIT). Each round trip waits for a turn of the event loop, which the broker shares; under a
+    // connect storm that multiplied the commit time (bench:ingest).
+    await writeRows(pool, rows);
+    return { copyFellBack: false };
+  }
+  const client = await pool.connect();
+  try {
+    if (copy && statementCount(rows) === 1) return await positionsAlone(client, rows);
+    await client.query('BEGIN');
+    let copyFellBack = false;
+    if (copy) {
+      await client.query('SAVEPOINT positions_copy');
+      try {
+        await copyPositions(client, rows.positions);
+      } catch (err) {
+        if (!isDuplicate(err)) throw err;
+        copyFellBack = true;
+        await client.query('ROLLBACK TO SAVEPOINT positions_copy');
+        await writeRows(client, { ...rows, events: [], statuses: [], inbox: [], deadLetters: [] });
+      }
+      await writeRows(client, { ...rows, positions: [] });
+    } else {
+      await writeRows(client, rows);
+    }
+    await client.query('COMMIT');
+    return { copyFellBack };
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** Positions only: the COPY is its own transaction, and so is the INSERT that replaces a refused one. */
+async function positionsAlone(client: pg.PoolClient, rows: Rows): Promise<CommitOutcome> {
+  try {
+    await copyPositions(client, rows.positions);
+    return { copyFellBack: false };
+  } catch (err) {
+    if (!isDuplicate(err)) throw err;
+    await writeRows(client, rows);
+    return { copyFellBack: true };
+  }
+}
