@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { from as copyFrom } from 'pg-copy-streams';
 import { silentLogger } from '../common/logger.js';
 import { openDatabase, type Database } from '../storage/database.js';
-import { commitRows } from '../hub/store/commit-rows.js';
+import { commitRows, defaultBatchRows } from '../hub/store/commit-rows.js';
 import { emptyRows, type PositionRow } from '../hub/ingest/ingest-types.js';
 import { readFixes, trailGeoJson } from '../hub/analytics/trail-query.js';
 import type { TimedPoint } from '../hub/analytics/geo-distance.js';
@@ -35,7 +35,7 @@ const { values: args } = parseArgs({
     days: { type: 'string', default: '1' },
     engine: { type: 'string', default: 'both' },
     'embedded-workers': { type: 'string', default: '10' },
-    batch: { type: 'string', default: '2000' },
+    batch: { type: 'string' },
     queries: { type: 'string', default: '200' },
     'incidents-per-day': { type: 'string', default: '1300' },
     'kpi-queries': { type: 'string', default: '30' },
@@ -44,11 +44,17 @@ const { values: args } = parseArgs({
     /** Only the governance KPIs (both engines unless --engine): fast path against raw path. */
     'kpi-only': { type: 'boolean', default: false },
     rounds: { type: 'string', default: '3' },
+    /** With --write-variants: only the variants whose name contains this text (and the bare COPY). */
+    only: { type: 'string' },
+    /** With --write-variants: only the covering index of migration 011 (not also the narrow one). */
+    'covering-only': { type: 'boolean', default: false },
   },
 });
 const FIX_MS = 10_000;
 const PER_DAY = 86_400_000 / FIX_MS;
-const BATCH = Number(args.batch);
+// The variants' batch size; the hub's path uses the hub's default per engine unless --batch is given.
+const BATCH = Number(args.batch || defaultBatchRows(true));
+const writerBatch = (db: Database) => (args.batch ? BATCH : defaultBatchRows(db.engine === 'server'));
 const DAY0 = shanghaiDayStart('2026-10-01');
 const TARGET_ROWS = 3400 * 30 * PER_DAY;
 
@@ -115,8 +121,9 @@ async function bareCopy(db: Database, rows: PositionRow[]): Promise<void> {
  */
 async function writerPath(db: Database, rows: PositionRow[]): Promise<number> {
   let fallbacks = 0;
-  for (let i = 0; i < rows.length; i += BATCH) {
-    const out = await commitRows(db.pool, { ...emptyRows(), positions: rows.slice(i, i + BATCH) }, { copy: db.engine === 'server' });
+  const batch = writerBatch(db);
+  for (let i = 0; i < rows.length; i += batch) {
+    const out = await commitRows(db.pool, { ...emptyRows(), positions: rows.slice(i, i + batch) }, { copy: db.engine === 'server' });
     if (out.copyFellBack) fallbacks++;
   }
   return fallbacks;
@@ -277,7 +284,9 @@ async function writeVariants(db: Database, rows: PositionRow[], rounds: number):
     for (const [iname, ddl] of indexes) {
       await db.pool.query('DROP INDEX IF EXISTS positions_worker_ts_cover_idx');
       await db.pool.query(ddl);
+      if (args['covering-only'] && iname !== indexes[0][0]) continue;
       for (const [vname, fn] of variants.slice(1)) {
+        if (args.only && !vname.includes(args.only)) continue;
         const copyFirst = round % 2 === 0;
         const a = await load(copyFirst ? variants[0][1] : fn);
         const b = await load(copyFirst ? fn : variants[0][1]);
@@ -510,7 +519,7 @@ const p50 = (xs: number[]) => pct(xs, 50);
 const pp = (xs: number[] | undefined) => (xs && xs.length > 0 ? `${f1(pct(xs, 50))} / ${f1(pct(xs, 99))}` : 'n/a');
 console.log(`\n### bench:storage — ${new Date().toISOString().slice(0, 10)}\n`);
 console.log(`Machine: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${os.platform()}/${os.arch()}; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} at the end.`);
-console.log(`Command: \`npm run bench:storage -- --workers ${workers} --days ${days} --engine ${args.engine} --embedded-workers ${args['embedded-workers']} --queries ${args.queries} --kpi-queries ${args['kpi-queries']}${args['kpi-only'] ? ' --kpi-only' : ''}\`; one fix per 10 s per worker, writer batches of ${BATCH} rows.\n`);
+console.log(`Command: \`npm run bench:storage -- --workers ${workers} --days ${days} --engine ${args.engine} --embedded-workers ${args['embedded-workers']} --queries ${args.queries} --kpi-queries ${args['kpi-queries']}${args['kpi-only'] ? ' --kpi-only' : ''}\`; one fix per 10 s per worker, writer batches of ${args.batch ? BATCH : `${defaultBatchRows(true)} rows on a server, ${defaultBatchRows(false)} embedded (the hub's defaults)`}${args.batch ? ' rows' : ''}.\n`);
 console.log('| engine | rows | writer rows/s | bare COPY rows/s | ratio | full-day trail p50 / p99 (ms) | rollup 1 day (ms) | bytes/fix | bytes/fix compressed |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of results) {

@@ -23,7 +23,8 @@ const envSchema = z.object({
   HUB_MQTT_PASSWORD: z.string().min(12).optional(),
   HUB_CLIENT_ID: z.string().default('hub-1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  BATCH_MAX_ROWS: z.coerce.number().int().min(1).max(50000).default(2000),
+  // Unset: 5,000 on a PostgreSQL server (COPY), 2,000 embedded (hub/store/commit-rows.ts).
+  BATCH_MAX_ROWS: z.coerce.number().int().min(1).max(50000).optional(),
   BATCH_MAX_WAIT_MS: z.coerce.number().int().min(1).max(10000).default(50),
   PUSH_INTERVAL_MS: z.coerce.number().int().min(50).max(10000).default(100),
   // Dispatch (issue 3): how long a worker has to answer an offer; how often due deadlines are swept.

@@ -9,6 +9,7 @@ import { hubSubscriptions } from '../protocol/topics.js';
 import { MqttIngestClient } from './mqtt-ingest-client.js';
 import { IngestPipeline, ingestStages } from './ingest/ingest-pipeline.js';
 import type { Rows } from './ingest/ingest-types.js';
+import { defaultBatchRows } from './store/commit-rows.js';
 import { BatchWriter } from './store/batch-writer.js';
 import { DeviceDirectory } from './store/device-directory.js';
 import { LiveState } from './live/live-state.js';
@@ -111,7 +112,7 @@ export class Hub {
 
     this.writer = new BatchWriter({
       pool,
-      maxRows: config.BATCH_MAX_ROWS,
+      maxRows: config.BATCH_MAX_ROWS ?? defaultBatchRows(!this.deps.embedded),
       maxWaitMs: config.BATCH_MAX_WAIT_MS,
       copyPositions: !this.deps.embedded,
       metrics,

@@ -27,9 +27,16 @@ export function positionsCopyText(rows: readonly PositionRow[]): string {
   return out;
 }
 
+/** Rows per piece of COPY text: the server parses one piece while we format the next. */
+const PIECE_ROWS = 250;
+
+function* pieces(rows: readonly PositionRow[]): Generator<string> {
+  for (let i = 0; i < rows.length; i += PIECE_ROWS) yield positionsCopyText(rows.slice(i, i + PIECE_ROWS));
+}
+
 /** One COPY of the rows on this client (needs a dedicated client, not the pool). */
 export async function copyPositions(client: pg.PoolClient, rows: readonly PositionRow[]): Promise<void> {
-  await pipeline(Readable.from([positionsCopyText(rows)]), client.query(copyFrom(`COPY positions (${POSITION_COLUMNS}) FROM STDIN`)));
+  await pipeline(Readable.from(pieces(rows)), client.query(copyFrom(`COPY positions (${POSITION_COLUMNS}) FROM STDIN`)));
 }
 
 /** A unique violation: the batch repeats a fix that is already stored (or repeats one within itself). */
