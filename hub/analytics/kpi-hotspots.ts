@@ -18,6 +18,7 @@ export async function hotspots(
   pool: Pick<pg.Pool, 'query'>,
   req: Pick<KpiRequest, 'scope' | 'from' | 'to' | 'hotspotRes' | 'hotspotLimit'>,
   plan: FastPlan | null = null,
+  wholeTree = false,
 ): Promise<Hotspot[]> {
   if (req.hotspotLimit === 0) return [];
   // The fast path's days count their cells from the rollup, unless a day had incidents without a
@@ -35,7 +36,7 @@ export async function hotspots(
   const exactTop = req.hotspotRes === COVERAGE_RES;
   const count = () =>
     pool.query<{ cell: string | null; id: string | null; lat: number | null; lon: number | null; n: number }>(
-      `WITH ${scopeGridsCte(1)},
+      `WITH ${scopeGridsCte(1, wholeTree)},
        x AS (SELECT i.id, i.lat, i.lon, c.cell, coalesce(c.lat = i.lat AND c.lon = i.lon, false) AS ok
                FROM ${plan ? `unnest($2::float8[], $3::float8[]) AS rr(s, e) JOIN incidents i ON ${RANGE_SQL}` : 'incidents i'}
                JOIN scope_grids g ON i.grid_code = g.grid_code

@@ -13,7 +13,7 @@
 // - Department: the assignee's workers.department, or 'grid' when there is no assignee or the
 //   assignee belongs to no department (grid staff).
 import type pg from 'pg';
-import { resolveScope, scopeGridsCte, type Scope } from './kpi-scope.js';
+import { resolveScopeTree, scopeGridsCte, type Scope } from './kpi-scope.js';
 import { FAST_DIMENSIONS, ROLLUP_DIMENSIONS, fastFiguresSql, planFastPath } from './kpi-fast.js';
 import { hotspots } from './kpi-hotspots.js';
 
@@ -210,7 +210,9 @@ function bucketLabel(by: KpiDimension, iso: string): string {
 }
 
 export async function kpiReport(pool: Pick<pg.Pool, 'query'>, req: KpiRequest): Promise<KpiReport> {
-  const scope = await resolveScope(pool, req.scope);
+  const { scope, wholeTree } = await resolveScopeTree(pool, req.scope);
+  // The sole root needs no walk of the tree, unless the breakdown labels its children.
+  const whole = wholeTree && req.by !== 'region';
   const { key, label } = keyExpr(req.by);
   // Whole days the rollup holds from incident_region_daily, the rest from the raw rows.
   const fast = !req.rawOnly && (req.rollupAll ? ROLLUP_DIMENSIONS : FAST_DIMENSIONS).has(req.by);
@@ -225,13 +227,13 @@ export async function kpiReport(pool: Pick<pg.Pool, 'query'>, req: KpiRequest): 
   // The figures and the hotspots are independent scans: on a server (a pool of connections) they
   // run side by side; the embedded engine has one connection and runs them in turn.
   const figures = pool.query<FigureRow & { g: number; key: string; label: string }>(
-    `WITH ${scopeGridsCte(1)}
+    `WITH ${scopeGridsCte(1, whole)}
      SELECT ${grouped ? `grouping(${cols})::int AS g, ${key} AS key, ${label || `''`} AS label,` : `1 AS g,`} ${plan ? fastFiguresSql(req.by) : `${FIGURES_SQL}
        FROM (${scopedIncidentsSql(req.by)}) x`}
       ${grouped ? `GROUP BY GROUPING SETS ((), (${cols})) ORDER BY g DESC, 2` : ''}`,
     params,
   );
-  const [r, cells] = await Promise.all([figures, hotspots(pool, req, plan)]);
+  const [r, cells] = await Promise.all([figures, hotspots(pool, req, plan, wholeTree)]);
   const totalRow = r.rows.find((row) => row.g !== 0);
   const total = figuresFromRow(totalRow ?? {});
   const groups: KpiGroup[] =

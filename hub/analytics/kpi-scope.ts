@@ -12,9 +12,23 @@ export interface Scope {
 }
 
 export async function resolveScope(pool: Pick<pg.Pool, 'query'>, code: string): Promise<Scope> {
-  const r = await pool.query<Scope>(`SELECT code, level, name FROM regions WHERE code = $1`, [code]);
+  return (await resolveScopeTree(pool, code)).scope;
+}
+
+/**
+ * The scope, and whether it is the whole tree (the sole root: a city's district screen), where
+ * every region is in scope and the tree need not be walked (see scopeGridsCte).
+ */
+export async function resolveScopeTree(pool: Pick<pg.Pool, 'query'>, code: string): Promise<{ scope: Scope; wholeTree: boolean }> {
+  const r = await pool.query<Scope & { whole: boolean }>(
+    `SELECT code, level, name,
+            parent_code IS NULL AND NOT EXISTS (SELECT 1 FROM regions o WHERE o.parent_code IS NULL AND o.code <> r.code) AS whole
+       FROM regions r WHERE code = $1`,
+    [code],
+  );
   if (r.rowCount === 0) throw new AppError('REGION_NOT_FOUND', 404);
-  return r.rows[0];
+  const { whole, ...scope } = r.rows[0];
+  return { scope, wholeTree: whole };
 }
 
 /** The district when the tree has exactly one root: the natural default scope. */
@@ -48,10 +62,14 @@ export async function allowedScope(pool: Pick<pg.Pool, 'query'>, asked: string |
 
 /**
  * A CTE, `scope_grids(grid_code, region, region_name)`, with the scope code as parameter $n.
- * The regions tree is small (a city has a few thousand grids), so walking it per query costs
- * well under a millisecond and stays correct when the tree is re-imported.
+ * Walked per query, so it stays correct when the tree is re-imported: a few milliseconds on a
+ * server, 12–24 ms embedded for a 3,411-region city (bench/storage-bench.ts, KPIs). With
+ * `wholeTree` (the scope is the sole root, resolveScopeTree) every region is in scope and the walk
+ * is skipped; region and region_name are then null, so not for breakdowns by region. Regions, not
+ * "every incident": an incident of a grid an import removed is in no scope either way.
  */
-export function scopeGridsCte(param: number): string {
+export function scopeGridsCte(param: number, wholeTree = false): string {
+  if (wholeTree) return `scope_grids(grid_code, region, region_name) AS (SELECT code, NULL::text, NULL::text FROM regions WHERE $${param}::text IS NOT NULL)`;
   return `RECURSIVE sub(code, name, top, top_name) AS (
       SELECT code, name, code, name FROM regions WHERE parent_code = $${param}
       UNION ALL

@@ -6,7 +6,7 @@ import type { KpiTiles } from '../../protocol/http-api.js';
 import type { Clock } from '../../common/clock.js';
 import { shanghaiDayStart } from './coverage-cells.js';
 import { OPEN_SQL } from './kpi-query.js';
-import { resolveScope, scopeGridsCte } from './kpi-scope.js';
+import { resolveScopeTree, scopeGridsCte } from './kpi-scope.js';
 
 // The reply's shape is the wire contract's (protocol/http-api.ts), shared with the screen.
 export type { KpiTiles };
@@ -30,8 +30,8 @@ const sinceDay = `to_timestamp($2 / 1000.0)`;
 // to the root regions, as on the live screen (hub/live/region-scope.ts). The grid match is a join
 // on unnest(grid_codes), not `grid_codes && ARRAY(scope grids)`: that compares each worker against
 // every grid of a district (3,300), which made the district tiles 200 ms.
-const TILES_SQL = `
-  WITH ${scopeGridsCte(1)}
+const tilesSql = (wholeTree: boolean) => `
+  WITH ${scopeGridsCte(1, wholeTree)}
   SELECT a.*, b.*, c.*, d.*, e.*
     FROM (SELECT count(*) FILTER (WHERE state <> 'cancelled')::int AS incidents_today,
                  count(*) FILTER (WHERE state = 'closed')::int AS closed
@@ -56,10 +56,13 @@ const TILES_SQL = `
             LEFT JOIN LATERAL (SELECT duty, ts FROM device_status
                                 WHERE device_id = d.id AND kind = 'status' AND duty IS NOT NULL ORDER BY ts DESC LIMIT 1) s ON true) e`;
 
+const TILES_SUBTREE = tilesSql(false);
+const TILES_WHOLE_TREE = tilesSql(true);
+
 export async function readTiles(pool: Pick<pg.Pool, 'query'>, scope: string, now: number): Promise<KpiTiles> {
-  await resolveScope(pool, scope);
+  const { wholeTree } = await resolveScopeTree(pool, scope);
   const day = new Date(now + 8 * 3_600_000).toISOString().slice(0, 10);
-  const r = await pool.query<TileRow>(TILES_SQL, [scope, shanghaiDayStart(day)]);
+  const r = await pool.query<TileRow>(wholeTree ? TILES_WHOLE_TREE : TILES_SUBTREE, [scope, shanghaiDayStart(day)]);
   const t = r.rows[0];
   const num = (v: number | string | null) => (v === null ? null : Number(v));
   return {

@@ -7,6 +7,7 @@ import type { Database } from '../../storage/database.js';
 import { seedGovernance } from '../../bench/kpi-bench-data.js';
 import { kpiReport, type KpiDimension, type KpiReport, type KpiRequest } from '../../hub/analytics/kpi-query.js';
 import { planFastPath, rollupKpiRegions } from '../../hub/analytics/kpi-fast.js';
+import { resolveScopeTree, scopeGridsCte } from '../../hub/analytics/kpi-scope.js';
 import { shanghaiDayStart } from '../../hub/analytics/coverage-cells.js';
 
 const DAY = 86_400_000;
@@ -77,6 +78,20 @@ export function kpiFastSuite(engine: string, open: () => Promise<{ db: Database;
       expect(month.total.incidents).toBe(DAYS * PER_DAY);
       expect(month.total.acceptMs.n).toBeGreaterThan(0);
       expect(month.hotspots.cells.length).toBe(8);
+    });
+
+    it('answers the sole root without walking the tree, with the figures of the walk', async () => {
+      expect((await resolveScopeTree(db.pool, 'D')).wholeTree).toBe(true);
+      expect((await resolveScopeTree(db.pool, 'S3')).wholeTree).toBe(false);
+      const grids = async (whole: boolean) =>
+        (await db.pool.query<{ g: string }>(`WITH ${scopeGridsCte(1, whole)} SELECT grid_code AS g FROM scope_grids ORDER BY 1`, ['D'])).rows.map((r) => r.g);
+      expect(await grids(true)).toEqual(await grids(false));
+      // By region walks the tree (it labels the streets); its total is the district's.
+      const period = { scope: 'D', from: DAY0 + 15.5 * HOUR, to: DAY0 + DAYS * DAY };
+      for (const rawOnly of [false, true]) {
+        const [whole, walked] = [await both({ ...period, by: 'none', rawOnly }), await both({ ...period, by: 'region', rawOnly })];
+        expect(normalise({ ...whole, by: 'region', groups: [] })).toEqual(normalise({ ...walked, groups: [] }));
+      }
     });
 
     it('counts what changed after the pass: closures, new incidents, moved locations', async () => {

@@ -12,6 +12,7 @@ import { rollupIncidents } from '../../hub/analytics/incident-rollup.js';
 import type { GridDay } from '../../hub/analytics/incident-rollup.js';
 import { kpiReport, type KpiDimension, type KpiGroup, type KpiReport } from '../../hub/analytics/kpi-query.js';
 import { planFastPath, rollupKpiRegions } from '../../hub/analytics/kpi-fast.js';
+import { resolveScopeTree } from '../../hub/analytics/kpi-scope.js';
 import type { KpiTiles } from '../../hub/analytics/kpi-tiles.js';
 import { DAY, DAY_INCIDENTS, H, HOUR, MIN, OTHER_INCIDENTS, PLACE_A, PLACE_B, insertIncidents, seedRegionsAndPeople } from './kpi-fixtures.js';
 
@@ -56,6 +57,8 @@ export function kpiSuite(engine: string, open: () => Promise<{ db: Database; sto
     it('computes the district totals of a day by hand', async () => {
       const r = await kpis(`scope=D&${dayRange}`);
       expect(r.scope).toEqual({ code: 'D', level: 'district', name: '石峰区' });
+      // D is a root but not the only one (D2): its figures come from walking the tree, so IX is out.
+      expect((await resolveScopeTree(db.pool, 'D')).wholeTree).toBe(false);
       expect(r.asOf).toBe(iso(H(36)));
       // I1..I6 (I7 is the day before, I9 in November, IX in another district). Open: I3, I4.
       // Closed: I1, I2 of 6 − 1 cancelled. Resolved I1 (2 h), I2 (27 h, late: 24 h SLA), I6 (4 h).
