@@ -12,6 +12,7 @@ import type { Rows } from './ingest/ingest-types.js';
 import { defaultBatchRows } from './store/commit-rows.js';
 import { BatchWriter } from './store/batch-writer.js';
 import { DeviceDirectory } from './store/device-directory.js';
+import { OwnGridFence } from './regions/own-grid-fence.js';
 import { LiveState } from './live/live-state.js';
 import { LivePush } from './live/live-push.js';
 import { buildHttpServer, type HttpApp } from './http/http-server.js';
@@ -43,6 +44,7 @@ export interface CommitListener {
 
 export class Hub {
   readonly devices: DeviceDirectory;
+  private readonly fence = new OwnGridFence();
   readonly live = new LiveState();
   private writer!: BatchWriter;
   private pipeline!: IngestPipeline;
@@ -66,6 +68,7 @@ export class Hub {
   /** Re-reads devices and workers (after registering new ones). */
   async reloadRegistry(): Promise<void> {
     await this.devices.load();
+    await this.fence.load(this.deps.pool);
     await this.live.load(this.deps.pool);
     await this.dispatch?.reload();
     await this.auth?.scopes.load();
@@ -79,6 +82,7 @@ export class Hub {
   async start(): Promise<void> {
     const { config, pool, metrics, logger } = this.deps;
     await this.devices.load();
+    await this.fence.load(pool);
     await this.live.load(pool);
     await applyStoragePolicies(pool, this.deps.timescale, DEFAULT_STORAGE_POLICY);
     // Rollups (distance walked) on both engines; the policy jobs too where no background worker
@@ -129,7 +133,7 @@ export class Hub {
       },
       onPressure: (high) => (high ? this.client.pause() : this.client.resume()),
     });
-    this.pipeline = new IngestPipeline(ingestStages(config.TOPIC_ROOT, this.devices), this.writer, metrics, logger);
+    this.pipeline = new IngestPipeline(ingestStages(config.TOPIC_ROOT, this.devices, this.fence), this.writer, metrics, logger);
     this.client = new MqttIngestClient({
       host: this.deps.mqtt.host,
       port: this.deps.mqtt.port,

@@ -1,5 +1,6 @@
 // Periodic storage work the hub schedules: the activity and incident rollups (both engines) and, where no
-// TimescaleDB background worker runs (the embedded WASM build), the policy jobs by hand.
+// background worker runs (the embedded WASM build: TimescaleDB's scheduler and PostgreSQL's autovacuum
+// both need one), the policy jobs and autovacuum's work by hand.
 import type pg from 'pg';
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/logger.js';
@@ -7,11 +8,12 @@ import { rollupActivity } from './activity-query.js';
 import { rollupIncidents } from './incident-rollup.js';
 import { rollupKpiRegions } from './kpi-fast.js';
 import { runPolicyJobs } from './storage-policies.js';
+import { vacuumByHand } from './vacuum-by-hand.js';
 
 export interface StorageMaintenanceOptions {
   pool: pg.Pool;
   timescale: boolean;
-  /** True for the embedded engine: no background worker runs the policies there. */
+  /** True for the embedded engine: no background worker runs the policies or autovacuum there. */
   runPolicies: boolean;
   clock: Clock;
   logger: Logger;
@@ -56,7 +58,8 @@ export class StorageMaintenance {
       const incidentRows = await rollupIncidents(this.opts.pool, now);
       const regionRows = await rollupKpiRegions(this.opts.pool, now);
       const jobs = this.opts.timescale && this.opts.runPolicies ? await runPolicyJobs(this.opts.pool) : [];
-      this.log.info({ rollupRows: rows, incidentRows, regionRows, jobs, ms: this.opts.clock.now() - now }, 'storage maintenance done');
+      const vacuum = this.opts.runPolicies ? await vacuumByHand(this.opts.pool) : null;
+      this.log.info({ rollupRows: rows, incidentRows, regionRows, jobs, vacuumed: vacuum?.vacuumed.length, ms: this.opts.clock.now() - now }, 'storage maintenance done');
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'storage maintenance failed; retried next tick');
     }

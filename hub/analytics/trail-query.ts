@@ -17,19 +17,16 @@ export interface TrailRequest {
 }
 
 export async function readFixes(pool: Pick<pg.Pool, 'query'>, workerId: string, from: number, to: number): Promise<TimedPoint[]> {
-  // Served by positions_worker_ts_cover_idx (worker_id, ts) INCLUDE (device_id, lat, lon): an
-  // index-only scan once autovacuum has marked the pages visible (migration 011). The device
-  // breaks ties so the order is total even for a worker who carried two handsets.
+  // trail_fixes_packed (migration 021) is an index-only scan of positions_worker_ts_cover_idx
+  // (worker_id, ts) INCLUDE (device_id, lat, lon) once autovacuum has marked the pages visible.
+  // The device breaks ties so the order is total even for a worker who carried two handsets.
   //
   // One row, not one per fix: the fixes come back packed as big-endian float8 triples
   // (epoch ms, lat, lon). A day is 8,640 fixes; as rows, the wire protocol and row parsing cost
   // 3–5× the query on the embedded engine (pglite-socket relays every DataRow) and about half of
   // it on PostgreSQL. float8send is exact, so nothing is lost against the text form.
-  // date_part, not extract: extract returns numeric since PG 14, which is slower to multiply.
   const r = await pool.query<{ b: Buffer | null }>(
-    `SELECT string_agg(float8send(date_part('epoch', ts) * 1000) || float8send(lat) || float8send(lon), ''::bytea ORDER BY ts, device_id) AS b
-       FROM positions
-      WHERE worker_id = $1 AND ts >= to_timestamp($2 / 1000.0) AND ts < to_timestamp($3 / 1000.0)`,
+    'SELECT trail_fixes_packed($1, to_timestamp($2 / 1000.0), to_timestamp($3 / 1000.0)) AS b',
     [workerId, from, to],
   );
   return unpackFixes(r.rows[0]?.b ?? null);
@@ -52,8 +49,8 @@ async function ownGrids(pool: Pick<pg.Pool, 'query'>, workerId: string): Promise
 }
 
 export async function trailGeoJson(pool: Pick<pg.Pool, 'query'>, req: TrailRequest): Promise<FeatureCollection<Geometry | null>> {
-  const points = await readFixes(pool, req.workerId, req.from, req.to);
-  const grids = await ownGrids(pool, req.workerId);
+  // Both at once: on a server pool they run on two connections (the embedded pool queues them).
+  const [points, grids] = await Promise.all([readFixes(pool, req.workerId, req.from, req.to), ownGrids(pool, req.workerId)]);
   // No assigned grid means nothing to be outside of: flag nothing rather than everything.
   // Flags and kept indices sit beside the points rather than in copies of them: copying 8,640
   // fixes into new objects cost more than the simplification itself (bench:storage).

@@ -12,9 +12,10 @@ import { jsonStage, sizeStage } from './stage-decode.js';
 import { schemaStage } from './stage-schema.js';
 import { deviceStage } from './stage-device.js';
 import { rowsStage } from './stage-rows.js';
+import type { OwnGridFence } from '../regions/own-grid-fence.js';
 
-export function ingestStages(topicRoot: string, devices: DeviceDirectory): IngestStage[] {
-  return [topicStage(topicRoot), sizeStage, jsonStage, schemaStage, deviceStage(devices), rowsStage];
+export function ingestStages(topicRoot: string, devices: DeviceDirectory, fence: Pick<OwnGridFence, 'inside'>): IngestStage[] {
+  return [topicStage(topicRoot), sizeStage, jsonStage, schemaStage, deviceStage(devices), rowsStage(fence)];
 }
 
 /** At most this many rejection log lines per reason per second: a flood is counted, not echoed. */

@@ -23,6 +23,8 @@ export interface PositionRow {
   heading: number | null;
   battery: number | null;
   seq: number | null;
+  /** Inside one of the worker's own grids (hub/regions/own-grid-fence.ts); null or absent: unknown. */
+  inGrid?: boolean | null;
 }
 
 export interface EventRow {

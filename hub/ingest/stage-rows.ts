@@ -2,9 +2,11 @@
 // message into rows. Chinese handset SDKs report GCJ-02 or BD-09; we store WGS-84 (DESIGN §3).
 import { toWgs84 } from '../../common/crs.js';
 import type { AlertPayload, Fix, LocationPayload, PresencePayload, ReportPayload, StatusPayload, TaskReplyPayload } from '../../protocol/schemas.js';
+import type { OwnGridFence } from '../regions/own-grid-fence.js';
 import type { IngestContext, IngestStage, StageOutcome } from './ingest-types.js';
 
-export const rowsStage: IngestStage = {
+export function rowsStage(fence: Pick<OwnGridFence, 'inside'>): IngestStage {
+  return {
   name: 'rows',
   run(ctx: IngestContext): StageOutcome {
     const device = ctx.device!;
@@ -28,6 +30,7 @@ export const rowsStage: IngestStage = {
             heading: f.heading ?? null,
             battery: f.battery ?? null,
             seq: f.seq ?? null,
+            inGrid: fence.inside(device.workerId, lon, lat),
           });
         }
         return undefined;
@@ -77,4 +80,5 @@ export const rowsStage: IngestStage = {
         return { reject: 'unknown_channel' };
     }
   },
-};
+  };
+}

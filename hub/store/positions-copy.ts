@@ -9,7 +9,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { PositionRow } from '../ingest/ingest-types.js';
 
-export const POSITION_COLUMNS = 'device_id, ts, worker_id, lat, lon, acc, alt, speed, heading, battery, seq';
+export const POSITION_COLUMNS = 'device_id, ts, worker_id, lat, lon, acc, alt, speed, heading, battery, seq, in_grid';
 
 /** COPY text format: backslash, tab, newline and carriage return escaped; null is \N. */
 function field(v: string | number | null): string {
@@ -22,7 +22,7 @@ function field(v: string | number | null): string {
 export function positionsCopyText(rows: readonly PositionRow[]): string {
   let out = '';
   for (const r of rows) {
-    out += `${field(r.deviceId)}\t${new Date(r.ts).toISOString()}\t${field(r.workerId)}\t${r.lat}\t${r.lon}\t${field(r.acc)}\t${field(r.alt)}\t${field(r.speed)}\t${field(r.heading)}\t${field(r.battery)}\t${field(r.seq)}\n`;
+    out += `${field(r.deviceId)}\t${new Date(r.ts).toISOString()}\t${field(r.workerId)}\t${r.lat}\t${r.lon}\t${field(r.acc)}\t${field(r.alt)}\t${field(r.speed)}\t${field(r.heading)}\t${field(r.battery)}\t${field(r.seq)}\t${r.inGrid === true ? 't' : r.inGrid === false ? 'f' : '\\N'}\n`;
   }
   return out;
 }

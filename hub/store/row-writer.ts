@@ -10,10 +10,10 @@ export async function writeRows(client: Pick<pg.ClientBase, 'query'>, rows: Rows
   const { positions: p, events: e, statuses: s, inbox: i, deadLetters: d } = rows;
   if (p.length > 0) {
     await client.query(
-      `INSERT INTO positions (device_id, ts, worker_id, lat, lon, acc, alt, speed, heading, battery, seq)
-       SELECT dev, to_timestamp(t / 1000.0), w, la, lo, ac, al, sp, hd, bt, sq
+      `INSERT INTO positions (device_id, ts, worker_id, lat, lon, acc, alt, speed, heading, battery, seq, in_grid)
+       SELECT dev, to_timestamp(t / 1000.0), w, la, lo, ac, al, sp, hd, bt, sq, ig
          FROM unnest($1::text[], $2::float8[], $3::text[], $4::float8[], $5::float8[], $6::real[], $7::real[],
-                     $8::real[], $9::real[], $10::real[], $11::bigint[]) AS u(dev, t, w, la, lo, ac, al, sp, hd, bt, sq)
+                     $8::real[], $9::real[], $10::real[], $11::bigint[], $12::boolean[]) AS u(dev, t, w, la, lo, ac, al, sp, hd, bt, sq, ig)
        ON CONFLICT DO NOTHING`,
       [
         p.map((r) => r.deviceId),
@@ -27,6 +27,7 @@ export async function writeRows(client: Pick<pg.ClientBase, 'query'>, rows: Rows
         p.map((r) => r.heading),
         p.map((r) => r.battery),
         p.map((r) => r.seq),
+        p.map((r) => r.inGrid ?? null),
       ],
     );
   }

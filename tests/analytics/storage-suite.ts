@@ -17,7 +17,13 @@ import {
 import { ManualClock } from '../../common/clock.js';
 import { silentLogger } from '../../common/logger.js';
 import { StorageMaintenance } from '../../hub/analytics/storage-maintenance.js';
-import { DATE, H, OUTSIDE, SEVEN, STEP_M, iso, northFixes, patrolFixes, seedPeople, writeBatch } from './analytics-fixtures.js';
+import { vacuumByHand } from '../../hub/analytics/vacuum-by-hand.js';
+import { DATE, H, OUTSIDE, SEVEN, STEP_M, fix, iso, northFixes, patrolFixes, seedPeople, writeBatch } from './analytics-fixtures.js';
+import { cellToLatLng } from 'h3-js';
+import { OwnGridFence } from '../../hub/regions/own-grid-fence.js';
+import { upsertDevices, upsertWorkers } from '../../storage/device-store.js';
+import { writeRows } from '../../hub/store/row-writer.js';
+import { emptyRows } from '../../hub/ingest/ingest-types.js';
 
 type Trail = FeatureCollection<Geometry | null>;
 
@@ -142,6 +148,27 @@ export function storageSuite(engine: string, open: () => Promise<{ db: Database;
       await m.stop();
     });
 
+    it('vacuums and analyzes by hand what autovacuum would (the embedded engine has none)', async () => {
+      // autovacuum off for this table so that a server's own worker cannot race the assertion.
+      await db.pool.query('CREATE TABLE vac_probe (id int PRIMARY KEY, v text) WITH (autovacuum_enabled = false)');
+      await db.pool.query(`INSERT INTO vac_probe SELECT g, 'row ' || g FROM generate_series(1, 5000) g`);
+      const visible = async () => (await db.pool.query<{ n: number }>(`SELECT relallvisible AS n FROM pg_class WHERE relname = 'vac_probe'`)).rows[0].n;
+      expect(await visible()).toBe(0);
+      const first = await vacuumByHand(db.pool);
+      expect(first.vacuumed).toContain('public.vac_probe');
+      // The visibility map is what lets the trail read skip the heap (a server may leave it unset
+      // this soon after the insert; its own autovacuum comes back), the statistics, the plans.
+      if (db.engine === 'embedded') expect(await visible()).toBeGreaterThan(0);
+      const stats = await db.pool.query<{ n: number }>(`SELECT reltuples AS n FROM pg_class WHERE relname = 'vac_probe'`);
+      expect(stats.rows[0].n).toBe(5000);
+      const second = await vacuumByHand(db.pool);
+      expect(second.vacuumed).not.toContain('public.vac_probe');
+      // Grown by more than a fifth: due again.
+      await db.pool.query(`INSERT INTO vac_probe SELECT g, 'row ' || g FROM generate_series(5001, 7000) g`);
+      expect((await vacuumByHand(db.pool)).vacuumed).toContain('public.vac_probe');
+      await db.pool.query('DROP TABLE vac_probe');
+    });
+
     it('computes coverage, the twice-a-day rule and the heat map for a grid', async () => {
       const res = await app.inject({ url: `/api/coverage?grid=G1&date=${DATE}` });
       expect(res.statusCode, res.body).toBe(200);
@@ -165,6 +192,63 @@ export function storageSuite(engine: string, open: () => Promise<{ db: Database;
       const lenient = (await app.inject({ url: `/api/coverage?grid=G1&date=${DATE}&minShare=0.4` })).json<{ patrol: { pass: boolean } }>();
       expect(lenient.patrol.pass).toBe(true);
       expect((await app.inject({ url: `/api/coverage?grid=NOPE&date=${DATE}` })).statusCode).toBe(404);
+    });
+
+    it('rolls up time inside the own grid (decided at ingest) and time on duty per hour', async () => {
+      // w-g patrols G1 too (added after the coverage test, whose figures are w-a's), the next day.
+      // The fence is the hub's own, loaded from the database like at start.
+      await upsertWorkers(db.pool, [{ id: 'w-g', name: '网格员丙', role: 'grid_worker', gridCodes: ['G1'] }]);
+      await upsertDevices(db.pool, [{ id: 'hs-g', kind: 'handset', secret: 'secret-hs-g-0123456789', workerId: 'w-g', gridCode: null, lat: null, lon: null }]);
+      const fence = new OwnGridFence();
+      await fence.load(db.pool);
+      const [inLat, inLon] = cellToLatLng(SEVEN[0]);
+      const [outLat, outLon] = cellToLatLng(OUTSIDE);
+      const at = (ts: number, inside: boolean) => {
+        const f = fix('hs-g', 'w-g', ts, inside ? inLat : outLat, inside ? inLon : outLon);
+        return { ...f, inGrid: fence.inside('w-g', f.lon, f.lat) };
+      };
+      // Hour 13: in, in, in (20 s), out (in→out: no), in (out→in: no), in (10 s) = 30 s; then a gap
+      // of an hour (not counted) to 13:59:55, and the segment across 14:00 (10 s) is hour 14's.
+      const fixes = [
+        at(H(37, 0, 0), true), at(H(37, 0, 10), true), at(H(37, 0, 20), true), at(H(37, 0, 30), false),
+        at(H(37, 0, 40), true), at(H(37, 0, 50), true), at(H(37, 59, 55), true), at(H(38, 0, 5), true),
+      ];
+      expect(fixes.map((f) => f.inGrid)).toEqual([true, true, true, false, true, true, true, true]);
+      expect(fence.inside('w-m', inLon, inLat)).toBeNull(); // a worker without a grid
+      await writeBatch(db.pool, fixes);
+      // Duty as the handset reported it: on 12:50, on 13:00, offline 13:20, online 13:40, on 13:45,
+      // off 14:10, on 14:30 and then silent (counted 30 minutes, the longest a report holds).
+      const status = (ts: number, duty: 'on' | 'off') => ({ deviceId: 'hs-g', workerId: 'w-g', ts, kind: 'status' as const, duty, battery: 80, online: null });
+      const presence = (ts: number, online: boolean) => ({ deviceId: 'hs-g', workerId: 'w-g', ts, kind: 'presence' as const, duty: null, battery: null, online });
+      const client = await db.pool.connect();
+      try {
+        await writeRows(client, {
+          ...emptyRows(),
+          statuses: [status(H(36, 50), 'on'), status(H(37), 'on'), presence(H(37, 20), false), presence(H(37, 40), true), status(H(37, 45), 'on'), status(H(38, 10), 'off'), status(H(38, 30), 'on')],
+        });
+      } finally {
+        client.release();
+      }
+      await rollupActivity(db.pool, H(24), H(48));
+      const hourly = (await app.inject({ url: `/api/workers/w-g/activity?from=${iso(H(24))}&to=${iso(H(48))}&bucket=hour` })).json<{
+        items: { bucket: string; fixes: number; inGridS: number; onDutyS: number; firstTs: string | null }[];
+      }>().items;
+      expect(hourly.map((r) => [r.bucket, r.fixes, r.inGridS, r.onDutyS])).toEqual([
+        [iso(H(36)), 0, 0, 600], // on duty, no fix yet: a row all the same
+        [iso(H(37)), 7, 30, 35 * 60], // 13:00–13:20 and 13:45–14:00
+        [iso(H(38)), 1, 10, 40 * 60], // 14:00–14:10 and 14:30–15:00
+      ]);
+      expect(hourly[0].firstTs).toBeNull();
+      // Hour 14 alone: the 13:45 report before the window carries the duty into it.
+      await rollupActivity(db.pool, H(38), H(39));
+      const again = (await app.inject({ url: `/api/workers/w-g/activity?from=${iso(H(38))}&to=${iso(H(39))}&bucket=hour` })).json<{
+        items: { onDutyS: number; inGridS: number }[];
+      }>().items;
+      expect(again).toMatchObject([{ onDutyS: 40 * 60, inGridS: 10 }]);
+      const daily = (await app.inject({ url: `/api/workers/w-g/activity?from=${iso(H(24))}&to=${iso(H(48))}&bucket=day` })).json<{
+        items: { fixes: number; inGridS: number; onDutyS: number }[];
+      }>().items;
+      expect(daily).toMatchObject([{ fixes: 8, inGridS: 40, onDutyS: 600 + 35 * 60 + 40 * 60 }]);
     });
 
     it('keeps the trail API and the rollups working through compression and retention', async () => {

@@ -66,6 +66,20 @@ describe('ingest', () => {
     expect(Math.abs(lon - 113.12)).toBeGreaterThan(1e-3); // the input really was shifted
   });
 
+  it('marks each fix inside or outside its worker\'s own area, for the time-in-grid rollup', async () => {
+    const inside = aFix({ lat: 27.85, lon: 113.1 });
+    const outside = aFix({ lat: 28.5, lon: 113.1 });
+    const done = nextCommit(sys, (r) => r.positions.some((p) => p.ts === outside.ts));
+    await hs.publishAsync(topic('hs-i1', 'location'), JSON.stringify({ fixes: [inside, outside] }), { qos: 1 });
+    await done;
+    const r = await sys.db.pool.query<{ ts: Date; in_grid: boolean | null }>(
+      `SELECT ts, in_grid FROM positions WHERE device_id = 'hs-i1' AND ts = ANY ($1::timestamptz[]) ORDER BY ts`,
+      [[new Date(inside.ts as number), new Date(outside.ts as number)]],
+    );
+    // aFix hands out increasing times: inside is the earlier fix.
+    expect(r.rows.map((x) => [x.ts.getTime(), x.in_grid])).toEqual([[inside.ts, true], [outside.ts, false]]);
+  });
+
   it('dead-letters malformed JSON, wrong schema and oversize payloads while valid traffic still lands', async () => {
     const good = Array.from({ length: 20 }, () => aFix());
     const bad: [string, string | Buffer][] = [

@@ -20,7 +20,9 @@ const only = (positions: PositionRow[]): Rows => ({ ...emptyRows(), positions })
 describe('COPY text', () => {
   it('escapes what would break a line or a field, and writes null as \\N', () => {
     const [row] = fixes('hs-a\tb\\c\nd', 0, 1);
-    expect(positionsCopyText([row!])).toBe(`hs-a\\tb\\\\c\\nd\t2026-11-25T08:00:00.000Z\t\\N\t27.87\t113.12\t\\N\t\\N\t1.25\t0\t88\t0\n`);
+    expect(positionsCopyText([row!])).toBe(`hs-a\\tb\\\\c\\nd\t2026-11-25T08:00:00.000Z\t\\N\t27.87\t113.12\t\\N\t\\N\t1.25\t0\t88\t0\t\\N\n`);
+    // in_grid as COPY's boolean text.
+    expect(positionsCopyText([{ ...row!, inGrid: true }, { ...row!, inGrid: false }]).split('\n').map((l) => l.split('\t').at(-1))).toEqual(['t', 'f', '']);
   });
 });
 

@@ -1,0 +1,36 @@
+// What autovacuum does, for the embedded engine: PGlite runs PostgreSQL in single-user mode, so no
+// autovacuum worker ever vacuums or analyzes its tables. Without it the planner never learns the
+// chunks' statistics and the visibility map stays empty, so the trail read cannot be index-only.
+// Same trigger rules as autovacuum's defaults, per table (each TimescaleDB chunk is its own table).
+import type pg from 'pg';
+
+export interface VacuumPass {
+  vacuumed: string[];
+}
+
+// Which tables are due. Autovacuum counts inserted and dead rows in the statistics collector, but
+// PGlite never flushes those counters (its backend stays inside one long-lived loop), so growth
+// stands in for them: a table is due when it has never been analyzed, or when it has grown by a
+// fifth since the last VACUUM or ANALYZE recorded its size (autovacuum_vacuum_insert_scale_factor
+// is 0.2 too). Updates and deletes show up as growth as well, until a vacuum frees their space.
+const DUE = `
+  SELECT format('%I.%I', n.nspname, c.relname) AS name
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+     AND pg_relation_size(c.oid) > 0
+     AND (c.reltuples < 0
+          OR pg_relation_size(c.oid) / current_setting('block_size')::int > c.relpages * 1.2 + 4)
+   ORDER BY n.nspname, c.relname`;
+
+/** VACUUM (ANALYZE) of every table that is due; returns their names. */
+export async function vacuumByHand(pool: Pick<pg.Pool, 'query'>): Promise<VacuumPass> {
+  const due = await pool.query<{ name: string }>(DUE);
+  const out: VacuumPass = { vacuumed: [] };
+  // One statement each, outside any transaction block (VACUUM cannot run inside one); a table at a
+  // time so that ingest on the embedded engine's one connection waits for one table, not all.
+  for (const t of due.rows) {
+    await pool.query(`VACUUM (ANALYZE) ${t.name}`);
+    out.vacuumed.push(t.name);
+  }
+  return out;
+}

@@ -1,0 +1,58 @@
+// Whether a fix lies inside one of its worker's own grids: decided once, at ingest, and stored
+// with the fix (positions.in_grid), so that the hourly rollup can sum the time a worker spent in
+// their grid without testing polygons in SQL. Reloaded with the registry when regions or workers
+// change; a fix keeps the answer of the grids its worker had when it arrived.
+import type pg from 'pg';
+import type { MultiPolygon, Polygon } from 'geojson';
+import { booleanPointInPolygon } from '@turf/boolean-point-in-polygon';
+
+interface Fence {
+  minLon: number;
+  minLat: number;
+  maxLon: number;
+  maxLat: number;
+  geometry: Polygon | MultiPolygon;
+}
+
+export class OwnGridFence {
+  private byWorker = new Map<string, Fence[]>();
+
+  async load(pool: Pick<pg.Pool, 'query'>): Promise<void> {
+    const r = await pool.query<{ id: string; geometry: Polygon | MultiPolygon }>(
+      `SELECT w.id, r.geometry FROM workers w JOIN regions r ON r.code = ANY (w.grid_codes)`,
+    );
+    const next = new Map<string, Fence[]>();
+    for (const row of r.rows) {
+      const list = next.get(row.id) ?? [];
+      list.push(fence(row.geometry));
+      next.set(row.id, list);
+    }
+    this.byWorker = next;
+  }
+
+  /** null: no worker, or a worker without a grid (nothing to be inside of). */
+  inside(workerId: string | null, lon: number, lat: number): boolean | null {
+    if (workerId === null) return null;
+    const fences = this.byWorker.get(workerId);
+    if (!fences) return null;
+    for (const f of fences) {
+      if (lon < f.minLon || lon > f.maxLon || lat < f.minLat || lat > f.maxLat) continue;
+      if (booleanPointInPolygon([lon, lat], f.geometry)) return true;
+    }
+    return false;
+  }
+}
+
+function fence(geometry: Polygon | MultiPolygon): Fence {
+  const f: Fence = { minLon: Infinity, minLat: Infinity, maxLon: -Infinity, maxLat: -Infinity, geometry };
+  const rings = geometry.type === 'Polygon' ? [geometry.coordinates[0]] : geometry.coordinates.map((p) => p[0]);
+  for (const ring of rings) {
+    for (const [lon, lat] of ring) {
+      if (lon < f.minLon) f.minLon = lon;
+      if (lon > f.maxLon) f.maxLon = lon;
+      if (lat < f.minLat) f.minLat = lat;
+      if (lat > f.maxLat) f.maxLat = lat;
+    }
+  }
+  return f;
+}
