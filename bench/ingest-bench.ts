@@ -10,6 +10,8 @@ import { io } from 'socket.io-client';
 import { testConfig } from '../common/config.js';
 import { createLogger } from '../common/logger.js';
 import { upsertDevices, upsertWorkers } from '../storage/device-store.js';
+import { ZHUZHOU } from '../simulators/demo-district.js';
+import { fromLocal } from '../simulators/geo-local.js';
 import { startSystem } from '../system.js';
 import { Metrics } from '../common/metrics.js';
 import { openDatabase } from '../storage/database.js';
@@ -116,9 +118,20 @@ async function startTarget(): Promise<Target> {
 const sys = await startTarget();
 console.log(`engine: ${sys.db.engine} (timescale ${sys.db.timescale})${args.split ? ', broker in its own process' : ''}; registering ${N} handsets…`);
 const devices = Array.from({ length: N }, (_, i) => ({ id: `lg-${String(i).padStart(5, '0')}`, secret: `load-secret-${i}-abcdefgh` }));
+// Every handset's worker answers for one grid around the load's area (a 24-gon, 10 km across), so
+// the hub tests each fix against it at ingest (positions.in_grid) as it would in a district.
+const ring = Array.from({ length: 25 }, (_, k) => {
+  const a = ((k % 24) / 24) * 2 * Math.PI;
+  const p = fromLocal(ZHUZHOU, 5_000 * Math.cos(a), 5_000 * Math.sin(a));
+  return [p.lon, p.lat];
+});
+await sys.db.pool.query(
+  `INSERT INTO regions (code, parent_code, level, name, geometry) VALUES ('LOAD', NULL, 'grid', '压测网格', $1) ON CONFLICT (code) DO NOTHING`,
+  [JSON.stringify({ type: 'Polygon', coordinates: [ring] })],
+);
 for (let i = 0; i < N; i += 500) {
   const chunk = devices.slice(i, i + 500);
-  await upsertWorkers(sys.db.pool, chunk.map((d) => ({ id: `lw-${d.id}`, name: d.id, role: 'grid_worker' as const, gridCodes: [] })));
+  await upsertWorkers(sys.db.pool, chunk.map((d) => ({ id: `lw-${d.id}`, name: d.id, role: 'grid_worker' as const, gridCodes: ['LOAD'] })));
   await upsertDevices(sys.db.pool, chunk.map((d) => ({ id: d.id, kind: 'handset' as const, secret: d.secret, workerId: `lw-${d.id}` })));
 }
 await sys.hub.reloadRegistry();
@@ -204,6 +217,8 @@ const stored = (await sys.db.pool.query(`SELECT count(*) AS n FROM positions WHE
 const autovacuum = pg
   ? (await sys.db.pool.query(`SELECT autovacuum_count + autoanalyze_count AS n, greatest(last_autovacuum, last_autoanalyze) AS last FROM pg_stat_user_tables WHERE relname = 'positions'`)).rows[0]
   : null;
+// Every fix lies inside its worker's grid: the ingest fence must have said so for each.
+const fenced = (await sys.db.pool.query<{ inside: number }>(`SELECT count(*) FILTER (WHERE in_grid)::int AS inside FROM positions`)).rows[0].inside;
 const summary = {
   engine: sys.db.engine,
   handsets: N,
@@ -212,6 +227,7 @@ const summary = {
   brokerAcked: load.acked,
   stored,
   loss: load.acked - stored,
+  insideOwnGrid: fenced,
   connectS: steadyFrom ? Math.round((steadyFrom - t0) / 1000) : null,
   steadyCommittedPerS: lastCommitAt > steadyFrom ? Math.round(steadyRows / ((lastCommitAt - steadyFrom) / 1000)) : 0,
   commitP50ms: Math.round(pct(commitLat, 50)),

@@ -4,7 +4,7 @@
 // compression, and the governance KPIs for a district month and the screen tiles.
 // Prints markdown tables for BENCHMARKS.md.
 // Usage: npm run bench:storage -- [--workers 100] [--days 1] [--engine pg|embedded|both] [--embedded-workers 100]
-//        [--queries 200] [--incidents-per-day 1300] [--kpi-queries 30]
+//        [--queries 200] [--incidents-per-day 1300] [--kpi-queries 30] [--kpi-only | --no-kpis]
 import os from 'node:os';
 import { readFileSync, readdirSync } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -15,7 +15,7 @@ import { silentLogger } from '../common/logger.js';
 import { openDatabase, type Database } from '../storage/database.js';
 import { commitRows, defaultBatchRows } from '../hub/store/commit-rows.js';
 import { emptyRows, type PositionRow } from '../hub/ingest/ingest-types.js';
-import { readFixes, trailGeoJson } from '../hub/analytics/trail-query.js';
+import { readTrack, trailGeoJson } from '../hub/analytics/trail-query.js';
 import type { TimedPoint } from '../hub/analytics/geo-distance.js';
 import { kpiReport, type KpiDimension } from '../hub/analytics/kpi-query.js';
 import { readTiles } from '../hub/analytics/kpi-tiles.js';
@@ -43,6 +43,8 @@ const { values: args } = parseArgs({
     'write-variants': { type: 'boolean', default: false },
     /** Only the governance KPIs (both engines unless --engine): fast path against raw path. */
     'kpi-only': { type: 'boolean', default: false },
+    /** Everything but the governance KPIs (the positions: writes, trails, bytes). */
+    'no-kpis': { type: 'boolean', default: false },
     rounds: { type: 'string', default: '3' },
     /** With --write-variants: only the variants whose name contains this text (and the bare COPY). */
     only: { type: 'string' },
@@ -344,7 +346,7 @@ async function sampleTrails(db: Database, workers: number, days: number, n: numb
     const from = DAY0 + Math.floor(rand() * days) * 86_400_000;
     const to = from + 86_400_000;
     out.rowPerFix.push((await timed(() => readFixesRowPerFix(db, workerId, from, to))).ms);
-    out.packed.push((await timed(() => readFixes(db.pool, workerId, from, to))).ms);
+    out.packed.push((await timed(() => readTrack(db.pool, workerId, from, to))).ms);
     if (full) out.trail.push((await timed(() => trailGeoJson(db.pool, { workerId, from, to, maxPoints: 2000, stop: DEFAULT_STOP_RULE }))).ms);
   }
   return out;
@@ -411,7 +413,7 @@ interface Result {
   rollupMs: number;
   bytesPerFix: number;
   compressedBytesPerFix: number | null;
-  kpis: KpiTimes;
+  kpis: KpiTimes | null;
 }
 
 /**
@@ -467,7 +469,7 @@ async function run(engine: string, db: Database, workers: number, days: number):
     compressed = (await positionsBytes(db.pool, true)) / fixes;
     compressedTrail = await sampleTrails(db, workers, days, Math.min(n, 50), 9);
   }
-  const kpis = await benchKpis(db, 30);
+  const kpis = args['no-kpis'] ? null : await benchKpis(db, 30);
   return {
     engine,
     workers,
@@ -529,7 +531,7 @@ const p50 = (xs: number[]) => pct(xs, 50);
 const pp = (xs: number[] | undefined) => (xs && xs.length > 0 ? `${f1(pct(xs, 50))} / ${f1(pct(xs, 99))}` : 'n/a');
 console.log(`\n### bench:storage — ${new Date().toISOString().slice(0, 10)}\n`);
 console.log(`Machine: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${os.platform()}/${os.arch()}; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} at the end.`);
-console.log(`Command: \`npm run bench:storage -- --workers ${workers} --days ${days} --engine ${args.engine} --embedded-workers ${args['embedded-workers']} --queries ${args.queries} --kpi-queries ${args['kpi-queries']}${args['kpi-only'] ? ' --kpi-only' : ''}\`; one fix per 10 s per worker, writer batches of ${args.batch ? BATCH : `${defaultBatchRows(true)} rows on a server, ${defaultBatchRows(false)} embedded (the hub's defaults)`}${args.batch ? ' rows' : ''}.\n`);
+console.log(`Command: \`npm run bench:storage -- --workers ${workers} --days ${days} --engine ${args.engine} --embedded-workers ${args['embedded-workers']} --queries ${args.queries} --kpi-queries ${args['kpi-queries']}${args['kpi-only'] ? ' --kpi-only' : ''}${args['no-kpis'] ? ' --no-kpis' : ''}\`; one fix per 10 s per worker, writer batches of ${args.batch ? BATCH : `${defaultBatchRows(true)} rows on a server, ${defaultBatchRows(false)} embedded (the hub's defaults)`}${args.batch ? ' rows' : ''}.\n`);
 console.log('| engine | rows | writer rows/s | bare COPY rows/s | ratio | full-day trail p50 / p99 (ms) | rollup 1 day (ms) | bytes/fix | bytes/fix compressed |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of results) {
@@ -548,18 +550,19 @@ for (const r of results) {
   if (r.oldIndex) line('old index (worker_id, ts DESC)', r.oldIndex);
   if (r.compressedTrail) line('all chunks compressed', r.compressedTrail);
 }
-console.log('\nGovernance KPIs, district scope (1 district, 10 streets, 100 communities, 3,300 grids, 3,400 workers), one month (p50 / p99 ms; fast = rollup days + raw tail, the default; raw = every incident row, the same-run baseline, interleaved; department and hour are always raw):\n');
-console.log('| engine | incidents | path | total | by region | by category | by department | by day | tiles (uncached) | grid-day rollup, full | region-day rollup, full |');
-console.log('|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+if (!args['no-kpis']) console.log('\nGovernance KPIs, district scope (1 district, 10 streets, 100 communities, 3,300 grids, 3,400 workers), one month (p50 / p99 ms; fast = rollup days + raw tail, the default; raw = every incident row, the same-run baseline, interleaved; department and hour are always raw):\n');
+if (!args['no-kpis']) console.log('| engine | incidents | path | total | by region | by category | by department | by day | tiles (uncached) | grid-day rollup, full | region-day rollup, full |');
+if (!args['no-kpis']) console.log('|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of results) {
   const k = r.kpis;
+  if (!k) continue;
   console.log(`| ${r.engine} | ${f0(k.incidents)} | fast | ${pp(k.report.none)} | ${pp(k.report.region)} | ${pp(k.report.category)} | ${pp(k.report.department)} | ${pp(k.report.day)} | ${pp(k.tiles)} | ${f0(k.rollupMs)} | ${f0(k.regionRollupMs)} (${f0(k.regionRows)} rows) |`);
   console.log(`| ${r.engine} | ${f0(k.incidents)} | raw | ${pp(k.raw.none)} | ${pp(k.raw.region)} | ${pp(k.raw.category)} | ${pp(k.raw.department)} | ${pp(k.raw.day)} | | | |`);
   const ratio = (by: string) => `${(p50(k.raw[by]) / p50(k.report[by])).toFixed(1)}×`;
   console.log(`| ${r.engine} | | raw p50 / fast p50 | ${ratio('none')} | ${ratio('region')} | ${ratio('category')} | ${ratio('department')} | ${ratio('day')} | | | |`);
 }
-console.log(`\nExtrapolation to 3,400 workers × 30 days (${f0(TARGET_ROWS)} fixes; live rate 340 fixes/s):`);
-for (const r of results) {
+if (!args['kpi-only']) console.log(`\nExtrapolation to 3,400 workers × 30 days (${f0(TARGET_ROWS)} fixes; live rate 340 fixes/s):`);
+for (const r of args['kpi-only'] ? [] : results) {
   const hours = TARGET_ROWS / r.writerRps / 3600;
   const gb = (x: number) => ((x * TARGET_ROWS) / 1e9).toFixed(0);
   const compressed = r.compressedBytesPerFix === null ? '' : `, ${gb(r.compressedBytesPerFix)} GB compressed`;

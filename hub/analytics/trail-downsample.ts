@@ -2,21 +2,16 @@
 // point budget instead of a tolerance: the segment whose farthest point deviates most is split
 // first, so corners survive and straight stretches thin out; the ends are always kept and the
 // result stays in time order.
+import { EARTH_RADIUS_M, type Track } from './geo-distance.js';
 
 export interface PlanarFn<P> {
   (p: P): [number, number];
 }
 
 const RAD = Math.PI / 180;
+const METRES_PER_DEG = EARTH_RADIUS_M * RAD;
 /** Below this (planar units: metres for trails) a point is on the line, up to float rounding; squared. */
 const MIN_DEVIATION_2 = 1e-12;
-
-/** Equirectangular metres around a reference latitude: accurate to well under 1 % across a district. */
-export function lonLatToMetres(refLat: number): PlanarFn<{ lat: number; lon: number }> {
-  const kx = 6_371_008.8 * RAD * Math.cos(refLat * RAD);
-  const ky = 6_371_008.8 * RAD;
-  return (p) => [p.lon * kx, p.lat * ky];
-}
 
 interface Span {
   from: number;
@@ -36,8 +31,6 @@ export function downsample<P>(points: readonly P[], maxPoints: number, planar: P
 export function downsampleIndices<P>(points: readonly P[], maxPoints: number, planar: PlanarFn<P>): number[] {
   if (maxPoints < 2) throw new RangeError('maxPoints must be at least 2');
   if (points.length <= maxPoints) return points.map((_, i) => i);
-  // Flat typed arrays and squared distances: the first version (tuples, Math.hypot) spent most of
-  // a full-day trail's 8–18 ms allocating and in hypot (bench:storage, BENCHMARKS.md).
   const n = points.length;
   const xs = new Float64Array(n);
   const ys = new Float64Array(n);
@@ -46,6 +39,28 @@ export function downsampleIndices<P>(points: readonly P[], maxPoints: number, pl
     xs[i] = x;
     ys[i] = y;
   }
+  return keepIndices(xs, ys, maxPoints);
+}
+
+/** downsampleIndices for a track, in equirectangular metres around its first fix. */
+export function downsampleTrack(t: Track, maxPoints: number): number[] {
+  if (maxPoints < 2) throw new RangeError('maxPoints must be at least 2');
+  const n = t.length;
+  if (n <= maxPoints) return Array.from({ length: n }, (_, i) => i);
+  const kx = METRES_PER_DEG * Math.cos(t.lat[0] * RAD);
+  const xs = new Float64Array(n);
+  const ys = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    xs[i] = t.lon[i] * kx;
+    ys[i] = t.lat[i] * METRES_PER_DEG;
+  }
+  return keepIndices(xs, ys, maxPoints);
+}
+
+// Flat typed arrays and squared distances: the first version (tuples, Math.hypot) spent most of
+// a full-day trail's 8–18 ms allocating and in hypot (bench:storage, BENCHMARKS.md).
+function keepIndices(xs: Float64Array, ys: Float64Array, maxPoints: number): number[] {
+  const n = xs.length;
   const span = (from: number, to: number): Span => {
     const ax = xs[from];
     const ay = ys[from];

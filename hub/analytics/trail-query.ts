@@ -4,8 +4,8 @@
 import type pg from 'pg';
 import type { Feature, FeatureCollection, Geometry, MultiPolygon, Polygon } from 'geojson';
 import { booleanPointInPolygon } from '@turf/boolean-point-in-polygon';
-import { DISTANCE_RULE, pathDistanceM, type TimedPoint } from './geo-distance.js';
-import { downsampleIndices, lonLatToMetres } from './trail-downsample.js';
+import { DISTANCE_RULE, pathDistanceM, type Track } from './geo-distance.js';
+import { downsampleTrack } from './trail-downsample.js';
 import { detectStops, type StopRule } from './trail-stops.js';
 
 export interface TrailRequest {
@@ -16,28 +16,38 @@ export interface TrailRequest {
   stop: StopRule;
 }
 
-export async function readFixes(pool: Pick<pg.Pool, 'query'>, workerId: string, from: number, to: number): Promise<TimedPoint[]> {
+export async function readTrack(pool: Pick<pg.Pool, 'query'>, workerId: string, from: number, to: number): Promise<Track> {
   // trail_fixes_packed (migration 021) is an index-only scan of positions_worker_ts_cover_idx
-  // (worker_id, ts) INCLUDE (device_id, lat, lon) once autovacuum has marked the pages visible.
-  // The device breaks ties so the order is total even for a worker who carried two handsets.
+  // (worker_id, ts) INCLUDE (device_id, lat, lon) once (auto)vacuum has marked the pages visible.
   //
-  // One row, not one per fix: the fixes come back packed as big-endian float8 triples
-  // (epoch ms, lat, lon). A day is 8,640 fixes; as rows, the wire protocol and row parsing cost
-  // 3–5× the query on the embedded engine (pglite-socket relays every DataRow) and about half of
-  // it on PostgreSQL. float8send is exact, so nothing is lost against the text form.
+  // One row, not one per fix: the fixes come back packed as 24-byte records (see unpackTrack).
+  // A day is 8,640 fixes; as rows, the wire protocol and row parsing cost 3–5× the query on the
+  // embedded engine (pglite-socket relays every DataRow) and about half of it on PostgreSQL. The
+  // send functions are exact, so nothing is lost against the text form.
   const r = await pool.query<{ b: Buffer | null }>(
     'SELECT trail_fixes_packed($1, to_timestamp($2 / 1000.0), to_timestamp($3 / 1000.0)) AS b',
     [workerId, from, to],
   );
-  return unpackFixes(r.rows[0]?.b ?? null);
+  return unpackTrack(r.rows[0]?.b ?? null);
 }
 
-/** Decodes the (epoch ms, lat, lon) float8 triples of readFixes. */
-export function unpackFixes(b: Buffer | null): TimedPoint[] {
-  if (!b) return [];
-  const out: TimedPoint[] = [];
-  for (let o = 0; o < b.length; o += 24) out.push({ ts: Math.round(b.readDoubleBE(o)), lat: b.readDoubleBE(o + 8), lon: b.readDoubleBE(o + 16) });
-  return out;
+/** PostgreSQL's timestamp epoch, 2000-01-01 UTC, in Unix ms. */
+const PG_EPOCH_MS = 946_684_800_000;
+
+/**
+ * Decodes readTrack's records: timestamptz_send (int8 µs since 2000-01-01, big-endian), then lat
+ * and lon as float8. The int8 is read as two 32-bit halves: exact within 285 years of 2000
+ * (2^53 µs), and no BigInt per fix.
+ */
+export function unpackTrack(b: Buffer | null): Track {
+  const n = b ? b.length / 24 : 0;
+  const t: Track = { length: n, ts: new Float64Array(n), lat: new Float64Array(n), lon: new Float64Array(n) };
+  for (let i = 0, o = 0; i < n; i++, o += 24) {
+    t.ts[i] = PG_EPOCH_MS + Math.round((b!.readInt32BE(o) * 4_294_967_296 + b!.readUInt32BE(o + 4)) / 1000);
+    t.lat[i] = b!.readDoubleBE(o + 8);
+    t.lon[i] = b!.readDoubleBE(o + 16);
+  }
+  return t;
 }
 
 async function ownGrids(pool: Pick<pg.Pool, 'query'>, workerId: string): Promise<(Polygon | MultiPolygon)[]> {
@@ -50,39 +60,40 @@ async function ownGrids(pool: Pick<pg.Pool, 'query'>, workerId: string): Promise
 
 export async function trailGeoJson(pool: Pick<pg.Pool, 'query'>, req: TrailRequest): Promise<FeatureCollection<Geometry | null>> {
   // Both at once: on a server pool they run on two connections (the embedded pool queues them).
-  const [points, grids] = await Promise.all([readFixes(pool, req.workerId, req.from, req.to), ownGrids(pool, req.workerId)]);
+  const [track, grids] = await Promise.all([readTrack(pool, req.workerId, req.from, req.to), ownGrids(pool, req.workerId)]);
   // No assigned grid means nothing to be outside of: flag nothing rather than everything.
-  // Flags and kept indices sit beside the points rather than in copies of them: copying 8,640
+  // Flags and kept indices sit beside the track rather than in copies of its fixes: copying 8,640
   // fixes into new objects cost more than the simplification itself (bench:storage).
-  const outside = new Uint8Array(points.length);
+  const outside = new Uint8Array(track.length);
   let outsideFixes = 0;
   if (grids.length > 0) {
-    for (let i = 0; i < points.length; i++) {
-      const p = points[i];
-      if (!grids.some((g) => booleanPointInPolygon([p.lon, p.lat], g))) {
+    const at: [number, number] = [0, 0];
+    for (let i = 0; i < track.length; i++) {
+      at[0] = track.lon[i];
+      at[1] = track.lat[i];
+      if (!grids.some((g) => booleanPointInPolygon(at, g))) {
         outside[i] = 1;
         outsideFixes++;
       }
     }
   }
-  const refLat = points.length > 0 ? points[0].lat : 0;
-  const kept = downsampleIndices(points, req.maxPoints, lonLatToMetres(refLat));
-  const stops = detectStops(points, req.stop);
+  const kept = downsampleTrack(track, req.maxPoints);
+  const stops = detectStops(track, req.stop);
   const trail: Feature<Geometry | null> = {
     type: 'Feature',
     // A LineString needs two positions; fewer is a trail with no line yet.
-    geometry: kept.length >= 2 ? { type: 'LineString', coordinates: kept.map((i) => [points[i].lon, points[i].lat]) } : null,
+    geometry: kept.length >= 2 ? { type: 'LineString', coordinates: kept.map((i) => [track.lon[i], track.lat[i]]) } : null,
     properties: {
       kind: 'trail',
       workerId: req.workerId,
       from: new Date(req.from).toISOString(),
       to: new Date(req.to).toISOString(),
-      fixes: points.length,
+      fixes: track.length,
       returned: kept.length,
-      distanceM: Math.round(pathDistanceM(points, DISTANCE_RULE) * 10) / 10,
+      distanceM: Math.round(pathDistanceM(track, DISTANCE_RULE) * 10) / 10,
       outsideFixes,
       // Per-coordinate arrays, as togeojson's coordTimes: the screen can colour and label points.
-      coordTimes: kept.map((i) => new Date(points[i].ts).toISOString()),
+      coordTimes: kept.map((i) => new Date(track.ts[i]).toISOString()),
       outsideOwnGrid: kept.map((i) => outside[i] === 1),
     },
   };

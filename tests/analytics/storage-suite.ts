@@ -7,7 +7,7 @@ import type { Database } from '../../storage/database.js';
 import { analyticsRoutes } from '../../hub/analytics/analytics-routes.js';
 import { rollupActivity } from '../../hub/analytics/activity-query.js';
 import { pathDistanceM } from '../../hub/analytics/geo-distance.js';
-import { readFixes } from '../../hub/analytics/trail-query.js';
+import { readTrack } from '../../hub/analytics/trail-query.js';
 import {
   applyStoragePolicies,
   compressOlderThan,
@@ -119,7 +119,7 @@ export function storageSuite(engine: string, open: () => Promise<{ db: Database;
         const daily = (await app.inject({ url: `/api/workers/${worker}/activity?from=${iso(H(0))}&to=${iso(H(24))}&bucket=day` })).json<{
           items: { bucket: string; fixes: number; distanceM: number }[];
         }>().items;
-        const raw = await readFixes(db.pool, worker, H(0), H(24));
+        const raw = await readTrack(db.pool, worker, H(0), H(24));
         expect(daily).toHaveLength(1);
         expect(daily[0].bucket).toBe(iso(H(0)));
         expect(daily[0].fixes).toBe(raw.length);

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { unpackTrack } from '../../hub/analytics/trail-query.js';
+
+/** What trail_fixes_packed sends per fix: timestamptz_send (int8 µs since 2000-01-01), lat, lon. */
+function record(ms: number, lat: number, lon: number): Buffer {
+  const b = Buffer.alloc(24);
+  b.writeBigInt64BE(BigInt(ms - Date.UTC(2000, 0, 1)) * 1000n, 0);
+  b.writeDoubleBE(lat, 8);
+  b.writeDoubleBE(lon, 16);
+  return b;
+}
+
+describe('unpackTrack', () => {
+  it('decodes times on both sides of 2000 and coordinates exactly', () => {
+    const fixes: [number, number, number][] = [
+      [Date.UTC(1999, 11, 31, 23, 59, 59, 999), 27.870000000000001, 113.12345678901234],
+      [Date.UTC(2026, 10, 25, 8, 0, 0, 123), -33.5, -70.25],
+      [Date.UTC(2100, 0, 1), 0, 0],
+    ];
+    const t = unpackTrack(Buffer.concat(fixes.map(([ms, lat, lon]) => record(ms, lat, lon))));
+    expect(t.length).toBe(3);
+    expect(Array.from(t.ts)).toEqual(fixes.map((f) => f[0]));
+    expect(Array.from(t.lat)).toEqual(fixes.map((f) => f[1]));
+    expect(Array.from(t.lon)).toEqual(fixes.map((f) => f[2]));
+  });
+
+  it('is empty for no fixes (string_agg over no rows is null)', () => {
+    expect(unpackTrack(null).length).toBe(0);
+  });
+});
