@@ -166,7 +166,20 @@ export function storageSuite(engine: string, open: () => Promise<{ db: Database;
       // Grown by more than a fifth: due again.
       await db.pool.query(`INSERT INTO vac_probe SELECT g, 'row ' || g FROM generate_series(5001, 7000) g`);
       expect((await vacuumByHand(db.pool)).vacuumed).toContain('public.vac_probe');
+      // Out of budget after the first table: the rest waits for the next pass.
+      await db.pool.query('CREATE TABLE vac_probe2 (id int) WITH (autovacuum_enabled = false)');
+      await db.pool.query('INSERT INTO vac_probe2 SELECT generate_series(1, 100)');
+      await db.pool.query(`INSERT INTO vac_probe SELECT g, 'row ' || g FROM generate_series(7001, 10000) g`);
+      const seen: string[] = [];
+      for (let pass = 0; pass < 500; pass++) {
+        const { vacuumed } = await vacuumByHand(db.pool, 0);
+        expect(vacuumed.length).toBeLessThanOrEqual(1);
+        if (vacuumed.length === 0) break;
+        seen.push(...vacuumed);
+      }
+      expect(seen).toEqual(expect.arrayContaining(['public.vac_probe', 'public.vac_probe2']));
       await db.pool.query('DROP TABLE vac_probe');
+      await db.pool.query('DROP TABLE vac_probe2');
     });
 
     it('computes coverage, the twice-a-day rule and the heat map for a grid', async () => {
