@@ -139,11 +139,18 @@ function keyCols(by: KpiDimension): string {
   }
 }
 
+/** Days a full rebuild of incident_region_daily computes per statement (migration 023). */
+export const REBUILD_DAYS_PER_STEP = 7;
+/** A pass gives up after this many steps (the tree changing under every step); the next goes on. */
+const MAX_STEPS = 1_000;
+
 /**
  * One rollup pass of incident_region_daily, after storing the H3 cell of every incident the pass
  * will read that has none (or a stale one), so its rows carry complete cells for the hotspots.
+ * A full rebuild runs as several statements of `daysPerStep` days, so that other queries (ingest,
+ * on the embedded engine's one connection) get their turn between them.
  */
-export async function rollupKpiRegions(pool: Pick<pg.Pool, 'query'>, now: number, marginMs = ROLLUP_MARGIN_MS): Promise<number> {
+export async function rollupKpiRegions(pool: Pick<pg.Pool, 'query'>, now: number, marginMs = ROLLUP_MARGIN_MS, daysPerStep = REBUILD_DAYS_PER_STEP): Promise<number> {
   const missing = await pool.query<{ id: string; lat: number; lon: number }>(
     `SELECT i.id, i.lat, i.lon FROM incidents i LEFT JOIN incident_cells c ON c.incident_id = i.id
       WHERE (c.incident_id IS NULL OR c.lat <> i.lat OR c.lon <> i.lon) AND i.state <> 'cancelled'
@@ -159,9 +166,14 @@ export async function rollupKpiRegions(pool: Pick<pg.Pool, 'query'>, now: number
       [rows.map((r) => r.id), rows.map((r) => r.lat), rows.map((r) => r.lon), rows.map((r) => latLngToCell(r.lat, r.lon, COVERAGE_RES))],
     );
   }
-  const r = await pool.query<{ n: number }>(
-    `SELECT rollup_incident_region_daily(to_timestamp($1 / 1000.0), make_interval(secs => $2)) AS n`,
-    [now, marginMs / 1000],
-  );
-  return r.rows[0].n;
+  let written = 0;
+  for (let step = 0; step < MAX_STEPS; step++) {
+    const r = await pool.query<{ n: number; more: boolean }>(
+      `SELECT n, more FROM rollup_incident_region_daily(to_timestamp($1 / 1000.0), make_interval(secs => $2), $3)`,
+      [now, marginMs / 1000, daysPerStep],
+    );
+    written += r.rows[0].n;
+    if (!r.rows[0].more) break;
+  }
+  return written;
 }

@@ -127,5 +127,35 @@ export function kpiFastSuite(engine: string, open: () => Promise<{ db: Database;
       await both({ scope: 'C0', from: DAY0, to: DAY0 + DAYS * DAY, by: 'region' });
       await both({ scope: 'C31', from: DAY0, to: DAY0 + DAYS * DAY, by: 'none' });
     });
+
+    it('rebuilds after a tree change in steps of days, raw rows until the last, over again if the tree changes mid-way', async () => {
+      const all = { scope: 'D', from: DAY0, to: DAY0 + DAYS * DAY, by: 'region' as KpiDimension };
+      const step = async () =>
+        (await db.pool.query<{ n: number; more: boolean }>(
+          `SELECT n, more FROM rollup_incident_region_daily(to_timestamp($1 / 1000.0), interval '15 minutes', 3)`, [now + 3 * HOUR])).rows[0];
+      const days = (await db.pool.query<{ n: number }>(
+        `SELECT count(DISTINCT time_bucket('1 day', created_at, TIMESTAMPTZ '2000-01-01 00:00:00+08'))::int AS n FROM incidents`)).rows[0].n;
+      expect(days).toBeGreaterThan(6);
+      await db.pool.query(`UPDATE regions SET parent_code = 'C31' WHERE code = 'G1023'`);
+      const first = await step();
+      expect(first).toMatchObject({ more: true });
+      expect(first.n).toBeGreaterThan(0);
+      // Mid-rebuild the rollup is partial: the fast path stays off and the figures are the raw ones.
+      expect(await planFastPath(db.pool, all.from, all.to)).toBeNull();
+      await both(all);
+      // The tree changes again: the rebuild starts over, from the first day.
+      await db.pool.query(`UPDATE regions SET parent_code = 'C0' WHERE code = 'G1023'`);
+      let steps = 0;
+      let last = first;
+      do {
+        last = await step();
+        steps++;
+      } while (last.more && steps < 100);
+      expect(steps).toBe(Math.ceil(days / 3));
+      expect(await planFastPath(db.pool, all.from, all.to)).not.toBeNull();
+      await both(all);
+      await both({ ...all, scope: 'C0' });
+      await both({ ...all, scope: 'C31', by: 'category' });
+    });
   });
 }
