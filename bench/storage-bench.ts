@@ -20,7 +20,7 @@ import type { TimedPoint } from '../hub/analytics/geo-distance.js';
 import { kpiReport, type KpiDimension } from '../hub/analytics/kpi-query.js';
 import { readTiles } from '../hub/analytics/kpi-tiles.js';
 import { rollupIncidents } from '../hub/analytics/incident-rollup.js';
-import { rollupKpiRegions } from '../hub/analytics/kpi-fast.js';
+import { REBUILD_DAYS_PER_STEP, rollupKpiRegions } from '../hub/analytics/kpi-fast.js';
 import { seedGovernance } from './kpi-bench-data.js';
 import { rollupActivity } from '../hub/analytics/activity-query.js';
 import { DEFAULT_STOP_RULE } from '../hub/analytics/trail-stops.js';
@@ -369,6 +369,27 @@ interface KpiTimes {
   rollupMs: number;
   regionRollupMs: number;
   regionRows: number;
+  rebuild: { oneStatementMs: number; stepMs: number[] };
+}
+
+/**
+ * What a change to the regions tree costs: the region rollup's full rebuild as one statement, and
+ * in the hub's steps of REBUILD_DAYS_PER_STEP days (the longest step is what ingest waits behind on
+ * the embedded engine's one connection). A no-op UPDATE of regions fires the invalidation.
+ */
+async function rebuildSteps(db: Database, now: number): Promise<{ oneStatementMs: number; stepMs: number[] }> {
+  const step = (days: number) =>
+    db.pool.query<{ more: boolean }>(`SELECT more FROM rollup_incident_region_daily(to_timestamp($1 / 1000.0), interval '15 minutes', $2)`, [now, days]);
+  await db.pool.query(`UPDATE regions SET name = name WHERE code = 'D'`);
+  const one = await timed(() => step(100_000));
+  await db.pool.query(`UPDATE regions SET name = name WHERE code = 'D'`);
+  const stepMs: number[] = [];
+  for (let more = true; more; ) {
+    const t = await timed(() => step(REBUILD_DAYS_PER_STEP));
+    stepMs.push(t.ms);
+    more = t.value.rows[0].more;
+  }
+  return { oneStatementMs: one.ms, stepMs };
 }
 
 /**
@@ -387,6 +408,7 @@ async function benchKpis(db: Database, days: number): Promise<KpiTimes> {
   const now = to - 4 * 3_600_000;
   const rollup = await timed(() => rollupIncidents(db.pool, now - 600_000));
   const region = await timed(() => rollupKpiRegions(db.pool, now - 600_000));
+  const rebuild = await rebuildSteps(db, now - 600_000);
   await db.pool.query('ANALYZE incident_region_daily');
   for (let q = 0; q < n; q++) {
     for (const by of ['none', 'region', 'category', 'department', 'day'] as KpiDimension[]) {
@@ -402,7 +424,7 @@ async function benchKpis(db: Database, days: number): Promise<KpiTimes> {
   }
   const tiles: number[] = [];
   for (let q = 0; q < n; q++) tiles.push((await timed(() => readTiles(db.pool, q % 2 === 0 ? 'D' : 'S3', now))).ms);
-  return { incidents: seed.value, seedMs: seed.ms, report, raw, tiles, rollupMs: rollup.ms, regionRollupMs: region.ms, regionRows: region.value };
+  return { incidents: seed.value, seedMs: seed.ms, report, raw, tiles, rollupMs: rollup.ms, regionRollupMs: region.ms, regionRows: region.value, rebuild };
 }
 
 interface Result {
@@ -539,23 +561,26 @@ const pp = (xs: number[] | undefined) => (xs && xs.length > 0 ? `${f1(pct(xs, 50
 console.log(`\n### bench:storage — ${new Date().toISOString().slice(0, 10)}\n`);
 console.log(`Machine: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${os.platform()}/${os.arch()}; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} at the end.`);
 console.log(`Command: \`npm run bench:storage -- --workers ${workers} --days ${days} --engine ${args.engine} --embedded-workers ${args['embedded-workers']} --queries ${args.queries} --kpi-queries ${args['kpi-queries']}${args['kpi-only'] ? ' --kpi-only' : ''}${args['no-kpis'] ? ' --no-kpis' : ''}\`; one fix per 10 s per worker, writer batches of ${args.batch ? BATCH : `${defaultBatchRows(true)} rows on a server, ${defaultBatchRows(false)} embedded (the hub's defaults)`}${args.batch ? ' rows' : ''}.\n`);
-console.log('| engine | rows | writer rows/s | bare COPY rows/s | ratio | full-day trail p50 / p99 (ms) | rollup 1 day (ms) | bytes/fix | bytes/fix compressed |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
-for (const r of results) {
-  const ratio = r.copyRps ? (r.writerRps / r.copyRps).toFixed(2) : 'n/a';
-  console.log(
-    `| ${r.engine} | ${f0(r.rows)} (${r.workers} × ${r.days} d) | ${f0(r.writerRps)} | ${f0(r.copyRps)} | ${ratio} | ${pp(r.trail.trail)} | ${f0(r.rollupMs)} | ${f0(r.bytesPerFix)} | ${r.compressedBytesPerFix === null ? 'n/a (no extension)' : f0(r.compressedBytesPerFix)} |`,
-  );
-}
-console.log('\nTrail read path, same samples (p50 / p99 ms; ratio = baseline p50 / new p50):\n');
-console.log('| engine | variant | one DataRow per fix (baseline) | packed float8 row (new) | ratio | full trail API |');
-console.log('|---|---|---:|---:|---:|---:|');
-for (const r of results) {
-  const line = (variant: string, t: TrailTimes) =>
-    console.log(`| ${r.engine} | ${variant} | ${pp(t.rowPerFix)} | ${pp(t.packed)} | ${(p50(t.rowPerFix) / p50(t.packed)).toFixed(1)}× | ${pp(t.trail)} |`);
-  line('covering index (worker_id, ts) INCLUDE (device_id, lat, lon)', r.trail);
-  if (r.oldIndex) line('old index (worker_id, ts DESC)', r.oldIndex);
-  if (r.compressedTrail) line('all chunks compressed', r.compressedTrail);
+// The positions' tables (not with --kpi-only, which loads none).
+if (!args['kpi-only']) {
+  console.log('| engine | rows | writer rows/s | bare COPY rows/s | ratio | full-day trail p50 / p99 (ms) | rollup 1 day (ms) | bytes/fix | bytes/fix compressed |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of results) {
+    const ratio = r.copyRps ? (r.writerRps / r.copyRps).toFixed(2) : 'n/a';
+    console.log(
+      `| ${r.engine} | ${f0(r.rows)} (${r.workers} × ${r.days} d) | ${f0(r.writerRps)} | ${f0(r.copyRps)} | ${ratio} | ${pp(r.trail.trail)} | ${f0(r.rollupMs)} | ${f0(r.bytesPerFix)} | ${r.compressedBytesPerFix === null ? 'n/a (no extension)' : f0(r.compressedBytesPerFix)} |`,
+    );
+  }
+  console.log('\nTrail read path, same samples (p50 / p99 ms; ratio = baseline p50 / new p50):\n');
+  console.log('| engine | variant | one DataRow per fix (baseline) | packed float8 row (new) | ratio | full trail API |');
+  console.log('|---|---|---:|---:|---:|---:|');
+  for (const r of results) {
+    const line = (variant: string, t: TrailTimes) =>
+      console.log(`| ${r.engine} | ${variant} | ${pp(t.rowPerFix)} | ${pp(t.packed)} | ${(p50(t.rowPerFix) / p50(t.packed)).toFixed(1)}× | ${pp(t.trail)} |`);
+    line('covering index (worker_id, ts) INCLUDE (device_id, lat, lon)', r.trail);
+    if (r.oldIndex) line('old index (worker_id, ts DESC)', r.oldIndex);
+    if (r.compressedTrail) line('all chunks compressed', r.compressedTrail);
+  }
 }
 if (!args['no-kpis']) console.log('\nGovernance KPIs, district scope (1 district, 10 streets, 100 communities, 3,300 grids, 3,400 workers), one month (p50 / p99 ms; fast = rollup days + raw tail, the default; raw = every incident row, the same-run baseline, interleaved; department and hour are always raw):\n');
 if (!args['no-kpis']) console.log('| engine | incidents | path | total | by region | by category | by department | by day | tiles (uncached) | grid-day rollup, full | region-day rollup, full |');
@@ -563,7 +588,7 @@ if (!args['no-kpis']) console.log('|---|---:|---|---:|---:|---:|---:|---:|---:|-
 for (const r of results) {
   const k = r.kpis;
   if (!k) continue;
-  console.log(`| ${r.engine} | ${f0(k.incidents)} | fast | ${pp(k.report.none)} | ${pp(k.report.region)} | ${pp(k.report.category)} | ${pp(k.report.department)} | ${pp(k.report.day)} | ${pp(k.tiles)} | ${f0(k.rollupMs)} | ${f0(k.regionRollupMs)} (${f0(k.regionRows)} rows) |`);
+  console.log(`| ${r.engine} | ${f0(k.incidents)} | fast | ${pp(k.report.none)} | ${pp(k.report.region)} | ${pp(k.report.category)} | ${pp(k.report.department)} | ${pp(k.report.day)} | ${pp(k.tiles)} | ${f0(k.rollupMs)} | ${f0(k.regionRollupMs)} (${f0(k.regionRows)} rows; after a tree change: one statement ${f0(k.rebuild.oneStatementMs)}, or ${k.rebuild.stepMs.length} steps of ${REBUILD_DAYS_PER_STEP} days, longest ${f0(Math.max(...k.rebuild.stepMs))}) |`);
   console.log(`| ${r.engine} | ${f0(k.incidents)} | raw | ${pp(k.raw.none)} | ${pp(k.raw.region)} | ${pp(k.raw.category)} | ${pp(k.raw.department)} | ${pp(k.raw.day)} | | | |`);
   const ratio = (by: string) => `${(p50(k.raw[by]) / p50(k.report[by])).toFixed(1)}×`;
   console.log(`| ${r.engine} | | raw p50 / fast p50 | ${ratio('none')} | ${ratio('region')} | ${ratio('category')} | ${ratio('department')} | ${ratio('day')} | | | |`);
