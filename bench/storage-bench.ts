@@ -480,6 +480,19 @@ async function run(engine: string, db: Database, workers: number, days: number):
   const bytes = await positionsBytes(db.pool, db.timescale);
   const rollup = await timed(() => rollupActivity(db.pool, DAY0, DAY0 + 86_400_000));
   const n = Number(args.queries);
+  // As in a district, each trail's worker answers for a grid (a 24-gon around the walks), so the API
+  // tests every fix against it; taken away again before the KPIs seed their own tree and roster.
+  const ring = Array.from({ length: 25 }, (_, k) => {
+    const a = ((k % 24) / 24) * 2 * Math.PI;
+    return [113.0 + 0.2 * Math.cos(a), 27.89 + 0.2 * Math.sin(a)];
+  });
+  await db.pool.query(`INSERT INTO regions (code, parent_code, level, name, geometry) VALUES ('TRAILS', NULL, 'grid', '轨迹网格', $1)`, [
+    JSON.stringify({ type: 'Polygon', coordinates: [ring] }),
+  ]);
+  await db.pool.query(
+    `INSERT INTO workers (id, name, role, grid_codes) SELECT 'w-' || lpad(w::text, 5, '0'), 'w' || w, 'grid_worker', ARRAY['TRAILS'] FROM generate_series(0, $1 - 1) w`,
+    [workers],
+  );
   const trail = await sampleTrails(db, workers, days, n, 7);
   let oldIndex: TrailTimes | null = null;
   if (!db.timescale) {
@@ -498,6 +511,8 @@ async function run(engine: string, db: Database, workers: number, days: number):
     compressed = (await positionsBytes(db.pool, true)) / fixes;
     compressedTrail = await sampleTrails(db, workers, days, Math.min(n, 50), 9);
   }
+  await db.pool.query(`DELETE FROM workers WHERE grid_codes = ARRAY['TRAILS']`);
+  await db.pool.query(`DELETE FROM regions WHERE code = 'TRAILS'`);
   const kpis = args['no-kpis'] ? null : await benchKpis(db, 30);
   return {
     engine,

@@ -50,17 +50,16 @@ export function unpackTrack(b: Buffer | null): Track {
   return t;
 }
 
-async function ownGrids(pool: Pick<pg.Pool, 'query'>, workerId: string): Promise<(Polygon | MultiPolygon)[]> {
-  const r = await pool.query<{ geometry: Polygon | MultiPolygon }>(
-    `SELECT r.geometry FROM workers w JOIN regions r ON r.code = ANY (w.grid_codes) WHERE w.id = $1`,
-    [workerId],
-  );
-  return r.rows.map((row) => row.geometry);
-}
-
 export async function trailGeoJson(pool: Pick<pg.Pool, 'query'>, req: TrailRequest): Promise<FeatureCollection<Geometry | null>> {
-  // Both at once: on a server pool they run on two connections (the embedded pool queues them).
-  const [track, grids] = await Promise.all([readTrack(pool, req.workerId, req.from, req.to), ownGrids(pool, req.workerId)]);
+  // The fixes and the worker's own grids in one round trip: on the embedded engine's one
+  // connection a second query queued behind the first and added its own tail.
+  const r = await pool.query<{ b: Buffer | null; grids: (Polygon | MultiPolygon)[] | null }>(
+    `SELECT trail_fixes_packed($1, to_timestamp($2 / 1000.0), to_timestamp($3 / 1000.0)) AS b,
+            (SELECT json_agg(r.geometry) FROM workers w JOIN regions r ON r.code = ANY (w.grid_codes) WHERE w.id = $1) AS grids`,
+    [req.workerId, req.from, req.to],
+  );
+  const track = unpackTrack(r.rows[0]?.b ?? null);
+  const grids = r.rows[0]?.grids ?? [];
   // No assigned grid means nothing to be outside of: flag nothing rather than everything.
   // Flags and kept indices sit beside the track rather than in copies of its fixes: copying 8,640
   // fixes into new objects cost more than the simplification itself (bench:storage).
