@@ -25,6 +25,7 @@ import { seedGovernance } from './kpi-bench-data.js';
 import { rollupActivity } from '../hub/analytics/activity-query.js';
 import { DEFAULT_STOP_RULE } from '../hub/analytics/trail-stops.js';
 import { compressOlderThan, positionsBytes } from '../hub/analytics/storage-policies.js';
+import { vacuumByHand } from '../hub/analytics/vacuum-by-hand.js';
 import { shanghaiDayStart } from '../hub/analytics/coverage-cells.js';
 import { startPostgres } from '../tests/harness/postgres-server.js';
 import { createRng } from '../simulators/rng.js';
@@ -508,6 +509,9 @@ async function run(engine: string, db: Database, workers: number, days: number):
   let compressedTrail: TrailTimes | null = null;
   if (db.timescale) {
     await compressOlderThan(db.pool, DAY0 + (days + 1) * 86_400_000);
+    // What the hub's next maintenance pass does on this engine (no autovacuum in PGlite): the new
+    // compressed chunks get statistics, as they would in a running hub.
+    await vacuumByHand(db.pool, Infinity);
     compressed = (await positionsBytes(db.pool, true)) / fixes;
     compressedTrail = await sampleTrails(db, workers, days, Math.min(n, 50), 9);
   }
