@@ -3,7 +3,7 @@
 // server, with stops and fixes outside the worker's own grids flagged.
 import type pg from 'pg';
 import type { Feature, FeatureCollection, Geometry, MultiPolygon, Polygon } from 'geojson';
-import { booleanPointInPolygon } from '@turf/boolean-point-in-polygon';
+import { fence, insideAny } from '../regions/own-grid-fence.js';
 import { DISTANCE_RULE, pathDistanceM, type Track } from './geo-distance.js';
 import { downsampleTrack } from './trail-downsample.js';
 import { detectStops, type StopRule } from './trail-stops.js';
@@ -66,11 +66,10 @@ export async function trailGeoJson(pool: Pick<pg.Pool, 'query'>, req: TrailReque
   const outside = new Uint8Array(track.length);
   let outsideFixes = 0;
   if (grids.length > 0) {
-    const at: [number, number] = [0, 0];
+    // The same test as the ingest's positions.in_grid (hub/regions/own-grid-fence.ts).
+    const fences = grids.map(fence);
     for (let i = 0; i < track.length; i++) {
-      at[0] = track.lon[i];
-      at[1] = track.lat[i];
-      if (!grids.some((g) => booleanPointInPolygon(at, g))) {
+      if (!insideAny(fences, track.lon[i], track.lat[i])) {
         outside[i] = 1;
         outsideFixes++;
       }

@@ -6,7 +6,7 @@ import type pg from 'pg';
 import type { MultiPolygon, Polygon } from 'geojson';
 import { booleanPointInPolygon } from '@turf/boolean-point-in-polygon';
 
-interface Fence {
+export interface Fence {
   minLon: number;
   minLat: number;
   maxLon: number;
@@ -35,15 +35,20 @@ export class OwnGridFence {
     if (workerId === null) return null;
     const fences = this.byWorker.get(workerId);
     if (!fences) return null;
-    for (const f of fences) {
-      if (lon < f.minLon || lon > f.maxLon || lat < f.minLat || lat > f.maxLat) continue;
-      if (booleanPointInPolygon([lon, lat], f.geometry)) return true;
-    }
-    return false;
+    return insideAny(fences, lon, lat);
   }
 }
 
-function fence(geometry: Polygon | MultiPolygon): Fence {
+/** Inside any of the fences: a bounding-box test first, then turf (the boundary counts as inside). */
+export function insideAny(fences: readonly Fence[], lon: number, lat: number): boolean {
+  for (const f of fences) {
+    if (lon < f.minLon || lon > f.maxLon || lat < f.minLat || lat > f.maxLat) continue;
+    if (booleanPointInPolygon([lon, lat], f.geometry)) return true;
+  }
+  return false;
+}
+
+export function fence(geometry: Polygon | MultiPolygon): Fence {
   const f: Fence = { minLon: Infinity, minLat: Infinity, maxLon: -Infinity, maxLat: -Infinity, geometry };
   const rings = geometry.type === 'Polygon' ? [geometry.coordinates[0]] : geometry.coordinates.map((p) => p[0]);
   for (const ring of rings) {
