@@ -15,7 +15,8 @@ import { silentLogger } from '../common/logger.js';
 import { openDatabase, type Database } from '../storage/database.js';
 import { commitRows, defaultBatchRows } from '../hub/store/commit-rows.js';
 import { emptyRows, type PositionRow } from '../hub/ingest/ingest-types.js';
-import { readTrack, trailGeoJson } from '../hub/analytics/trail-query.js';
+import { readRawTrack, readTrack, trailGeoJson } from '../hub/analytics/trail-query.js';
+import { PACK_PAIRS_PER_STEP, PACK_SETTLE_MS } from '../hub/analytics/trail-pack.js';
 import type { TimedPoint } from '../hub/analytics/geo-distance.js';
 import { kpiReport, type KpiDimension } from '../hub/analytics/kpi-query.js';
 import { readTiles } from '../hub/analytics/kpi-tiles.js';
@@ -334,15 +335,23 @@ async function readFixesRowPerFix(db: Database, workerId: string, from: number, 
 
 interface TrailTimes {
   trail: number[];
+  /** readTrack: the packed trail hours (migration 024) and raw positions for the rest. */
   packed: number[];
+  /** readRawTrack: positions alone, packed into one row by the server (migration 021). */
+  raw: number[];
   rowPerFix: number[];
 }
 
+/** Untimed calls of each variant first: the first calls run before V8 has optimised the code (40–77 ms). */
+const WARMUP_CALLS = 3;
+
 /**
- * The same (worker, day) samples for every variant. The packed read and the API are interleaved
- * per sample, so load swings hit both alike; the baseline runs over the same samples afterwards,
- * in its own loop: interleaved, its 8,640 row objects per call came due as major collections inside
- * the other variants' times (their p99 swung 50–190 ms while their p50 held).
+ * The same (worker, day) samples for every variant. The hub's read (readTrack) and the API are
+ * interleaved per sample, so load swings hit both alike; the baselines run over the same samples
+ * afterwards, each in its own loop: interleaved, their garbage (8,640 row objects per call, or one
+ * 414 KB hex string that V8 puts straight into its large-object space) came due as major
+ * collections inside the hub's times (its p99 swung 35–65 ms, and 50–190 ms before, while its
+ * p50 held).
  */
 async function sampleTrails(db: Database, workers: number, days: number, n: number, seed: number, full = true): Promise<TrailTimes> {
   const rand = rng(seed);
@@ -351,12 +360,18 @@ async function sampleTrails(db: Database, workers: number, days: number, n: numb
     const from = DAY0 + Math.floor(rand() * days) * 86_400_000;
     return { workerId, from, to: from + 86_400_000 };
   });
-  const out: TrailTimes = { trail: [], packed: [], rowPerFix: [] };
-  for (const { workerId, from, to } of samples) {
-    out.packed.push((await timed(() => readTrack(db.pool, workerId, from, to))).ms);
-    if (full) out.trail.push((await timed(() => trailGeoJson(db.pool, { workerId, from, to, maxPoints: 2000, stop: DEFAULT_STOP_RULE }))).ms);
+  const out: TrailTimes = { trail: [], packed: [], raw: [], rowPerFix: [] };
+  const api = (s: (typeof samples)[number]) => trailGeoJson(db.pool, { ...s, maxPoints: 2000, stop: DEFAULT_STOP_RULE });
+  for (const s of samples.slice(0, WARMUP_CALLS)) {
+    await readTrack(db.pool, s.workerId, s.from, s.to);
+    if (full) await api(s);
   }
-  for (const { workerId, from, to } of samples) out.rowPerFix.push((await timed(() => readFixesRowPerFix(db, workerId, from, to))).ms);
+  for (const s of samples) {
+    out.packed.push((await timed(() => readTrack(db.pool, s.workerId, s.from, s.to))).ms);
+    if (full) out.trail.push((await timed(() => api(s))).ms);
+  }
+  for (const s of samples) out.raw.push((await timed(() => readRawTrack(db.pool, s.workerId, s.from, s.to))).ms);
+  for (const s of samples) out.rowPerFix.push((await timed(() => readFixesRowPerFix(db, s.workerId, s.from, s.to))).ms);
   return out;
 }
 
@@ -441,9 +456,39 @@ interface Result {
   /** TimescaleDB only: full-day trails once every chunk is compressed. */
   compressedTrail: TrailTimes | null;
   rollupMs: number;
+  pack: PackTimes;
+  /** trail_hours' bytes (with TOAST and index) per fix. */
+  packedBytesPerFix: number;
   bytesPerFix: number;
   compressedBytesPerFix: number | null;
   kpis: KpiTimes | null;
+}
+
+interface PackTimes {
+  pairs: number;
+  stepMs: number[];
+}
+
+/**
+ * Packs every ended hour as the hub's maintenance pass does (steps of PACK_PAIRS_PER_STEP
+ * worker-hours, one statement each); each step's time is how long the embedded engine's one
+ * connection is held.
+ */
+async function packAll(db: Database, days: number): Promise<PackTimes> {
+  const now = DAY0 + days * 86_400_000 + PACK_SETTLE_MS + 3_600_000;
+  const out: PackTimes = { pairs: 0, stepMs: [] };
+  for (let more = true; more; ) {
+    const t = await timed(() =>
+      db.pool.query<{ packed: number; more: boolean }>(
+        `SELECT packed, more FROM pack_trail_hours(to_timestamp($1 / 1000.0), '3650 days', make_interval(secs => $2), '3 hours', $3)`,
+        [now, PACK_SETTLE_MS / 1000, PACK_PAIRS_PER_STEP],
+      ),
+    );
+    out.stepMs.push(t.ms);
+    out.pairs += t.value.rows[0].packed;
+    more = t.value.rows[0].more;
+  }
+  return out;
 }
 
 /**
@@ -471,8 +516,8 @@ async function loadHistory(engine: string, db: Database, workers: number, days: 
 
 async function run(engine: string, db: Database, workers: number, days: number): Promise<Result> {
   if (args['kpi-only']) {
-    const none = { trail: [], packed: [], rowPerFix: [] };
-    return { engine, workers: 0, days: 0, rows: 0, writerRps: 0, copyRps: null, trail: none, oldIndex: null, compressedTrail: null, rollupMs: 0, bytesPerFix: 0, compressedBytesPerFix: null, kpis: await benchKpis(db, 30) };
+    const none = { trail: [], packed: [], raw: [], rowPerFix: [] };
+    return { engine, workers: 0, days: 0, rows: 0, writerRps: 0, copyRps: null, trail: none, oldIndex: null, compressedTrail: null, rollupMs: 0, pack: { pairs: 0, stepMs: [] }, packedBytesPerFix: 0, bytesPerFix: 0, compressedBytesPerFix: null, kpis: await benchKpis(db, 30) };
   }
   const { copyRps, writeMs, fixes } = await loadHistory(engine, db, workers, days);
   // What autovacuum does to an insert-only table (autovacuum_vacuum_insert_threshold, PG 13+):
@@ -480,6 +525,10 @@ async function run(engine: string, db: Database, workers: number, days: number):
   await db.pool.query('VACUUM ANALYZE positions');
   const bytes = await positionsBytes(db.pool, db.timescale);
   const rollup = await timed(() => rollupActivity(db.pool, DAY0, DAY0 + 86_400_000));
+  if (days > 1) await rollupActivity(db.pool, DAY0 + 86_400_000, DAY0 + days * 86_400_000);
+  const pack = await packAll(db, days);
+  await db.pool.query('VACUUM ANALYZE trail_hours');
+  const packedBytes = (await db.pool.query<{ b: number }>(`SELECT pg_total_relation_size('trail_hours')::float8 AS b`)).rows[0].b;
   const n = Number(args.queries);
   // As in a district, each trail's worker answers for a grid (a 24-gon around the walks), so the API
   // tests every fix against it; taken away again before the KPIs seed their own tree and roster.
@@ -509,6 +558,9 @@ async function run(engine: string, db: Database, workers: number, days: number):
   let compressedTrail: TrailTimes | null = null;
   if (db.timescale) {
     await compressOlderThan(db.pool, DAY0 + (days + 1) * 86_400_000);
+    // Packed hours are kept for the compression age (the hub's default): older trails, the ones
+    // in compressed chunks, are read from positions.
+    await db.pool.query('TRUNCATE trail_hours');
     // What the hub's next maintenance pass does on this engine (no autovacuum in PGlite): the new
     // compressed chunks get statistics, as they would in a running hub.
     await vacuumByHand(db.pool, Infinity);
@@ -529,6 +581,8 @@ async function run(engine: string, db: Database, workers: number, days: number):
     oldIndex,
     compressedTrail,
     rollupMs: rollup.ms,
+    pack,
+    packedBytesPerFix: packedBytes / fixes,
     bytesPerFix: bytes / fixes,
     compressedBytesPerFix: compressed,
     kpis,
@@ -590,15 +644,22 @@ if (!args['kpi-only']) {
       `| ${r.engine} | ${f0(r.rows)} (${r.workers} × ${r.days} d) | ${f0(r.writerRps)} | ${f0(r.copyRps)} | ${ratio} | ${pp(r.trail.trail)} | ${f0(r.rollupMs)} | ${f0(r.bytesPerFix)} | ${r.compressedBytesPerFix === null ? 'n/a (no extension)' : f0(r.compressedBytesPerFix)} |`,
     );
   }
-  console.log('\nTrail read path, same samples (p50 / p99 ms; ratio = baseline p50 / new p50):\n');
-  console.log('| engine | variant | one DataRow per fix (baseline) | packed float8 row (new) | ratio | full trail API |');
-  console.log('|---|---|---:|---:|---:|---:|');
+  console.log(`\nTrail read path, same samples (p50 / p99 ms, after ${WARMUP_CALLS} untimed calls; ratio = baseline p50 / packed hours p50):\n`);
+  console.log('| engine | variant | one DataRow per fix (baseline) | positions in one row (021) | packed hours (024, the API\'s read) | ratio | full trail API |');
+  console.log('|---|---|---:|---:|---:|---:|---:|');
   for (const r of results) {
     const line = (variant: string, t: TrailTimes) =>
-      console.log(`| ${r.engine} | ${variant} | ${pp(t.rowPerFix)} | ${pp(t.packed)} | ${(p50(t.rowPerFix) / p50(t.packed)).toFixed(1)}× | ${pp(t.trail)} |`);
+      console.log(`| ${r.engine} | ${variant} | ${pp(t.rowPerFix)} | ${pp(t.raw)} | ${pp(t.packed)} | ${(p50(t.rowPerFix) / p50(t.packed)).toFixed(1)}× | ${pp(t.trail)} |`);
     line('covering index (worker_id, ts) INCLUDE (device_id, lat, lon)', r.trail);
     if (r.oldIndex) line('old index (worker_id, ts DESC)', r.oldIndex);
-    if (r.compressedTrail) line('all chunks compressed', r.compressedTrail);
+    if (r.compressedTrail) line('all chunks compressed (no packed hours: past their keep)', r.compressedTrail);
+  }
+  console.log('\nPacking the trail hours (what the maintenance pass does once an hour has ended):\n');
+  console.log('| engine | worker-hours | steps | step p50 / longest (ms) | total (ms) | fixes/s | packed bytes/fix |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  for (const r of results) {
+    const total = r.pack.stepMs.reduce((a, b) => a + b, 0);
+    console.log(`| ${r.engine} | ${f0(r.pack.pairs)} | ${r.pack.stepMs.length} | ${f1(pct(r.pack.stepMs, 50))} / ${f1(Math.max(...r.pack.stepMs))} | ${f0(total)} | ${f0(r.rows / (total / 1000))} | ${f1(r.packedBytesPerFix)} |`);
   }
 }
 if (!args['no-kpis']) console.log('\nGovernance KPIs, district scope (1 district, 10 streets, 100 communities, 3,300 grids, 3,400 workers), one month (p50 / p99 ms; fast = rollup days + raw tail, the default; raw = every incident row, the same-run baseline, interleaved; department and hour are always raw):\n');

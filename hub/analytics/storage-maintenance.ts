@@ -7,7 +7,8 @@ import type { Logger } from '../../common/logger.js';
 import { rollupActivity } from './activity-query.js';
 import { rollupIncidents } from './incident-rollup.js';
 import { rollupKpiRegions } from './kpi-fast.js';
-import { runPolicyJobs } from './storage-policies.js';
+import { DEFAULT_STORAGE_POLICY, runPolicyJobs } from './storage-policies.js';
+import { packTrailHours } from './trail-pack.js';
 import { vacuumByHand } from './vacuum-by-hand.js';
 
 export interface StorageMaintenanceOptions {
@@ -20,6 +21,8 @@ export interface StorageMaintenanceOptions {
   intervalMs?: number;
   /** How far back each run recomputes hours: covers store-and-forward uploads arriving late. */
   rollupLookbackMs?: number;
+  /** PostgreSQL interval: how long packed trail hours are kept (default: the compression age). */
+  trailKeep?: string;
 }
 
 export class StorageMaintenance {
@@ -54,12 +57,15 @@ export class StorageMaintenance {
   private async pass(): Promise<void> {
     const now = this.opts.clock.now();
     try {
-      const rows = await rollupActivity(this.opts.pool, now - (this.opts.rollupLookbackMs ?? 3 * 3_600_000), now);
+      const lookbackMs = this.opts.rollupLookbackMs ?? 3 * 3_600_000;
+      const rows = await rollupActivity(this.opts.pool, now - lookbackMs, now);
+      // After the activity rollup: it is what tells the packer which worker-hours have fixes.
+      const trails = await packTrailHours(this.opts.pool, now, { keep: this.opts.trailKeep ?? DEFAULT_STORAGE_POLICY.compressAfter, lookbackMs });
       const incidentRows = await rollupIncidents(this.opts.pool, now);
       const regionRows = await rollupKpiRegions(this.opts.pool, now);
       const jobs = this.opts.timescale && this.opts.runPolicies ? await runPolicyJobs(this.opts.pool) : [];
       const vacuum = this.opts.runPolicies ? await vacuumByHand(this.opts.pool) : null;
-      this.log.info({ rollupRows: rows, incidentRows, regionRows, jobs, vacuumed: vacuum?.vacuumed.length, ms: this.opts.clock.now() - now }, 'storage maintenance done');
+      this.log.info({ rollupRows: rows, trailHoursPacked: trails.packed, trailPackDone: trails.done, incidentRows, regionRows, jobs, vacuumed: vacuum?.vacuumed.length, ms: this.opts.clock.now() - now }, 'storage maintenance done');
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'storage maintenance failed; retried next tick');
     }

@@ -49,9 +49,13 @@ export async function compressOlderThan(pool: Pick<pg.Pool, 'query'>, olderThan:
   return r.rows[0].n;
 }
 
-/** Drops, now, every positions chunk entirely older than `olderThan` (epoch ms). */
+/**
+ * Drops, now, every positions chunk entirely older than `olderThan` (epoch ms), and the packed
+ * trail hours before it (kept for the compression age, so normally long gone by then).
+ */
 export async function dropRawOlderThan(pool: Pick<pg.Pool, 'query'>, olderThan: number): Promise<number> {
   const r = await pool.query(`SELECT drop_chunks('positions', older_than => to_timestamp($1 / 1000.0))`, [olderThan]);
+  await pool.query(`DELETE FROM trail_hours WHERE hour < time_bucket('1 day', to_timestamp($1 / 1000.0))`, [olderThan]);
   return r.rowCount ?? 0;
 }
 

@@ -16,7 +16,20 @@ export interface TrailRequest {
   stop: StopRule;
 }
 
+/**
+ * The worker's fixes in [from, to) as a Track: from the packed trail hours (migration 024) where
+ * fresh ones exist, from positions for the rest; in slices of 2,048 fixes (see trail_read_slices).
+ */
 export async function readTrack(pool: Pick<pg.Pool, 'query'>, workerId: string, from: number, to: number): Promise<Track> {
+  const r = await pool.query<{ b: Buffer }>(
+    'SELECT b FROM trail_read_slices($1, to_timestamp($2 / 1000.0), to_timestamp($3 / 1000.0)) ORDER BY n',
+    [workerId, from, to],
+  );
+  return unpackTrack(r.rows.map((x) => x.b));
+}
+
+/** The same fixes from positions alone (what the packed hours are built from; the bench's baseline). */
+export async function readRawTrack(pool: Pick<pg.Pool, 'query'>, workerId: string, from: number, to: number): Promise<Track> {
   // trail_fixes_packed (migration 021) is an index-only scan of positions_worker_ts_cover_idx
   // (worker_id, ts) INCLUDE (device_id, lat, lon) once (auto)vacuum has marked the pages visible.
   //
@@ -28,37 +41,45 @@ export async function readTrack(pool: Pick<pg.Pool, 'query'>, workerId: string, 
     'SELECT trail_fixes_packed($1, to_timestamp($2 / 1000.0), to_timestamp($3 / 1000.0)) AS b',
     [workerId, from, to],
   );
-  return unpackTrack(r.rows[0]?.b ?? null);
+  return unpackTrack(r.rows[0]?.b ? [r.rows[0].b] : []);
 }
 
 /** PostgreSQL's timestamp epoch, 2000-01-01 UTC, in Unix ms. */
 const PG_EPOCH_MS = 946_684_800_000;
 
 /**
- * Decodes readTrack's records: timestamptz_send (int8 µs since 2000-01-01, big-endian), then lat
- * and lon as float8. The int8 is read as two 32-bit halves: exact within 285 years of 2000
- * (2^53 µs), and no BigInt per fix.
+ * Decodes the trail's records, slice after slice: timestamptz_send (int8 µs since 2000-01-01,
+ * big-endian), then lat and lon as float8. The int8 is read as two 32-bit halves: exact within
+ * 285 years of 2000 (2^53 µs), and no BigInt per fix.
  */
-export function unpackTrack(b: Buffer | null): Track {
-  const n = b ? b.length / 24 : 0;
+export function unpackTrack(slices: readonly Buffer[]): Track {
+  let n = 0;
+  for (const b of slices) n += b.length / 24;
   const t: Track = { length: n, ts: new Float64Array(n), lat: new Float64Array(n), lon: new Float64Array(n) };
-  for (let i = 0, o = 0; i < n; i++, o += 24) {
-    t.ts[i] = PG_EPOCH_MS + Math.round((b!.readInt32BE(o) * 4_294_967_296 + b!.readUInt32BE(o + 4)) / 1000);
-    t.lat[i] = b!.readDoubleBE(o + 8);
-    t.lon[i] = b!.readDoubleBE(o + 16);
+  let i = 0;
+  for (const b of slices) {
+    for (let o = 0; o < b.length; i++, o += 24) {
+      t.ts[i] = PG_EPOCH_MS + Math.round((b.readInt32BE(o) * 4_294_967_296 + b.readUInt32BE(o + 4)) / 1000);
+      t.lat[i] = b.readDoubleBE(o + 8);
+      t.lon[i] = b.readDoubleBE(o + 16);
+    }
   }
   return t;
 }
 
 export async function trailGeoJson(pool: Pick<pg.Pool, 'query'>, req: TrailRequest): Promise<FeatureCollection<Geometry | null>> {
-  // The fixes and the worker's own grids in one round trip: on the embedded engine's one
+  // The fixes (as readTrack) and the worker's own grids in one round trip: on the embedded engine's one
   // connection a second query queued behind the first and added its own tail.
-  const r = await pool.query<{ b: Buffer | null; grids: (Polygon | MultiPolygon)[] | null }>(
-    `SELECT trail_fixes_packed($1, to_timestamp($2 / 1000.0), to_timestamp($3 / 1000.0)) AS b,
-            (SELECT json_agg(r.geometry) FROM workers w JOIN regions r ON r.code = ANY (w.grid_codes) WHERE w.id = $1) AS grids`,
+  // Row n = -1 carries the grids, the rest the fixes' slices in order.
+  const r = await pool.query<{ n: number; b: Buffer | null; grids: (Polygon | MultiPolygon)[] | null }>(
+    `SELECT -1 AS n, NULL::bytea AS b,
+            (SELECT json_agg(r.geometry) FROM workers w JOIN regions r ON r.code = ANY (w.grid_codes) WHERE w.id = $1) AS grids
+     UNION ALL
+     SELECT n, b, NULL FROM trail_read_slices($1, to_timestamp($2 / 1000.0), to_timestamp($3 / 1000.0))
+     ORDER BY n`,
     [req.workerId, req.from, req.to],
   );
-  const track = unpackTrack(r.rows[0]?.b ?? null);
+  const track = unpackTrack(r.rows.slice(1).map((x) => x.b!));
   const grids = r.rows[0]?.grids ?? [];
   // No assigned grid means nothing to be outside of: flag nothing rather than everything.
   // Flags and kept indices sit beside the track rather than in copies of its fixes: copying 8,640

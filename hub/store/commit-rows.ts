@@ -7,6 +7,7 @@ import type pg from 'pg';
 import type { Rows } from '../ingest/ingest-types.js';
 import { copyPositions, isDuplicate } from './positions-copy.js';
 import { statementCount, writeRows } from './row-writer.js';
+import { endedHours, markHoursStale } from './trail-hours-stale.js';
 
 /**
  * Rows per commit when a backlog waits (BATCH_MAX_ROWS unset). COPY gains from bigger batches
@@ -22,9 +23,18 @@ export interface CommitOutcome {
   copyFellBack: boolean;
 }
 
-export async function commitRows(pool: pg.Pool, rows: Rows, opts: { copy: boolean }): Promise<CommitOutcome> {
+export interface CommitOptions {
+  /** Positions by COPY (a server; see above). */
+  copy: boolean;
+  /** The writer's clock (epoch ms): fixes in hours ended by then mark their packed trail hour stale. */
+  now?: number;
+}
+
+export async function commitRows(pool: pg.Pool, rows: Rows, opts: CommitOptions): Promise<CommitOutcome> {
   const copy = opts.copy && rows.positions.length > 0;
-  if (!copy && statementCount(rows) === 1) {
+  // Late fixes (store-and-forward) also mark their packed trail hours stale, in this transaction.
+  const stale = rows.positions.length > 0 ? endedHours(rows.positions, opts.now ?? Date.now()) : null;
+  if (!copy && !stale && statementCount(rows) === 1) {
     // One statement is atomic on its own: one round trip instead of four (connect, BEGIN, INSERT,
     // COMMIT). Each round trip waits for a turn of the event loop, which the broker shares; under a
     // connect storm that multiplied the commit time (bench:ingest).
@@ -33,7 +43,7 @@ export async function commitRows(pool: pg.Pool, rows: Rows, opts: { copy: boolea
   }
   const client = await pool.connect();
   try {
-    if (copy && statementCount(rows) === 1) return await positionsAlone(client, rows);
+    if (copy && !stale && statementCount(rows) === 1) return await positionsAlone(client, rows);
     await client.query('BEGIN');
     let copyFellBack = false;
     if (copy) {
@@ -50,6 +60,7 @@ export async function commitRows(pool: pg.Pool, rows: Rows, opts: { copy: boolea
     } else {
       await writeRows(client, rows);
     }
+    if (stale) await markHoursStale(client, stale);
     await client.query('COMMIT');
     return { copyFellBack };
   } catch (err) {

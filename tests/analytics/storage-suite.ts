@@ -7,7 +7,10 @@ import type { Database } from '../../storage/database.js';
 import { analyticsRoutes } from '../../hub/analytics/analytics-routes.js';
 import { rollupActivity } from '../../hub/analytics/activity-query.js';
 import { pathDistanceM } from '../../hub/analytics/geo-distance.js';
-import { readTrack } from '../../hub/analytics/trail-query.js';
+import { readRawTrack, readTrack, unpackTrack } from '../../hub/analytics/trail-query.js';
+import { packTrailHours } from '../../hub/analytics/trail-pack.js';
+import { commitRows } from '../../hub/store/commit-rows.js';
+import type { Track } from '../../hub/analytics/geo-distance.js';
 import {
   applyStoragePolicies,
   compressOlderThan,
@@ -145,6 +148,15 @@ export function storageSuite(engine: string, open: () => Promise<{ db: Database;
       await Promise.all([m.runOnce(), m.runOnce()]);
       const rows = await db.pool.query<{ n: number }>(`SELECT fixes AS n FROM worker_activity_hourly WHERE worker_id = 'w-m' ORDER BY bucket`);
       expect(rows.rows.map((r) => r.n)).toEqual([360, 360, 1]);
+      // The same pass packed every worker-hour that ended by 11:45 (the current hour stays raw).
+      const packed = await db.pool.query<{ worker_id: string; hour: Date; n: number }>(
+        `SELECT worker_id, hour, length(fixes) / 24 AS n FROM trail_hours ORDER BY 1, 2`,
+      );
+      expect(packed.rows).toEqual([
+        { worker_id: 'w-a', hour: new Date(H(8)), n: 85 },
+        { worker_id: 'w-m', hour: new Date(H(9)), n: 360 },
+        { worker_id: 'w-m', hour: new Date(H(10)), n: 360 },
+      ]);
       await m.stop();
     });
 
@@ -262,6 +274,69 @@ export function storageSuite(engine: string, open: () => Promise<{ db: Database;
         items: { fixes: number; inGridS: number; onDutyS: number }[];
       }>().items;
       expect(daily).toMatchObject([{ fixes: 8, inGridS: 40, onDutyS: 600 + 35 * 60 + 40 * 60 }]);
+    });
+
+    // Day 3, worker w-p: every 10 s from 00:00 to 03:29:50 (hours 0–2 full, hour 3 half).
+    const P = (hour: number, min = 0, sec = 0) => H(72 + hour, min, sec);
+    const walk = () => Array.from({ length: 1260 }, (_, i) => fix('hs-p', 'w-p', P(0, 0, i * 10), 27.86 + i * 1e-5, 113.12 + (i % 7) * 1e-5));
+    const plain = (t: Track) => ({ ts: [...t.ts], lat: [...t.lat], lon: [...t.lon] });
+    const packedHours = async () =>
+      (await db.pool.query<{ hour: Date; fixes: Buffer | null }>(`SELECT hour, fixes FROM trail_hours WHERE worker_id = 'w-p' ORDER BY hour`)).rows;
+
+    it('packs ended hours of a trail and reads the same trail from them', async () => {
+      await commitRows(db.pool, { ...emptyRows(), positions: walk() }, { copy: db.engine === 'server', now: P(3, 30) });
+      await rollupActivity(db.pool, P(0), P(4));
+      // At 04:00 hours 0–2 ended more than 15 minutes ago; hour 3 ended at 04:00 and waits.
+      // (Other workers' ended hours from earlier tests are packed by the same call.)
+      expect((await packTrailHours(db.pool, P(4), { keep: '30 days' })).done).toBe(true);
+      const rows = await packedHours();
+      expect(rows.map((x) => [x.hour.getTime(), x.fixes!.length / 24])).toEqual([[P(0), 360], [P(1), 360], [P(2), 360]]);
+      expect(plain(unpackTrack([rows[1].fixes!]))).toEqual(plain(await readRawTrack(db.pool, 'w-p', P(1), P(2))));
+      // Nothing is left to pack until another hour ends.
+      expect(await packTrailHours(db.pool, P(4, 10), { keep: '30 days' })).toMatchObject({ packed: 0, done: true });
+      // Windows cut mid-hour, across hours, inside one hour, and a whole day: the same fixes as positions.
+      for (const [a, b] of [[P(0), P(4)], [P(0, 20), P(3, 10)], [P(1), P(2)], [P(1, 59, 55), P(2, 0, 5)], [H(48), H(96)]]) {
+        expect(plain(await readTrack(db.pool, 'w-p', a, b)), `${iso(a)}..${iso(b)}`).toEqual(plain(await readRawTrack(db.pool, 'w-p', a, b)));
+      }
+      // The slices the API reads (2,048 fixes each by default) put together are the whole trail.
+      const slices = await db.pool.query<{ n: number; b: Buffer }>(`SELECT n, b FROM trail_read_slices('w-p', $1, $2, 24 * 500) ORDER BY n`, [new Date(P(0)), new Date(P(4))]);
+      expect(slices.rows.map((x) => [x.n, x.b.length / 24])).toEqual([[0, 500], [1, 500], [2, 260]]);
+      expect(plain(unpackTrack(slices.rows.map((x) => x.b)))).toEqual(plain(await readRawTrack(db.pool, 'w-p', P(0), P(4))));
+      // The read really comes from the packed rows: hour 1 taken out of positions is still there.
+      await db.pool.query(`DELETE FROM positions WHERE worker_id = 'w-p' AND ts >= $1 AND ts < $2`, [new Date(P(1)), new Date(P(2))]);
+      expect((await readRawTrack(db.pool, 'w-p', P(0), P(4))).length).toBe(900);
+      expect((await readTrack(db.pool, 'w-p', P(0), P(4))).length).toBe(1260);
+    });
+
+    it('marks a packed hour stale when a late upload writes into it, reads it raw, and repacks it', async () => {
+      // Hour 1 back into positions as a late upload (as the handset's store-and-forward would),
+      // with one new fix from a second handset between two of the walk's.
+      const late = [...walk().slice(360, 720), fix('hs-p2', 'w-p', P(1, 30, 5), 27.9, 113.2)];
+      await commitRows(db.pool, { ...emptyRows(), positions: late }, { copy: db.engine === 'server', now: P(4, 20) });
+      expect((await packedHours()).map((x) => x.fixes === null)).toEqual([false, true, false]);
+      const read = await readTrack(db.pool, 'w-p', P(0), P(4));
+      expect(read.length).toBe(1261);
+      expect(plain(read)).toEqual(plain(await readRawTrack(db.pool, 'w-p', P(0), P(4))));
+      // A fix in the current hour does not touch the packed rows (hour 4 is current at 04:20).
+      await commitRows(db.pool, { ...emptyRows(), positions: [fix('hs-p', 'w-p', P(4, 1), 27.9, 113.2)] }, { copy: false, now: P(4, 20) });
+      expect((await packedHours()).map((x) => x.fixes === null)).toEqual([false, true, false]);
+      const again = await packTrailHours(db.pool, P(4, 10), { keep: '30 days' });
+      expect(again).toMatchObject({ packed: 1, done: true });
+      const rows = await packedHours();
+      expect(rows[1].fixes!.length / 24).toBe(361);
+      expect(plain(await readTrack(db.pool, 'w-p', P(0), P(5)))).toEqual(plain(await readRawTrack(db.pool, 'w-p', P(0), P(5))));
+    });
+
+    it('packs in bounded steps and deletes packed hours past their keep', async () => {
+      await db.pool.query(`DELETE FROM trail_hours WHERE worker_id = 'w-p'`);
+      // One pair per statement: four steps for hours 0–3 (hour 3 ended by 04:15), each its own transaction.
+      const stepped = await packTrailHours(db.pool, P(4, 30), { keep: '30 days', pairsPerStep: 1 });
+      expect(stepped).toMatchObject({ packed: 4, steps: 4, done: true });
+      // Kept 2 hours at 04:30: hour 2 (02:00) is the oldest kept, hours 0 and 1 go.
+      await packTrailHours(db.pool, P(4, 30), { keep: '2 hours 30 minutes' });
+      expect((await packedHours()).map((x) => x.hour.getTime())).toEqual([P(2), P(3)]);
+      // The trail is whole either way.
+      expect(plain(await readTrack(db.pool, 'w-p', P(0), P(5)))).toEqual(plain(await readRawTrack(db.pool, 'w-p', P(0), P(5))));
     });
 
     it('keeps the trail API and the rollups working through compression and retention', async () => {

@@ -17,14 +17,17 @@ describe('unpackTrack', () => {
       [Date.UTC(2026, 10, 25, 8, 0, 0, 123), -33.5, -70.25],
       [Date.UTC(2100, 0, 1), 0, 0],
     ];
-    const t = unpackTrack(Buffer.concat(fixes.map(([ms, lat, lon]) => record(ms, lat, lon))));
+    const [a, b, c] = fixes.map(([ms, lat, lon]) => record(ms, lat, lon));
+    // In slices, as trail_read_slices sends them: the order carries over from one to the next.
+    const t = unpackTrack([Buffer.concat([a, b]), c]);
     expect(t.length).toBe(3);
     expect(Array.from(t.ts)).toEqual(fixes.map((f) => f[0]));
     expect(Array.from(t.lat)).toEqual(fixes.map((f) => f[1]));
     expect(Array.from(t.lon)).toEqual(fixes.map((f) => f[2]));
   });
 
-  it('is empty for no fixes (string_agg over no rows is null)', () => {
-    expect(unpackTrack(null).length).toBe(0);
+  it('is empty for no fixes (no slices, or an empty one)', () => {
+    expect(unpackTrack([]).length).toBe(0);
+    expect(unpackTrack([Buffer.alloc(0)]).length).toBe(0);
   });
 });
