@@ -471,8 +471,8 @@ interface PackTimes {
 
 /**
  * Packs every ended hour as the hub's maintenance pass does (steps of PACK_PAIRS_PER_STEP
- * worker-hours, one statement each); each step's time is how long the embedded engine's one
- * connection is held.
+ * worker-hours, one statement each; looking back over the whole history, which the hub's pass
+ * does not); each step's time is how long the embedded engine's one connection is held.
  */
 async function packAll(db: Database, days: number): Promise<PackTimes> {
   const now = DAY0 + days * 86_400_000 + PACK_SETTLE_MS + 3_600_000;
@@ -480,7 +480,7 @@ async function packAll(db: Database, days: number): Promise<PackTimes> {
   for (let more = true; more; ) {
     const t = await timed(() =>
       db.pool.query<{ packed: number; more: boolean }>(
-        `SELECT packed, more FROM pack_trail_hours(to_timestamp($1 / 1000.0), '3650 days', make_interval(secs => $2), '3 hours', $3)`,
+        `SELECT packed, more FROM pack_trail_hours(to_timestamp($1 / 1000.0), '3650 days', make_interval(secs => $2), '3650 days', $3)`,
         [now, PACK_SETTLE_MS / 1000, PACK_PAIRS_PER_STEP],
       ),
     );

@@ -11,7 +11,7 @@ export const PACK_PAIRS_PER_STEP = 200;
 export interface TrailPackOptions {
   /** PostgreSQL interval: packed hours older than this are deleted (the hub passes the compression age). */
   keep: string;
-  /** How far before the newest packed hour new hours are looked for (the activity rollup's lookback). */
+  /** How far back from the newest packable hour new hours are looked for (the activity rollup's lookback). */
   lookbackMs?: number;
   pairsPerStep?: number;
   /** Steps stop once this much time has gone by; the next pass continues. */

@@ -31,8 +31,11 @@ ALTER TABLE trail_hours ALTER COLUMN fixes SET STORAGE EXTERNAL;
 
 -- Packs at most p_max (worker, hour) pairs whose hour ended at least p_settle before p_now:
 -- stale ones first, then hours the activity rollup knows fixes for and that have no row yet,
--- looking back p_lookback from the newest packed hour (or p_keep when nothing is packed yet).
--- Rows for hours older than p_keep are deleted. `more` says another call has work to do.
+-- looking back p_lookback from the newest packable hour (the hub passes the activity rollup's
+-- lookback: older hours have no fresh rollup rows either, e.g. after the hub was down; they are
+-- read from positions). So a first pass over months of fixes does not pack them all, and every
+-- step's search stays a few hours of rollup rows wide. Rows for hours older than p_keep are
+-- deleted. `more` says another call has work to do.
 CREATE FUNCTION pack_trail_hours(p_now timestamptz, p_keep interval, p_settle interval, p_lookback interval,
                                  p_max integer, OUT packed integer, OUT more boolean)
   LANGUAGE plpgsql AS $$
@@ -40,14 +43,12 @@ DECLARE
   oldest CONSTANT timestamptz := time_bucket('1 hour', p_now - p_keep);
   -- Hours starting before this one ended at least p_settle ago.
   upto CONSTANT timestamptz := time_bucket('1 hour', p_now - p_settle);
-  since timestamptz;
+  since CONSTANT timestamptz := greatest(oldest, upto - p_lookback);
   ws text[];
   hs timestamptz[];
 BEGIN
   LOCK TABLE trail_hours IN SHARE ROW EXCLUSIVE MODE;
   DELETE FROM trail_hours WHERE hour < oldest;
-  SELECT greatest(oldest, max(hour) - p_lookback) INTO since FROM trail_hours WHERE fixes IS NOT NULL;
-  since := coalesce(since, oldest);
   SELECT coalesce(array_agg(w), '{}'), coalesce(array_agg(h), '{}') INTO ws, hs FROM (
     SELECT w, h FROM (
       SELECT worker_id AS w, hour AS h, 0 AS pri FROM trail_hours WHERE fixes IS NULL AND hour < upto

@@ -287,8 +287,7 @@ export function storageSuite(engine: string, open: () => Promise<{ db: Database;
       await commitRows(db.pool, { ...emptyRows(), positions: walk() }, { copy: db.engine === 'server', now: P(3, 30) });
       await rollupActivity(db.pool, P(0), P(4));
       // At 04:00 hours 0–2 ended more than 15 minutes ago; hour 3 ended at 04:00 and waits.
-      // (Other workers' ended hours from earlier tests are packed by the same call.)
-      expect((await packTrailHours(db.pool, P(4), { keep: '30 days' })).done).toBe(true);
+      expect(await packTrailHours(db.pool, P(4), { keep: '30 days' })).toMatchObject({ packed: 3, done: true });
       const rows = await packedHours();
       expect(rows.map((x) => [x.hour.getTime(), x.fixes!.length / 24])).toEqual([[P(0), 360], [P(1), 360], [P(2), 360]]);
       expect(plain(unpackTrack([rows[1].fixes!]))).toEqual(plain(await readRawTrack(db.pool, 'w-p', P(1), P(2))));
@@ -329,12 +328,18 @@ export function storageSuite(engine: string, open: () => Promise<{ db: Database;
 
     it('packs in bounded steps and deletes packed hours past their keep', async () => {
       await db.pool.query(`DELETE FROM trail_hours WHERE worker_id = 'w-p'`);
-      // One pair per statement: four steps for hours 0–3 (hour 3 ended by 04:15), each its own transaction.
-      const stepped = await packTrailHours(db.pool, P(4, 30), { keep: '30 days', pairsPerStep: 1 });
-      expect(stepped).toMatchObject({ packed: 4, steps: 4, done: true });
+      const hours = async () => (await packedHours()).map((x) => x.hour.getTime());
+      // At 04:30 hours 0–3 have ended 15 minutes ago or more; a 2-hour lookback reaches 02:00 only.
+      const near = await packTrailHours(db.pool, P(4, 30), { keep: '30 days', lookbackMs: 2 * 3_600_000 });
+      expect(near).toMatchObject({ packed: 2, done: true });
+      expect(await hours()).toEqual([P(2), P(3)]);
+      // Four hours back, one pair per statement: the two left in two steps, each its own transaction.
+      const stepped = await packTrailHours(db.pool, P(4, 30), { keep: '30 days', lookbackMs: 4 * 3_600_000, pairsPerStep: 1 });
+      expect(stepped).toMatchObject({ packed: 2, steps: 2, done: true });
+      expect(await hours()).toEqual([P(0), P(1), P(2), P(3)]);
       // Kept 2 hours at 04:30: hour 2 (02:00) is the oldest kept, hours 0 and 1 go.
       await packTrailHours(db.pool, P(4, 30), { keep: '2 hours 30 minutes' });
-      expect((await packedHours()).map((x) => x.hour.getTime())).toEqual([P(2), P(3)]);
+      expect(await hours()).toEqual([P(2), P(3)]);
       // The trail is whole either way.
       expect(plain(await readTrack(db.pool, 'w-p', P(0), P(5)))).toEqual(plain(await readRawTrack(db.pool, 'w-p', P(0), P(5))));
     });
