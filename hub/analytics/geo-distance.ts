@@ -27,6 +27,7 @@ export interface TimedPoint {
  * as one object each they were most of the API's garbage, and its p99 was the collections.
  */
 export interface Track {
+  /** Fixes in the track; the columns may be longer (reused memory, see track-scratch.ts). */
   readonly length: number;
   /** epoch ms */
   readonly ts: Float64Array;

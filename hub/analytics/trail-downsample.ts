@@ -39,28 +39,35 @@ export function downsampleIndices<P>(points: readonly P[], maxPoints: number, pl
     xs[i] = x;
     ys[i] = y;
   }
-  return keepIndices(xs, ys, maxPoints);
+  return keepIndices(xs, ys, n, maxPoints);
 }
+
+// The planar copy of a track, reused from call to call (downsampleTrack runs to completion
+// without yielding): see track-scratch.ts for why the trail API avoids new typed arrays.
+let planarX = new Float64Array(0);
+let planarY = new Float64Array(0);
 
 /** downsampleIndices for a track, in equirectangular metres around its first fix. */
 export function downsampleTrack(t: Track, maxPoints: number): number[] {
   if (maxPoints < 2) throw new RangeError('maxPoints must be at least 2');
   const n = t.length;
   if (n <= maxPoints) return Array.from({ length: n }, (_, i) => i);
-  const kx = METRES_PER_DEG * Math.cos(t.lat[0] * RAD);
-  const xs = new Float64Array(n);
-  const ys = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    xs[i] = t.lon[i] * kx;
-    ys[i] = t.lat[i] * METRES_PER_DEG;
+  if (planarX.length < n) {
+    planarX = new Float64Array(Math.max(n, Math.ceil(planarX.length * 1.5)));
+    planarY = new Float64Array(planarX.length);
   }
-  return keepIndices(xs, ys, maxPoints);
+  const kx = METRES_PER_DEG * Math.cos(t.lat[0] * RAD);
+  for (let i = 0; i < n; i++) {
+    planarX[i] = t.lon[i] * kx;
+    planarY[i] = t.lat[i] * METRES_PER_DEG;
+  }
+  return keepIndices(planarX, planarY, n, maxPoints);
 }
 
 // Flat typed arrays and squared distances: the first version (tuples, Math.hypot) spent most of
-// a full-day trail's 8–18 ms allocating and in hypot (bench:storage, BENCHMARKS.md).
-function keepIndices(xs: Float64Array, ys: Float64Array, maxPoints: number): number[] {
-  const n = xs.length;
+// a full-day trail's 8–18 ms allocating and in hypot (bench:storage, BENCHMARKS.md). The first n
+// entries of xs and ys are the points.
+function keepIndices(xs: Float64Array, ys: Float64Array, n: number, maxPoints: number): number[] {
   const span = (from: number, to: number): Span => {
     const ax = xs[from];
     const ay = ys[from];

@@ -1,12 +1,13 @@
 // A worker's trail between two times as GeoJSON: the path ordered by fix time (not arrival, so
 // store-and-forward batches that came late or out of order land in place), downsampled on the
 // server, with stops and fixes outside the worker's own grids flagged.
-import type pg from 'pg';
+import pg from 'pg';
 import type { Feature, FeatureCollection, Geometry, MultiPolygon, Polygon } from 'geojson';
 import { fence, insideAny } from '../regions/own-grid-fence.js';
 import { DISTANCE_RULE, pathDistanceM, type Track } from './geo-distance.js';
 import { downsampleTrack } from './trail-downsample.js';
 import { detectStops, type StopRule } from './trail-stops.js';
+import { TrackScratch, unpackRecords } from './track-scratch.js';
 
 export interface TrailRequest {
   workerId: string;
@@ -44,42 +45,41 @@ export async function readRawTrack(pool: Pick<pg.Pool, 'query'>, workerId: strin
   return unpackTrack(r.rows[0]?.b ? [r.rows[0].b] : []);
 }
 
-/** PostgreSQL's timestamp epoch, 2000-01-01 UTC, in Unix ms. */
-const PG_EPOCH_MS = 946_684_800_000;
-
-/**
- * Decodes the trail's records, slice after slice: timestamptz_send (int8 µs since 2000-01-01,
- * big-endian), then lat and lon as float8. The int8 is read as two 32-bit halves: exact within
- * 285 years of 2000 (2^53 µs), and no BigInt per fix.
- */
+/** Decodes the trail's slices (records as in unpackRecords) in order into a new Track. */
 export function unpackTrack(slices: readonly Buffer[]): Track {
   let n = 0;
   for (const b of slices) n += b.length / 24;
   const t: Track = { length: n, ts: new Float64Array(n), lat: new Float64Array(n), lon: new Float64Array(n) };
-  let i = 0;
+  let at = 0;
   for (const b of slices) {
-    for (let o = 0; o < b.length; i++, o += 24) {
-      t.ts[i] = PG_EPOCH_MS + Math.round((b.readInt32BE(o) * 4_294_967_296 + b.readUInt32BE(o + 4)) / 1000);
-      t.lat[i] = b.readDoubleBE(o + 8);
-      t.lon[i] = b.readDoubleBE(o + 16);
-    }
+    unpackRecords(b, 0, b.length / 24, t, at);
+    at += b.length / 24;
   }
   return t;
 }
+
+/** bytea left as node-postgres's text ('\x' + hex) for TrackScratch to decode in place; the rest as usual. */
+const HEX_BYTEA: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === pg.types.builtins.BYTEA ? (s: string) => s : pg.types.getTypeParser(oid, format as 'text')) as pg.CustomTypesConfig['getTypeParser'],
+};
+const scratch = new TrackScratch();
 
 export async function trailGeoJson(pool: Pick<pg.Pool, 'query'>, req: TrailRequest): Promise<FeatureCollection<Geometry | null>> {
   // The fixes (as readTrack) and the worker's own grids in one round trip: on the embedded engine's one
   // connection a second query queued behind the first and added its own tail.
   // Row n = -1 carries the grids, the rest the fixes' slices in order.
-  const r = await pool.query<{ n: number; b: Buffer | null; grids: (Polygon | MultiPolygon)[] | null }>(
-    `SELECT -1 AS n, NULL::bytea AS b,
-            (SELECT json_agg(r.geometry) FROM workers w JOIN regions r ON r.code = ANY (w.grid_codes) WHERE w.id = $1) AS grids
-     UNION ALL
-     SELECT n, b, NULL FROM trail_read_slices($1, to_timestamp($2 / 1000.0), to_timestamp($3 / 1000.0))
-     ORDER BY n`,
-    [req.workerId, req.from, req.to],
-  );
-  const track = unpackTrack(r.rows.slice(1).map((x) => x.b!));
+  const r = await pool.query<{ n: number; b: string | null; grids: (Polygon | MultiPolygon)[] | null }>({
+    text: `SELECT -1 AS n, NULL::bytea AS b,
+                  (SELECT json_agg(r.geometry) FROM workers w JOIN regions r ON r.code = ANY (w.grid_codes) WHERE w.id = $1) AS grids
+           UNION ALL
+           SELECT n, b, NULL FROM trail_read_slices($1, to_timestamp($2 / 1000.0), to_timestamp($3 / 1000.0))
+           ORDER BY n`,
+    values: [req.workerId, req.from, req.to],
+    types: HEX_BYTEA,
+  });
+  // From here to the return nothing awaits, so the scratch track cannot be overwritten under us.
+  const track = scratch.fromHex(r.rows.slice(1).map((x) => x.b!));
   const grids = r.rows[0]?.grids ?? [];
   // No assigned grid means nothing to be outside of: flag nothing rather than everything.
   // Flags and kept indices sit beside the track rather than in copies of its fixes: copying 8,640

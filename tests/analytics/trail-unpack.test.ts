@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { unpackTrack } from '../../hub/analytics/trail-query.js';
+import { TrackScratch } from '../../hub/analytics/track-scratch.js';
 
 /** What trail_fixes_packed sends per fix: timestamptz_send (int8 µs since 2000-01-01), lat, lon. */
 function record(ms: number, lat: number, lon: number): Buffer {
@@ -29,5 +30,25 @@ describe('unpackTrack', () => {
   it('is empty for no fixes (no slices, or an empty one)', () => {
     expect(unpackTrack([]).length).toBe(0);
     expect(unpackTrack([Buffer.alloc(0)]).length).toBe(0);
+  });
+});
+
+describe('TrackScratch', () => {
+  const hex = (b: Buffer) => `\\x${b.toString('hex')}`;
+  const walk = (n: number, t0: number) => Array.from({ length: n }, (_, i) => record(t0 + i * 10_000, 27.8 + i * 1e-5, 113 - i * 1e-5));
+
+  it('decodes slices of node-postgres hex text in order, reusing its memory for the next trail', () => {
+    const scratch = new TrackScratch();
+    const long = walk(1000, Date.UTC(2026, 10, 25));
+    const a = scratch.fromHex([hex(Buffer.concat(long.slice(0, 600))), hex(Buffer.concat(long.slice(600)))]);
+    expect(a.length).toBe(1000);
+    expect(Array.from(a.ts.subarray(0, a.length))).toEqual(Array.from(unpackTrack([Buffer.concat(long)]).ts));
+    const short = walk(3, Date.UTC(2026, 10, 26));
+    const b = scratch.fromHex([hex(Buffer.concat(short))]);
+    // The same columns, now holding the shorter trail at their start.
+    expect(b.ts).toBe(a.ts);
+    expect(b.length).toBe(3);
+    expect(Array.from(b.lat.subarray(0, 3))).toEqual([27.8, 27.8 + 1e-5, 27.8 + 2e-5]);
+    expect(scratch.fromHex([]).length).toBe(0);
   });
 });
