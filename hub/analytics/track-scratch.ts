@@ -16,16 +16,16 @@ export class TrackScratch {
   private lon = new Float64Array(0);
 
   /**
-   * Decodes bytea values as node-postgres receives them in text form ('\x' then hex) holding
-   * 24-byte records (see unpackRecords) into the reused columns. The Track is valid until the
-   * next call; its columns may be longer than its length.
+   * Decodes base64 text (PostgreSQL's encode(…, 'base64'), line breaks and all) holding 24-byte
+   * records (see unpackRecords) into the reused columns, slice after slice. The Track is valid
+   * until the next call; its columns may be longer than its length.
    */
-  fromHex(slices: readonly string[]): Track {
+  fromBase64(slices: readonly string[]): Track {
     let size = 0;
-    for (const s of slices) size += (s.length - 2) / 2;
+    for (const s of slices) size += Math.ceil((s.length * 3) / 4);
     if (this.bytes.length < size) this.bytes = Buffer.alloc(grow(this.bytes.length, size));
     let off = 0;
-    for (const s of slices) off += this.bytes.write(s.slice(2), off, 'hex');
+    for (const s of slices) off += this.bytes.write(s, off, 'base64');
     const n = off / 24;
     if (this.ts.length < n) {
       const cap = grow(this.ts.length, n);

@@ -34,21 +34,22 @@ describe('unpackTrack', () => {
 });
 
 describe('TrackScratch', () => {
-  const hex = (b: Buffer) => `\\x${b.toString('hex')}`;
+  // As PostgreSQL's encode(…, 'base64') writes it: a line break every 76 characters.
+  const b64 = (b: Buffer) => b.toString('base64').replace(/.{76}/g, '$&\n');
   const walk = (n: number, t0: number) => Array.from({ length: n }, (_, i) => record(t0 + i * 10_000, 27.8 + i * 1e-5, 113 - i * 1e-5));
 
-  it('decodes slices of node-postgres hex text in order, reusing its memory for the next trail', () => {
+  it('decodes slices of base64 text in order, reusing its memory for the next trail', () => {
     const scratch = new TrackScratch();
     const long = walk(1000, Date.UTC(2026, 10, 25));
-    const a = scratch.fromHex([hex(Buffer.concat(long.slice(0, 600))), hex(Buffer.concat(long.slice(600)))]);
+    const a = scratch.fromBase64([b64(Buffer.concat(long.slice(0, 600))), b64(Buffer.concat(long.slice(600)))]);
     expect(a.length).toBe(1000);
     expect(Array.from(a.ts.subarray(0, a.length))).toEqual(Array.from(unpackTrack([Buffer.concat(long)]).ts));
     const short = walk(3, Date.UTC(2026, 10, 26));
-    const b = scratch.fromHex([hex(Buffer.concat(short))]);
+    const b = scratch.fromBase64([b64(Buffer.concat(short))]);
     // The same columns, now holding the shorter trail at their start.
     expect(b.ts).toBe(a.ts);
     expect(b.length).toBe(3);
     expect(Array.from(b.lat.subarray(0, 3))).toEqual([27.8, 27.8 + 1e-5, 27.8 + 2e-5]);
-    expect(scratch.fromHex([]).length).toBe(0);
+    expect(scratch.fromBase64([]).length).toBe(0);
   });
 });
