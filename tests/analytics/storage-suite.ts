@@ -27,6 +27,7 @@ import { OwnGridFence } from '../../hub/regions/own-grid-fence.js';
 import { upsertDevices, upsertWorkers } from '../../storage/device-store.js';
 import { writeRows } from '../../hub/store/row-writer.js';
 import { emptyRows } from '../../hub/ingest/ingest-types.js';
+import { setWorkerDuty } from '../../hub/people/worker-store.js';
 
 type Trail = FeatureCollection<Geometry | null>;
 
@@ -274,6 +275,26 @@ export function storageSuite(engine: string, open: () => Promise<{ db: Database;
         items: { fixes: number; inGridS: number; onDutyS: number }[];
       }>().items;
       expect(daily).toMatchObject([{ fixes: 8, inGridS: 40, onDutyS: 600 + 35 * 60 + 40 * 60 }]);
+    });
+
+    it('counts a duty change made by an operator like a report of the worker’s handset', async () => {
+      // PUT /api/workers/:id/duty writes the change into the same log as the handsets' reports.
+      const status = (ts: number, duty: 'on' | 'off') => ({ deviceId: 'hs-g', workerId: 'w-g', ts, kind: 'status' as const, duty, battery: 80, online: null });
+      // 16:00 the operator puts w-g on duty; 16:10 the handset reports off duty (the later report wins).
+      expect(await setWorkerDuty(db.pool, 'w-g', 'on', H(40))).toMatchObject({ duty: 'on' });
+      const client = await db.pool.connect();
+      try {
+        await writeRows(client, { ...emptyRows(), statuses: [status(H(40, 10), 'off')] });
+      } finally {
+        client.release();
+      }
+      // 17:00 on duty again by the operator, and the handset stays silent: held 30 minutes, as a report.
+      await setWorkerDuty(db.pool, 'w-g', 'on', H(41));
+      await rollupActivity(db.pool, H(40), H(42));
+      const hourly = (await app.inject({ url: `/api/workers/w-g/activity?from=${iso(H(40))}&to=${iso(H(42))}&bucket=hour` })).json<{
+        items: { bucket: string; onDutyS: number }[];
+      }>().items;
+      expect(hourly.map((r) => [r.bucket, r.onDutyS])).toEqual([[iso(H(40)), 600], [iso(H(41)), 1800]]);
     });
 
     // Day 3, worker w-p: every 10 s from 00:00 to 03:29:50 (hours 0–2 full, hour 3 half).
