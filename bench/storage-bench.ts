@@ -346,12 +346,13 @@ interface TrailTimes {
 const WARMUP_CALLS = 3;
 
 /**
- * The same (worker, day) samples for every variant. The hub's read (readTrack) and the API are
- * interleaved per sample, so load swings hit both alike; the baselines run over the same samples
- * afterwards, each in its own loop: interleaved, their garbage (8,640 row objects per call, or one
- * 414 KB hex string that V8 puts straight into its large-object space) came due as major
- * collections inside the hub's times (its p99 swung 35–65 ms, and 50–190 ms before, while its
- * p50 held).
+ * The same (worker, day) samples for every variant, each variant in its own loop: the API first,
+ * as a hub serves it (nothing else on the engine between two calls), then the hub's read alone,
+ * then the baselines. Interleaved, one variant's garbage came due as collections inside the
+ * next one's times: the baselines' (8,640 row objects per call, or one 414 KB hex string that V8
+ * puts straight into its large-object space) swung the API's p99 35–65 ms and 50–190 ms before,
+ * and even the hub's own read interleaved with the API put the API's p99 at 48–53 ms at 1,000
+ * samples (BENCHMARKS.md, Storage, session 6).
  */
 async function sampleTrails(db: Database, workers: number, days: number, n: number, seed: number, full = true): Promise<TrailTimes> {
   const rand = rng(seed);
@@ -366,10 +367,8 @@ async function sampleTrails(db: Database, workers: number, days: number, n: numb
     await readTrack(db.pool, s.workerId, s.from, s.to);
     if (full) await api(s);
   }
-  for (const s of samples) {
-    out.packed.push((await timed(() => readTrack(db.pool, s.workerId, s.from, s.to))).ms);
-    if (full) out.trail.push((await timed(() => api(s))).ms);
-  }
+  if (full) for (const s of samples) out.trail.push((await timed(() => api(s))).ms);
+  for (const s of samples) out.packed.push((await timed(() => readTrack(db.pool, s.workerId, s.from, s.to))).ms);
   for (const s of samples) out.raw.push((await timed(() => readRawTrack(db.pool, s.workerId, s.from, s.to))).ms);
   for (const s of samples) out.rowPerFix.push((await timed(() => readFixesRowPerFix(db, s.workerId, s.from, s.to))).ms);
   return out;
