@@ -14,6 +14,12 @@ const { dataDir } = workerData;
 try {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const db = await PGlite.create({ ...(dataDir ? { dataDir } : {}), extensions: { timescaledb } });
+  // What shared_preload_libraries does on a server: load TimescaleDB when the backend starts. Without
+  // it a reopened data directory loads the library lazily, on the first call into it, and the
+  // licensed (TSL) half never comes up: remove_compression_policy() and friends then fail with
+  // 'not supported under the current "timescale" license' (issue 13). A new directory hid this,
+  // because CREATE EXTENSION loads the library the ordinary way.
+  await db.exec(`LOAD 'timescaledb'`);
   // pglite-socket 0.0.22 is the last release for PGlite 0.3.x and the first that reassembles
   // protocol messages split across TCP packets (electric-sql/pglite#873); older ones crash on
   // inserts above ~64 KB. One WASM backend means one session: statements of concurrent sockets
