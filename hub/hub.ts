@@ -155,6 +155,15 @@ export class Hub {
     this.log.info({ httpPort: this.httpPort }, 'hub started');
   }
 
+  /**
+   * Hands one message of the wire contract (native topic and JSON payload) to the ingest pipeline;
+   * resolves once its rows, or its dead letter, are committed. Gateways for other protocols
+   * (JT/T 808, OwnTracks) translate and call this, then acknowledge their device.
+   */
+  submit(topic: string, payload: Buffer): Promise<void> {
+    return new Promise((resolve) => this.pipeline.handle({ topic, payload, ack: resolve }));
+  }
+
   /** Commits everything received so far (benchmarks read the database right after). */
   async drainForBench(): Promise<void> {
     await this.pipeline.settled();
