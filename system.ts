@@ -1,12 +1,17 @@
-// Wires the whole system in one process: store → broker → hub → (simulated district).
-// `npm start` runs this; tests start it the same way with ephemeral ports.
+// Wires the whole system in one process, a node: store → hub → broker (ingest inside it) →
+// (simulated district). `npm start` runs this; tests start it the same way with ephemeral ports.
+//
+// Start runs the data's way: the database, then the hub (the path to it), then the broker opens its
+// port, so no device is acknowledged before its messages can be committed. Stop runs it backwards:
+// the broker stops taking connections and publishes and waits until what it took is committed (its
+// PUBACKs written), then the hub, then the database. See README "Stop and restart".
 import { randomBytes } from 'node:crypto';
 import type { Config } from './common/config.js';
 import type { Logger } from './common/logger.js';
 import { Metrics } from './common/metrics.js';
 import { systemClock, type Clock } from './common/clock.js';
 import { openDatabase, type Database } from './storage/database.js';
-import { startBroker, type RunningBroker } from './broker/mqtt-broker.js';
+import { createBroker, type RunningBroker } from './broker/mqtt-broker.js';
 import { defaultMaxVerifications } from './broker/device-auth.js';
 import { Hub } from './hub/hub.js';
 
@@ -17,6 +22,9 @@ export interface SystemOptions {
   inMemoryDb?: boolean;
   /** The clock of dispatch and the simulation (sim:day runs an accelerated one). */
   clock?: Clock;
+  /** How long a stop waits for taken messages to commit (default 10 s; only a database that is away
+   *  makes it wait that long, and then those messages were never acknowledged). */
+  drainTimeoutMs?: number;
 }
 
 export interface RunningSystem {
@@ -41,26 +49,31 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   const simulation = config.SIM ? await import('./simulators/simulation.js') : null;
   const district = simulation ? await simulation.seedDemoDistrict(db.pool, config) : null;
 
-  // Broker and hub in one process share a service password made at start unless one is given.
+  // The service account (tools that publish as the hub, e.g. a task to a handset by hand); random
+  // per start unless one is given.
   const service = { username: config.HUB_MQTT_USERNAME, password: config.HUB_MQTT_PASSWORD ?? randomBytes(18).toString('base64url') };
-  // On a PostgreSQL server, cap concurrent scrypt checks so a connect storm cannot starve ingest
-  // (docs/decisions/006); the embedded engine measured worse with the cap, so it keeps the default.
-  const broker = await startBroker({
-    host: config.HOST, port: config.MQTT_PORT, topicRoot: config.TOPIC_ROOT, service, pool: db.pool, metrics, logger,
-    maxVerifications: db.engine === 'server' ? defaultMaxVerifications() : undefined,
-  });
-  const hub = new Hub({
+  const drainTimeoutMs = opts.drainTimeoutMs ?? 10_000;
+  const hub: Hub = new Hub({
     config,
     pool: db.pool,
     timescale: db.timescale,
     embedded: db.engine === 'embedded',
     metrics,
     logger,
-    mqtt: { host: config.HOST, port: broker.port, ...service },
     clock: opts.clock ?? systemClock,
     info: () => ({ engine: db.engine, timescale: db.timescale, uptimeS: Math.round((Date.now() - started) / 1000) }),
+    notReady: () => (broker.listening ? null : 'mqtt broker not listening'),
   });
-  await hub.start();
+  // On a PostgreSQL server, cap concurrent password checks so a connect storm cannot starve ingest
+  // (docs/decisions/006); the embedded engine measured worse with the cap, so it keeps the default.
+  const broker: RunningBroker = await createBroker({
+    host: config.HOST, port: config.MQTT_PORT, topicRoot: config.TOPIC_ROOT, service, pool: db.pool, metrics, logger,
+    maxVerifications: db.engine === 'server' ? defaultMaxVerifications() : undefined,
+    ingest: hub.submit,
+    drainTimeoutMs,
+  });
+  await hub.start(broker);
+  await broker.listen();
   const mqttUrl = `mqtt://${config.HOST}:${broker.port}`;
   const httpUrl = `http://${config.HOST}:${hub.httpPort}`;
   const sim = simulation && district ? await simulation.startSimulation({ mqttUrl, config, logger, clock: opts.clock ?? systemClock, district }) : null;
@@ -78,11 +91,15 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     httpUrl,
     service,
     async stop() {
+      const log = logger.child({ mod: 'system' });
+      const t0 = Date.now();
       await people?.stop();
       await sim?.stop();
-      await hub.stop();
       await broker.stop();
+      const t1 = Date.now();
+      await hub.stop(drainTimeoutMs);
       await db.close();
+      log.info({ brokerMs: t1 - t0, totalMs: Date.now() - t0 }, 'stopped');
     },
   };
 }

@@ -1,10 +1,8 @@
 // bench:ingest — N simulated handsets at 1 Hz over real MQTT through broker and hub into the
 // database. Prints committed pings/s, publish→commit and publish→dashboard p50/p99, loss and the
-// hub's peak RSS. Usage: npm run bench:ingest -- [--handsets 3400] [--duration 60] [--engine embedded|pg] [--split]
-// --split (PostgreSQL only): the broker runs in its own process (broker/main.ts), the hub in this
-// one, so each has a core; without it broker and hub share one process, as `npm start` runs them.
-import { fork, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+// hub's peak RSS. Usage: npm run bench:ingest -- [--handsets 3400] [--duration 60] [--engine embedded|pg]
+// One node: broker with ingest inside it, hub, HTTP and Socket.IO in this process, as `npm start` runs them.
+import { fork } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { io } from 'socket.io-client';
 import { testConfig } from '../common/config.js';
@@ -13,9 +11,9 @@ import { upsertDevices, upsertWorkers } from '../storage/device-store.js';
 import { ZHUZHOU } from '../simulators/demo-district.js';
 import { fromLocal } from '../simulators/geo-local.js';
 import { startSystem } from '../system.js';
-import { Metrics } from '../common/metrics.js';
-import { openDatabase } from '../storage/database.js';
-import { Hub } from '../hub/hub.js';
+import type { Metrics } from '../common/metrics.js';
+import type { openDatabase } from '../storage/database.js';
+import type { Hub } from '../hub/hub.js';
 import { startPostgres } from '../tests/harness/postgres-server.js';
 import { LIVE_NAMESPACE, type ServerToClientEvents } from '../protocol/socket-events.js';
 import type { LoadResult } from '../simulators/load-generator.js';
@@ -25,20 +23,13 @@ const { values: args } = parseArgs({
     handsets: { type: 'string', default: '3400' },
     duration: { type: 'string', default: '60' },
     engine: { type: 'string', default: 'embedded' },
-    split: { type: 'boolean', default: false },
     // The live push interval (PUSH_INTERVAL_MS, default 100): publish→screen includes up to one interval.
     'push-ms': { type: 'string' },
-    // CPU profiles of the child processes (broker when split, load generator) into this folder;
+    // CPU profiles of the load generator into this folder;
     // profile this process with `node --cpu-prof --cpu-prof-dir=… --import tsx bench/ingest-bench.ts`.
     'prof-dir': { type: 'string' },
   },
 });
-if (args.split && args.engine !== 'pg') {
-  // The embedded engine serves one connection to one process (decisions 002, 005): a broker in
-  // another process could not read the device registry.
-  console.error('--split needs --engine pg: the embedded database cannot be shared between processes');
-  process.exit(2);
-}
 const N = Number(args.handsets);
 const durationS = Number(args.duration);
 const log = createLogger('warn');
@@ -52,7 +43,7 @@ function pct(xs: number[], p: number): number {
 
 const pg = args.engine === 'pg' ? await startPostgres() : null;
 
-/** What the bench needs of the system under test, in one process or split in two. */
+/** What the bench needs of the system under test. */
 interface Target {
   db: Awaited<ReturnType<typeof openDatabase>>;
   hub: Hub;
@@ -61,62 +52,23 @@ interface Target {
   httpUrl: string;
   topicRoot: string;
   reloadDevices(): Promise<void>;
-  /** The broker's counters (from the child process when split). */
   brokerMetrics(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
 async function startTarget(): Promise<Target> {
   const config = testConfig({ LOG_LEVEL: 'warn', ...(pg ? { DATABASE_URL: pg.url } : {}), ...(args['push-ms'] ? { PUSH_INTERVAL_MS: args['push-ms'] } : {}) });
-  if (!args.split) {
-    const sys = await startSystem({ config, logger: log, inMemoryDb: !pg });
-    return {
-      db: sys.db, hub: sys.hub, metrics: sys.metrics, mqttUrl: sys.mqttUrl, httpUrl: sys.httpUrl, topicRoot: config.TOPIC_ROOT,
-      reloadDevices: () => sys.broker.reloadDevices(),
-      brokerMetrics: async () => sys.metrics.snapshot(),
-      stop: () => sys.stop(),
-    };
-  }
-  // The hub runs here as hub/main.ts runs it; the broker is broker/main.ts in a child process.
-  const db = await openDatabase(config, log);
-  const password = randomBytes(18).toString('base64url');
-  const broker: ChildProcess = fork(new URL('../broker/main.ts', import.meta.url), [], {
-    execArgv: childExecArgv,
-    env: { ...process.env, DATABASE_URL: pg!.url, HUB_MQTT_PASSWORD: password, MQTT_PORT: '0', HOST: config.HOST, LOG_LEVEL: 'warn', TOPIC_ROOT: config.TOPIC_ROOT },
-  });
-  const ask = <T>(msg: object, key: string): Promise<T> =>
-    new Promise((resolve) => {
-      const on = (m: Record<string, unknown>) => {
-        if (!(key in m)) return;
-        broker.off('message', on);
-        resolve(m[key] as T);
-      };
-      broker.on('message', on);
-      if (Object.keys(msg).length > 0) broker.send(msg);
-    });
-  const port = await ask<number>({}, 'port');
-  const metrics = new Metrics();
-  const hub = new Hub({
-    config, pool: db.pool, timescale: db.timescale, embedded: db.engine === 'embedded', metrics, logger: log,
-    mqtt: { host: config.HOST, port, username: config.HUB_MQTT_USERNAME, password },
-  });
-  await hub.start();
+  const sys = await startSystem({ config, logger: log, inMemoryDb: !pg });
   return {
-    db, hub, metrics, mqttUrl: `mqtt://${config.HOST}:${port}`, httpUrl: `http://${config.HOST}:${hub.httpPort}`, topicRoot: config.TOPIC_ROOT,
-    reloadDevices: () => ask<boolean>({ reloadDevices: true }, 'reloaded').then(() => undefined),
-    brokerMetrics: () => ask<Record<string, number>>({ metrics: true }, 'metrics'),
-    async stop() {
-      await hub.stop();
-      const exited = new Promise((r) => broker.once('exit', r));
-      broker.kill('SIGTERM');
-      await exited;
-      await db.close();
-    },
+    db: sys.db, hub: sys.hub, metrics: sys.metrics, mqttUrl: sys.mqttUrl, httpUrl: sys.httpUrl, topicRoot: config.TOPIC_ROOT,
+    reloadDevices: () => sys.broker.reloadDevices(),
+    brokerMetrics: async () => sys.metrics.snapshot(),
+    stop: () => sys.stop(),
   };
 }
 
 const sys = await startTarget();
-console.log(`engine: ${sys.db.engine} (timescale ${sys.db.timescale})${args.split ? ', broker in its own process' : ''}; registering ${N} handsets…`);
+console.log(`engine: ${sys.db.engine} (timescale ${sys.db.timescale}); registering ${N} handsets…`);
 const devices = Array.from({ length: N }, (_, i) => ({ id: `lg-${String(i).padStart(5, '0')}`, secret: `load-secret-${i}-abcdefgh` }));
 // Every handset's worker answers for one grid around the load's area (a 24-gon, 10 km across), so
 // the hub tests each fix against it at ingest (positions.in_grid) as it would in a district.
@@ -243,7 +195,6 @@ const summary = {
   meanRowsPerCommit: Math.round(sys.metrics.get('ingest_rows_committed_total') / Math.max(1, sys.metrics.get('ingest_commits_total'))),
   meanCommitMs: Math.round(sys.metrics.get('ingest_commit_ms_total') / Math.max(1, sys.metrics.get('ingest_commits_total'))),
   brokerBackpressured: (await sys.brokerMetrics())['mqtt_publish_backpressure_total'] ?? 0,
-  split: args.split,
   positionsAutovacuumRuns: autovacuum ? Number(autovacuum.n) : null,
   lastAutovacuumS: autovacuum?.last ? Math.round((new Date(autovacuum.last).getTime() - t0) / 1000) : null,
   hubCpuPct: Math.round(((cpu.user + cpu.system) / 1e6 / wallS) * 100),

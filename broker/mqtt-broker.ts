@@ -1,7 +1,13 @@
-// The MQTT broker (Aedes over TCP): authentication, topic ACL, packet size cap and counters.
+// The MQTT broker (Aedes over TCP): authentication, topic ACL, packet size cap and counters, and
+// ingest inside the broker: a device's message is acknowledged once it is committed (ingest-gate.ts).
 // Presence is the device's own retained message plus its last will; the broker adds nothing.
+//
+// Two steps so that no device is let in before the path to the database is in place (issue 13):
+// `createBroker` builds it, `listen` opens the port and the ingest gate. `stop` runs the data's way
+// backwards: no new connections or publishes, what was taken is committed and acknowledged, then the
+// connections close.
 import net from 'node:net';
-import { Aedes } from 'aedes';
+import { Aedes, type Client, type PublishPacket } from 'aedes';
 import type pg from 'pg';
 import type { Logger } from '../common/logger.js';
 import type { Metrics } from '../common/metrics.js';
@@ -13,6 +19,7 @@ import { MqttConnection } from './mqtt-connection.js';
 import { TopicAcl } from './topic-acl.js';
 import { guardPublishBacklog } from './publish-backlog.js';
 import { installOutgoingQueues } from './outgoing-queues.js';
+import { IngestGate, type IngestSink } from './ingest-gate.js';
 
 /** Above the hub's payload limit, so an oversize payload still reaches the hub's dead letters;
  *  anything bigger than this never gets buffered at all. */
@@ -39,11 +46,24 @@ export interface BrokerOptions {
   /** scrypt password checks at once (broker/verify-limit.ts). Default 4 (libuv's pool, as before);
    *  `defaultMaxVerifications()` (cores − 1) with a PostgreSQL server, see decision 006. */
   maxVerifications?: number;
+  /** Where devices' upstream messages go; the PUBACK waits for it (ingest-gate.ts). */
+  ingest: IngestSink;
+  /** How long a stop waits for taken messages to commit before it closes the connections anyway. */
+  drainTimeoutMs?: number;
 }
 
 export interface RunningBroker {
+  /** The bound port; 0 until `listen`. */
   port: number;
   aedes: Aedes;
+  /** Opens the port and the ingest gate: call once the hub is ready to commit. */
+  listen(): Promise<void>;
+  /** Publishes to devices (task messages) at QoS 1; resolves once the broker has taken it. */
+  publish(topic: string, payload: string | Buffer): Promise<void>;
+  /** Ready: listening, and the ingest gate open. */
+  readonly listening: boolean;
+  /** Device messages taken and not yet committed. */
+  readonly ingestInFlight: number;
   /** Password checks: `peak` is the most that ever ran at once. */
   verifications: { readonly max: number; readonly peak: number; readonly queued: number };
   /** Re-reads every device's credentials in one query (after registering many devices at once,
@@ -52,14 +72,33 @@ export interface RunningBroker {
   stop(): Promise<void>;
 }
 
+/** Builds and listens at once (tests of the broker alone). */
 export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
+  const broker = await createBroker(opts);
+  await broker.listen();
+  return broker;
+}
+
+export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const log = opts.logger.child({ mod: 'broker' });
   const auth = new DeviceAuth(opts.pool, opts.service, opts.metrics, log, opts.maxVerifications);
   await auth.preload();
   const acl = new TopicAcl(opts.topicRoot, (c) => auth.identities.get(c), opts.metrics, log);
+  const gate = new IngestGate(opts.ingest, opts.metrics, log);
+  // The ACL decides; a device's allowed message then goes to ingest and is answered after commit.
+  // The service account's publishes (none upstream) pass straight through.
+  const authorizePublish = (client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void): void => {
+    acl.authorizePublish(client, packet, (err) => {
+      if (err) return done(err);
+      const who = client ? auth.identities.get(client) : undefined;
+      if (who?.service) return done(null);
+      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+      gate.admit(packet.topic, payload, done);
+    });
+  };
   const aedes = await Aedes.createBroker({
     authenticate: auth.authenticate,
-    authorizePublish: acl.authorizePublish,
+    authorizePublish,
     authorizeSubscribe: acl.authorizeSubscribe,
     maxClientsIdLength: 64,
     maxTopicLevels: maxTopicDepth(opts.topicRoot),
@@ -98,23 +137,59 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   });
   opts.metrics.gauge('mqtt_connected_clients', () => aedes.connectedClients, 'MQTT clients connected to this broker');
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => resolve());
-  });
-  const port = (server.address() as net.AddressInfo).port;
-  log.info({ host: opts.host, port }, 'mqtt broker listening');
-
-  return {
-    port,
+  let listening = false;
+  const running: RunningBroker = {
+    port: 0,
     aedes,
+    get listening() {
+      return listening && gate.isOpen;
+    },
+    get ingestInFlight() {
+      return gate.inFlight;
+    },
     verifications: auth.verifications,
     reloadDevices: () => auth.preload(),
+    async listen() {
+      gate.open();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(opts.port, opts.host, () => resolve());
+      });
+      running.port = (server.address() as net.AddressInfo).port;
+      listening = true;
+      log.info({ host: opts.host, port: running.port }, 'mqtt broker listening');
+    },
+    publish(topic, payload) {
+      return new Promise((resolve, reject) => {
+        const packet = { cmd: 'publish' as const, topic, payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload), qos: 1 as const, retain: false, dup: false };
+        aedes.publish(packet, (err) => (err ? reject(err) : resolve()));
+      });
+    },
     async stop() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const s of sockets) s.destroy();
+      const started = Date.now();
+      // 1. No new connections, no new publishes (refused ones are not acknowledged).
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      listening = false;
+      // 2. What was taken is committed, and its PUBACKs go out.
+      const uncommitted = await gate.close(opts.drainTimeoutMs ?? 10_000);
+      // Aedes writes a PUBACK a turn or two after the hook answers (it defers writes with setImmediate).
+      for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+      // 3. Then the connections close: end() lets the PUBACKs just written leave first.
+      await Promise.all(
+        [...sockets].map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              if (s.destroyed) return resolve();
+              s.once('close', () => resolve());
+              s.end();
+              setTimeout(() => s.destroy(), 1000).unref();
+            }),
+        ),
+      );
+      await closed;
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
-      log.info('mqtt broker stopped');
+      log.info({ ms: Date.now() - started, uncommitted }, 'mqtt broker stopped');
     },
   };
+  return running;
 }

@@ -16,11 +16,10 @@ export class TopicAcl {
   ) {}
 
   authorizePublish = (client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void): void => {
-    if (!client) return done(null); // the broker's own publishes (e.g. $SYS)
-    const reason = this.publishRefusal(this.identityOf(client), packet.topic);
+    const reason = client ? this.publishRefusal(this.identityOf(client), packet.topic) : this.orphanWillRefusal(packet.topic);
     if (!reason) return done(null);
     this.metrics.inc('mqtt_acl_denied_total', { op: 'publish', reason });
-    this.log.warn({ clientId: client.id, topic: packet.topic.slice(0, 200), reason }, 'mqtt publish refused');
+    this.log.warn({ clientId: client?.id ?? null, topic: packet.topic.slice(0, 200), reason }, 'mqtt publish refused');
     done(new Error(`publish refused: ${reason}`));
   };
 
@@ -42,6 +41,16 @@ export class TopicAcl {
     if (parsed.deviceId !== identity.deviceId) return 'foreign_device';
     if (!(PUBLISH_CHANNELS[identity.kind] as readonly string[]).includes(parsed.channel as UpstreamChannel)) return 'channel_not_allowed';
     return null;
+  }
+
+  /**
+   * Aedes calls authorizePublish with no client only for the will of a client it no longer holds
+   * (`_clearWills`: a session whose node died). Such a will may say only what a will is for here,
+   * that a device went offline: its own presence topic, nothing else (issue 16, item 7).
+   */
+  orphanWillRefusal(topic: string): string | null {
+    const parsed = parseDeviceTopic(this.root, topic);
+    return parsed?.channel === 'presence' ? null : 'orphan_will';
   }
 
   subscribeRefusal(identity: Identity | undefined, topic: string): string | null {

@@ -1,12 +1,11 @@
-// The hub service: MQTT in (persistent session, ack after commit) → ingest pipeline → batch
-// writer → live state → Socket.IO push; plus the HTTP API and dashboard. start()/stop(); all
-// dependencies come in as arguments.
+// The hub service: upstream messages handed in by the broker (and gateways) through `submit` →
+// ingest pipeline → batch writer (the promise resolves after commit, and only then does the broker
+// send the PUBACK) → live state → Socket.IO push; plus dispatch, the HTTP API and the dashboard.
+// start()/stop(); all dependencies come in as arguments.
 import type pg from 'pg';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
 import type { Metrics } from '../common/metrics.js';
-import { hubSubscriptions } from '../protocol/topics.js';
-import { MqttIngestClient } from './mqtt-ingest-client.js';
 import { IngestPipeline, ingestStages } from './ingest/ingest-pipeline.js';
 import type { Rows } from './ingest/ingest-types.js';
 import { defaultBatchRows } from './store/commit-rows.js';
@@ -29,13 +28,19 @@ export interface HubDeps {
   pool: pg.Pool;
   metrics: Metrics;
   logger: Logger;
-  mqtt: { host: string; port: number; username: string; password: string };
   timescale: boolean;
   /** The embedded engine: storage policy jobs must be run by the hub, and positions cannot go by COPY. */
   embedded: boolean;
   info?: () => Record<string, unknown>;
+  /** Readiness of what lies outside the hub (the broker listening); null when ready, else the reason. */
+  notReady?: () => string | null;
   /** Dispatch's clock (deadlines, SLA); sim:day passes an accelerated one. Default: the system clock. */
   clock?: Clock;
+}
+
+/** How the hub reaches devices: the broker's publish (QoS 1), resolved once the broker took it. */
+export interface Downstream {
+  publish(topic: string, payload: string | Buffer): Promise<void>;
 }
 
 export interface CommitListener {
@@ -48,7 +53,6 @@ export class Hub {
   readonly live = new LiveState();
   private writer!: BatchWriter;
   private pipeline!: IngestPipeline;
-  private client!: MqttIngestClient;
   private push!: LivePush;
   /** Login and scopes for the HTTP API and the /live namespace. */
   auth!: AuthService;
@@ -79,7 +83,7 @@ export class Hub {
     this.commitListeners.push(listener);
   }
 
-  async start(): Promise<void> {
+  async start(downstream: Downstream): Promise<void> {
     const { config, pool, metrics, logger } = this.deps;
     await this.devices.load();
     await this.fence.load(pool);
@@ -89,9 +93,7 @@ export class Hub {
     // runs them (the embedded WASM engine has none).
     this.maintenance = new StorageMaintenance({ pool, timescale: this.deps.timescale, runPolicies: this.deps.embedded, clock: systemClock, logger });
 
-    this.publisher = new TaskPublisher({
-      ...this.deps.mqtt, clientId: `${config.HUB_CLIENT_ID}-tasks`, topicRoot: config.TOPIC_ROOT, metrics, logger,
-    });
+    this.publisher = new TaskPublisher({ downstream, topicRoot: config.TOPIC_ROOT, metrics });
     this.dispatch = new DispatchService({
       pool, clock: this.deps.clock ?? systemClock, config, live: this.live, metrics, logger, publisher: this.publisher,
       // The push exists once the HTTP server does; dispatch only notifies after it started.
@@ -131,27 +133,16 @@ export class Hub {
         if (rows.inbox.length > 0) this.dispatch.poke();
         for (const l of this.commitListeners) l(rows, at);
       },
-      onPressure: (high) => (high ? this.client.pause() : this.client.resume()),
+      // No reading to pause any more: each device connection waits for its own commit (broker/ingest-gate.ts).
+      onPressure: (high) => this.log.warn({ backlog: high }, high ? 'ingest backlog high: commits are behind' : 'ingest backlog cleared'),
     });
     this.pipeline = new IngestPipeline(ingestStages(config.TOPIC_ROOT, this.devices, this.fence), this.writer, metrics, logger);
-    this.client = new MqttIngestClient({
-      host: this.deps.mqtt.host,
-      port: this.deps.mqtt.port,
-      clientId: config.HUB_CLIENT_ID,
-      username: this.deps.mqtt.username,
-      password: this.deps.mqtt.password,
-      subscriptions: hubSubscriptions(config.TOPIC_ROOT),
-      logger,
-      onMessage: (m) => this.pipeline.handle(m),
-    });
 
     await this.http.listen({ host: config.HOST, port: config.HTTP_PORT });
     this.httpPort = (this.http.server.address() as { port: number }).port;
     this.push.start();
     this.maintenance.start();
-    await this.publisher.start();
     await this.dispatch.start();
-    await this.client.start();
     this.log.info({ httpPort: this.httpPort }, 'hub started');
   }
 
@@ -160,9 +151,9 @@ export class Hub {
    * resolves once its rows, or its dead letter, are committed. Gateways for other protocols
    * (JT/T 808, OwnTracks) translate and call this, then acknowledge their device.
    */
-  submit(topic: string, payload: Buffer): Promise<void> {
+  submit = (topic: string, payload: Buffer): Promise<void> => {
     return new Promise((resolve) => this.pipeline.handle({ topic, payload, ack: resolve }));
-  }
+  };
 
   /** Commits everything received so far (benchmarks read the database right after). */
   async drainForBench(): Promise<void> {
@@ -170,14 +161,19 @@ export class Hub {
     await this.writer.drain();
   }
 
-  /** Stops taking messages, commits what was taken (so its acks go out), then closes. */
-  async stop(): Promise<void> {
-    this.client.pause();
-    await this.pipeline.settled();
-    await this.writer.drain();
-    await this.client.stop();
+  /**
+   * Commits what was handed in (the broker has already stopped taking messages and waited for its
+   * own), then closes. With the database away the drain gives up after `drainTimeoutMs`: what it
+   * held was never acknowledged to any device.
+   */
+  async stop(drainTimeoutMs = 10_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.pipeline.settled().then(() => this.writer.drain()),
+      new Promise((r) => (timer = setTimeout(r, drainTimeoutMs))),
+    ]);
+    clearTimeout(timer);
     await this.dispatch.stop();
-    await this.publisher.stop();
     await this.maintenance.stop();
     await this.push.stop();
     await this.http.close().catch(() => undefined);

@@ -5,7 +5,6 @@ import type { Logger } from '../../common/logger.js';
 import type { Metrics } from '../../common/metrics.js';
 import type { DeviceDirectory } from '../store/device-directory.js';
 import type { BatchWriter } from '../store/batch-writer.js';
-import type { IncomingMessage } from '../mqtt-ingest-client.js';
 import { emptyRows, type IngestContext, type IngestStage } from './ingest-types.js';
 import { topicStage } from './stage-topic.js';
 import { jsonStage, sizeStage } from './stage-decode.js';
@@ -16,6 +15,14 @@ import type { OwnGridFence } from '../regions/own-grid-fence.js';
 
 export function ingestStages(topicRoot: string, devices: DeviceDirectory, fence: Pick<OwnGridFence, 'inside'>): IngestStage[] {
   return [topicStage(topicRoot), sizeStage, jsonStage, schemaStage, deviceStage(devices), rowsStage(fence)];
+}
+
+/** One upstream message, as the broker (or a gateway) hands it in. */
+export interface IncomingMessage {
+  topic: string;
+  payload: Buffer;
+  /** Called once the message's rows (or its dead letter) are committed; the device's ack waits for it. */
+  ack(): void;
 }
 
 /** At most this many rejection log lines per reason per second: a flood is counted, not echoed. */

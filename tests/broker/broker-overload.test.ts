@@ -25,7 +25,7 @@ beforeAll(async () => {
   const registered = await registerDevices(db.pool, Array.from({ length: PUBLISHERS }, (_, i) => `o${i}`));
   devices = Object.values(registered).filter((d) => d.kind === 'handset');
   metrics = new Metrics();
-  broker = await startBroker({ host: '127.0.0.1', port: 0, topicRoot: 'grid/v1', service, pool: db.pool, metrics, logger: silentLogger });
+  broker = await startBroker({ host: '127.0.0.1', port: 0, topicRoot: 'grid/v1', service, pool: db.pool, metrics, logger: silentLogger, ingest: async () => undefined });
 });
 afterAll(async () => {
   await broker?.stop();

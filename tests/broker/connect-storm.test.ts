@@ -23,7 +23,7 @@ beforeAll(async () => {
   // 20 suffixes → 60 devices (a handset, a door and a camera each).
   devices = Object.values(await registerDevices(db.pool, Array.from({ length: 20 }, (_, i) => `s${i}`)));
   metrics = new Metrics();
-  broker = await startBroker({ host: '127.0.0.1', port: 0, topicRoot: 'grid/v1', service, pool: db.pool, metrics, logger: silentLogger, maxVerifications: CAP });
+  broker = await startBroker({ host: '127.0.0.1', port: 0, topicRoot: 'grid/v1', service, pool: db.pool, metrics, logger: silentLogger, maxVerifications: CAP, ingest: async () => undefined });
 });
 afterAll(async () => {
   await broker?.stop();
