@@ -22,12 +22,17 @@ try {
   console.log(`\n  指挥屏 / Command screen:  ${url}\n  MQTT broker:             ${system.mqttUrl}\n`);
   // The demo accounts are documented in the README; only the simulated district has them.
   if (config.SIM && config.AUTH_REQUIRED) console.log('  演示账号 / demo sign-in:  admin / grid-admin-2026  (others: README, "Command screen")\n');
+  // Forked by a test or a supervisor: say where we listen.
+  process.send?.({ ready: true, mqttUrl: system.mqttUrl, httpUrl: url });
   let stopping = false;
   const shutdown = async (signal: string) => {
-    if (stopping) return;
+    // A second Ctrl-C means "now": what was not committed was not acknowledged either.
+    if (stopping) process.exit(130);
     stopping = true;
-    logger.info({ signal }, 'shutting down');
+    const t0 = Date.now();
+    logger.info({ signal }, 'shutting down: no new connections, committing what was taken');
     await system.stop();
+    logger.info({ ms: Date.now() - t0 }, 'stopped');
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -22,6 +22,7 @@ import { DispatchService } from './dispatch/dispatch-service.js';
 import { TaskPublisher } from './dispatch/task-publisher.js';
 import { syncDutyFromStatuses } from './people/duty-sync.js';
 import { AuthService } from './http/auth-service.js';
+import type { ReadinessCheck } from './http/health-routes.js';
 
 export interface HubDeps {
   config: Config;
@@ -78,6 +79,23 @@ export class Hub {
     await this.auth?.scopes.load();
   }
 
+  /** The checks behind /health/ready: can this node take devices' data now? */
+  async readiness(): Promise<Record<string, ReadinessCheck>> {
+    const database = await this.deps.pool
+      .query({ text: 'SELECT 1', query_timeout: 2000 } as { text: string })
+      .then(() => ({ ok: true }), (err: Error) => ({ ok: false, reason: `database: ${err.message}` }));
+    const notReady = this.deps.notReady?.() ?? null;
+    const backlog = this.writer?.backlog;
+    const ingest = !backlog
+      ? { ok: false, reason: 'ingest not started' }
+      : backlog.failing
+        ? { ok: false, reason: 'ingest: the last commit failed; retrying, nothing acknowledged meanwhile' }
+        : backlog.high
+          ? { ok: false, reason: `ingest: ${backlog.rows} rows waiting, commits are behind` }
+          : { ok: true };
+    return { database, broker: notReady ? { ok: false, reason: notReady } : { ok: true }, ingest };
+  }
+
   /** For benchmarks and tests: observe each commit. */
   onCommit(listener: CommitListener): void {
     this.commitListeners.push(listener);
@@ -105,6 +123,7 @@ export class Hub {
 
     this.http = await buildHttpServer({
       pool, live: this.live, metrics, logger, timescale: this.deps.timescale, info: this.deps.info ?? (() => ({})),
+      readiness: () => this.readiness(),
       tileUrl: config.TILE_URL ?? null, tileAttribution: config.TILE_ATTRIBUTION ?? null, auth: this.auth,
       dispatch: this.dispatch,
       onRegionsChanged: () => this.reloadRegistry(),
