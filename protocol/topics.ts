@@ -16,7 +16,8 @@ export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
 /** Channels each kind of device may publish on; everything else is refused by the broker ACL. */
 export const PUBLISH_CHANNELS: Record<DeviceKind, readonly UpstreamChannel[]> = {
-  handset: ['location', 'status', 'presence', 'reports', 'task-replies'],
+  // events: a handset's own alarms (SOS button, power cut, tamper), e.g. a JT/T 808 terminal's alarm flags.
+  handset: ['location', 'status', 'presence', 'reports', 'task-replies', 'events'],
   door: ['presence', 'events', 'status'],
   camera: ['presence', 'events', 'status'],
 };
