@@ -16,7 +16,12 @@ export class TopicAcl {
   ) {}
 
   authorizePublish = (client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void): void => {
-    const reason = client ? this.publishRefusal(this.identityOf(client), packet.topic) : this.orphanWillRefusal(packet.topic);
+    const identity = client ? this.identityOf(client) : undefined;
+    const reason = !client
+      ? this.orphanWillRefusal(packet.topic)
+      : packet.qos === 2 && identity && !identity.service
+        ? 'qos2' // decision 009: a device has no use for it, and it parks messages in our memory
+        : this.publishRefusal(identity, packet.topic);
     if (!reason) return done(null);
     this.metrics.inc('mqtt_acl_denied_total', { op: 'publish', reason });
     this.log.warn({ clientId: client?.id ?? null, topic: packet.topic.slice(0, 200), reason }, 'mqtt publish refused');
