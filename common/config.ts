@@ -27,6 +27,12 @@ const envSchema = z.object({
   BATCH_MAX_ROWS: z.coerce.number().int().min(1).max(50000).optional(),
   BATCH_MAX_WAIT_MS: z.coerce.number().int().min(1).max(10000).default(50),
   PUSH_INTERVAL_MS: z.coerce.number().int().min(50).max(10000).default(100),
+  // Position filters (issue 16, docs/decisions/009): a fix more than FIX_MAX_FUTURE_S ahead of the
+  // hub's clock is refused; one implying more than FIX_MAX_SPEED_KMH from the device's previous
+  // fix, or with an accuracy worse than FIX_MAX_ACC_M, is stored flagged (never a dot, trail or KPI).
+  FIX_MAX_FUTURE_S: z.coerce.number().min(0).max(600).default(60),
+  FIX_MAX_SPEED_KMH: z.coerce.number().min(1).max(2000).default(150),
+  FIX_MAX_ACC_M: z.coerce.number().min(1).max(100000).default(200),
   // Dispatch (issue 3): how long a worker has to answer an offer; how often due deadlines are swept.
   DISPATCH_OFFER_TIMEOUT_S: z.coerce.number().int().min(10).max(86400).default(180),
   DISPATCH_SWEEP_MS: z.coerce.number().int().min(50).max(60000).default(1000),

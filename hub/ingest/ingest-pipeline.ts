@@ -1,6 +1,6 @@
 // The ingest path, read top to bottom: each stage has one job; the runner (not the stages) counts,
 // logs and dead-letters rejections. Adding a stage is one line here and one new file.
-//   topic → size → json → schema → device → rows (normalise + order) → batch writer (store, ack)
+//   topic → size → json → schema → device → rows (normalise + order) → position filter → batch writer (store, ack)
 import type { Logger } from '../../common/logger.js';
 import type { Metrics } from '../../common/metrics.js';
 import type { DeviceDirectory } from '../store/device-directory.js';
@@ -11,10 +11,11 @@ import { jsonStage, sizeStage } from './stage-decode.js';
 import { schemaStage } from './stage-schema.js';
 import { deviceStage } from './stage-device.js';
 import { rowsStage } from './stage-rows.js';
+import { positionFilterStage, type PositionFilterDeps } from './stage-position-filter.js';
 import type { OwnGridFence } from '../regions/own-grid-fence.js';
 
-export function ingestStages(topicRoot: string, devices: DeviceDirectory, fence: Pick<OwnGridFence, 'inside'>): IngestStage[] {
-  return [topicStage(topicRoot), sizeStage, jsonStage, schemaStage, deviceStage(devices), rowsStage(fence)];
+export function ingestStages(topicRoot: string, devices: DeviceDirectory, fence: Pick<OwnGridFence, 'inside'>, filter: PositionFilterDeps = {}): IngestStage[] {
+  return [topicStage(topicRoot), sizeStage, jsonStage, schemaStage, deviceStage(devices), rowsStage(fence), positionFilterStage(filter)];
 }
 
 /** One upstream message, as the broker (or a gateway) hands it in. */

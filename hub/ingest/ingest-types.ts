@@ -25,7 +25,17 @@ export interface PositionRow {
   seq: number | null;
   /** Inside one of the worker's own grids (hub/regions/own-grid-fence.ts); null or absent: unknown. */
   inGrid?: boolean | null;
+  /**
+   * Why the position filter does not trust this fix (stage-position-filter.ts): stored in
+   * positions_flagged, never in positions, never on a live dot. Absent or empty: a valid fix.
+   */
+  flags?: FixFlag[];
+  /** How far the fix's time lay ahead of the hub's clock when it arrived, ms (negative: behind). */
+  clockAheadMs?: number;
 }
+
+/** Stored, but kept out of trails, rollups, KPIs and the live dot (docs/decisions/009). */
+export type FixFlag = 'jump' | 'accuracy';
 
 export interface EventRow {
   deviceId: string;
@@ -67,6 +77,8 @@ export interface DeadLetterRow {
   reason: string;
   size: number;
   payload: Buffer;
+  /** A fix refused for its time (future_fix): how far ahead of the hub's clock it was, ms. Not stored. */
+  clockAheadMs?: number;
 }
 
 export interface Rows {

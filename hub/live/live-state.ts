@@ -1,11 +1,27 @@
 // Live state: each worker's last position, duty and presence, and the latest alerts. Fed only with
 // committed rows, so the screen never shows what the database does not have. Out-of-order fixes
-// (store-and-forward uploads) are stored but never move a dot backwards in time.
+// (store-and-forward uploads) are stored but never move a dot backwards in time; a fix the
+// position filter flagged never moves it at all, and neither does one from the future (issue 16:
+// a 2099 fix held a dot at 2099, since no real fix was ever newer).
 import type pg from 'pg';
 import type { AlarmView, AlertView, DutyChange, IncidentView, LiveSnapshot, PositionUpdate, PresenceChange, WorkerLive } from '../../protocol/socket-events.js';
 import type { Rows } from '../ingest/ingest-types.js';
+import { clockAheadReading } from '../ingest/stage-position-filter.js';
 
 const MAX_ALERTS = 200;
+/**
+ * No dot moves to a fix further ahead of this hub's clock than this, whatever wrote it: above the
+ * largest FIX_MAX_FUTURE_S (600 s), so the filter decides and this only backs it up.
+ */
+const MAX_AHEAD_MS = 10 * 60_000;
+
+/**
+ * A worker as the screens get it. `clockAheadS`: how far the handset's clock ran ahead of the
+ * hub's at its last live location message, whole seconds (0: right; null: not known yet). Fast
+ * clocks show here and their fixes are refused (future_fix) beyond FIX_MAX_FUTURE_S.
+ */
+// Here until the wire contract's WorkerLive (protocol/socket-events.ts) carries the field itself.
+export type LiveWorker = WorkerLive & { clockAheadS?: number | null };
 
 export interface LiveChanges {
   positions: PositionUpdate[];
@@ -15,7 +31,7 @@ export interface LiveChanges {
 }
 
 export class LiveState {
-  readonly workers = new Map<string, WorkerLive>();
+  readonly workers = new Map<string, LiveWorker>();
   private readonly workerByDevice = new Map<string, string>();
   private readonly dutyTs = new Map<string, number>();
   private alerts: AlertView[] = [];
@@ -47,13 +63,14 @@ export class LiveState {
         battery: null,
         duty: r.duty,
         online: false,
+        clockAheadS: null,
       });
     }
     const since = new Date(this.now() - 24 * 3600_000);
     const last = await pool.query(
       `SELECT DISTINCT ON (device_id) device_id, ts, lat, lon, battery FROM positions
-        WHERE ts > $1 ORDER BY device_id, ts DESC`,
-      [since],
+        WHERE ts > $1 AND ts <= $2 ORDER BY device_id, ts DESC`,
+      [since, new Date(this.now() + MAX_AHEAD_MS)],
     );
     for (const r of last.rows) {
       const w = this.byDevice(r.device_id);
@@ -105,7 +122,7 @@ export class LiveState {
     return { workerId, duty, ts };
   }
 
-  byDevice(deviceId: string): WorkerLive | undefined {
+  byDevice(deviceId: string): LiveWorker | undefined {
     const id = this.workerByDevice.get(deviceId);
     return id ? this.workers.get(id) : undefined;
   }
@@ -113,9 +130,12 @@ export class LiveState {
   /** Applies committed rows; returns what changed, for the push. */
   apply(rows: Rows): LiveChanges {
     const changes: LiveChanges = { positions: [], presence: [], duty: [], alerts: [] };
+    this.readClocks(rows);
+    const notAfter = this.now() + MAX_AHEAD_MS;
     for (const p of rows.positions) {
       const w = this.byDevice(p.deviceId);
-      if (!w || (w.ts !== null && p.ts <= w.ts)) continue;
+      // A newer fix wins; a flagged one (a jump, a poor accuracy) or one from the future never does.
+      if (!w || (w.ts !== null && p.ts <= w.ts) || (p.flags !== undefined && p.flags.length > 0) || p.ts > notAfter) continue;
       w.lat = p.lat;
       w.lon = p.lon;
       w.ts = p.ts;
@@ -159,6 +179,27 @@ export class LiveState {
     }
     if (this.alerts.length > MAX_ALERTS) this.alerts.length = MAX_ALERTS;
     return changes;
+  }
+
+  /**
+   * Each device's clock as its newest fixes of this commit show it, refused future fixes included
+   * (their dead letters carry the lead): the largest lead per device, read by clockAheadReading.
+   */
+  private readClocks(rows: Rows): void {
+    let lead: Map<string, number> | null = null;
+    const see = (deviceId: string | null, ms: number | undefined): void => {
+      if (deviceId === null || ms === undefined) return;
+      lead ??= new Map();
+      lead.set(deviceId, Math.max(lead.get(deviceId) ?? -Infinity, ms));
+    };
+    for (const p of rows.positions) see(p.deviceId, p.clockAheadMs);
+    for (const d of rows.deadLetters) see(d.deviceId, d.clockAheadMs);
+    if (!lead) return;
+    for (const [deviceId, ms] of lead as Map<string, number>) {
+      const w = this.byDevice(deviceId);
+      const reading = clockAheadReading(ms);
+      if (w && reading !== undefined) w.clockAheadS = Math.round(reading / 1000);
+    }
   }
 
   snapshot(): LiveSnapshot {

@@ -39,7 +39,7 @@ export async function copyPositions(client: pg.PoolClient, rows: readonly Positi
   await pipeline(Readable.from(pieces(rows)), client.query(copyFrom(`COPY positions (${POSITION_COLUMNS}) FROM STDIN`)));
 }
 
-/** A unique violation: the batch repeats a fix that is already stored (or repeats one within itself). */
+/** A unique violation: the batch repeats a fix that is already stored (repeats within it are removed before, commit-rows.ts). */
 export function isDuplicate(err: unknown): boolean {
   return (err as { code?: string } | null)?.code === '23505';
 }

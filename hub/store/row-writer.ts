@@ -1,35 +1,62 @@
 // Writes one batch of rows in one transaction: one INSERT … SELECT FROM unnest(…) per table,
 // ON CONFLICT DO NOTHING, so a redelivered message or re-uploaded fix is the same row.
 // Times travel as epoch-ms float8 arrays: cheaper to serialise than ISO strings.
+// Valid fixes go to positions, flagged ones (the position filter's) to positions_flagged; a fix
+// whose key is stored at another position becomes a dead letter (position-conflicts.ts), found
+// by one more query only when an INSERT stored fewer rows than it was given.
 import type pg from 'pg';
-import type { Rows } from '../ingest/ingest-types.js';
+import type { DeadLetterRow, PositionRow, Rows } from '../ingest/ingest-types.js';
+import { storedConflicts, type Conflict } from './position-conflicts.js';
 
 const MAX_DEAD_LETTER_BYTES = 4096;
 
-export async function writeRows(client: Pick<pg.ClientBase, 'query'>, rows: Rows): Promise<void> {
-  const { positions: p, events: e, statuses: s, inbox: i, deadLetters: d } = rows;
-  if (p.length > 0) {
-    await client.query(
-      `INSERT INTO positions (device_id, ts, worker_id, lat, lon, acc, alt, speed, heading, battery, seq, in_grid)
+const POSITION_UNNEST = `unnest($1::text[], $2::float8[], $3::text[], $4::float8[], $5::float8[], $6::real[], $7::real[],
+                     $8::real[], $9::real[], $10::real[], $11::bigint[], $12::boolean[]`;
+
+function positionParams(p: readonly PositionRow[]): unknown[] {
+  return [
+    p.map((r) => r.deviceId),
+    p.map((r) => r.ts),
+    p.map((r) => r.workerId),
+    p.map((r) => r.lat),
+    p.map((r) => r.lon),
+    p.map((r) => r.acc),
+    p.map((r) => r.alt),
+    p.map((r) => r.speed),
+    p.map((r) => r.heading),
+    p.map((r) => r.battery),
+    p.map((r) => r.seq),
+    p.map((r) => r.inGrid ?? null),
+  ];
+}
+
+export const isFlagged = (r: PositionRow): boolean => r.flags !== undefined && r.flags.length > 0;
+
+/**
+ * Writes the rows; returns the fixes refused as conflicting duplicates of stored ones (already
+ * written as dead letters). Rows must not repeat a key among themselves (dedupeBatch).
+ */
+export async function writeRows(client: Pick<pg.ClientBase, 'query'>, rows: Rows): Promise<Conflict[]> {
+  const { events: e, statuses: s, inbox: i } = rows;
+  const valid = rows.positions.filter((r) => !isFlagged(r));
+  const flagged = valid.length === rows.positions.length ? [] : rows.positions.filter(isFlagged);
+  const conflicts: Conflict[] = [];
+  if (valid.length > 0) {
+    const r = await client.query(`INSERT INTO positions (device_id, ts, worker_id, lat, lon, acc, alt, speed, heading, battery, seq, in_grid)
        SELECT dev, to_timestamp(t / 1000.0), w, la, lo, ac, al, sp, hd, bt, sq, ig
-         FROM unnest($1::text[], $2::float8[], $3::text[], $4::float8[], $5::float8[], $6::real[], $7::real[],
-                     $8::real[], $9::real[], $10::real[], $11::bigint[], $12::boolean[]) AS u(dev, t, w, la, lo, ac, al, sp, hd, bt, sq, ig)
-       ON CONFLICT DO NOTHING`,
-      [
-        p.map((r) => r.deviceId),
-        p.map((r) => r.ts),
-        p.map((r) => r.workerId),
-        p.map((r) => r.lat),
-        p.map((r) => r.lon),
-        p.map((r) => r.acc),
-        p.map((r) => r.alt),
-        p.map((r) => r.speed),
-        p.map((r) => r.heading),
-        p.map((r) => r.battery),
-        p.map((r) => r.seq),
-        p.map((r) => r.inGrid ?? null),
-      ],
-    );
+         FROM ${POSITION_UNNEST}) AS u(dev, t, w, la, lo, ac, al, sp, hd, bt, sq, ig)
+       ON CONFLICT DO NOTHING`, positionParams(valid));
+    if ((r.rowCount ?? 0) < valid.length) conflicts.push(...(await storedConflicts(client, valid, ['positions'])));
+  }
+  if (flagged.length > 0) {
+    // A key held by a valid fix stays valid: the same fix judged again (against other neighbours)
+    // is no new row, another position at that key a conflict.
+    const r = await client.query(`INSERT INTO positions_flagged (device_id, ts, worker_id, lat, lon, acc, alt, speed, heading, battery, seq, in_grid, flags)
+       SELECT dev, to_timestamp(t / 1000.0), w, la, lo, ac, al, sp, hd, bt, sq, ig, string_to_array(fl, ',')
+         FROM ${POSITION_UNNEST}, $13::text[]) AS u(dev, t, w, la, lo, ac, al, sp, hd, bt, sq, ig, fl)
+        WHERE NOT EXISTS (SELECT 1 FROM positions p WHERE p.device_id = u.dev AND p.ts = to_timestamp(u.t / 1000.0))
+       ON CONFLICT DO NOTHING`, [...positionParams(flagged), flagged.map((r) => r.flags!.join(','))]);
+    if ((r.rowCount ?? 0) < flagged.length) conflicts.push(...(await storedConflicts(client, flagged, ['positions', 'positions_flagged'])));
   }
   if (e.length > 0) {
     await client.query(
@@ -71,6 +98,7 @@ export async function writeRows(client: Pick<pg.ClientBase, 'query'>, rows: Rows
       [i.map((r) => r.deviceId), i.map((r) => r.channel), i.map((r) => r.key), i.map((r) => r.ts), i.map((r) => JSON.stringify(r.body))],
     );
   }
+  const d: DeadLetterRow[] = conflicts.length > 0 ? [...rows.deadLetters, ...conflicts.map((c) => c.letter)] : rows.deadLetters;
   if (d.length > 0) {
     await client.query(
       `INSERT INTO dead_letters (topic, device_id, reason, size, payload)
@@ -84,12 +112,15 @@ export async function writeRows(client: Pick<pg.ClientBase, 'query'>, rows: Rows
       ],
     );
   }
+  return conflicts;
 }
 
 /** How many statements writeRows will send (one per table that has rows). */
 export function statementCount(rows: Rows): number {
   const { positions: p, events: e, statuses: s, inbox: i, deadLetters: d } = rows;
-  return (p.length > 0 ? 1 : 0) + (e.length > 0 ? 1 : 0) + (s.length > 0 ? 1 : 0) + (i.length > 0 ? 1 : 0) + (d.length > 0 ? 1 : 0);
+  const flagged = p.some(isFlagged);
+  const valid = flagged ? p.some((r) => !isFlagged(r)) : p.length > 0;
+  return (valid ? 1 : 0) + (flagged ? 1 : 0) + (e.length > 0 ? 1 : 0) + (s.length > 0 ? 1 : 0) + (i.length > 0 ? 1 : 0) + (d.length > 0 ? 1 : 0);
 }
 
 export function rowCount(rows: Rows): number {

@@ -67,8 +67,11 @@ describe('ingest', () => {
   });
 
   it('marks each fix inside or outside its worker\'s own area, for the time-in-grid rollup', async () => {
-    const inside = aFix({ lat: 27.85, lon: 113.1 });
-    const outside = aFix({ lat: 28.5, lon: 113.1 });
+    // Apart in time as they are in space: 72 km in a second would be a GPS jump, stored flagged
+    // and out of every rollup (stage-position-filter.ts); in two hours it is a drive.
+    const base = aFix().ts as number;
+    const inside = aFix({ lat: 27.85, lon: 113.1, ts: base + 10 * 60_000 });
+    const outside = aFix({ lat: 28.5, lon: 113.1, ts: base + 2 * 3_600_000 });
     const done = nextCommit(sys, (r) => r.positions.some((p) => p.ts === outside.ts));
     await hs.publishAsync(topic('hs-i1', 'location'), JSON.stringify({ fixes: [inside, outside] }), { qos: 1 });
     await done;

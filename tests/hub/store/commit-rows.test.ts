@@ -5,6 +5,7 @@ import { commitRows } from '../../../hub/store/commit-rows.js';
 import { positionsCopyText } from '../../../hub/store/positions-copy.js';
 import { emptyRows, type PositionRow, type Rows } from '../../../hub/ingest/ingest-types.js';
 import { embeddedTimescale, plainPostgres, type OpenedEngine } from '../../analytics/engines.js';
+import { conflictSuite } from './commit-conflicts-suite.js';
 
 const t0 = Date.parse('2026-11-25T08:00:00Z');
 
@@ -37,17 +38,17 @@ for (const [name, open, copy] of [
     }, 120_000);
     afterAll(async () => e?.stop());
     beforeEach(async () => {
-      await e.db.pool.query('TRUNCATE positions, device_events, device_status, hub_inbox, dead_letters');
+      await e.db.pool.query('TRUNCATE positions, positions_flagged, device_events, device_status, hub_inbox, dead_letters');
     });
 
     const count = async (table = 'positions') => (await e.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]!.n;
 
     it('stores a batch once; the same batch again changes nothing', async () => {
       const batch = fixes('hs-c1', 0, 2500);
-      expect(await commitRows(e.db.pool, only(batch), { copy })).toEqual({ copyFellBack: false });
+      expect(await commitRows(e.db.pool, only(batch), { copy })).toEqual({ copyFellBack: false, conflictingDuplicates: 0 });
       expect(await count()).toBe(2500);
       // A redelivered batch: COPY refuses the repeated fixes, the INSERT skips them.
-      expect(await commitRows(e.db.pool, only(batch), { copy })).toEqual({ copyFellBack: copy });
+      expect(await commitRows(e.db.pool, only(batch), { copy })).toEqual({ copyFellBack: copy, conflictingDuplicates: 0 });
       expect(await count()).toBe(2500);
       const r = await e.db.pool.query(`SELECT ts, lat, lon, acc, alt, speed, heading, battery, seq FROM positions WHERE seq IN (0, 1, 2499) ORDER BY seq`);
       expect(r.rows.map((x) => ({ ...x, ts: x.ts.getTime(), seq: Number(x.seq) }))).toEqual(
@@ -79,7 +80,7 @@ for (const [name, open, copy] of [
         statuses: [{ deviceId: 'hs-c4', workerId: null, ts: t0, kind: 'status', duty: 'on', battery: 80, online: null }],
         deadLetters: [{ topic: 'grid/v1/devices/hs-c4/location', deviceId: 'hs-c4', reason: 'bad json', size: 3, payload: Buffer.from('{{{') }],
       };
-      expect(await commitRows(e.db.pool, mixed, { copy })).toEqual({ copyFellBack: copy });
+      expect(await commitRows(e.db.pool, mixed, { copy })).toEqual({ copyFellBack: copy, conflictingDuplicates: 0 });
       expect([await count(), await count('device_status'), await count('dead_letters')]).toEqual([20, 1, 1]);
     });
 
@@ -96,5 +97,7 @@ for (const [name, open, copy] of [
       await commitRows(e.db.pool, only(fixes('hs-c5', 0, 10)), { copy });
       expect(await count()).toBe(10);
     });
+
+    conflictSuite(() => e, copy);
   });
 }
