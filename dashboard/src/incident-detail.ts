@@ -122,6 +122,8 @@ export class IncidentDetailPanel {
       ${this.whyHtml(i)}
       ${this.auditHtml()}`,
     );
+    // The bars' widths through the CSSOM: the screen's CSP refuses style attributes in markup (issue 16).
+    for (const bar of this.el.querySelectorAll<HTMLElement>('.parts i[data-w]')) bar.style.setProperty('--w', `${bar.dataset.w ?? 0}%`);
   }
 
   private alarmHtml(i: IncidentView): string {
@@ -147,7 +149,7 @@ export class IncidentDetailPanel {
       const v = chosen.parts[p];
       if (v === undefined) return '';
       const pct = Math.max(0, Math.min(1, v)) * 100;
-      return `<li data-part="${p}"><span>${escapeHtml(tk('part', p))}</span><i style="--w:${pct.toFixed(0)}%"></i><b>${v.toFixed(2)}</b></li>`;
+      return `<li data-part="${p}"><span>${escapeHtml(tk('part', p))}</span><i data-w="${pct.toFixed(0)}"></i><b>${v.toFixed(2)}</b></li>`;
     }).join('');
     const dist = chosen.distanceM === null ? '' : ` · ${Math.round(chosen.distanceM)} m`;
     return `<section class="why"><h3>${escapeHtml(t('whyThisWorker'))}: ${escapeHtml(this.deps.workerName(chosen.workerId))}</h3>

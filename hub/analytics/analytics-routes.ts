@@ -54,10 +54,13 @@ export async function analyticsRoutes(app: FastifyInstance, opts: AnalyticsRoute
   app.get<{ Params: WorkerParams; Querystring: TrailQuery }>(
     '/api/workers/:id/trail',
     {
+      // A worker outside the caller's area is not found (hub/http/request-area.ts).
+      config: { access: 'read', target: 'worker' },
       schema: {
         params: workerParams,
         querystring: {
           type: 'object',
+          additionalProperties: false,
           required: ['from', 'to'],
           properties: {
             from: time,
@@ -84,10 +87,12 @@ export async function analyticsRoutes(app: FastifyInstance, opts: AnalyticsRoute
   app.get<{ Params: WorkerParams; Querystring: ActivityQuery }>(
     '/api/workers/:id/activity',
     {
+      config: { access: 'read', target: 'worker' },
       schema: {
         params: workerParams,
         querystring: {
           type: 'object',
+          additionalProperties: false,
           required: ['from', 'to'],
           properties: { from: time, to: time, bucket: { type: 'string', enum: ['hour', 'day'], default: 'hour' } },
         },
@@ -103,9 +108,11 @@ export async function analyticsRoutes(app: FastifyInstance, opts: AnalyticsRoute
   app.get<{ Querystring: CoverageQuery }>(
     '/api/coverage',
     {
+      config: { access: 'read', areaParam: 'grid' },
       schema: {
         querystring: {
           type: 'object',
+          additionalProperties: false,
           required: ['grid', 'date'],
           properties: {
             grid: { type: 'string', minLength: 1, maxLength: 64 },

@@ -39,6 +39,7 @@ const code = { type: 'string', minLength: 1, maxLength: 64 } as const;
 const time = { type: 'string', minLength: 10, maxLength: 40 } as const;
 const kpiQuerySchema = {
   type: 'object',
+  additionalProperties: false,
   required: ['from', 'to'],
   properties: {
     scope: code,
@@ -49,6 +50,9 @@ const kpiQuerySchema = {
     hotspots: { type: 'integer', minimum: 0, maximum: 500, default: 10 },
   },
 } as const;
+
+/** Any signed-in screen; `scope` must lie in its area (checked again by allowedScope in the handler). */
+const readScope = { access: 'read', areaParam: 'scope' } as const;
 
 /** The viewer's scope when auth is on (set by the auth plugin's hook), else null. */
 function viewerScope(req: FastifyRequest): string | null {
@@ -67,9 +71,9 @@ export async function kpiRoutes(app: FastifyInstance, opts: KpiRouteOptions): Pr
     return kpiReport(pool, { scope, ...range, by: q.by, now: clock.now(), hotspotRes: q.hotspotRes, hotspotLimit: q.hotspots });
   };
 
-  app.get<{ Querystring: KpiQuery }>('/api/kpis', { schema: { querystring: kpiQuerySchema } }, report);
+  app.get<{ Querystring: KpiQuery }>('/api/kpis', { config: readScope, schema: { querystring: kpiQuerySchema } }, report);
 
-  app.get<{ Querystring: KpiQuery }>('/api/kpis/export.csv', { schema: { querystring: kpiQuerySchema } }, async (req, reply) => {
+  app.get<{ Querystring: KpiQuery }>('/api/kpis/export.csv', { config: readScope, schema: { querystring: kpiQuerySchema } }, async (req, reply) => {
     const r = await report(req);
     void reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${csvFilename(r)}"`);
     return kpiCsv(r);
@@ -77,7 +81,7 @@ export async function kpiRoutes(app: FastifyInstance, opts: KpiRouteOptions): Pr
 
   app.get<{ Querystring: RangeQuery }>(
     '/api/kpis/grid-daily',
-    { schema: { querystring: { type: 'object', required: ['from', 'to'], properties: { scope: code, from: time, to: time } } } },
+    { config: readScope, schema: { querystring: { type: 'object', required: ['from', 'to'], additionalProperties: false, properties: { scope: code, from: time, to: time } } } },
     async (req) => {
       const range = parseRange(req.query.from, req.query.to, YEAR_MS);
       const scope = await allowedScope(pool, req.query.scope, viewerScope(req));
@@ -87,7 +91,7 @@ export async function kpiRoutes(app: FastifyInstance, opts: KpiRouteOptions): Pr
 
   app.get<{ Querystring: { scope?: string } }>(
     '/api/kpis/tiles',
-    { schema: { querystring: { type: 'object', properties: { scope: code } } } },
+    { config: readScope, schema: { querystring: { type: 'object', additionalProperties: false, properties: { scope: code } } } },
     async (req, reply) => {
       const scope = await allowedScope(pool, req.query.scope, viewerScope(req));
       // Screens may reuse the answer as long as the hub does.

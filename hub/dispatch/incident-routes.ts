@@ -16,10 +16,11 @@ import { PRIORITIES, slaCategorySchema } from './sla-policy.js';
 import { CRS } from '../../protocol/schemas.js';
 import { toWgs84 } from '../../common/crs.js';
 import type { IncidentDetailView } from '../../protocol/http-api.js';
+import { areaOf } from '../http/request-area.js';
+import { z } from 'zod';
 
 type Crs = (typeof CRS)[number];
 
-const ALL = '*';
 const point = { lat: { type: 'number', minimum: -90, maximum: 90 }, lon: { type: 'number', minimum: -180, maximum: 180 } };
 const category = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[a-z_]+(\\.[a-z_]+)*$' };
 const STATUS: Partial<Record<ErrorCode, number>> = { ACTOR_NOT_ALLOWED: 403, NOT_ASSIGNEE: 403, NOT_REPORTER: 403, SELF_VERIFICATION: 403, REASON_REQUIRED: 422 };
@@ -29,23 +30,21 @@ function asAppError(err: unknown): unknown {
   return err;
 }
 
-interface Who {
-  scope: string;
-  id: string;
+/** Who acts, for the audit log: the signed-in user, or 'operator' with auth off. */
+function actorId(req: FastifyRequest): string {
+  const v = (req as FastifyRequest & { viewer?: { user: { id: string } | null } | null }).viewer;
+  return v?.user?.id ?? 'operator';
 }
 
-function who(req: FastifyRequest): Who {
-  const v = (req as FastifyRequest & { viewer?: { user: { id: string } | null; scope: string } | null }).viewer;
-  return { scope: v?.scope ?? ALL, id: v?.user?.id ?? 'operator' };
-}
+// PUT /api/categories/:code takes the SLA row's zod schema as its body schema (the code comes
+// from the URL, a `code` in the body must match it); accept ≤ arrive ≤ resolve is a refinement
+// JSON Schema cannot say, so zod judges the whole row again in the handler (422).
+const { $schema: _meta, ...categoryBodySchema } = z.toJSONSchema(slaCategorySchema.partial({ code: true }), { target: 'draft-7' });
 
-/** Grid codes under a scope, as SQL: `grid_code IN (…)`, or true for the all-seeing scope. */
-function scopeFilter(scope: string, params: unknown[]): string {
-  if (scope === ALL) return 'true';
-  params.push(scope);
-  return `grid_code IN (WITH RECURSIVE sub(code) AS (SELECT $${params.length}::text UNION ALL
-    SELECT r.code FROM regions r JOIN sub ON r.parent_code = sub.code) SELECT code FROM sub)`;
-}
+const emptyQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
+const idParams = { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', minLength: 1, maxLength: 128 } } } as const;
+// Residents: no session, the receipt token is the key; operators: their area (hub/http/request-area.ts).
+const resident = { access: 'public' } as const;
 
 export async function incidentRoutes(app: FastifyInstance, opts: { pool: pg.Pool; dispatch: DispatchService }): Promise<void> {
   const { pool, dispatch } = opts;
@@ -53,13 +52,14 @@ export async function incidentRoutes(app: FastifyInstance, opts: { pool: pg.Pool
   const { config } = dispatch.deps;
 
   // The resident endpoints are public: a flood gets 429 (rate limiter registered in http-server.ts).
-  const residentLimit = { rateLimit: { max: config.COMPLAINTS_PER_MIN, timeWindow: 60_000 } };
+  const residentLimit = { ...resident, rateLimit: { max: config.COMPLAINTS_PER_MIN, timeWindow: 60_000 } };
 
   app.post<{ Body: { category: string; description?: string; lat: number; lon: number; crs?: Crs; name?: string; phone?: string; priority?: (typeof PRIORITIES)[number] } }>(
     '/api/complaints',
     {
       config: residentLimit,
       schema: {
+        querystring: emptyQuery,
         body: {
           type: 'object', required: ['category', 'lat', 'lon'], additionalProperties: false,
           properties: { category, ...point, crs: { type: 'string', enum: [...CRS] }, description: { type: 'string', maxLength: 4000 }, name: { type: 'string', maxLength: 64 }, phone: { type: 'string', maxLength: 32 }, priority: { type: 'string', enum: [...PRIORITIES] } },
@@ -79,7 +79,7 @@ export async function incidentRoutes(app: FastifyInstance, opts: { pool: pg.Pool
 
   app.get<{ Params: { id: string }; Querystring: { token: string } }>(
     '/api/complaints/:id/status',
-    { config: residentLimit, schema: { querystring: { type: 'object', required: ['token'], properties: { token: { type: 'string', minLength: 8, maxLength: 200 } } } } },
+    { config: residentLimit, schema: { params: idParams, querystring: { type: 'object', required: ['token'], additionalProperties: false, properties: { token: { type: 'string', minLength: 8, maxLength: 200 } } } } },
     async (req) => {
       const r = await pool.query('SELECT * FROM incidents WHERE id = $1', [req.params.id]);
       const x = r.rows[0] ? recordFromRow(r.rows[0]) : null;
@@ -94,6 +94,8 @@ export async function incidentRoutes(app: FastifyInstance, opts: { pool: pg.Pool
     {
       config: residentLimit,
       schema: {
+        params: idParams,
+        querystring: emptyQuery,
         body: {
           type: 'object', required: ['token', 'score'], additionalProperties: false,
           properties: { token: { type: 'string', minLength: 8, maxLength: 200 }, score: { type: 'integer', minimum: 1, maximum: 5 }, comment: { type: 'string', maxLength: 400 } },
@@ -109,9 +111,11 @@ export async function incidentRoutes(app: FastifyInstance, opts: { pool: pg.Pool
   app.get<{ Querystring: { state?: string; category?: string; grid?: string; overdue?: boolean; limit?: number } }>(
     '/api/incidents',
     {
+      config: { access: 'read', areaParam: 'grid' },
       schema: {
         querystring: {
           type: 'object',
+          additionalProperties: false,
           properties: {
             state: { type: 'string', maxLength: 200 }, category: { type: 'string', maxLength: 64 }, grid: { type: 'string', maxLength: 64 },
             overdue: { type: 'boolean' }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 200 },
@@ -121,7 +125,7 @@ export async function incidentRoutes(app: FastifyInstance, opts: { pool: pg.Pool
     },
     async (req) => {
       const p: unknown[] = [];
-      const where = [scopeFilter(who(req).scope, p)];
+      const where = [areaOf(req).sql('grid_code', p)];
       if (req.query.state) {
         p.push(req.query.state.split(','));
         where.push(`state = ANY($${p.length})`);
@@ -141,9 +145,9 @@ export async function incidentRoutes(app: FastifyInstance, opts: { pool: pg.Pool
     },
   );
 
-  app.get<{ Params: { id: string } }>('/api/incidents/:id', async (req) => {
+  app.get<{ Params: { id: string } }>('/api/incidents/:id', { config: { access: 'read', target: 'incident' }, schema: { params: idParams, querystring: emptyQuery } }, async (req) => {
     const p: unknown[] = [req.params.id];
-    const r = await pool.query(`SELECT * FROM incidents WHERE id = $1 AND ${scopeFilter(who(req).scope, p)}`, p);
+    const r = await pool.query(`SELECT * FROM incidents WHERE id = $1 AND ${areaOf(req).sql('grid_code', p)}`, p);
     if (!r.rows[0]) throw new AppError('INCIDENT_NOT_FOUND', 404);
     const x = recordFromRow(r.rows[0]);
     const audit = await pool.query('SELECT * FROM incident_audit WHERE incident_id = $1 ORDER BY version', [x.id]);
@@ -164,7 +168,9 @@ export async function incidentRoutes(app: FastifyInstance, opts: { pool: pg.Pool
   app.post<{ Body: { category: string; description?: string; lat: number; lon: number; priority?: (typeof PRIORITIES)[number] } }>(
     '/api/incidents',
     {
+      config: { access: 'operate' },
       schema: {
+        querystring: emptyQuery,
         body: {
           type: 'object', required: ['category', 'lat', 'lon'], additionalProperties: false,
           properties: { category, ...point, description: { type: 'string', maxLength: 4000 }, priority: { type: 'string', enum: [...PRIORITIES] } },
@@ -172,7 +178,10 @@ export async function incidentRoutes(app: FastifyInstance, opts: { pool: pg.Pool
       },
     },
     async (req, reply) => {
-      const x = await work.operatorReport(who(req).id, req.body).catch((e) => Promise.reject(asAppError(e)));
+      // An operator registers cases in the area it answers for; the owning grid decides.
+      const area = areaOf(req);
+      if (!area.all && !area.covers(dispatch.gridLocator().locate(req.body.lon, req.body.lat).gridCode)) throw new AppError('OUT_OF_SCOPE', 403);
+      const x = await work.operatorReport(actorId(req), req.body).catch((e) => Promise.reject(asAppError(e)));
       void reply.status(201);
       return { incident: incidentView(x) };
     },
@@ -182,7 +191,10 @@ export async function incidentRoutes(app: FastifyInstance, opts: { pool: pg.Pool
   app.post<{ Params: { id: string }; Body: { type: (typeof OPERATOR_ACTIONS)[number]; expectedVersion: number; reason?: string; toLevel?: number } }>(
     '/api/incidents/:id/actions',
     {
+      config: { access: 'operate', target: 'incident' },
       schema: {
+        params: idParams,
+        querystring: emptyQuery,
         body: {
           type: 'object', required: ['type', 'expectedVersion'], additionalProperties: false,
           properties: { type: { type: 'string', enum: [...OPERATOR_ACTIONS] }, expectedVersion: { type: 'integer', minimum: 1 }, reason: { type: 'string', minLength: 1, maxLength: 500 }, toLevel: { type: 'integer', minimum: 1, maximum: 3 } },
@@ -190,17 +202,17 @@ export async function incidentRoutes(app: FastifyInstance, opts: { pool: pg.Pool
       },
     },
     async (req) => {
-      const actor: Actor = { kind: 'operator', id: who(req).id };
+      const actor: Actor = { kind: 'operator', id: actorId(req) };
       const x = await work.act(req.params.id, req.body as ActionInput & { expectedVersion: number }, actor).catch((e) => Promise.reject(asAppError(e)));
       return { incident: incidentView(x) };
     },
   );
 
-  app.get('/api/alarms', async (req) => {
+  app.get('/api/alarms', { config: { access: 'read' }, schema: { querystring: emptyQuery } }, async (req) => {
     const p: unknown[] = [];
     const r = await pool.query(
       `SELECT a.*, i.grid_code FROM incident_alarms a JOIN incidents i ON i.id = a.incident_id
-        WHERE a.acknowledged_at IS NULL AND ${scopeFilter(who(req).scope, p).replace('grid_code', 'i.grid_code')}
+        WHERE a.acknowledged_at IS NULL AND ${areaOf(req).sql('i.grid_code', p)}
         ORDER BY a.raised_at DESC LIMIT 500`,
       p,
     );
@@ -209,9 +221,12 @@ export async function incidentRoutes(app: FastifyInstance, opts: { pool: pg.Pool
 
   app.post<{ Params: { id: number } }>(
     '/api/alarms/:id/ack',
-    { schema: { params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } } } } },
+    {
+      config: { access: 'operate', target: 'alarm', body: 'none' },
+      schema: { params: { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'integer', minimum: 1 } } }, querystring: emptyQuery },
+    },
     async (req) => {
-      const row = await work.acknowledgeAlarm(req.params.id, who(req).id);
+      const row = await work.acknowledgeAlarm(req.params.id, actorId(req));
       const g = await pool.query('SELECT grid_code FROM incidents WHERE id = $1', [row.incidentId]);
       const view = alarmView(row, g.rows[0]?.grid_code ?? '');
       dispatch.deps.notify.alarm(view);
@@ -219,10 +234,17 @@ export async function incidentRoutes(app: FastifyInstance, opts: { pool: pg.Pool
     },
   );
 
-  app.get('/api/categories', async () => ({ items: dispatch.categories }));
+  app.get('/api/categories', { config: { access: 'read' }, schema: { querystring: emptyQuery } }, async () => ({ items: dispatch.categories }));
 
-  app.put<{ Params: { code: string }; Body: unknown }>('/api/categories/:code', async (req) => {
-    const parsed = slaCategorySchema.safeParse({ ...(req.body as object), code: req.params.code });
+  // The SLA table is the whole hub's: an admin of the whole tree, refused before the body is read.
+  app.put<{ Params: { code: string }; Body: unknown }>('/api/categories/:code', {
+    config: { access: 'system' },
+    schema: { params: { type: 'object', required: ['code'], additionalProperties: false, properties: { code: category } }, querystring: emptyQuery, body: categoryBodySchema },
+  }, async (req) => {
+    const body = req.body as { code?: string };
+    const parsed = body.code !== undefined && body.code !== req.params.code
+      ? slaCategorySchema.safeParse({ ...body, code: `${req.params.code} ≠ ${body.code}` })
+      : slaCategorySchema.safeParse({ ...body, code: req.params.code });
     if (!parsed.success) throw Object.assign(new AppError('CATEGORY_INVALID', 422), { detail: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
     await saveCategory(pool, parsed.data);
     await dispatch.reload();

@@ -1,10 +1,12 @@
-// Login and the guard in front of /api/* (issue 4, item 6). Installed on the root instance (not
-// an encapsulated plugin) so its onRequest hook covers every route registered after it.
-// Public: /api/auth/*, /api/config, the resident endpoints (POST /api/complaints and
-// /api/complaints/:id/*), /health, /metrics, and the static page itself.
+// Login and the guard in front of /api/* (issue 4, item 6; issue 16 item 0). Installed on the root
+// instance (not an encapsulated plugin) so its onRequest hook covers every route registered after it.
+// Who may call a route is the route's own declaration (`config.access`, route-policy.ts): checked
+// here, in onRequest, before the body is read; the area checks run next (request-area.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../common/error-codes.js';
 import { SESSION_COOKIE, tokenFrom, type AuthService, type Viewer } from './auth-service.js';
+import { areaFor, NO_AREA, type Area } from './request-area.js';
+import type { Access } from './route-policy.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -13,12 +15,21 @@ declare module 'fastify' {
   }
 }
 
-function isPublic(method: string, path: string): boolean {
-  if (!path.startsWith('/api/')) return true; // /health, /metrics, the page and its assets
-  if (path.startsWith('/api/auth/') || path === '/api/config') return true;
-  if (path === '/api/complaints') return method === 'POST';
-  return /^\/api\/complaints\/[^/]+\/.+/.test(path);
+/** Why a signed-in viewer may not call a route of this access, or null when it may. */
+export function roleRefusal(access: Access, viewer: Viewer, area: Area): AppError | null {
+  const role = viewer.user?.role ?? null;
+  // Anonymous with AUTH_REQUIRED=false: the all-seeing screen of a development hub.
+  if (role === null || access === 'public' || access === 'read') return null;
+  if (access === 'system') {
+    if (role !== 'admin') return new AppError('ACTOR_NOT_ALLOWED', 403);
+    // A street's admin does not replace the district's region tree or SLA table.
+    return area.whole() ? null : new AppError('OUT_OF_SCOPE', 403);
+  }
+  // Viewers watch; changing anything (acknowledging an alarm, dispatching) takes an operator.
+  return role === 'viewer' ? new AppError('READ_ONLY', 403) : null;
 }
+
+const EMPTY_QUERY = { type: 'object', additionalProperties: false, properties: {} } as const;
 
 interface LoginBody {
   username: string;
@@ -27,6 +38,11 @@ interface LoginBody {
   bearer?: boolean;
 }
 
+/** Login attempts a minute per client address. */
+export const LOGIN_PER_MIN = 10;
+
+// Secure when the request came over TLS: directly, or through a proxy the hub trusts
+// (TRUST_PROXY, then X-Forwarded-Proto decides req.protocol).
 function sessionCookie(req: FastifyRequest, value: string, maxAgeS: number): string {
   const secure = req.protocol === 'https' ? '; Secure' : '';
   return `${SESSION_COOKIE}=${encodeURIComponent(value)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${secure}`;
@@ -40,23 +56,33 @@ export async function authPlugin(app: FastifyInstance, opts: { auth: AuthService
   const { auth } = opts;
   app.decorateRequest('viewer', null);
 
+  app.decorateRequest('area', null);
+
   app.addHook('onRequest', async (req: FastifyRequest) => {
     const path = req.url.split('?')[0] ?? req.url;
     if (!path.startsWith('/api/')) return;
     const viewer = await auth.identify(tokenFrom(req.headers));
     req.viewer = viewer;
-    if (isPublic(req.method, path)) return;
+    req.area = viewer === null ? NO_AREA : areaFor(viewer.scope, auth.scopes);
+    // An unknown /api path (a 404, or the static files' wildcard) needs a session like any other,
+    // so its 404 tells strangers nothing; a route without a declaration (only in apps built
+    // without the route policy) is hub-wide.
+    const route = req.routeOptions.url;
+    const access: Access = req.is404 || !route?.startsWith('/api/') ? 'read' : (req.routeOptions.config.access ?? 'system');
+    if (access === 'public') return;
     if (viewer === null) throw new AppError('UNAUTHENTICATED', 401);
-    // Viewers watch; changing anything (acknowledging an alarm, dispatching) takes an operator.
-    if (viewer.user?.role === 'viewer' && req.method !== 'GET' && req.method !== 'HEAD') throw new AppError('READ_ONLY', 403);
+    const refusal = roleRefusal(access, viewer, req.area);
+    if (refusal) throw refusal;
   });
 
   app.post<{ Body: LoginBody }>(
     '/api/auth/login',
     {
-      // Password guessing: a handful of tries a minute per address (the limiter lives in http-server.ts).
-      config: { rateLimit: { max: 10, timeWindow: 60_000 } },
+      // Password guessing: a handful of tries a minute per address (the limiter lives in
+      // http-server.ts; behind a proxy the address is the client's only with TRUST_PROXY set).
+      config: { access: 'public', rateLimit: { max: LOGIN_PER_MIN, timeWindow: 60_000 } },
       schema: {
+        querystring: EMPTY_QUERY,
         body: {
           type: 'object',
           required: ['username', 'password'],
@@ -78,7 +104,7 @@ export async function authPlugin(app: FastifyInstance, opts: { auth: AuthService
     },
   );
 
-  app.post('/api/auth/logout', async (req: FastifyRequest, reply: FastifyReply) => {
+  app.post('/api/auth/logout', { config: { access: 'public', body: 'none' }, schema: { querystring: EMPTY_QUERY } }, async (req: FastifyRequest, reply: FastifyReply) => {
     const token = tokenFrom(req.headers);
     if (token !== null) await auth.endSession(token);
     void reply.header('set-cookie', sessionCookie(req, '', 0));
@@ -86,7 +112,7 @@ export async function authPlugin(app: FastifyInstance, opts: { auth: AuthService
   });
 
   /** Who the page is: `user` null means anonymous (only possible with auth off). */
-  app.get('/api/auth/me', async (req: FastifyRequest) => {
+  app.get('/api/auth/me', { config: { access: 'public' }, schema: { querystring: EMPTY_QUERY } }, async (req: FastifyRequest) => {
     const v = req.viewer;
     return { authRequired: auth.settings.required, user: v?.user ?? null, expiresAt: v?.expiresAt ?? null };
   });

@@ -15,6 +15,9 @@ import { regionRoutes } from '../regions/region-routes.js';
 import { workerRoutes } from '../people/worker-routes.js';
 import type { Duty } from '../people/worker-store.js';
 import { authPlugin } from './auth-plugin.js';
+import helmet from '@fastify/helmet';
+import { helmetOptions } from './http-security.js';
+import { routePolicy } from './route-policy.js';
 import { incidentRoutes } from '../dispatch/incident-routes.js';
 import type { DispatchService } from '../dispatch/dispatch-service.js';
 import type { AuthService } from './auth-service.js';
@@ -41,19 +44,43 @@ export interface HttpDeps {
   onDutyChanged?: (workerId: string, duty: Duty) => void | Promise<void>;
   /** After a committed PUT /api/workers (bulk upsert): reload the worker registry. */
   onWorkersChanged?: () => void | Promise<void>;
+  /** Whom to believe about client address and scheme (http-security.ts parseTrustProxy); default nobody. */
+  trustProxy?: boolean | string;
 }
+
+/** Refusals of bad input counted by reason (issue 16): the codes a caller can provoke on purpose. */
+const REJECTED = new Set([400, 401, 403, 404, 405, 413, 415]);
+
+const EMPTY_QUERY = { type: 'object', additionalProperties: false, properties: {} } as const;
 
 export async function buildHttpServer(deps: HttpDeps) {
   // Request lines stay out of the log (a wall screen polls); warnings and errors go in.
-  const app = Fastify({ loggerInstance: deps.logger.child({ mod: 'http' }, { level: 'warn' }) });
+  const app = Fastify({
+    // At most warn, never below the hub's own level (a silent test logger stays silent).
+    loggerInstance: deps.logger.child({ mod: 'http' }, { level: deps.logger.levelVal > 40 ? deps.logger.level : 'warn' }),
+    trustProxy: deps.trustProxy ?? false,
+    // A parameter or field the schema does not name is refused (400), not silently dropped.
+    ajv: { customOptions: { removeAdditional: false } },
+  });
+  // Every /api route declares its access, body class and schemas (a gap is logged, and fails the route walk test).
+  app.addHook('onRoute', routePolicy(app, { pool: deps.pool, guarded: deps.auth !== undefined, warn: (msg) => app.log.warn(msg) }));
 
   app.setErrorHandler((err: { statusCode?: number; message: string; code?: string }, req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
     if (status >= 500) req.log.error({ err: err.message, url: req.url }, 'request failed');
+    else if (REJECTED.has(status) && req.url.startsWith('/api/')) {
+      const reason = err.code ?? `HTTP_${status}`;
+      const route = req.routeOptions.url ?? 'unknown';
+      deps.metrics.inc('http_rejected_total', { route, reason });
+      req.log.warn({ ip: req.ip, route, method: req.method, reason, status }, 'request refused');
+    }
     // 5xx never leaks internals.
     const message = status >= 500 ? '服务器内部错误 / internal error' : err.message;
     void reply.status(status).send({ ok: false, error: { code: err.code ?? `HTTP_${status}`, message } });
   });
+
+  // First, so every reply carries the headers, refusals and 429s too.
+  await app.register(helmet, helmetOptions(deps.tileUrl));
 
   // One limiter for the public endpoints that take a rate per route (resident complaints, login): a
   // flood gets 429 in the envelope, a counter and a log line, and never reaches the handler.
@@ -75,12 +102,12 @@ export async function buildHttpServer(deps: HttpDeps) {
     return deps.metrics.render();
   });
 
-  app.get('/api/config', async () => ({ tileUrl: deps.tileUrl, tileAttribution: deps.tileAttribution ?? null }));
+  app.get('/api/config', { config: { access: 'public' }, schema: { querystring: EMPTY_QUERY } }, async () => ({ tileUrl: deps.tileUrl, tileAttribution: deps.tileAttribution ?? null }));
 
   await app.register(regionRoutes, { pool: deps.pool, onRegionsChanged: deps.onRegionsChanged });
 
   // Cut to the caller's scope by the same rule as the /live push.
-  app.get('/api/live', async (req) => {
+  app.get('/api/live', { config: { access: 'read' }, schema: { querystring: EMPTY_QUERY } }, async (req) => {
     const snap = deps.live.snapshot();
     return deps.auth && req.viewer ? deps.auth.scopes.filterSnapshot(snap, req.viewer.scope) : snap;
   });
@@ -91,7 +118,11 @@ export async function buildHttpServer(deps: HttpDeps) {
 
   app.get<{ Querystring: { limit?: number } }>(
     '/api/dead-letters',
-    { schema: { querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } } } } },
+    {
+      // Device payloads of the whole hub: diagnostics for the district's admins only.
+      config: { access: 'system' },
+      schema: { querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } } } },
+    },
     async (req) => {
       const r = await deps.pool.query(
         `SELECT id, received_at, topic, device_id, reason, size, encode(substring(payload from 1 for 512), 'escape') AS preview

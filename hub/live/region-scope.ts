@@ -64,6 +64,14 @@ export class RegionScopes {
     return chain;
   }
 
+  /**
+   * Whether a scope sees the whole tree (the all-seeing room, or the district when it is the sole
+   * root): what hub-wide settings (the region tree, the SLA table, dead letters) need.
+   */
+  isWholeTree(scope: string): boolean {
+    return scope === ALL_SCOPE || (this.roots.length === 1 && this.roots[0] === scope);
+  }
+
   /** Whether a screen scoped to `scope` may see a thing in `gridCode`. */
   covers(scope: string, gridCode: string | null): boolean {
     return scope === ALL_SCOPE || this.rooms(gridCode).includes(scope);

@@ -7,6 +7,7 @@ import { AppError } from '../../common/error-codes.js';
 import type { WorkerLive } from '../../protocol/socket-events.js';
 import { WORKER_ROLES, type WorkerRole } from '../dispatch/incident-state-machine.js';
 import { sendFailure } from '../regions/region-routes.js';
+import { areaOf } from '../http/request-area.js';
 import { checkWorkers, findWorker, listWorkers, saveWorkers, setWorkerDuty, type Duty, type WorkerInput, type WorkerRecord } from './worker-store.js';
 
 export interface WorkerRouteOptions {
@@ -66,17 +67,23 @@ export async function workerRoutes(app: FastifyInstance, opts: WorkerRouteOption
   app.get<{ Querystring: { grid?: string; role?: WorkerRole; duty?: Duty } }>(
     '/api/workers',
     {
+      config: { access: 'read', areaParam: 'grid' },
       schema: {
         querystring: { type: 'object', additionalProperties: false, properties: { grid: code, role: roleEnum, duty: dutyEnum } },
       },
     },
     async (req) => {
       const now = clock.now();
-      return { serverTime: new Date(now).toISOString(), workers: (await listWorkers(pool, req.query)).map((w) => view(w, now)) };
+      // The caller's area only, by the live screen's rule: a worker belongs to its first grid.
+      const area = areaOf(req);
+      const workers = (await listWorkers(pool, req.query)).filter((w) => area.covers(w.gridCodes[0] ?? null));
+      return { serverTime: new Date(now).toISOString(), workers: workers.map((w) => view(w, now)) };
     },
   );
 
-  app.get<{ Params: { id: string } }>('/api/workers/:id', { schema: { params: idParams } }, async (req) => {
+  const emptyQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
+
+  app.get<{ Params: { id: string } }>('/api/workers/:id', { config: { access: 'read', target: 'worker' }, schema: { params: idParams, querystring: emptyQuery } }, async (req) => {
     const w = await findWorker(pool, req.params.id);
     if (!w) throw new AppError('WORKER_NOT_FOUND', 404);
     return view(w, clock.now());
@@ -85,8 +92,10 @@ export async function workerRoutes(app: FastifyInstance, opts: WorkerRouteOption
   app.put<{ Params: { id: string }; Body: { duty: Duty } }>(
     '/api/workers/:id/duty',
     {
+      config: { access: 'operate', target: 'worker' },
       schema: {
         params: idParams,
+        querystring: emptyQuery,
         body: { type: 'object', required: ['duty'], additionalProperties: false, properties: { duty: dutyEnum } },
       },
     },
@@ -101,8 +110,10 @@ export async function workerRoutes(app: FastifyInstance, opts: WorkerRouteOption
   app.put<{ Body: { workers: WorkerInput[] } }>(
     '/api/workers',
     {
-      bodyLimit: 16 * 1024 * 1024,
+      // The roster of the whole hub (it may move anyone anywhere): an admin of the whole tree.
+      config: { access: 'system', body: 'bulk' },
       schema: {
+        querystring: emptyQuery,
         body: {
           type: 'object',
           required: ['workers'],

@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type pg from 'pg';
 import { AppError, ERROR_MESSAGES, type ErrorCode } from '../../common/error-codes.js';
 import { REGION_LEVELS, type RegionLevel } from './region-tree.js';
+import { areaOf } from '../http/request-area.js';
 import { ACCEPT_FLAGS, assessRegionImport, parseAcceptFlags, readRegions, replaceRegions } from './region-store.js';
 
 export interface RegionRouteOptions {
@@ -43,6 +44,8 @@ export async function regionRoutes(app: FastifyInstance, opts: RegionRouteOption
   app.get<{ Querystring: ExportQuery }>(
     '/api/regions',
     {
+      // A scoped screen gets its own subtree (the page draws nothing else); `root` must lie in it.
+      config: { access: 'read', areaParam: 'root' },
       schema: {
         querystring: {
           type: 'object',
@@ -55,7 +58,8 @@ export async function regionRoutes(app: FastifyInstance, opts: RegionRouteOption
       },
     },
     async (req) => {
-      const fc = await readRegions(pool, req.query);
+      const area = areaOf(req);
+      const fc = await readRegions(pool, area.all || req.query.root !== undefined ? req.query : { ...req.query, root: area.scope });
       if (!fc) throw new AppError('REGION_NOT_FOUND', 404);
       return fc;
     },
@@ -64,6 +68,8 @@ export async function regionRoutes(app: FastifyInstance, opts: RegionRouteOption
   app.put<{ Querystring: ImportQuery; Body: unknown }>(
     '/api/regions',
     {
+      // The whole district's tree: hub-wide, an admin of the whole tree only.
+      config: { access: 'system', body: 'geojson' },
       bodyLimit,
       schema: {
         querystring: {
