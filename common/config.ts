@@ -27,7 +27,7 @@ const envSchema = z.object({
   BATCH_MAX_ROWS: z.coerce.number().int().min(1).max(50000).optional(),
   BATCH_MAX_WAIT_MS: z.coerce.number().int().min(1).max(10000).default(50),
   PUSH_INTERVAL_MS: z.coerce.number().int().min(50).max(10000).default(100),
-  // Position filters (issue 16, docs/decisions/009): a fix more than FIX_MAX_FUTURE_S ahead of the
+  // Position filters (issue 16, docs/decisions/010): a fix more than FIX_MAX_FUTURE_S ahead of the
   // hub's clock is refused; one implying more than FIX_MAX_SPEED_KMH from the device's previous
   // fix, or with an accuracy worse than FIX_MAX_ACC_M, is stored flagged (never a dot, trail or KPI).
   FIX_MAX_FUTURE_S: z.coerce.number().min(0).max(600).default(60),

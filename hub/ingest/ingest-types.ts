@@ -34,7 +34,7 @@ export interface PositionRow {
   clockAheadMs?: number;
 }
 
-/** Stored, but kept out of trails, rollups, KPIs and the live dot (docs/decisions/009). */
+/** Stored, but kept out of trails, rollups, KPIs and the live dot (docs/decisions/010). */
 export type FixFlag = 'jump' | 'accuracy';
 
 export interface EventRow {

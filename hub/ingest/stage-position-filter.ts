@@ -1,4 +1,4 @@
-// Stage: position filters (issue 16 item 1, docs/decisions/009-position-filters.md). Runs after the
+// Stage: position filters (issue 16 item 1, docs/decisions/010-position-filters.md). Runs after the
 // rows stage, on WGS-84 rows in fix-time order, and decides per fix:
 // - refused (a dead letter and a counter, never stored as a position): a time further ahead of the
 //   hub's clock than FIX_MAX_FUTURE_S (future_fix: nothing can place it on a trail, and a 2099 fix

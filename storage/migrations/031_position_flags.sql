@@ -1,4 +1,4 @@
--- Position filters (issue 16 item 1, docs/decisions/009-position-filters.md).
+-- Position filters (issue 16 item 1, docs/decisions/010-position-filters.md).
 --
 -- Fixes the filter stage (hub/ingest/stage-position-filter.ts) stores but does not trust: an
 -- impossible jump from the device's previous fix, or an accuracy worse than FIX_MAX_ACC_M. They
