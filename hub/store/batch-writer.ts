@@ -4,6 +4,7 @@
 import type pg from 'pg';
 import type { Logger } from '../../common/logger.js';
 import type { Metrics } from '../../common/metrics.js';
+import { dbFailureKind } from '../../storage/database.js';
 import { emptyRows, type Rows } from '../ingest/ingest-types.js';
 import { commitRows } from './commit-rows.js';
 import { rowCount } from './row-writer.js';
@@ -120,11 +121,16 @@ export class BatchWriter {
         this.opts.onCommitted(merged, committedAt);
         return;
       } catch (err) {
-        this.opts.metrics.inc('ingest_commit_failures_total');
+        // A timeout (the database stopped answering, storage/database.ts) is counted apart from an
+        // error the database returned: the first wants the network or the server looked at.
+        const reason = dbFailureKind(err);
+        this.opts.metrics.inc('ingest_commit_failures_total', { reason });
         const waitMs = Math.min(100 * 2 ** attempt, 5000);
         this.log.error(
-          { err: (err as Error).message, attempt, rows: rowCount(merged), retryInMs: waitMs },
-          'batch commit failed; nothing was acked, retrying (check the database is reachable)',
+          { err: (err as Error).message, reason, attempt, ms: Date.now() - started, rows: rowCount(merged), retryInMs: waitMs },
+          reason === 'timeout'
+            ? 'batch commit timed out; nothing was acked, retrying (is the database hung or unreachable?)'
+            : 'batch commit failed; nothing was acked, retrying (check the database is reachable)',
         );
         if (!this.pressured) {
           this.pressured = true;

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import pg from 'pg';
@@ -10,6 +10,14 @@ export interface PostgresServer {
   /** postgres://postgres@127.0.0.1:<port>/<database>, trust auth, no password. */
   url: string;
   port: number;
+  /**
+   * Freezes the whole server (SIGSTOP to the postmaster and every process it forked: backends,
+   * checkpointer, walwriter): sockets stay open and nothing answers, a hung server as a client
+   * sees it. New connections are accepted by the kernel and then wait too.
+   */
+  pause(): void;
+  /** SIGCONT to what pause() stopped. */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -78,6 +86,9 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
 
   const port = await freePort();
   const settings: Record<string, string> = {
+    // Plain PostgreSQL even where the TimescaleDB package is installed: without the preload the
+    // hub never tries the extension (storage/database.ts). The initdb default, said out loud.
+    shared_preload_libraries: '',
     listen_addresses: '127.0.0.1',
     unix_socket_directories: dir,
     fsync: 'off',
@@ -90,17 +101,85 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
   const args = ['-D', data, '-p', String(port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
   const child = spawn(join(bin, 'postgres'), args, { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'], ...user });
   // SIGINT is PostgreSQL's "fast" shutdown.
-  const { exited, log, stop } = supervise(child, 'SIGINT', () => rmSync(dir, { recursive: true, force: true }));
+  const supervised = supervise(child, 'SIGINT', () => rmSync(dir, { recursive: true, force: true }));
+  const { exited, log } = supervised;
+  let paused: number[] = [];
+  const resume = () => {
+    for (const pid of paused) signal(pid, 'SIGCONT');
+    paused = [];
+  };
+  const pause = () => {
+    if (paused.length > 0 || child.pid === undefined) return;
+    // The postmaster first, so that it forks nothing after its children are listed.
+    signal(child.pid, 'SIGSTOP');
+    paused = [...childrenOf(child.pid), child.pid];
+    for (const pid of paused.slice(0, -1)) signal(pid, 'SIGSTOP');
+  };
+  // A stopped process does not act on SIGINT: a test that fails while paused still gets its server shut down.
+  const stop = async () => {
+    resume();
+    await supervised.stop();
+  };
 
   try {
     await waitReady(port, exited, opts.readyTimeoutMs ?? 30_000, log);
     const database = opts.database ?? 'postgres';
     if (database !== 'postgres') await query(port, 'postgres', `CREATE DATABASE ${pg.escapeIdentifier(database)}`);
-    return { url: `postgres://postgres@127.0.0.1:${port}/${encodeURIComponent(database)}`, port, stop };
+    return { url: `postgres://postgres@127.0.0.1:${port}/${encodeURIComponent(database)}`, port, pause, resume, stop };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Direct children of `pid`, from /proc (Linux): field 4 of /proc/<pid>/stat is the parent. */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(d));
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  return out;
+}
+
+/**
+ * A throwaway database on a server someone already runs (TEST_DATABASE_URL, bench:storage
+ * --database-url): created empty, so a suite never touches the data there, and dropped after. The
+ * URL's role needs CREATEDB (and, for TimescaleDB, the right to create the extension).
+ */
+export async function scratchDatabase(serverUrl: string, prefix = 'gdh_test'): Promise<{ url: string; name: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${process.pid}_${Math.floor(Math.random() * 1e9).toString(36)}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: serverUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${encodeURIComponent(name)}`;
+  return {
+    url: url.toString(),
+    name,
+    // FORCE (PostgreSQL 13+) ends a connection a failed test left open.
+    drop: () => admin(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`),
+  };
 }
 
 async function query(port: number, database: string, sql: string): Promise<void> {
