@@ -44,7 +44,7 @@ export interface StoredHeads {
 
 /** A (0,0) fix in any CRS: ±0.01° (about a kilometre) also catches BD-09's (0,0), which converts to (-0.006, -0.0065). */
 const NULL_ISLAND_DEG = 0.01;
-/** Valid fixes remembered per device, newest first out: enough to find the fix before a late upload. */
+/** Valid fixes remembered per device (at least; up to twice as many): enough to find the fix before a late upload. */
 const RECENT_PER_DEVICE = 16;
 /**
  * This many consecutive jump-flagged fixes that agree with each other move the anchor: when the
@@ -161,11 +161,13 @@ function insertSorted(recent: FixAnchor[], r: FixAnchor): void {
   const a: FixAnchor = { ts: r.ts, lat: r.lat, lon: r.lon, acc: r.acc };
   let i = recent.length;
   while (i > 0 && recent[i - 1]!.ts > a.ts) i--;
-  recent.splice(i, 0, a);
+  if (i === recent.length) recent.push(a);
+  else recent.splice(i, 0, a);
 }
 
+/** Keeps the newest RECENT_PER_DEVICE, cut in steps of as many again (one splice per 16 fixes, not per fix). */
 function trim(recent: FixAnchor[]): void {
-  if (recent.length > RECENT_PER_DEVICE) recent.splice(0, recent.length - RECENT_PER_DEVICE);
+  if (recent.length >= 2 * RECENT_PER_DEVICE) recent.splice(0, recent.length - RECENT_PER_DEVICE);
 }
 
 export interface PositionFilterDeps {
