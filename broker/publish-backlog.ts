@@ -68,10 +68,12 @@ export interface PublishBacklogOptions {
   logger: Logger;
   /** Backlog (messages) at which a warning is logged; it is logged clear again below half. */
   warnAt?: number;
+  /** The in-process emitter to guard when Aedes' `mq` is routed (broker/routed-mq.ts); default aedes.mq. */
+  mq?: unknown;
 }
 
 export function guardPublishBacklog(aedes: Aedes, opts: PublishBacklogOptions): void {
-  const mq = (aedes as unknown as { mq: MqEmitterInternals }).mq;
+  const mq = (opts.mq ?? (aedes as unknown as { mq: MqEmitterInternals }).mq) as MqEmitterInternals;
   if (typeof mq?._do !== 'function') throw new Error('aedes.mq is not an mqemitter: the publish backlog guard needs updating');
   if (!Array.isArray(mq._messageQueue) || !Array.isArray(mq._messageCallbacks)) throw new Error('mqemitter internals changed: the publish backlog guard needs updating');
   mq._messageQueue = new Fifo();

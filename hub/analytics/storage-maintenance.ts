@@ -1,6 +1,11 @@
 // Periodic storage work the hub schedules: the activity and incident rollups (both engines) and, where no
 // background worker runs (the embedded WASM build: TimescaleDB's scheduler and PostgreSQL's autovacuum
 // both need one), the policy jobs and autovacuum's work by hand.
+//
+// Several nodes on one database server: one pass at a time, on whichever node holds a PostgreSQL
+// advisory lock for it (session level, on a connection held for the pass). Why the database and not
+// a Redis lease: it is the one engine every node must reach anyway, the lock dies with the session
+// of a node that dies (no expiry to tune, no clock), and a node without Redis still works.
 import type pg from 'pg';
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/logger.js';
@@ -23,7 +28,13 @@ export interface StorageMaintenanceOptions {
   rollupLookbackMs?: number;
   /** PostgreSQL interval: how long packed trail hours are kept (default: the compression age). */
   trailKeep?: string;
+  /** Take the cross-node advisory lock for each pass (a server; the embedded engine has one
+   *  connection and one node, so it must not hold one aside). */
+  lease?: boolean;
 }
+
+/** pg_advisory_lock key of the maintenance pass ('grid' 'mnt' in ASCII, any fixed number would do). */
+export const MAINTENANCE_LOCK_KEY = 0x67726964_6d6e74;
 
 export class StorageMaintenance {
   private timer: NodeJS.Timeout | null = null;
@@ -55,6 +66,26 @@ export class StorageMaintenance {
   }
 
   private async pass(): Promise<void> {
+    const lease = this.opts.lease ? await this.opts.pool.connect().catch(() => null) : null;
+    if (this.opts.lease) {
+      const got = lease && (await lease.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [MAINTENANCE_LOCK_KEY]).then((r) => r.rows[0]!.ok, () => false));
+      if (!got) {
+        lease?.release();
+        this.log.debug('storage maintenance: another node holds the lease (or the database is away); skipped');
+        return;
+      }
+    }
+    try {
+      await this.work();
+    } finally {
+      if (lease) {
+        await lease.query('SELECT pg_advisory_unlock($1)', [MAINTENANCE_LOCK_KEY]).catch(() => undefined);
+        lease.release();
+      }
+    }
+  }
+
+  private async work(): Promise<void> {
     const now = this.opts.clock.now();
     try {
       const lookbackMs = this.opts.rollupLookbackMs ?? 3 * 3_600_000;

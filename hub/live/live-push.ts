@@ -9,8 +9,17 @@
 // Positions are coalesced: each flush sends only the latest fix per worker since the previous one,
 // one message per occupied room per interval however many handsets ping. Alerts, presence, duty,
 // incidents and alarms go out at once.
+//
+// Several nodes (REDIS_URL): every node holds the whole live picture. What a node commits it pushes
+// to its own screens and forwards to the other nodes through the Socket.IO Redis adapter
+// (`serverSideEmit`, coalesced like the screens' positions); a node applies what it receives
+// (LiveState.applyPeer) and pushes it to its own screens. So a screen on node B sees a worker whose
+// handset is on node A, a new screen's snapshot holds everyone, and dispatch on any node ranks every
+// worker by live position.
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
+import { createAdapter } from '@socket.io/redis-adapter';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../../common/logger.js';
 import type { Metrics } from '../../common/metrics.js';
 import { LIVE_NAMESPACE, type AlarmView, type ClientToServerEvents, type IncidentView, type PositionUpdate, type ServerToClientEvents } from '../../protocol/socket-events.js';
@@ -27,6 +36,15 @@ export interface LivePushOptions {
   now?: () => number;
   /** Login and scopes. Absent: no handshake check, every screen sees all (the old behaviour). */
   auth?: AuthService;
+  /** Several nodes: the Redis connections of the Socket.IO adapter (publish, subscribe). */
+  peers?: { pub: Redis; sub: Redis };
+}
+
+/** What nodes tell each other (serverSideEmit through the Redis adapter). */
+interface PeerEvents {
+  live: (changes: LiveChanges) => void;
+  incident: (view: IncidentView) => void;
+  alarm: (alarm: AlarmView) => void;
 }
 
 interface SocketData {
@@ -38,8 +56,10 @@ type LiveSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<stri
 const roomOf = (scope: string): string => `scope:${scope}`;
 
 export class LivePush {
-  readonly io: Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+  readonly io: Server<ClientToServerEvents, ServerToClientEvents, PeerEvents, SocketData>;
   private pending = new Map<string, PositionUpdate>();
+  /** This node's own positions since the last flush, for the other nodes. */
+  private forwardPending = new Map<string, PositionUpdate>();
   private timer: NodeJS.Timeout | null = null;
   private readonly log: Logger;
   private readonly now: () => number;
@@ -50,6 +70,16 @@ export class LivePush {
     this.log = opts.logger.child({ mod: 'live-push' });
     this.now = opts.now ?? Date.now;
     this.io = new Server(opts.httpServer, { serveClient: false });
+    if (opts.peers) {
+      this.io.adapter(createAdapter(opts.peers.pub, opts.peers.sub));
+      const root = this.io.of('/');
+      root.on('live', (c: LiveChanges) => {
+        opts.metrics.inc('live_peer_messages_total', { kind: 'live' });
+        this.toScreens(opts.state.applyPeer(c));
+      });
+      root.on('incident', (v: IncidentView) => this.incidentToScreens(v));
+      root.on('alarm', (a: AlarmView) => this.alarmToScreens(a));
+    }
     const live = this.io.of(LIVE_NAMESPACE);
     const auth = opts.auth;
 
@@ -117,7 +147,26 @@ export class LivePush {
     return workerId === null ? null : (this.opts.state.workers.get(workerId)?.gridCode ?? null);
   }
 
+  /** This node's committed changes: to its screens, and to the other nodes. */
   publish(changes: LiveChanges): void {
+    this.toScreens(changes);
+    if (!this.opts.peers) return;
+    for (const p of changes.positions) this.forwardPending.set(p.workerId, p);
+    if (changes.presence.length + changes.duty.length + changes.alerts.length > 0) {
+      this.toPeers('live', { positions: [], presence: changes.presence, duty: changes.duty, alerts: changes.alerts });
+    }
+  }
+
+  /** While Redis is away a forward is dropped, not queued: the next fix says it again. */
+  private toPeers<E extends keyof PeerEvents>(event: E, ...args: Parameters<PeerEvents[E]>): void {
+    if (this.opts.peers?.pub.status !== 'ready') {
+      this.opts.metrics.inc('live_peer_dropped_total', { kind: event });
+      return;
+    }
+    this.io.serverSideEmit(event, ...args);
+  }
+
+  private toScreens(changes: LiveChanges): void {
     for (const p of changes.positions) this.pending.set(p.workerId, p);
     const live = this.io.of(LIVE_NAMESPACE);
     // A socket sits in one room, so `to([...])` never sends it a thing twice.
@@ -138,18 +187,33 @@ export class LivePush {
 
   /** Dispatch calls these after its transaction committed. */
   publishIncident(view: IncidentView): void {
+    this.toPeers('incident', view);
+    this.incidentToScreens(view);
+  }
+
+  publishAlarm(alarm: AlarmView): void {
+    this.toPeers('alarm', alarm);
+    this.alarmToScreens(alarm);
+  }
+
+  private incidentToScreens(view: IncidentView): void {
     if (!this.opts.state.upsertIncident(view)) return;
     const rooms = this.targets(view.gridCode);
     if (rooms.length > 0) this.io.of(LIVE_NAMESPACE).to(rooms).emit('incident', view);
   }
 
-  publishAlarm(alarm: AlarmView): void {
+  private alarmToScreens(alarm: AlarmView): void {
     this.opts.state.upsertAlarm(alarm);
     const rooms = this.targets(alarm.gridCode);
     if (rooms.length > 0) this.io.of(LIVE_NAMESPACE).to(rooms).emit('alarm', alarm);
   }
 
   private flush(): void {
+    if (this.forwardPending.size > 0) {
+      const positions = [...this.forwardPending.values()];
+      this.forwardPending = new Map();
+      this.toPeers('live', { positions, presence: [], duty: [], alerts: [] });
+    }
     if (this.pending.size === 0) return;
     const items = [...this.pending.values()];
     this.pending = new Map();

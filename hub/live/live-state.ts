@@ -212,6 +212,40 @@ export class LiveState {
     };
   }
 
+  /**
+   * Changes another node committed and applied (several nodes, hub/live/live-push.ts): the same
+   * rules as `apply`, so a late or repeated message never moves a dot backwards. Returns what
+   * changed here, for this node's screens.
+   */
+  applyPeer(peer: LiveChanges): LiveChanges {
+    const changes: LiveChanges = { positions: [], presence: [], duty: [], alerts: [] };
+    for (const u of peer.positions) {
+      const w = this.workers.get(u.workerId);
+      if (!w || (w.ts !== null && u.ts <= w.ts)) continue;
+      w.lat = u.lat;
+      w.lon = u.lon;
+      w.ts = u.ts;
+      if (u.battery !== undefined) w.battery = u.battery;
+      changes.positions.push(u);
+    }
+    for (const p of peer.presence) {
+      const w = this.byDevice(p.deviceId);
+      if (w) w.online = p.online;
+      changes.presence.push(p);
+    }
+    for (const d of peer.duty) {
+      const c = this.setDuty(d.workerId, d.duty, d.ts);
+      if (c) changes.duty.push(c);
+    }
+    for (const a of peer.alerts) {
+      if (this.alerts.some((x) => x.id === a.id)) continue;
+      this.alerts.unshift(a);
+      changes.alerts.push(a);
+    }
+    if (this.alerts.length > MAX_ALERTS) this.alerts.length = MAX_ALERTS;
+    return changes;
+  }
+
   /** Keeps the newest version; terminal incidents leave the live set. Returns false for a stale view. */
   upsertIncident(view: IncidentView): boolean {
     const known = this.incidents.get(view.id);

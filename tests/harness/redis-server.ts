@@ -18,9 +18,10 @@ export function redisAvailable(): boolean {
 }
 
 /** Start a throwaway redis-server (no persistence) in a temp dir; stop() kills it and deletes the dir. */
-export async function startRedis(opts: { readyTimeoutMs?: number } = {}): Promise<RedisServer> {
+export async function startRedis(opts: { readyTimeoutMs?: number; port?: number } = {}): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'gdh-redis-'));
-  const port = await freePort();
+  // A given port: a test that stops Redis and starts it again where the clients expect it.
+  const port = opts.port ?? (await freePort());
   const child = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'],

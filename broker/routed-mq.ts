@@ -1,0 +1,92 @@
+// Aedes' `mq` option for several nodes (issue 14): the messages that must cross nodes go through
+// Redis (mqemitter-redis), everything else stays in this process (mqemitter).
+//
+// What crosses: task messages to handsets (`{root}/devices/+/tasks`: dispatch on node A offers a
+// case to a handset connected to node B) and Aedes' takeover notice (`$SYS/+/new/clients`: a handset
+// that reconnects to node B makes node A close its old connection, Aedes' own mechanism). What does
+// not: upstream telemetry (ingested where it arrives, broadcasting 10,000 fixes/s to every node would
+// cost each node the whole fleet), Aedes' heartbeats and births (each node's wills are its own).
+//
+// A message is emitted on exactly one of the two emitters, chosen by its topic; a subscription is
+// made on the local one always, and on Redis too when its pattern can match a crossing topic. So a
+// listener on both still receives each message once.
+import mqemitter, { type MQEmitter, type Message } from 'mqemitter';
+import MQEmitterRedis from 'mqemitter-redis';
+
+type Listener = (message: Message, done: () => void) => void;
+
+/** True when some topic matches both MQTT filters (level by level: equal, `+`, or `#` from there on). */
+export function filtersOverlap(a: string, b: string): boolean {
+  const x = a.split('/');
+  const y = b.split('/');
+  for (let i = 0; ; i++) {
+    const p = x[i];
+    const q = y[i];
+    if (p === '#' || q === '#') return true;
+    if (p === undefined || q === undefined) return p === q;
+    if (p !== q && p !== '+' && q !== '+') return false;
+  }
+}
+
+export function crossingFilters(topicRoot: string): string[] {
+  return ['$SYS/+/new/clients', `${topicRoot}/devices/+/tasks`];
+}
+
+export interface RoutedMq {
+  /** What Aedes gets as `mq`. */
+  mq: MQEmitter;
+  /** The in-process emitter (the publish backlog guard wraps it). */
+  local: MQEmitter;
+}
+
+export function createRoutedMq(opts: { topicRoot: string; redisUrl: string; concurrency: number; onError(err: Error): void }): RoutedMq {
+  const local = mqemitter({ concurrency: opts.concurrency, matchEmptyLevels: true });
+  const shared = new (MQEmitterRedis as unknown as new (o: object) => MQEmitter & { state: NodeJS.EventEmitter })({
+    connectionString: opts.redisUrl,
+    concurrency: opts.concurrency,
+    matchEmptyLevels: true,
+    // Redis away: keep trying, and let the callers wait (ioredis queues commands meanwhile).
+    maxRetriesPerRequest: null,
+  });
+  // ioredis reports every failed retry: say it once per outage.
+  let down = false;
+  shared.state.on('error', (err: Error) => {
+    if (!down) opts.onError(err);
+    down = true;
+  });
+  shared.state.on('pubConnect', () => (down = false));
+  const crossing = crossingFilters(opts.topicRoot);
+  const crosses = (filter: string) => crossing.some((c) => filtersOverlap(filter, c));
+
+  const mq = {
+    get current() {
+      return local.current;
+    },
+    get concurrent() {
+      return local.concurrent;
+    },
+    on(topic: string, listener: Listener, done?: () => void) {
+      if (!crosses(topic)) return local.on(topic, listener, done), mq;
+      let n = 2;
+      const both = () => --n === 0 && done?.();
+      local.on(topic, listener, both);
+      shared.on(topic, listener, both);
+      return mq;
+    },
+    removeListener(topic: string, listener: Listener, done?: () => void) {
+      if (!crosses(topic)) return local.removeListener(topic, listener, done);
+      let n = 2;
+      const both = () => --n === 0 && done?.();
+      local.removeListener(topic, listener, both);
+      shared.removeListener(topic, listener, both);
+    },
+    emit(message: Message, done?: (err?: Error) => void) {
+      // An exact topic crosses when it matches a crossing filter.
+      (crosses(message.topic) ? shared : local).emit(message, done);
+    },
+    close(done: () => void) {
+      local.close(() => shared.close(done));
+    },
+  } as unknown as MQEmitter;
+  return { mq, local };
+}
