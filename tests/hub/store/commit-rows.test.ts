@@ -6,6 +6,7 @@ import { positionsCopyText } from '../../../hub/store/positions-copy.js';
 import { emptyRows, type PositionRow, type Rows } from '../../../hub/ingest/ingest-types.js';
 import { embeddedTimescale, plainPostgres, type OpenedEngine } from '../../analytics/engines.js';
 import { conflictSuite } from './commit-conflicts-suite.js';
+import { fixHeadsSuite } from './fix-heads-suite.js';
 
 const t0 = Date.parse('2026-11-25T08:00:00Z');
 
@@ -99,5 +100,6 @@ for (const [name, open, copy] of [
     });
 
     conflictSuite(() => e, copy);
+    fixHeadsSuite(() => e, copy);
   });
 }
