@@ -3,8 +3,7 @@
 // before as the same-run baseline), the hourly rollup, on-disk bytes per fix with and without
 // compression, and the governance KPIs for a district month and the screen tiles.
 // Prints markdown tables for BENCHMARKS.md.
-// Usage: npm run bench:storage -- [--workers 100] [--days 1] [--engine pg|embedded|both] [--embedded-workers 100]
-//        [--queries 200] [--incidents-per-day 1300] [--kpi-queries 30] [--kpi-only | --no-kpis]
+// Usage: npm run bench:storage -- --help
 import os from 'node:os';
 import { readFileSync, readdirSync } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -28,11 +27,37 @@ import { DEFAULT_STOP_RULE } from '../hub/analytics/trail-stops.js';
 import { compressOlderThan, positionsBytes } from '../hub/analytics/storage-policies.js';
 import { vacuumByHand } from '../hub/analytics/vacuum-by-hand.js';
 import { shanghaiDayStart } from '../hub/analytics/coverage-cells.js';
-import { startPostgres } from '../tests/harness/postgres-server.js';
+import { scratchDatabase, startPostgres } from '../tests/harness/postgres-server.js';
 import { createRng } from '../simulators/rng.js';
 
-const { values: args } = parseArgs({
-  options: {
+const USAGE = `Usage: npm run bench:storage -- [options]
+
+A scaled position history through the hub's writer against a bare COPY, trail query p50/p99, the
+hourly rollup, bytes per fix with and without compression, and the governance KPIs; prints
+markdown tables for BENCHMARKS.md.
+
+  --engine pg|embedded|both   which engines (default both; pg = a PostgreSQL server)
+  --database-url URL          the server for --engine pg/both: one you already run (TimescaleDB or
+                              plain), in a scratch database created for the run and dropped after
+                              (the role needs CREATEDB). Default: a plain PostgreSQL started here
+  --workers N                 workers on the server (default 100), one fix per 10 s each
+  --days N                    days of history on the server (default 1)
+  --embedded-workers N        workers on the embedded engine (default 100, one day)
+  --batch N                   writer batch rows (default: the hub's, 5000 server / 2000 embedded)
+  --queries N                 trail samples (default 200)
+  --incidents-per-day N       governance incidents per day for the KPIs (default 1300)
+  --kpi-queries N             samples per KPI report (default 30)
+  --kpi-only                  only the governance KPIs
+  --no-kpis                   everything but the governance KPIs
+  --write-variants            only the write-path experiment (a server started here), --rounds times
+  --rounds N                  rounds of --write-variants (default 3)
+  --only TEXT                 with --write-variants: the variants whose name contains TEXT
+  --covering-only             with --write-variants: only the covering index
+  -h, --help                  this text`;
+
+const parsed = (() => {
+  try {
+    return parseArgs({ options: {
     workers: { type: 'string', default: '100' },
     days: { type: 'string', default: '1' },
     engine: { type: 'string', default: 'both' },
@@ -52,8 +77,25 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     /** With --write-variants: only the covering index of migration 011 (not also the narrow one). */
     'covering-only': { type: 'boolean', default: false },
-  },
-});
+    /** A server someone already runs; a scratch database on it. */
+    'database-url': { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  } });
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+})();
+const args = parsed.values;
+if (args.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (args['database-url'] && args['write-variants']) {
+  // It reads the server's CPU time from /proc, which only a server on this machine has.
+  console.error('--write-variants runs on a PostgreSQL server it starts here; leave out --database-url');
+  process.exit(2);
+}
 const FIX_MS = 10_000;
 const PER_DAY = 86_400_000 / FIX_MS;
 // The variants' batch size; the hub's path uses the hub's default per engine unless --batch is given.
@@ -600,7 +642,7 @@ const workers = Number(args.workers);
 const days = Number(args.days);
 if (args['write-variants']) {
   const server = await startPostgres({ settings: { shared_buffers: '256MB', max_wal_size: '2GB' } });
-  const db = await openDatabase({ DATABASE_URL: server.url, DATA_DIR: '' }, silentLogger);
+  const db = await openDatabase({ DATABASE_URL: server.url, DATA_DIR: '' }, silentLogger, { timeouts: false });
   try {
     const cpu = os.cpus();
     console.log(`Machine: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, Node ${process.version}; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} at the start.`);
@@ -613,17 +655,29 @@ if (args['write-variants']) {
   process.exit(0);
 }
 if (args.engine !== 'embedded') {
-  const server = await startPostgres({ settings: { shared_buffers: '256MB', max_wal_size: '2GB' } });
-  const db = await openDatabase({ DATABASE_URL: server.url, DATA_DIR: '' }, silentLogger);
+  // A bulk load and whole-table statements: no deadlines (the hub's are for its own short statements).
+  const given = args['database-url'];
+  const server = given ? await scratchDatabase(given, 'gdh_bench') : await startPostgres({ settings: { shared_buffers: '256MB', max_wal_size: '2GB' } });
+  const stopServer = () => ('drop' in server ? server.drop() : server.stop());
+  let db: Database | null = null;
   try {
-    results.push(await run(`PostgreSQL ${(await db.pool.query<{ server_version: string }>('SHOW server_version')).rows[0].server_version} (plain)`, db, workers, days));
+    db = await openDatabase({ DATABASE_URL: server.url, DATA_DIR: '' }, silentLogger, { timeouts: false });
+    const version = (await db.pool.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0].v;
+    let flavour = 'plain';
+    if (db.timescale) {
+      flavour = `TimescaleDB ${(await db.pool.query<{ v: string }>(`SELECT extversion AS v FROM pg_extension WHERE extname = 'timescaledb'`)).rows[0].v}`;
+      // The history is months old: the server's own scheduler would compress it mid-run (and skew
+      // the uncompressed samples). This scratch database's jobs are the bench's to pause.
+      await db.pool.query(`SELECT alter_job(job_id, scheduled => false) FROM timescaledb_information.jobs WHERE job_id >= 1000`);
+    }
+    results.push(await run(`PostgreSQL ${version} (${flavour}${given ? ', --database-url' : ''})`, db, workers, days));
   } finally {
-    await db.close();
-    await server.stop();
+    await db?.close();
+    await stopServer();
   }
 }
 if (args.engine !== 'pg') {
-  const db = await openDatabase({ DATA_DIR: '' }, silentLogger, { inMemory: true });
+  const db = await openDatabase({ DATA_DIR: '' }, silentLogger, { inMemory: true, timeouts: false });
   try {
     results.push(await run('embedded PGlite + TimescaleDB (WASM)', db, Number(args['embedded-workers']), 1));
   } finally {
@@ -636,7 +690,7 @@ const p50 = (xs: number[]) => pct(xs, 50);
 const pp = (xs: number[] | undefined) => (xs && xs.length > 0 ? `${f1(pct(xs, 50))} / ${f1(pct(xs, 99))}` : 'n/a');
 console.log(`\n### bench:storage — ${new Date().toISOString().slice(0, 10)}\n`);
 console.log(`Machine: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${os.platform()}/${os.arch()}; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} at the end.`);
-console.log(`Command: \`npm run bench:storage -- --workers ${workers} --days ${days} --engine ${args.engine} --embedded-workers ${args['embedded-workers']} --queries ${args.queries} --kpi-queries ${args['kpi-queries']}${args['kpi-only'] ? ' --kpi-only' : ''}${args['no-kpis'] ? ' --no-kpis' : ''}\`; one fix per 10 s per worker, writer batches of ${args.batch ? BATCH : `${defaultBatchRows(true)} rows on a server, ${defaultBatchRows(false)} embedded (the hub's defaults)`}${args.batch ? ' rows' : ''}.\n`);
+console.log(`Command: \`npm run bench:storage -- ${args['database-url'] ? '--database-url … ' : ''}--workers ${workers} --days ${days} --engine ${args.engine} --embedded-workers ${args['embedded-workers']} --queries ${args.queries} --kpi-queries ${args['kpi-queries']}${args['kpi-only'] ? ' --kpi-only' : ''}${args['no-kpis'] ? ' --no-kpis' : ''}\`; one fix per 10 s per worker, writer batches of ${args.batch ? BATCH : `${defaultBatchRows(true)} rows on a server, ${defaultBatchRows(false)} embedded (the hub's defaults)`}${args.batch ? ' rows' : ''}.\n`);
 // The positions' tables (not with --kpi-only, which loads none).
 if (!args['kpi-only']) {
   console.log('| engine | rows | writer rows/s | bare COPY rows/s | ratio | full-day trail p50 / p99 (ms) | rollup 1 day (ms) | bytes/fix | bytes/fix compressed |');
