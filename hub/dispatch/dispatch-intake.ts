@@ -26,6 +26,8 @@ export interface IntakeInput {
   foldKey?: string | null;
   /** When the thing happened (the alert's or report's ts); the SLA clock starts at intake. */
   seenAt?: number;
+  /** Workers never offered this case at its first rung: the worker whose own SOS it is. */
+  excludeWorkerIds?: string[];
 }
 
 const ID_CHARS = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
@@ -70,6 +72,8 @@ export function intakeRecord(input: IntakeInput, locator: GridLocator, sla: read
   else if (where.tiedWith?.length) audit.detail = { sharedEdgeWith: where.tiedWith.join(',') };
   const record: IncidentRecord = {
     ...incident,
+    // Counted as already tried, so matching passes them over (the ladder clears the list on escalation).
+    triedWorkerIds: input.excludeWorkerIds ?? incident.triedWorkerIds,
     ...deadlinesFor(input.category, priority, incident.slaStartedAt, sla),
     title: input.title ?? null,
     description: input.description ?? null,

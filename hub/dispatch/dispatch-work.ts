@@ -15,6 +15,9 @@ import {
 
 const SYSTEM: Actor = { kind: 'system', id: 'dispatch' };
 
+const pointOf = (lat: unknown, lon: unknown): { lat: number; lon: number } | null =>
+  typeof lat === 'number' && typeof lon === 'number' && Number.isFinite(lat) && Number.isFinite(lon) ? { lat, lon } : null;
+
 export class DispatchWork {
   constructor(private readonly s: DispatchService) {}
 
@@ -36,6 +39,13 @@ export class DispatchWork {
 
   /** Door and camera alerts: repeats of one device and type fold into the open incident (DESIGN §4). */
   private async intakeAlert(q: Queryable, out: Outcome, deviceId: string, a: AlertPayload & { lat?: number | null; lon?: number | null; gridCode?: string | null }): Promise<void> {
+    // A handset's own alarms become incidents only where the category table has them (handset.sos,
+    // migration 032); power cut, low battery, tamper, GNSS faults stay events on the screen.
+    const handset = a.type.startsWith('handset.');
+    if (handset && !this.s.categories.some((c) => c.code === a.type)) {
+      this.s.deps.metrics.inc('dispatch_alerts_event_only_total', { type: a.type });
+      return;
+    }
     const foldKey = `${deviceId}:${a.type}`;
     const open = await findOpenFold(q, foldKey);
     if (open) {
@@ -43,13 +53,20 @@ export class DispatchWork {
       this.s.deps.metrics.inc('dispatch_alerts_folded_total');
       return;
     }
-    const at = a.lat != null && a.lon != null ? { lat: a.lat, lon: a.lon } : this.s.gridCentre(a.gridCode ?? null);
+    // A handset has no fixed place: its alarm is where the report put it (data.lat/lon, the gateway
+    // sets them), else at the worker's last live position.
+    const worker = handset ? this.s.deps.live.byDevice(deviceId) : undefined;
+    const at = pointOf(a.lat, a.lon) ?? (handset ? pointOf(a.data?.lat, a.data?.lon) ?? pointOf(worker?.lat, worker?.lon) : null) ?? this.s.gridCentre(a.gridCode ?? null);
     if (!at) {
       this.s.log.warn({ device: deviceId, type: a.type }, 'alert from a device with no position and no grid: register its location');
       this.s.deps.metrics.inc('dispatch_alerts_unplaced_total');
       return;
     }
-    await this.intake(q, out, { source: 'device_alert', category: a.type, ...at, title: null, reporterKind: 'device', reporterId: deviceId, foldKey, seenAt: a.ts });
+    await this.intake(q, out, {
+      source: 'device_alert', category: a.type, ...at, title: null, reporterKind: 'device', reporterId: deviceId, foldKey, seenAt: a.ts,
+      // The worker who pressed SOS is not the one to send to it.
+      ...(worker ? { excludeWorkerIds: [worker.workerId] } : {}),
+    });
   }
 
   /** A resident's complaint (12345): the receipt token is shown once and lets them rate later. */
