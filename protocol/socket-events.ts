@@ -17,6 +17,8 @@ export interface WorkerLive {
   battery: number | null;
   duty: 'on' | 'off';
   online: boolean;
+  /** Seconds the handset's clock ran ahead of the hub's at its last live location message (0: right; null: unknown). */
+  clockAheadS?: number | null;
 }
 
 /** One coalesced position: only the latest per worker since the previous flush. */
