@@ -1,7 +1,11 @@
 // bench:ingest — N simulated handsets at 1 Hz over real MQTT through broker and hub into the
 // database. Prints committed pings/s, publish→commit and publish→dashboard p50/p99, loss and the
 // hub's peak RSS. Usage: npm run bench:ingest -- [--handsets 3400] [--duration 60] [--engine embedded|pg]
+//   [--baseline aedes|mosquitto]
 // One node: broker with ingest inside it, hub, HTTP and Socket.IO in this process, as `npm start` runs them.
+// CPU per stored fix is charged to the whole pipeline (this process with its database thread, and
+// the PostgreSQL server's processes), never to the load generator. --baseline first runs the same
+// load against a stock broker with one C subscriber (bench/stock-brokers.ts) and prints the ratio.
 import { fork } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { io } from 'socket.io-client';
@@ -16,13 +20,16 @@ import type { openDatabase } from '../storage/database.js';
 import type { Hub } from '../hub/hub.js';
 import { startPostgres } from '../tests/harness/postgres-server.js';
 import { LIVE_NAMESPACE, type ServerToClientEvents } from '../protocol/socket-events.js';
-import type { LoadResult } from '../simulators/load-generator.js';
+import type { LoadProgress, LoadResult } from '../simulators/load-generator.js';
+import { CpuMeter, postmasterPid } from '../tests/harness/process-cpu.js';
+import { startStockBroker, type BaselineKind } from './stock-brokers.js';
 
 const { values: args } = parseArgs({
   options: {
     handsets: { type: 'string', default: '3400' },
     duration: { type: 'string', default: '60' },
     engine: { type: 'string', default: 'embedded' },
+    baseline: { type: 'string' },
     // The live push interval (PUSH_INTERVAL_MS, default 100): publish→screen includes up to one interval.
     'push-ms': { type: 'string' },
     // CPU profiles of the load generator into this folder;
@@ -39,6 +46,51 @@ function pct(xs: number[], p: number): number {
   if (xs.length === 0) return NaN;
   const s = Float64Array.from(xs).sort();
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+if (args.baseline && args.baseline !== 'aedes' && args.baseline !== 'mosquitto') {
+  console.error('--baseline takes aedes or mosquitto');
+  process.exit(2);
+}
+
+/**
+ * Runs the load generator in its own process against a port; calls `steady` once every handset is
+ * connected and `end` at its last progress report (publishing over), each with the acks so far.
+ */
+function runLoad(port: number, devs: { id: string; secret: string }[], topicRoot: string, hooks: { progress?: (p: LoadProgress) => void | Promise<void>; steady?: (acked: number) => void; end?: (acked: number) => void }): Promise<LoadResult> {
+  const child = fork(new URL('./ingest-load-child.ts', import.meta.url), [], { execArgv: childExecArgv });
+  child.send({ host: '127.0.0.1', port, devices: devs, rateHz: 1, durationS, topicRoot, waveSize: 200, drainMs: 15000 });
+  let steadyAt = false;
+  return new Promise<LoadResult>((resolve) =>
+    child.on('message', async (m: { progress?: LoadProgress; result?: LoadResult }) => {
+      if (m.progress && !steadyAt && m.progress.connected >= devs.length) {
+        steadyAt = true;
+        hooks.steady?.(m.progress.acked);
+      }
+      if (m.progress) {
+        hooks.end?.(m.progress.acked); // the last progress report is the end
+        await hooks.progress?.(m.progress);
+      }
+      if (m.result) resolve(m.result);
+    }),
+  );
+}
+
+/** CPU µs per acknowledged message of a stock broker and subscriber, same load, same machine. */
+async function runBaseline(kind: BaselineKind, devs: { id: string; secret: string }[]): Promise<{ kind: BaselineKind; cpuUsPerMsg: number; ackP99ms: number | null; sent: number; acked: number }> {
+  const broker = await startStockBroker(kind, 'grid/v1');
+  const meter = new CpuMeter(() => broker.pids);
+  let from = { cpu: 0, acked: 0 };
+  let to = { cpu: 0, acked: 0 };
+  console.log(`baseline: stock ${kind} + mosquitto_sub -q 1, ${devs.length} handsets…`);
+  const r = await runLoad(broker.port, devs, 'grid/v1', {
+    steady: (acked) => (from = { cpu: meter.sample(), acked }),
+    end: (acked) => (to = { cpu: meter.sample(), acked }),
+  });
+  await broker.stop();
+  const cpuUsPerMsg = Math.round((to.cpu - from.cpu) / Math.max(1, to.acked - from.acked));
+  console.log(`baseline ${kind}: ${cpuUsPerMsg} µs CPU per message (broker + subscriber), PUBACK p99 ${r.ackLatencyMs ? Math.round(r.ackLatencyMs.p99) : '-'} ms`);
+  return { kind, cpuUsPerMsg, ackP99ms: r.ackLatencyMs ? Math.round(r.ackLatencyMs.p99) : null, sent: r.sent, acked: r.acked };
 }
 
 const pg = args.engine === 'pg' ? await startPostgres() : null;
@@ -67,9 +119,12 @@ async function startTarget(): Promise<Target> {
   };
 }
 
+const devices = Array.from({ length: N }, (_, i) => ({ id: `lg-${String(i).padStart(5, '0')}`, secret: `load-secret-${i}-abcdefgh` }));
+// The baseline first, alone on the machine (no database running yet).
+const baseline = args.baseline ? await runBaseline(args.baseline as BaselineKind, devices) : null;
+
 const sys = await startTarget();
 console.log(`engine: ${sys.db.engine} (timescale ${sys.db.timescale}); registering ${N} handsets…`);
-const devices = Array.from({ length: N }, (_, i) => ({ id: `lg-${String(i).padStart(5, '0')}`, secret: `load-secret-${i}-abcdefgh` }));
 // Every handset's worker answers for one grid around the load's area (a 24-gon, 10 km across), so
 // the hub tests each fix against it at ingest (positions.in_grid) as it would in a district.
 const ring = Array.from({ length: 25 }, (_, k) => {
@@ -133,32 +188,40 @@ await new Promise<void>((r) => screen.once('snapshot', () => r()));
 let peakRss = 0;
 const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250);
 const cpu0 = process.cpuUsage();
+// The whole pipeline's CPU: this process (broker, ingest, hub, HTTP, Socket.IO, the embedded
+// database's thread) and the PostgreSQL server's processes; not the load generator (a child).
+const pgPid = pg ? postmasterPid(pg.port) : null;
+const dbMeter = new CpuMeter(() => (pgPid ? [pgPid] : []));
+const pipelineCpu = () => {
+  const c = process.cpuUsage();
+  return c.user + c.system + dbMeter.sample();
+};
+let cpuFrom = { cpu: 0, acked: 0 };
+let cpuTo = { cpu: 0, acked: 0 };
 const t0 = Date.now();
-const child = fork(new URL('./ingest-load-child.ts', import.meta.url), [], { execArgv: childExecArgv });
 const url = new URL(sys.mqttUrl);
-child.send({ host: url.hostname, port: Number(url.port), devices, rateHz: 1, durationS, topicRoot: sys.topicRoot, waveSize: 200, drainMs: 15000 });
-const load = await new Promise<LoadResult>((resolve) =>
-  child.on('message', async (m: { progress?: { elapsedS: number; connected: number; sent: number; acked: number }; result?: LoadResult }) => {
-    if (m.progress && !steady && m.progress.connected >= N) {
-      steady = true;
-      steadyFrom = Date.now();
-    }
-    if (m.progress) {
-      const snap = { ...sys.metrics.snapshot(), ...(await sys.brokerMetrics()) };
-      const commits = sys.metrics.get('ingest_commits_total');
-      const commitMs = sys.metrics.get('ingest_commit_ms_total');
-      const win = `commits=${commits - lastCommits} mean=${Math.round((commitMs - lastCommitMs) / Math.max(1, commits - lastCommits))}ms queued=${snap['ingest_queued_rows'] ?? 0}`;
-      lastCommits = commits;
-      lastCommitMs = commitMs;
-      console.log(
-        `  t=${m.progress.elapsedS.toFixed(0)}s connected=${m.progress.connected} sent=${m.progress.sent} acked=${m.progress.acked} committed=${committed}` +
-          ` window publish→commit p50/p99=${Math.round(pct(windowLat, 50))}/${Math.round(pct(windowLat, 99))} ms backlog=${snap['mqtt_publish_backlog'] ?? 0} unacked=${snap['mqtt_unacked_messages'] ?? 0} ${win}`,
-      );
-      windowLat = [];
-    }
-    if (m.result) resolve(m.result);
-  }),
-);
+const load = await runLoad(Number(url.port), devices, sys.topicRoot, {
+  steady: (acked) => {
+    steady = true;
+    steadyFrom = Date.now();
+    cpuFrom = { cpu: pipelineCpu(), acked };
+  },
+  end: (acked) => (cpuTo = { cpu: pipelineCpu(), acked }),
+  progress: async (p) => {
+    const snap = { ...sys.metrics.snapshot(), ...(await sys.brokerMetrics()) };
+    const commits = sys.metrics.get('ingest_commits_total');
+    const commitMs = sys.metrics.get('ingest_commit_ms_total');
+    const win = `commits=${commits - lastCommits} mean=${Math.round((commitMs - lastCommitMs) / Math.max(1, commits - lastCommits))}ms queued=${snap['ingest_queued_rows'] ?? 0}`;
+    lastCommits = commits;
+    lastCommitMs = commitMs;
+    console.log(
+      `  t=${p.elapsedS.toFixed(0)}s connected=${p.connected} sent=${p.sent} acked=${p.acked} committed=${committed}` +
+        ` window publish→commit p50/p99=${Math.round(pct(windowLat, 50))}/${Math.round(pct(windowLat, 99))} ms inflight=${snap['mqtt_ingest_inflight'] ?? 0} ${win}`,
+    );
+    windowLat = [];
+  },
+});
+const cpuUsPerFix = Math.round((cpuTo.cpu - cpuFrom.cpu) / Math.max(1, cpuTo.acked - cpuFrom.acked));
 await sys.hub.drainForBench();
 const wallS = (Date.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
@@ -199,6 +262,9 @@ const summary = {
   lastAutovacuumS: autovacuum?.last ? Math.round((new Date(autovacuum.last).getTime() - t0) / 1000) : null,
   hubCpuPct: Math.round(((cpu.user + cpu.system) / 1e6 / wallS) * 100),
   errors: load.errors,
+  // Steady state, all processes of the pipeline, per fix a handset was acknowledged (= stored).
+  cpuUsPerFix,
+  baseline: baseline ? { ...baseline, ratio: Number((cpuUsPerFix / Math.max(1, baseline.cpuUsPerMsg)).toFixed(2)) } : null,
 };
 console.log(JSON.stringify(summary, null, 2));
 console.log(

@@ -34,6 +34,7 @@ export class BatchWriter {
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
   private pressured = false;
+  private lastCommitFailed = false;
   private readonly log: Logger;
   private readonly highWater: number;
 
@@ -41,6 +42,11 @@ export class BatchWriter {
     this.log = opts.logger.child({ mod: 'batch-writer' });
     this.highWater = opts.maxRows * 8;
     opts.metrics.gauge('ingest_queued_rows', () => this.queuedRows, 'rows waiting for the next commit');
+  }
+
+  /** For readiness: rows waiting, whether that is past the high-water mark, whether the last commit failed. */
+  get backlog(): { rows: number; high: boolean; failing: boolean } {
+    return { rows: this.queuedRows, high: this.queuedRows >= this.highWater, failing: this.lastCommitFailed };
   }
 
   enqueue(rows: Rows, ack: () => void): void {
@@ -106,12 +112,14 @@ export class BatchWriter {
     for (let attempt = 1; ; attempt++) {
       const started = Date.now();
       try {
-        const { copyFellBack } = await commitRows(this.opts.pool, merged, { copy: this.opts.copyPositions });
+        const { copyFellBack, conflictingDuplicates } = await commitRows(this.opts.pool, merged, { copy: this.opts.copyPositions });
+        if (conflictingDuplicates > 0) this.opts.metrics.inc('ingest_fixes_rejected_total', { reason: 'conflicting_duplicate' }, conflictingDuplicates);
         if (copyFellBack) this.opts.metrics.inc('ingest_copy_fallbacks_total');
         const committedAt = Date.now();
         this.opts.metrics.inc('ingest_commits_total');
         this.opts.metrics.inc('ingest_commit_ms_total', undefined, committedAt - started);
         this.opts.metrics.inc('ingest_rows_committed_total', undefined, rowCount(merged));
+        this.lastCommitFailed = false;
         for (const p of batch) p.ack();
         if (this.pressured && this.queuedRows < this.highWater / 2) {
           this.pressured = false;
@@ -125,6 +133,7 @@ export class BatchWriter {
         // error the database returned: the first wants the network or the server looked at.
         const reason = dbFailureKind(err);
         this.opts.metrics.inc('ingest_commit_failures_total', { reason });
+        this.lastCommitFailed = true;
         const waitMs = Math.min(100 * 2 ** attempt, 5000);
         this.log.error(
           { err: (err as Error).message, reason, attempt, ms: Date.now() - started, rows: rowCount(merged), retryInMs: waitMs },

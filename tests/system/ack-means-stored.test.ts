@@ -102,7 +102,9 @@ it('acknowledges only what is stored through a stop under load, a kill -9, a res
   await eventually(() => handsets.upCount, (n) => n === HANDSETS, 30_000, 'every handset reconnected');
   const beforeHang = handsets.ackedCount;
   await eventually(() => handsets.ackedCount, (n) => n >= beforeHang + 500, 30_000, 'acks after the restart');
-  const pids = processTree(postmasterPid(server.port));
+  const postmaster = postmasterPid(server.port);
+  expect(postmaster).not.toBeNull();
+  const pids = processTree(postmaster!);
   for (const pid of pids) process.kill(pid, 'SIGSTOP');
   let ackedWhileHung: number;
   try {
