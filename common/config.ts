@@ -14,6 +14,8 @@ const envSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   REDIS_URL: z.string().url().optional(),
   DATA_DIR: z.string().default('./data'),
+  // HMAC key of device secrets (common/secrets.ts); unset: DATA_DIR/device-secret.key, made once.
+  DEVICE_SECRET_KEY: z.string().min(32, 'at least 32 characters, e.g. the output of: openssl rand -base64 32').optional(),
   HOST: z.string().default('127.0.0.1'),
   MQTT_PORT: port.default(1883),
   HTTP_PORT: port.default(8080),

@@ -11,7 +11,7 @@ export type UpstreamChannel = (typeof UPSTREAM_CHANNELS)[number];
 export type DownstreamChannel = (typeof DOWNSTREAM_CHANNELS)[number];
 export type Channel = UpstreamChannel | DownstreamChannel;
 
-export const DEVICE_KINDS = ['handset', 'door', 'camera'] as const;
+export const DEVICE_KINDS = ['handset', 'door', 'camera', 'sensor'] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
 /** Channels each kind of device may publish on; everything else is refused by the broker ACL. */
@@ -20,6 +20,8 @@ export const PUBLISH_CHANNELS: Record<DeviceKind, readonly UpstreamChannel[]> = 
   handset: ['location', 'status', 'presence', 'reports', 'task-replies', 'events'],
   door: ['presence', 'events', 'status'],
   camera: ['presence', 'events', 'status'],
+  // Contact, smoke, water-leak sensors (issue 15): they raise events like doors do.
+  sensor: ['presence', 'events', 'status'],
 };
 
 /** Device ids: letters, digits, dash, underscore, dot; no MQTT wildcards or separators. */

@@ -1,12 +1,16 @@
-// Registry of devices and the workers who carry them. The broker reads credentials from here;
-// the seeding tools and the admin API write here.
+// Registry of devices and the workers who carry them. The broker reads credentials from here (and
+// rewrites a scrypt row in the HMAC form after its first connect); the seeding tools write here. The
+// admin side (API, CLI, audit) is hub/devices/device-registry.ts.
 import type pg from 'pg';
 import type { DeviceKind } from '../protocol/topics.js';
-import { hashSecret } from '../common/secrets.js';
+import type { DeviceProtocol } from '../protocol/device-api.js';
+import { hashSecret, hmacDeviceSecret, type DeviceSecretKey } from '../common/secrets.js';
 
 export interface DeviceRecord {
   id: string;
   kind: DeviceKind;
+  protocol: DeviceProtocol;
+  /** `hmac-sha256$<key id>$<mac>`, or `scrypt$…` for a row not yet migrated (common/secrets.ts). */
   secretHash: string;
   workerId: string | null;
   gridCode: string | null;
@@ -51,10 +55,15 @@ export async function upsertWorkers(db: Queryable, workers: NewWorker[]): Promis
   );
 }
 
-/** Registers devices, hashing their secrets; re-registering replaces the secret. */
-export async function upsertDevices(db: Queryable, devices: NewDevice[]): Promise<void> {
+/**
+ * Registers devices; re-registering replaces the secret. With the server key the secrets are stored
+ * in the HMAC form (what the registry writes). Without it (fixtures, tools that have no key) they
+ * are stored as scrypt, the form before issue 14: the broker verifies such a row once by scrypt and
+ * rewrites it.
+ */
+export async function upsertDevices(db: Queryable, devices: NewDevice[], key: DeviceSecretKey | null = null): Promise<void> {
   if (devices.length === 0) return;
-  const hashes = await Promise.all(devices.map((d) => hashSecret(d.secret)));
+  const hashes = key ? devices.map((d) => hmacDeviceSecret(key, d.id, d.secret)) : await Promise.all(devices.map((d) => hashSecret(d.secret)));
   const rows = devices.map((d, i) => ({
     id: d.id,
     kind: d.kind,
@@ -71,12 +80,13 @@ export async function upsertDevices(db: Queryable, devices: NewDevice[]): Promis
        FROM jsonb_to_recordset($1::jsonb) AS d(id text, kind text, hash text, worker text, grid text, lat float8, lon float8, name text)
      ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, secret_hash = EXCLUDED.secret_hash,
        worker_id = EXCLUDED.worker_id, grid_code = EXCLUDED.grid_code, lat = EXCLUDED.lat, lon = EXCLUDED.lon,
-       name = EXCLUDED.name, enabled = true`,
+       name = EXCLUDED.name, enabled = true, updated_at = now(),
+       secret_changed_at = CASE WHEN devices.secret_hash = EXCLUDED.secret_hash THEN devices.secret_changed_at ELSE now() END`,
     [JSON.stringify(rows)],
   );
 }
 
-const DEVICE_COLUMNS = 'id, kind, secret_hash, worker_id, grid_code, lat, lon, name, enabled';
+const DEVICE_COLUMNS = 'id, kind, protocol, secret_hash, worker_id, grid_code, lat, lon, name, enabled';
 
 export async function findDevice(db: Queryable, id: string): Promise<DeviceRecord | null> {
   const r = await db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE id = $1`, [id]);
@@ -88,10 +98,27 @@ export async function listDevices(db: Queryable): Promise<DeviceRecord[]> {
   return r.rows.map(toRecord);
 }
 
+/**
+ * Rewrites scrypt rows in the HMAC form, each only if it still holds the hash that was just verified
+ * (a secret rotated meanwhile wins). The secret itself is unchanged, so this is not audited. One
+ * statement for a batch: a connect storm of upgraded handsets is a few queries, not thousands.
+ */
+export async function migrateDeviceSecrets(db: Queryable, rows: { id: string; fromHash: string; toHash: string }[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const r = await db.query(
+    `UPDATE devices d SET secret_hash = v.to_hash
+       FROM unnest($1::text[], $2::text[], $3::text[]) AS v(id, from_hash, to_hash)
+      WHERE d.id = v.id AND d.secret_hash = v.from_hash`,
+    [rows.map((x) => x.id), rows.map((x) => x.fromHash), rows.map((x) => x.toHash)],
+  );
+  return r.rowCount ?? 0;
+}
+
 function toRecord(row: Record<string, never>): DeviceRecord {
   return {
     id: row.id,
     kind: row.kind,
+    protocol: row.protocol,
     secretHash: row.secret_hash,
     workerId: row.worker_id,
     gridCode: row.grid_code,

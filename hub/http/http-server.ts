@@ -21,6 +21,8 @@ import { routePolicy } from './route-policy.js';
 import { incidentRoutes } from '../dispatch/incident-routes.js';
 import type { DispatchService } from '../dispatch/dispatch-service.js';
 import type { AuthService } from './auth-service.js';
+import { deviceRoutes } from '../devices/device-routes.js';
+import type { DeviceRegistry } from '../devices/device-registry.js';
 
 export const DASHBOARD_DIST = fileURLToPath(new URL('../../dashboard/dist/', import.meta.url));
 
@@ -38,6 +40,8 @@ export interface HttpDeps {
   info: () => Record<string, unknown>;
   /** Incidents, complaints, alarms, categories (hub/dispatch). */
   dispatch?: DispatchService;
+  /** The device registry behind /api/devices (hub/devices). */
+  devices?: DeviceRegistry;
   /** After a committed PUT /api/regions: reload the grid locator and live state. */
   onRegionsChanged?: () => void | Promise<void>;
   /** After PUT /api/workers/:id/duty changed a worker's duty. */
@@ -113,6 +117,7 @@ export async function buildHttpServer(deps: HttpDeps) {
   });
 
   if (deps.dispatch) await app.register(incidentRoutes, { pool: deps.pool, dispatch: deps.dispatch });
+  if (deps.devices) await app.register(deviceRoutes, { registry: deps.devices, metrics: deps.metrics });
   await app.register(analyticsRoutes, { pool: deps.pool, timescale: deps.timescale });
   await app.register(workerRoutes, { pool: deps.pool, live: deps.live, onDutyChanged: deps.onDutyChanged, onWorkersChanged: deps.onWorkersChanged });
 
