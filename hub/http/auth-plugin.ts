@@ -20,8 +20,9 @@ export function roleRefusal(access: Access, viewer: Viewer, area: Area): AppErro
   const role = viewer.user?.role ?? null;
   // Anonymous with AUTH_REQUIRED=false: the all-seeing screen of a development hub.
   if (role === null || access === 'public' || access === 'read') return null;
-  if (access === 'system') {
+  if (access === 'system' || access === 'admin') {
     if (role !== 'admin') return new AppError('ACTOR_NOT_ALLOWED', 403);
+    if (access === 'admin') return null;
     // A street's admin does not replace the district's region tree or SLA table.
     return area.whole() ? null : new AppError('OUT_OF_SCOPE', 403);
   }

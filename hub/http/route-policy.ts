@@ -15,10 +15,11 @@ import { areaParamHook, targetHook, type TargetKind } from './request-area.js';
 /**
  * public: no session (login, the page's config, residents' complaints with their receipt);
  * read: any signed-in user, answers cut to the user's area; operate: operators and admins, on
- * things in their area; system: hub-wide settings and diagnostics (the region tree, bulk worker
- * import, the SLA table, dead letters): an admin whose area is the whole tree.
+ * things in their area; admin: admins, on things in their area (the device registry); system:
+ * hub-wide settings and diagnostics (the region tree, bulk worker import, the SLA table, dead
+ * letters): an admin whose area is the whole tree.
  */
-export const ACCESS = ['public', 'read', 'operate', 'system'] as const;
+export const ACCESS = ['public', 'read', 'operate', 'admin', 'system'] as const;
 export type Access = (typeof ACCESS)[number];
 
 /**
