@@ -26,6 +26,12 @@ export interface ImportPlan {
 /** A secret brought along in the file (devices already configured) must look like a token. */
 const MIN_IMPORTED_SECRET = 22;
 
+/** CSV column → registry field, for an update that sets only the columns the file has. */
+const FIELD_OF: Partial<Record<keyof CsvRow['values'], keyof DeviceFields>> = {
+  kind: 'kind', protocol: 'protocol', protocol_id: 'protocolId', name: 'name', worker_id: 'workerId', grid_code: 'gridCode',
+  lat: 'lat', lon: 'lon', model: 'model', firmware: 'firmware', enabled: 'enabled',
+};
+
 const BOOL: Record<string, boolean> = { true: true, false: false, '1': true, '0': false, yes: true, no: false, 是: true, 否: false };
 
 function toInput(values: CsvRow['values']): { input: Record<string, unknown>; problems: string[] } {
@@ -63,7 +69,7 @@ function toInput(values: CsvRow['values']): { input: Record<string, unknown>; pr
 /** Checks every row; nothing is written. `update`: rows whose id exists change that device. */
 export async function planImport(db: Pick<pg.Pool, 'query'>, rows: CsvRow[], opts: { update: boolean }): Promise<ImportPlan> {
   const problems: RowProblem[] = [];
-  const parsed: { line: number; data: DeviceCreate; secret: string | null }[] = [];
+  const parsed: { line: number; data: DeviceCreate; secret: string | null; columns: (keyof DeviceFields)[] }[] = [];
   for (const row of rows) {
     const { input, problems: own } = toInput(row.values);
     const id = typeof input.id === 'string' ? input.id : null;
@@ -74,7 +80,10 @@ export async function planImport(db: Pick<pg.Pool, 'query'>, rows: CsvRow[], opt
       reasons.push(`secret: at least ${MIN_IMPORTED_SECRET} characters, no spaces (a random token; leave it empty to have one made)`);
     }
     if (reasons.length || !r.success) problems.push(...reasons.map((reason) => ({ line: row.line, id, reason })));
-    else parsed.push({ line: row.line, data: r.data, secret });
+    else {
+      const columns = Object.keys(row.values).flatMap((c) => FIELD_OF[c as keyof CsvRow['values']] ?? []);
+      parsed.push({ line: row.line, data: r.data, secret, columns });
+    }
   }
   // Within the file: one row per id and per terminal number.
   const seenId = new Map<string, number>();
@@ -113,9 +122,12 @@ export async function planImport(db: Pick<pg.Pool, 'query'>, rows: CsvRow[], opt
     const fields = fieldsOf(p.data);
     const current = id !== null ? existing.get(id) : undefined;
     if (current) {
-      const changes = diffFields(fieldsOfRow(current), fields);
+      // Only the file's columns change: a file with no "model" column leaves every model as it is.
+      const was = fieldsOfRow(current);
+      const next: DeviceFields = { ...was, ...Object.fromEntries(p.columns.map((c) => [c, fields[c]])) };
+      const changes = diffFields(was, next);
       if (Object.keys(changes).length === 0 && p.secret === null) plan.unchanged++;
-      else plan.update.push({ line: p.line, id: current.id, fields, changes, secret: p.secret });
+      else plan.update.push({ line: p.line, id: current.id, fields: next, changes, secret: p.secret });
     } else if (id === null || !taken.ids.has(id)) {
       plan.create.push({ line: p.line, id: id ?? newDeviceId(fields.kind), fields, secret: p.secret ?? newSecret(), generated: p.secret === null });
     }
