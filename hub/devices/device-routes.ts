@@ -4,7 +4,7 @@
 // from one declaration. The role is checked in onRequest, before any body is read (issue 16:
 // a refusal must not depend on the body).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ZodType } from 'zod';
+import { z, type ZodType } from 'zod';
 import {
   deviceCreateSchema, deviceListQuerySchema, deviceParamsSchema, devicePatchSchema,
   type DeviceCreate, type DeviceDetailReply, type DeviceListQuery, type DeviceListReply, type DevicePatch, type DeviceSecretReply,
@@ -25,7 +25,13 @@ function actorOf(req: FastifyRequest): Actor {
   return { id: user?.id ?? 'anonymous', role: user?.role ?? null, scope: req.viewer?.scope ?? ALL_SCOPE };
 }
 
-const id = { params: deviceParamsSchema };
+// Every route states its query string (none here but the list's) so an unknown parameter is refused,
+// and its access class for the hub's route policy (hub/http/route-policy.ts): reads cut to the
+// caller's area, writes for admins in their area.
+const noQuery = z.object({}).strict();
+const id = { params: deviceParamsSchema, querystring: noQuery };
+const read = { access: 'read' } as const;
+const admin = { access: 'admin' } as const;
 
 export async function deviceRoutes(app: FastifyInstance, opts: DeviceRouteOptions): Promise<void> {
   const { registry, metrics } = opts;
@@ -51,41 +57,42 @@ export async function deviceRoutes(app: FastifyInstance, opts: DeviceRouteOption
     throw err; // the hub's handler: one envelope, 5xx without internals
   });
 
-  // Writes take an admin; the auth plugin has already turned away viewers and anonymous callers.
+  // Writes take an admin (the route policy says so too, where the hub installs it); the auth plugin
+  // has already turned away viewers and anonymous callers.
   app.addHook('onRequest', async (req) => {
     if (req.method === 'GET' || req.method === 'HEAD') return;
     const user = req.viewer?.user ?? null;
     if (user !== null && user.role !== 'admin') throw new DeviceError('DEVICE_ADMIN_ONLY', 403);
   });
 
-  app.get<{ Querystring: DeviceListQuery }>('/api/devices', { schema: { querystring: deviceListQuerySchema } }, async (req): Promise<DeviceListReply> => {
+  app.get<{ Querystring: DeviceListQuery }>('/api/devices', { config: { ...read, areaParam: 'grid' }, schema: { querystring: deviceListQuerySchema } }, async (req): Promise<DeviceListReply> => {
     const { total, items } = await registry.list(req.query, actorOf(req).scope);
     return { serverTime: new Date().toISOString(), total, items };
   });
 
-  app.get<{ Params: { id: string } }>('/api/devices/:id', { schema: id }, async (req): Promise<DeviceDetailReply> => {
+  app.get<{ Params: { id: string } }>('/api/devices/:id', { config: read, schema: id }, async (req): Promise<DeviceDetailReply> => {
     const found = await registry.get(req.params.id, actorOf(req).scope);
     if (!found) throw new DeviceError('DEVICE_NOT_FOUND', 404, { id: req.params.id });
     return found;
   });
 
-  app.post<{ Body: DeviceCreate }>('/api/devices', { bodyLimit: 16 * 1024, schema: { body: deviceCreateSchema } }, async (req, reply): Promise<DeviceSecretReply> => {
+  app.post<{ Body: DeviceCreate }>('/api/devices', { bodyLimit: 16 * 1024, config: { ...admin, body: 'form' }, schema: { querystring: noQuery, body: deviceCreateSchema } }, async (req, reply): Promise<DeviceSecretReply> => {
     const created = await registry.create(req.body, actorOf(req));
     // The secret is shown this once: never cached by a proxy or the browser.
     void reply.status(201).header('cache-control', 'no-store');
     return created;
   });
 
-  app.patch<{ Params: { id: string }; Body: DevicePatch }>('/api/devices/:id', { bodyLimit: 16 * 1024, schema: { ...id, body: devicePatchSchema } }, async (req) =>
+  app.patch<{ Params: { id: string }; Body: DevicePatch }>('/api/devices/:id', { bodyLimit: 16 * 1024, config: { ...admin, body: 'form' }, schema: { ...id, body: devicePatchSchema } }, async (req) =>
     registry.update(req.params.id, req.body, actorOf(req)),
   );
 
-  app.delete<{ Params: { id: string } }>('/api/devices/:id', { schema: id }, async (req) => {
+  app.delete<{ Params: { id: string } }>('/api/devices/:id', { config: { ...admin, body: 'none' }, schema: id }, async (req) => {
     await registry.remove(req.params.id, actorOf(req));
     return { ok: true, id: req.params.id };
   });
 
-  app.post<{ Params: { id: string } }>('/api/devices/:id/secret', { bodyLimit: 1024, schema: id }, async (req, reply): Promise<DeviceSecretReply> => {
+  app.post<{ Params: { id: string } }>('/api/devices/:id/secret', { config: { ...admin, body: 'none' }, schema: id }, async (req, reply): Promise<DeviceSecretReply> => {
     const rotated = await registry.rotate(req.params.id, actorOf(req));
     void reply.header('cache-control', 'no-store');
     return rotated;
