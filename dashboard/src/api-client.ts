@@ -67,6 +67,11 @@ export function postJson(path: string, body?: unknown): Promise<unknown> {
   return request('POST', path, body ?? {});
 }
 
+/** PATCH, DELETE and the rest (the device registry, src/devices-api.ts). */
+export function sendJson(method: 'PATCH' | 'DELETE' | 'PUT', path: string, body?: unknown): Promise<unknown> {
+  return request(method, path, body);
+}
+
 export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

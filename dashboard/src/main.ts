@@ -9,6 +9,7 @@ import { AlertFlash } from './alert-flash.js';
 import { fetchCategories, fetchConfig, fetchMe, fetchRegions, logout, setUnauthorizedHandler, type Category, type RegionFeature, type SessionUser } from './api-client.js';
 import { installDebugHook } from './debug-hook.js';
 import { DrillDown } from './drill-down.js';
+import { DevicesPage } from './devices-page.js';
 import { FrameMeter } from './frame-stats.js';
 import { HeaderBar } from './header-bar.js';
 import { CATEGORY_FALLBACK, alertTypeLabel, lang, onLangChange, t } from './i18n.js';
@@ -238,7 +239,17 @@ async function start(): Promise<void> {
     );
   };
 
+  // The Devices page (设备管理, issue 15): admins, and everyone when the hub runs without login.
+  const devices = user === null || user.role === 'admin'
+    ? new DevicesPage({
+      grids: () => [...levelOf].filter(([, level]) => level === 'grid').map(([code]) => ({ code, name: regionName(code) })),
+      workers: () => workers.all().map((w) => ({ id: w.workerId, name: w.name })),
+      regionName,
+    })
+    : null;
+
   onLangChange(() => {
+    devices?.render();
     header.relabel();
     feed.renderAll();
     board.render();
@@ -327,6 +338,7 @@ async function start(): Promise<void> {
   alarms.render();
   card.render();
   detail.render();
+  devices?.render();
 }
 
 function showBanner(text: string): void {

@@ -52,7 +52,9 @@ export async function deviceRoutes(app: FastifyInstance, opts: DeviceRouteOption
       metrics.inc('devices_refused_total', { reason: 'DEVICE_INVALID' });
       const m = DEVICE_ERRORS.DEVICE_INVALID;
       req.log.warn({ url: req.url, issues: err.issues }, 'device request refused');
-      return reply.status(422).send({ ok: false, error: { code: 'DEVICE_INVALID', message: `${m.zh} / ${m.en}` }, issues: (err.issues ?? [err.message]).map((i) => `${err.validationContext ?? ''} ${i}`.trim()) });
+      const issues = (err.issues ?? [err.message]).map((i) => `${err.validationContext ?? ''} ${i}`.trim());
+      // The reasons in the message too: a form shows the message as it comes.
+      return reply.status(422).send({ ok: false, error: { code: 'DEVICE_INVALID', message: `${m.zh} / ${m.en}: ${issues.join('; ')}` }, issues });
     }
     throw err; // the hub's handler: one envelope, 5xx without internals
   });
