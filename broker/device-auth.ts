@@ -16,9 +16,12 @@ import type { Metrics } from '../common/metrics.js';
 import { checkDeviceSecret, hmacDeviceSecret, storedKeyId, verifySecret, type DeviceSecretKey } from '../common/secrets.js';
 import { findDevice, listDevices, migrateDeviceSecrets, type DeviceRecord } from '../storage/device-store.js';
 import { DEVICE_ID_PATTERN, type DeviceKind } from '../protocol/topics.js';
+import type { DeviceProtocol } from '../protocol/device-api.js';
 import { ConcurrencyLimit, FailureBackoff, LogBudget, type BackoffPolicy } from './verify-limit.js';
 
-export type Identity = { service: true; username: string } | { service: false; deviceId: string; kind: DeviceKind };
+/** `protocol` picks the device's topic grammar in the ACL: native `grid/v1/devices/…`, or an
+ *  OwnTracks phone's `owntracks/{id}/…` (gateways/owntracks, issue 15 §2). */
+export type Identity = { service: true; username: string } | { service: false; deviceId: string; kind: DeviceKind; protocol: DeviceProtocol };
 
 export interface ServiceAccount {
   username: string;
@@ -161,7 +164,7 @@ export class DeviceAuth {
     if (!device || !(await this.secretMatches(client, device, password, address))) throw authError(4, 'unknown device or wrong secret');
     if (!device.enabled) throw authError(5, 'device disabled');
     if (client.id !== device.id) throw authError(5, `client id must equal the device id`);
-    return { service: false, deviceId: device.id, kind: device.kind };
+    return { service: false, deviceId: device.id, kind: device.kind, protocol: device.protocol };
   }
 
   private async secretMatches(client: Client, device: DeviceRecord, password: Buffer, address: string): Promise<boolean> {
@@ -240,6 +243,8 @@ export class DeviceAuth {
         ? 'disabled'
         : identity && !identity.service && identity.kind !== device.kind
           ? 'kind_changed'
+          : identity && !identity.service && identity.protocol !== device.protocol
+            ? 'protocol_changed'
           : !(this.proven.get(client) ?? []).includes(device.secretHash)
             ? 'secret_rotated'
             : null;

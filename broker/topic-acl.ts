@@ -1,6 +1,9 @@
 // Topic ACL (DESIGN §3): a device publishes only on its own upstream channels and subscribes only
 // to its own tasks; no wildcards, no `$` topics. The hub's service account may do anything under
 // the topic root. Refusals are counted and logged; nothing else happens to the connection state.
+// An OwnTracks phone (protocol `owntracks`, gateways/owntracks) speaks the app's own topics instead:
+// it publishes only under `owntracks/{its device id}/{app device}[/{subtopic}]` and subscribes only
+// to its own `…/cmd`; the ingest sink translates what it publishes (gateways/owntracks/owntracks-sink.ts).
 import type { Client, PublishPacket, Subscription } from 'aedes';
 import type { Logger } from '../common/logger.js';
 import type { Metrics } from '../common/metrics.js';
@@ -40,7 +43,8 @@ export class TopicAcl {
   publishRefusal(identity: Identity | undefined, topic: string): string | null {
     if (!identity) return 'unauthenticated';
     if (topic.startsWith('$')) return 'system_topic';
-    if (identity.service) return topic.startsWith(`${this.root}/`) ? null : 'outside_root';
+    if (identity.service) return topic.startsWith(`${this.root}/`) || isOwnTracksCmd(topic) ? null : 'outside_root';
+    if (identity.protocol === 'owntracks') return ownTracksPublishRefusal(identity.deviceId, topic);
     const parsed = parseDeviceTopic(this.root, topic);
     if (!parsed) return 'unknown_topic';
     if (parsed.deviceId !== identity.deviceId) return 'foreign_device';
@@ -61,9 +65,46 @@ export class TopicAcl {
   subscribeRefusal(identity: Identity | undefined, topic: string): string | null {
     if (!identity) return 'unauthenticated';
     if (topic.startsWith('$')) return 'system_topic';
-    if (identity.service) return topic.startsWith(`${this.root}/`) ? null : 'outside_root';
+    // The service account may also watch the OwnTracks phones (a Recorder, Home Assistant).
+    if (identity.service) return topic.startsWith(`${this.root}/`) || topic.startsWith(`${OWNTRACKS}/`) ? null : 'outside_root';
+    if (identity.protocol === 'owntracks') return ownTracksSubscribeRefusal(identity.deviceId, topic);
     if (topic.includes('+') || topic.includes('#')) return 'wildcard';
     if (topic !== deviceTopic(this.root, identity.deviceId, 'tasks')) return 'foreign_topic';
     return null;
   }
+}
+
+// ---- OwnTracks phones (issue 15 §2) -------------------------------------------------------------
+// The grammar is gateways/owntracks/owntracks-topics.ts's, repeated here so the broker imports no
+// gateway (the gateway's HTTP door uses the broker's backoff); tests/gateways/owntracks checks that
+// the two agree.
+
+const OWNTRACKS = 'owntracks';
+/** What the apps publish under their base topic (booklet, JSON → Topics). Not `cmd`: that is ours. */
+const OWNTRACKS_SUBTOPICS = new Set(['event', 'waypoint', 'waypoints', 'status', 'step', 'beacon', 'dump']);
+/** The app's own device name (`deviceId` in its settings): no separators or wildcards. */
+const OWNTRACKS_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+function isOwnTracksCmd(topic: string): boolean {
+  const p = topic.split('/');
+  return p.length === 4 && p[0] === OWNTRACKS && p[3] === 'cmd' && OWNTRACKS_NAME.test(p[1]!) && OWNTRACKS_NAME.test(p[2]!);
+}
+
+/** `owntracks/{own id}/{name}` or `owntracks/{own id}/{name}/{one of the app's subtopics}`. */
+export function ownTracksPublishRefusal(deviceId: string, topic: string): string | null {
+  const p = topic.split('/');
+  if (p[0] !== OWNTRACKS || p.length < 3 || p.length > 4 || !OWNTRACKS_NAME.test(p[2]!)) return 'unknown_topic';
+  if (p[1] !== deviceId) return 'foreign_device';
+  if (p.length === 4 && !OWNTRACKS_SUBTOPICS.has(p[3]!)) return 'channel_not_allowed';
+  return null;
+}
+
+/** Only its own commands: `owntracks/{own id}/{name}/cmd` or `owntracks/{own id}/+/cmd`. */
+export function ownTracksSubscribeRefusal(deviceId: string, topic: string): string | null {
+  if (topic.startsWith('$')) return 'system_topic';
+  const p = topic.split('/');
+  if (p.length !== 4 || p[0] !== OWNTRACKS || p[3] !== 'cmd') return 'foreign_topic';
+  if (p[1] !== deviceId) return 'foreign_topic';
+  if (p[2] !== '+' && !OWNTRACKS_NAME.test(p[2]!)) return 'wildcard';
+  return null;
 }

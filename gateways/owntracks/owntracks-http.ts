@@ -1,0 +1,185 @@
+// OwnTracks over HTTP, as a fastify plugin the hub registers (hub/http/http-server.ts):
+//
+//   POST /api/owntracks        the app's HTTP mode (booklet "HTTP"): one JSON payload per request, HTTP
+//                              Basic with the device id and its secret, `X-Limit-U`/`X-Limit-D` naming
+//                              user and device. No session (access `public`): the app has none. The
+//                              answer, 200 with `[]` (the app expects a JSON array), leaves only once
+//                              the payload's rows or its dead letter are committed; a repeat is stored
+//                              once (the hub's idempotent writes); a payload the hub cannot use is a
+//                              dead letter and a counter, and still a 200, so the app's queue moves on.
+//   GET  /api/owntracks/setup  for the Devices page (admins): where a phone reaches this hub (broker
+//                              host and port, the POST URL), so the page builds the link and QR code
+//                              itself and the secret never leaves it (owntracks-qr-panel.ts).
+//   POST /api/owntracks/setup  the same for tools and scripts (admins): configuration, link and QR code
+//                              of one OwnTracks device, given its secret (checked against the registry).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type pg from 'pg';
+import type { ZodType } from 'zod';
+import { z } from 'zod';
+import type { Clock } from '../../common/clock.js';
+import type { UserMessage } from '../../common/error-codes.js';
+import type { Logger } from '../../common/logger.js';
+import type { Metrics } from '../../common/metrics.js';
+import type { DeviceSecretKey } from '../../common/secrets.js';
+import type { BackoffPolicy } from '../../broker/verify-limit.js';
+import { findDevice } from '../../storage/device-store.js';
+import { DEVICE_ID_PATTERN } from '../../protocol/topics.js';
+import { ownTracksSetup, type OwnTracksSetup } from './owntracks-config.js';
+import { OwnTracksHttpAuth } from './owntracks-http-auth.js';
+import { OwnTracksIngest, pgDeadLetters, type Submit } from './owntracks-sink.js';
+import { DEFAULT_APP_DEVICE, OWNTRACKS_NAME_PATTERN, ownTracksTopic } from './owntracks-topics.js';
+
+export const OWNTRACKS_ERRORS = {
+  OWNTRACKS_UNAUTHENTICATED: { zh: '设备编号或密钥错误', en: 'Wrong device id or secret' },
+  OWNTRACKS_FORBIDDEN: { zh: '该设备已停用或不是 OwnTracks 手机', en: 'The device is disabled or is not an OwnTracks phone' },
+  OWNTRACKS_TOO_MANY: { zh: '错误尝试过多，请稍后再试', en: 'Too many wrong attempts; try again later' },
+  OWNTRACKS_UNAVAILABLE: { zh: '暂时无法保存，请稍后重试', en: 'Cannot store right now; the app will retry' },
+  OWNTRACKS_NOT_FOUND: { zh: '设备不存在', en: 'No such device' },
+  OWNTRACKS_NOT_OWNTRACKS: { zh: '该设备的协议不是 OwnTracks', en: 'The device does not use the OwnTracks protocol' },
+  OWNTRACKS_SECRET_MISMATCH: { zh: '密钥与该设备不符（请用刚显示的密钥）', en: 'The secret is not this device\'s (use the one just shown)' },
+  OWNTRACKS_SETUP_INVALID: { zh: '配置参数有误', en: 'The setup parameters are invalid' },
+} as const satisfies Record<string, UserMessage>;
+type OwnTracksErrorCode = keyof typeof OWNTRACKS_ERRORS;
+
+export interface OwnTracksHttpOptions {
+  /** Hub.submit. */
+  submit: Submit;
+  topicRoot: string;
+  /** The hub's database: device lookups and dead letters. */
+  pool: Pick<pg.Pool, 'query'>;
+  /** The server key of device secrets (the broker's). */
+  key: DeviceSecretKey | null;
+  metrics: Metrics;
+  logger: Logger;
+  /** The broker's port, the setup link's default for MQTT mode (0: none, the caller must say). */
+  mqttPort?: number;
+  backoff?: Partial<BackoffPolicy>;
+  clock?: Clock;
+}
+
+function send(reply: FastifyReply, status: number, code: OwnTracksErrorCode, extra: Record<string, unknown> = {}): FastifyReply {
+  const m = OWNTRACKS_ERRORS[code];
+  return reply.status(status).send({ ok: false, error: { code, message: `${m.zh} / ${m.en}` }, ...extra });
+}
+
+const REFUSAL_CODES = { 401: 'OWNTRACKS_UNAUTHENTICATED', 403: 'OWNTRACKS_FORBIDDEN', 429: 'OWNTRACKS_TOO_MANY', 503: 'OWNTRACKS_UNAVAILABLE' } as const;
+
+/** The Recorder's query form of user and device (booklet "HTTP"); the headers win when both come. */
+const postQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { u: { type: 'string', maxLength: 64 }, d: { type: 'string', maxLength: 64 } },
+} as const;
+
+/** POST /api/owntracks/setup. Types meet owntracks-config.ts's OwnTracksSetup (checked by `satisfies`). */
+const setupBody = z
+  .object({
+    deviceId: z.string().regex(DEVICE_ID_PATTERN),
+    secret: z.string().min(1).max(256),
+    mode: z.enum(['mqtt', 'http']).default('mqtt'),
+    host: z.string().trim().min(1).max(253).regex(/^[A-Za-z0-9.:[\]-]+$/, 'a host name or address').optional(),
+    port: z.number().int().min(1).max(65535).optional(),
+    tls: z.boolean().optional(),
+    url: z.string().url().max(500).optional(),
+    appDevice: z.string().regex(OWNTRACKS_NAME_PATTERN).optional(),
+    tid: z.string().trim().min(1).max(2).optional(),
+    monitoring: z.union([z.literal(-1), z.literal(0), z.literal(1), z.literal(2)]).optional(),
+    locatorInterval: z.number().int().min(5).max(3600).optional(),
+  })
+  .strict() satisfies z.ZodType<OwnTracksSetup>;
+
+/** GET /api/owntracks/setup: what the page needs to build a link without sending the secret anywhere. */
+export interface OwnTracksSetupDefaults {
+  mqtt: { host: string; port: number | null; tls: boolean };
+  http: { url: string };
+  appDevice: string;
+}
+
+function header(req: FastifyRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export async function ownTracksRoutes(app: FastifyInstance, opts: OwnTracksHttpOptions): Promise<void> {
+  const { metrics } = opts;
+  const auth = new OwnTracksHttpAuth({ find: (id) => findDevice(opts.pool, id), key: opts.key, metrics, logger: opts.logger, backoff: opts.backoff, now: opts.clock ? () => opts.clock!.now() : undefined });
+  const ingest = new OwnTracksIngest({ submit: opts.submit, topicRoot: opts.topicRoot, deadLetter: pgDeadLetters(opts.pool), metrics, logger: opts.logger, clock: opts.clock });
+  app.addHook('onClose', async () => auth.close());
+
+  // The app's POST: the body is taken as bytes, so a payload that is not JSON is kept as a dead
+  // letter like any other bad input instead of vanishing in a 400 (encapsulated: only this route).
+  await app.register(async (r) => {
+    r.removeAllContentTypeParsers();
+    r.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    r.post<{ Querystring: { u?: string; d?: string } }>(
+      '/api/owntracks',
+      // body: {} accepts the raw bytes; the translation judges them.
+      { config: { access: 'public', body: 'form' }, schema: { querystring: postQuery, body: {} } },
+      async (req, reply) => {
+        const verdict = await auth.check(req.ip, header(req, 'authorization'));
+        if (!verdict.ok) {
+          if (verdict.status === 401) void reply.header('www-authenticate', 'Basic realm="owntracks", charset="UTF-8"');
+          return send(reply, verdict.status, REFUSAL_CODES[verdict.status]);
+        }
+        const asked = header(req, 'x-limit-d') ?? req.query.d;
+        const appDevice = asked !== undefined && OWNTRACKS_NAME_PATTERN.test(asked) ? asked : DEFAULT_APP_DEVICE;
+        const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+        try {
+          await ingest.handle(verdict.deviceId, ownTracksTopic(verdict.deviceId, appDevice), body, 'http');
+        } catch (err) {
+          // A dead letter that could not be written: nothing is acknowledged, the app posts it again.
+          req.log.error({ err: (err as Error).message, deviceId: verdict.deviceId }, 'owntracks post not stored');
+          return send(reply, 503, 'OWNTRACKS_UNAVAILABLE');
+        }
+        metrics.inc('owntracks_http_stored_total');
+        return reply.status(200).type('application/json').send('[]');
+      },
+    );
+  });
+
+  // The setup link for one device. Request schemas are zod, through this plugin's own validator
+  // compiler (fastify's documented seam, as hub/devices/device-routes.ts does).
+  await app.register(async (r) => {
+    r.setValidatorCompiler(({ schema }) => (data: unknown) => {
+      const v = (schema as ZodType).safeParse(data);
+      return v.success ? { value: v.data } : { error: new Error(v.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')) };
+    });
+    r.setErrorHandler((err: Error & { validation?: unknown }, _req, reply) => {
+      if (!err.validation) throw err;
+      metrics.inc('owntracks_setup_refused_total', { reason: 'invalid' });
+      return send(reply, 422, 'OWNTRACKS_SETUP_INVALID', { issues: [err.message] });
+    });
+    // Where the phone reaches the hub, unless the caller says: the address the admin's browser used
+    // (the phone is usually on the same network), the broker's port, this route's URL.
+    const defaults = (req: FastifyRequest): OwnTracksSetupDefaults => ({
+      mqtt: { host: req.hostname, port: opts.mqttPort ? opts.mqttPort : null, tls: false },
+      http: { url: `${req.protocol}://${req.host}/api/owntracks` },
+      appDevice: DEFAULT_APP_DEVICE,
+    });
+    r.get('/api/owntracks/setup', { config: { access: 'admin' }, schema: { querystring: z.object({}).strict() } }, async (req) => defaults(req));
+    r.post<{ Body: z.output<typeof setupBody> }>(
+      '/api/owntracks/setup',
+      { config: { access: 'admin', body: 'form' }, schema: { querystring: z.object({}).strict(), body: setupBody } },
+      async (req, reply) => {
+        const device = await auth.device(req.body.deviceId);
+        if (!device) return send(reply, 404, 'OWNTRACKS_NOT_FOUND');
+        if (device.protocol !== 'owntracks') return send(reply, 409, 'OWNTRACKS_NOT_OWNTRACKS');
+        if (!(await auth.matches(device, req.body.secret))) {
+          metrics.inc('owntracks_setup_refused_total', { reason: 'secret_mismatch' });
+          return send(reply, 422, 'OWNTRACKS_SECRET_MISMATCH');
+        }
+        const d = defaults(req);
+        const input: OwnTracksSetup = { ...req.body, host: req.body.host ?? d.mqtt.host, port: req.body.port ?? d.mqtt.port ?? undefined, url: req.body.url ?? d.http.url };
+        try {
+          const setup = await ownTracksSetup(input);
+          metrics.inc('owntracks_setup_total', { mode: String(setup.configuration.mode) });
+          // The link holds the secret: never cached by a proxy or the browser.
+          return reply.header('cache-control', 'no-store').send(setup);
+        } catch (err) {
+          metrics.inc('owntracks_setup_refused_total', { reason: 'invalid' });
+          return send(reply, 422, 'OWNTRACKS_SETUP_INVALID', { issues: [(err as Error).message.slice(0, 300)] });
+        }
+      },
+    );
+  });
+}
