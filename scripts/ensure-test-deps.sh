@@ -18,11 +18,14 @@ have_pg() {
 }
 have_redis() { command -v redis-server >/dev/null; }
 have_chromium() { [[ -x ${CHROMIUM_PATH:-/usr/bin/chromium} ]]; }
+# mosquitto_pub/mosquitto_sub: the OwnTracks tests publish as the app does (tests/gateways/owntracks).
+have_mosquitto() { command -v mosquitto_pub >/dev/null && command -v mosquitto_sub >/dev/null; }
 
 missing=()
 have_pg || missing+=(postgresql)
 have_redis || missing+=(redis-server)
 have_chromium || missing+=(chromium)
+have_mosquitto || missing+=(mosquitto-clients)
 # Chinese labels on the command screen need a CJK font, or screenshots show empty boxes.
 fc-list 2>/dev/null | grep -qi "wqy\|noto.*cjk" || missing+=(fonts-wqy-microhei)
 
@@ -45,8 +48,9 @@ if ((${#missing[@]})); then
   have_pg || die "PostgreSQL server binaries still missing after install"
   have_redis || die "redis-server still missing after install"
   have_chromium || die "chromium still missing at ${CHROMIUM_PATH:-/usr/bin/chromium} after install"
+  have_mosquitto || die "mosquitto_pub/mosquitto_sub still missing after install"
 else
-  log "postgresql, redis-server and chromium present"
+  log "postgresql, redis-server, chromium and mosquitto clients present"
 fi
 
 if [[ ! -d node_modules ]]; then
