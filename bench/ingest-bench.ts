@@ -84,6 +84,7 @@ async function runBaseline(kind: BaselineKind, devs: { id: string; secret: strin
   let to = { cpu: 0, acked: 0 };
   console.log(`baseline: stock ${kind} + mosquitto_sub -q 1, ${devs.length} handsets…`);
   const r = await runLoad(broker.port, devs, 'grid/v1', {
+    progress: (p) => console.log(`  t=${p.elapsedS.toFixed(0)}s connected=${p.connected} sent=${p.sent} acked=${p.acked} errors=${p.errors}`),
     steady: (acked) => (from = { cpu: meter.sample(), acked }),
     end: (acked) => (to = { cpu: meter.sample(), acked }),
   });

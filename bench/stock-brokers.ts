@@ -26,22 +26,18 @@ function ensureMosquitto(): void {
 
 const exited = (c: ChildProcess) => new Promise<void>((resolve) => (c.exitCode !== null ? resolve() : c.once('exit', () => resolve())));
 
-/** mosquitto_sub with a persistent session at QoS 1; resolves once its SUBACK is in. */
-function subscriber(port: number, topic: string): Promise<ChildProcess> {
-  const sub = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(port), '-q', '1', '-c', '-i', 'bench-baseline-sub', '-t', topic, '-d'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const onData = (b: Buffer) => {
-      seen += b.toString();
-      if (seen.includes('SUBACK')) {
-        sub.stdout!.off('data', onData);
-        sub.stdout!.resume(); // keep draining what it prints, unread
-        resolve(sub);
-      } else if (seen.length > 4096) seen = seen.slice(-64);
-    };
-    sub.stdout!.on('data', onData);
-    sub.once('exit', (code) => reject(new Error(`mosquitto_sub exited (${code}) before subscribing`)));
-  });
+/**
+ * mosquitto_sub with a persistent session at QoS 1. First a run with -E makes the session and its
+ * subscription and exits on the SUBACK (an exit code is an event we can wait for; the SUBACK line of
+ * -d sits in the pipe's stdio buffer); then the subscriber proper resumes that session, printing the
+ * messages to /dev/null as a plain `mosquitto_sub -q 1` would.
+ */
+async function subscriber(port: number, topic: string): Promise<ChildProcess | null> {
+  const args = ['-h', '127.0.0.1', '-p', String(port), '-q', '1', '-c', '-i', 'bench-baseline-sub', '-t', topic];
+  const first = spawn('mosquitto_sub', [...args, '-E'], { stdio: 'ignore' });
+  const code = await new Promise<number | null>((resolve) => first.once('exit', (c) => resolve(c)));
+  if (code !== 0) return null;
+  return spawn('mosquitto_sub', args, { stdio: 'ignore' });
 }
 
 export async function startStockBroker(kind: BaselineKind, topicRoot: string): Promise<StockBroker> {
@@ -63,7 +59,7 @@ export async function startStockBroker(kind: BaselineKind, topicRoot: string): P
   }
   let sub: ChildProcess | null = null;
   for (let i = 0; i < 50 && !sub; i++) {
-    sub = await subscriber(port, `${topicRoot}/devices/+/location`).catch(() => null);
+    sub = await subscriber(port, `${topicRoot}/devices/+/location`);
     if (!sub) await new Promise((r) => setTimeout(r, 100));
   }
   if (!sub) throw new Error(`${kind} baseline: the subscriber could not connect`);
