@@ -2,6 +2,8 @@
 // autovacuum worker ever vacuums or analyzes its tables. Without it the planner never learns the
 // chunks' statistics and the visibility map stays empty, so the trail read cannot be index-only.
 // Same trigger rules as autovacuum's defaults, per table (each TimescaleDB chunk is its own table).
+import { withLongStatements } from '../../storage/database.js';
+import { MAINTENANCE_STATEMENT_MS } from './storage-policies.js';
 import type pg from 'pg';
 
 export interface VacuumPass {
@@ -28,14 +30,15 @@ const DUE = `
  * every table is due at once, and the embedded engine's one connection would otherwise be held
  * for all of them while ingest waits. What is left is due again next pass. Returns the names.
  */
-export async function vacuumByHand(pool: Pick<pg.Pool, 'query'>, budgetMs = 5_000, now: () => number = () => performance.now()): Promise<VacuumPass> {
+export async function vacuumByHand(pool: pg.Pool, budgetMs = 5_000, now: () => number = () => performance.now()): Promise<VacuumPass> {
   const started = now();
   const due = await pool.query<{ name: string }>(DUE);
   const out: VacuumPass = { vacuumed: [] };
   // One statement each, outside any transaction block (VACUUM cannot run inside one).
   for (const t of due.rows) {
     if (out.vacuumed.length > 0 && now() - started >= budgetMs) break;
-    await pool.query(`VACUUM (ANALYZE) ${t.name}`);
+    // A large chunk's VACUUM may outlast the embedded engine's per-query deadline (storage/database.ts).
+    await withLongStatements(pool, MAINTENANCE_STATEMENT_MS, (q) => q(`VACUUM (ANALYZE) ${t.name}`));
     out.vacuumed.push(t.name);
   }
   return out;

@@ -3,6 +3,7 @@
 // inbox (alerts, patrol reports, task replies, committed by ingest), from due deadlines (swept from
 // the database, so a restart neither forgets nor doubles them) and from the HTTP API. Within a hub,
 // decisions run one at a time; across hubs, row claims (SKIP LOCKED) and incident versions decide.
+import { isAbandonedQuery } from '../../storage/database.js';
 import type pg from 'pg';
 import type { Clock } from '../../common/clock.js';
 import type { Config } from '../../common/config.js';
@@ -164,7 +165,8 @@ export class DispatchService {
         await work(client, out);
         await client.query('COMMIT');
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        // An abandoned statement still holds the connection: a ROLLBACK would wait behind it.
+        if (!isAbandonedQuery(err)) await client.query('ROLLBACK').catch(() => undefined);
         if (err instanceof VersionConflict && attempt < 3) {
           this.deps.metrics.inc('dispatch_version_conflicts_total');
           continue;

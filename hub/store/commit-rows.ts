@@ -11,6 +11,7 @@ import { copyPositions, isDuplicate } from './positions-copy.js';
 import { isFlagged, statementCount, writeRows } from './row-writer.js';
 import { dedupeBatch, type Conflict } from './position-conflicts.js';
 import { endedHours, markHoursStale } from './trail-hours-stale.js';
+import { isAbandonedQuery } from '../../storage/database.js';
 
 /**
  * Rows per commit when a backlog waits (BATCH_MAX_ROWS unset). COPY gains from bigger batches
@@ -96,7 +97,8 @@ async function commitPrepared(pool: pg.Pool, rows: Rows, opts: CommitOptions): P
     await client.query('COMMIT');
     return { copyFellBack, conflicts };
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    // An abandoned statement still holds the connection: a ROLLBACK would wait behind it; the pool drops it on release.
+    if (!isAbandonedQuery(err)) await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
     client.release();
