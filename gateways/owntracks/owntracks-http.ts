@@ -144,8 +144,8 @@ export async function ownTracksRoutes(app: FastifyInstance, opts: OwnTracksHttpO
       const v = (schema as ZodType).safeParse(data);
       return v.success ? { value: v.data } : { error: new Error(v.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')) };
     });
-    r.setErrorHandler((err: Error & { validation?: unknown }, _req, reply) => {
-      if (!err.validation) throw err;
+    r.setErrorHandler((err: Error & { code?: string }, _req, reply) => {
+      if (err.code !== 'FST_ERR_VALIDATION') throw err;
       metrics.inc('owntracks_setup_refused_total', { reason: 'invalid' });
       return send(reply, 422, 'OWNTRACKS_SETUP_INVALID', { issues: [err.message] });
     });

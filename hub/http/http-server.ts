@@ -23,6 +23,7 @@ import type { DispatchService } from '../dispatch/dispatch-service.js';
 import type { AuthService } from './auth-service.js';
 import { deviceRoutes } from '../devices/device-routes.js';
 import type { DeviceRegistry } from '../devices/device-registry.js';
+import { ownTracksRoutes, type OwnTracksHttpOptions } from '../../gateways/owntracks/owntracks-http.js';
 
 export const DASHBOARD_DIST = fileURLToPath(new URL('../../dashboard/dist/', import.meta.url));
 
@@ -42,6 +43,8 @@ export interface HttpDeps {
   dispatch?: DispatchService;
   /** The device registry behind /api/devices (hub/devices). */
   devices?: DeviceRegistry;
+  /** OwnTracks phones in HTTP mode and their setup link (gateways/owntracks); absent: no such routes. */
+  ownTracks?: Omit<OwnTracksHttpOptions, 'pool' | 'metrics' | 'logger'>;
   /** After a committed PUT /api/regions: reload the grid locator and live state. */
   onRegionsChanged?: () => void | Promise<void>;
   /** After PUT /api/workers/:id/duty changed a worker's duty. */
@@ -118,6 +121,7 @@ export async function buildHttpServer(deps: HttpDeps) {
 
   if (deps.dispatch) await app.register(incidentRoutes, { pool: deps.pool, dispatch: deps.dispatch });
   if (deps.devices) await app.register(deviceRoutes, { registry: deps.devices, metrics: deps.metrics });
+  if (deps.ownTracks) await app.register(ownTracksRoutes, { ...deps.ownTracks, pool: deps.pool, metrics: deps.metrics, logger: deps.logger });
   await app.register(analyticsRoutes, { pool: deps.pool, timescale: deps.timescale });
   await app.register(workerRoutes, { pool: deps.pool, live: deps.live, onDutyChanged: deps.onDutyChanged, onWorkersChanged: deps.onWorkersChanged });
 
