@@ -14,6 +14,10 @@ import { openDatabase, type Database } from './storage/database.js';
 import { createBroker, type RunningBroker } from './broker/mqtt-broker.js';
 import { defaultMaxVerifications } from './broker/device-auth.js';
 import { Hub } from './hub/hub.js';
+import { startJt808 } from './system-jt808.js';
+import type { RunningJt808Gateway } from './gateways/jt808/jt808-gateway.js';
+import { ownTracksSink } from './gateways/owntracks/owntracks-sink.js';
+import { ephemeralDeviceSecretKey, loadDeviceSecretKey, type DeviceSecretKey } from './common/secrets.js';
 
 export interface SystemOptions {
   config: Config;
@@ -37,6 +41,10 @@ export interface RunningSystem {
   httpUrl: string;
   /** The hub's MQTT service account, for tools that must publish as the hub. */
   service: { username: string; password: string };
+  /** JT/T 808 terminals' gateway (its port, and sendText for a terminal's screen). */
+  jt808: RunningJt808Gateway;
+  /** HMAC key of device secrets (tools that register devices: upsertDevices(pool, devices, key)). */
+  deviceSecretKey: DeviceSecretKey;
   stop(): Promise<void>;
 }
 
@@ -53,6 +61,10 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   // per start unless one is given.
   const service = { username: config.HUB_MQTT_USERNAME, password: config.HUB_MQTT_PASSWORD ?? randomBytes(18).toString('base64url') };
   const drainTimeoutMs = opts.drainTimeoutMs ?? 10_000;
+  // Device secrets' key (issue 14): DEVICE_SECRET_KEY or DATA_DIR's key file; an in-memory database
+  // dies with the process, and so may its key.
+  const deviceSecretKey = opts.inMemoryDb && !config.DATABASE_URL && !config.DEVICE_SECRET_KEY ? ephemeralDeviceSecretKey() : loadDeviceSecretKey(config);
+  logger.info({ mod: 'system', keyId: deviceSecretKey.id, source: 'source' in deviceSecretKey ? deviceSecretKey.source : 'ephemeral' }, 'device secret key');
   const hub: Hub = new Hub({
     config,
     pool: db.pool,
@@ -63,17 +75,23 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     clock: opts.clock ?? systemClock,
     info: () => ({ engine: db.engine, timescale: db.timescale, uptimeS: Math.round((Date.now() - started) / 1000) }),
     notReady: () => (broker.listening ? null : 'mqtt broker not listening'),
+    deviceSecretKey,
+    onDeviceChanged: (deviceId) => broker.deviceChanged(deviceId),
   });
   // On a PostgreSQL server, cap concurrent password checks so a connect storm cannot starve ingest
   // (docs/decisions/006); the embedded engine measured worse with the cap, so it keeps the default.
   const broker: RunningBroker = await createBroker({
     host: config.HOST, port: config.MQTT_PORT, topicRoot: config.TOPIC_ROOT, service, pool: db.pool, metrics, logger,
     maxVerifications: db.engine === 'server' ? defaultMaxVerifications() : undefined,
-    ingest: hub.submit,
+    ingest: ownTracksSink({ submit: hub.submit, topicRoot: config.TOPIC_ROOT, pool: db.pool, metrics, logger }),
     drainTimeoutMs,
+    redisUrl: config.REDIS_URL,
+    deviceSecretKey,
   });
   await hub.start(broker);
   await broker.listen();
+  // JT/T 808 terminals on their own port, into the same ingest (system-jt808.ts).
+  const jt808 = await startJt808({ pool: db.pool, config, key: deviceSecretKey, submit: hub.submit, metrics, logger, clock: opts.clock ?? systemClock });
   const mqttUrl = `mqtt://${config.HOST}:${broker.port}`;
   const httpUrl = `http://${config.HOST}:${hub.httpPort}`;
   const sim = simulation && district ? await simulation.startSimulation({ mqttUrl, config, logger, clock: opts.clock ?? systemClock, district }) : null;
@@ -90,12 +108,14 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     mqttUrl,
     httpUrl,
     service,
+    deviceSecretKey,
+    jt808,
     async stop() {
       const log = logger.child({ mod: 'system' });
       const t0 = Date.now();
       await people?.stop();
       await sim?.stop();
-      await broker.stop();
+      await Promise.all([broker.stop(), jt808.stop()]);
       const t1 = Date.now();
       await hub.stop(drainTimeoutMs);
       await db.close();

@@ -14,12 +14,15 @@ import type { Metrics } from '../common/metrics.js';
 import { maxTopicDepth } from '../protocol/topics.js';
 import { MAX_PAYLOAD_BYTES } from '../protocol/schemas.js';
 import { DeviceAuth, type ServiceAccount } from './device-auth.js';
+import type { DeviceSecretKey } from '../common/secrets.js';
+import type { BackoffPolicy } from './verify-limit.js';
 import { PacketSizeGuard } from './packet-size-guard.js';
 import { MqttConnection } from './mqtt-connection.js';
 import { TopicAcl } from './topic-acl.js';
 import { guardPublishBacklog } from './publish-backlog.js';
 import { installOutgoingQueues } from './outgoing-queues.js';
 import { IngestGate, type IngestSink } from './ingest-gate.js';
+import { createRoutedMq } from './routed-mq.js';
 
 /** Above the hub's payload limit, so an oversize payload still reaches the hub's dead letters;
  *  anything bigger than this never gets buffered at all. */
@@ -50,6 +53,12 @@ export interface BrokerOptions {
   ingest: IngestSink;
   /** How long a stop waits for taken messages to commit before it closes the connections anyway. */
   drainTimeoutMs?: number;
+  /** Several nodes: task messages and takeover notices cross nodes through this Redis (routed-mq.ts). */
+  redisUrl?: string;
+  /** HMAC key of device secrets (common/secrets.ts loadDeviceSecretKey; issue 14). */
+  deviceSecretKey?: DeviceSecretKey;
+  /** Password-guessing backoff (broker/verify-limit.ts); tests shorten it. */
+  authBackoff?: Partial<BackoffPolicy>;
 }
 
 export interface RunningBroker {
@@ -69,6 +78,9 @@ export interface RunningBroker {
   /** Re-reads every device's credentials in one query (after registering many devices at once,
    *  so their first connects cost no query each). */
   reloadDevices(): Promise<void>;
+  /** The registry changed this device: reload its credentials, close its connection if it was
+   *  deleted, disabled, re-keyed or changed kind (issue 15). */
+  deviceChanged(deviceId: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -81,7 +93,7 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
 
 export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const log = opts.logger.child({ mod: 'broker' });
-  const auth = new DeviceAuth(opts.pool, opts.service, opts.metrics, log, opts.maxVerifications);
+  const auth = new DeviceAuth(opts.pool, opts.service, opts.metrics, log, { maxVerifications: opts.maxVerifications, key: opts.deviceSecretKey, backoff: opts.authBackoff });
   await auth.preload();
   const acl = new TopicAcl(opts.topicRoot, (c) => auth.identities.get(c), opts.metrics, log);
   const gate = new IngestGate(opts.ingest, opts.metrics, log);
@@ -96,7 +108,14 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
       gate.admit(packet.topic, payload, done);
     });
   };
+  const routed = opts.redisUrl
+    ? createRoutedMq({
+        topicRoot: opts.topicRoot, redisUrl: opts.redisUrl, concurrency: DELIVERY_CONCURRENCY,
+        onError: (err) => log.warn({ err: err.message }, 'redis (cross-node tasks and takeovers) unavailable; retrying'),
+      })
+    : null;
   const aedes = await Aedes.createBroker({
+    ...(routed ? { mq: routed.mq } : {}),
     authenticate: auth.authenticate,
     authorizePublish,
     authorizeSubscribe: acl.authorizeSubscribe,
@@ -106,7 +125,7 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
     concurrency: DELIVERY_CONCURRENCY,
   });
   // A backlog must hold publishers back, never overflow the stack (mcollina/mqemitter#204).
-  guardPublishBacklog(aedes, { metrics: opts.metrics, logger: log });
+  guardPublishBacklog(aedes, { metrics: opts.metrics, logger: log, mq: routed?.local });
   const outgoing = installOutgoingQueues(aedes);
   opts.metrics.gauge('mqtt_unacked_messages', () => outgoing.pending(), 'QoS 1 messages delivered to persistent sessions and not yet acknowledged');
 
@@ -123,6 +142,7 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
     socket.pipe(guard);
     // Aedes reads the guarded bytes and writes its answers back to the socket, coalesced.
     const conn = new MqttConnection(socket, guard);
+    auth.addresses.set(conn, socket.remoteAddress ?? 'unknown'); // password-guessing backoff per address
     conn.on('error', () => socket.destroy());
     aedes.handle(conn);
   });
@@ -149,6 +169,7 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
     },
     verifications: auth.verifications,
     reloadDevices: () => auth.preload(),
+    deviceChanged: async (deviceId) => void (await auth.deviceChanged(deviceId)),
     async listen() {
       gate.open();
       await new Promise<void>((resolve, reject) => {
@@ -187,6 +208,7 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
         ),
       );
       await closed;
+      await auth.stop();
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       log.info({ ms: Date.now() - started, uncommitted }, 'mqtt broker stopped');
     },

@@ -13,17 +13,23 @@ const port = z.coerce.number().int().min(0).max(65535);
 const envSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   REDIS_URL: z.string().url().optional(),
+  // Nodes on this machine (node:cluster workers sharing the MQTT and HTTP ports): a number, or
+  // `auto` for one per core. More than one needs DATABASE_URL and REDIS_URL (README, "Several nodes").
+  NODES: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(64)]).default(1),
   DATA_DIR: z.string().default('./data'),
   // HMAC key of device secrets (common/secrets.ts); unset: DATA_DIR/device-secret.key, made once.
   DEVICE_SECRET_KEY: z.string().min(32, 'at least 32 characters, e.g. the output of: openssl rand -base64 32').optional(),
   HOST: z.string().default('127.0.0.1'),
+  // Behind a TLS proxy: `true` or the proxies' addresses/CIDRs (hub/http/http-security.ts).
+  TRUST_PROXY: z.string().regex(/^(true|false|[0-9a-fA-F.:/,\s]+)$/, "true, false or the proxies' addresses/CIDRs").optional(),
+  // JT/T 808 terminals (gateways/jt808/): their TCP port (the standard fixes none), idle limit.
+  JT808_PORT: port.default(6808),
+  JT808_IDLE_S: z.coerce.number().int().min(10).max(3600).default(180),
   MQTT_PORT: port.default(1883),
   HTTP_PORT: port.default(8080),
   TOPIC_ROOT: z.string().regex(/^[a-z0-9_-]+(\/[a-z0-9_-]+)*$/).default(DEFAULT_TOPIC_ROOT),
-  HUB_MQTT_URL: z.string().optional(),
   HUB_MQTT_USERNAME: z.string().default('hub'),
   HUB_MQTT_PASSWORD: z.string().min(12).optional(),
-  HUB_CLIENT_ID: z.string().default('hub-1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Unset: 5,000 on a PostgreSQL server (COPY), 2,000 embedded (hub/store/commit-rows.ts).
   BATCH_MAX_ROWS: z.coerce.number().int().min(1).max(50000).optional(),
@@ -76,5 +82,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 /** Config for tests and tools: defaults plus overrides, no environment. */
 export function testConfig(overrides: Partial<Record<keyof z.infer<typeof envSchema>, string>> = {}): Config {
   // AUTH_REQUIRED is off in tests unless a test turns it on (the auth tests do).
-  return loadConfig({ SIM: 'false', LOG_LEVEL: 'silent', MQTT_PORT: '0', HTTP_PORT: '0', AUTH_REQUIRED: 'false', ...overrides });
+  return loadConfig({ SIM: 'false', LOG_LEVEL: 'silent', MQTT_PORT: '0', HTTP_PORT: '0', JT808_PORT: '0', AUTH_REQUIRED: 'false', ...overrides });
 }

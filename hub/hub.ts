@@ -7,6 +7,8 @@ import type { Config } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
 import type { Metrics } from '../common/metrics.js';
 import { IngestPipeline, ingestStages } from './ingest/ingest-pipeline.js';
+import { fixFilterSettings } from './ingest/stage-position-filter.js';
+import { storedFixHeads } from './store/fix-heads.js';
 import type { Rows } from './ingest/ingest-types.js';
 import { defaultBatchRows } from './store/commit-rows.js';
 import { BatchWriter } from './store/batch-writer.js';
@@ -23,6 +25,12 @@ import { TaskPublisher } from './dispatch/task-publisher.js';
 import { syncDutyFromStatuses } from './people/duty-sync.js';
 import { AuthService } from './http/auth-service.js';
 import type { ReadinessCheck } from './http/health-routes.js';
+import { parseTrustProxy } from './http/http-security.js';
+import { openPeerRedis } from './live/live-peer-redis.js';
+import type { Redis } from 'ioredis';
+import { DeviceRegistry } from './devices/device-registry.js';
+import { loadDeviceSecretKey, type DeviceSecretKey } from '../common/secrets.js';
+import type { DeviceChange } from '../protocol/device-api.js';
 
 export interface HubDeps {
   config: Config;
@@ -37,6 +45,10 @@ export interface HubDeps {
   notReady?: () => string | null;
   /** Dispatch's clock (deadlines, SLA); sim:day passes an accelerated one. Default: the system clock. */
   clock?: Clock;
+  /** HMAC key of device secrets, the broker's (system.ts); default DEVICE_SECRET_KEY or DATA_DIR's key file. */
+  deviceSecretKey?: DeviceSecretKey;
+  /** After the device registry committed a change: the broker reloads the device, closes its link if it must go. */
+  onDeviceChanged?(deviceId: string, change: DeviceChange): void | Promise<void>;
 }
 
 /** How the hub reaches devices: the broker's publish (QoS 1), resolved once the broker took it. */
@@ -55,8 +67,11 @@ export class Hub {
   private writer!: BatchWriter;
   private pipeline!: IngestPipeline;
   private push!: LivePush;
+  private redis: { pub: Redis; sub: Redis } | null = null;
   /** Login and scopes for the HTTP API and the /live namespace. */
   auth!: AuthService;
+  /** /api/devices and the devices CLI's logic (hub/devices/). */
+  deviceRegistry!: DeviceRegistry;
   private http!: HttpApp;
   private maintenance!: StorageMaintenance;
   private publisher!: TaskPublisher;
@@ -109,7 +124,8 @@ export class Hub {
     await applyStoragePolicies(pool, this.deps.timescale, DEFAULT_STORAGE_POLICY);
     // Rollups (distance walked) on both engines; the policy jobs too where no background worker
     // runs them (the embedded WASM engine has none).
-    this.maintenance = new StorageMaintenance({ pool, timescale: this.deps.timescale, runPolicies: this.deps.embedded, clock: systemClock, logger });
+    // On a server several nodes may share the database: one maintenance pass at a time (its lease).
+    this.maintenance = new StorageMaintenance({ pool, timescale: this.deps.timescale, runPolicies: this.deps.embedded, lease: !this.deps.embedded, clock: systemClock, logger });
 
     this.publisher = new TaskPublisher({ downstream, topicRoot: config.TOPIC_ROOT, metrics });
     this.dispatch = new DispatchService({
@@ -120,12 +136,23 @@ export class Hub {
 
     this.auth = new AuthService(pool, { required: config.AUTH_REQUIRED, sessionTtlMin: config.SESSION_TTL_MIN });
     await this.auth.start();
+    this.deviceRegistry = new DeviceRegistry({
+      pool, key: this.deps.deviceSecretKey ?? loadDeviceSecretKey(config), metrics, logger, scopes: this.auth.scopes, live: this.live,
+      onChanged: async (id, change) => {
+        await this.reloadRegistry();
+        await this.deps.onDeviceChanged?.(id, change);
+      },
+    });
+    await this.deviceRegistry.start();
+    this.onCommit((rows, at) => this.deviceRegistry.observe(rows, at));
 
     this.http = await buildHttpServer({
       pool, live: this.live, metrics, logger, timescale: this.deps.timescale, info: this.deps.info ?? (() => ({})),
       readiness: () => this.readiness(),
+      trustProxy: parseTrustProxy(config.TRUST_PROXY),
       tileUrl: config.TILE_URL ?? null, tileAttribution: config.TILE_ATTRIBUTION ?? null, auth: this.auth,
       dispatch: this.dispatch,
+      devices: this.deviceRegistry,
       onRegionsChanged: () => this.reloadRegistry(),
       onWorkersChanged: () => this.reloadRegistry(),
       onDutyChanged: (workerId, duty) => {
@@ -133,7 +160,9 @@ export class Hub {
         if (change) this.push.publish({ positions: [], presence: [], alerts: [], duty: [change] });
       },
     });
-    this.push = new LivePush({ httpServer: this.http.server, state: this.live, intervalMs: config.PUSH_INTERVAL_MS, metrics, logger, auth: this.auth });
+    // Several nodes: the Socket.IO Redis adapter carries each node's live changes to the others.
+    if (config.REDIS_URL) this.redis = openPeerRedis(config.REDIS_URL, this.log);
+    this.push = new LivePush({ httpServer: this.http.server, state: this.live, intervalMs: config.PUSH_INTERVAL_MS, metrics, logger, auth: this.auth, peers: this.redis ?? undefined });
 
     this.writer = new BatchWriter({
       pool,
@@ -155,7 +184,7 @@ export class Hub {
       // No reading to pause any more: each device connection waits for its own commit (broker/ingest-gate.ts).
       onPressure: (high) => this.log.warn({ backlog: high }, high ? 'ingest backlog high: commits are behind' : 'ingest backlog cleared'),
     });
-    this.pipeline = new IngestPipeline(ingestStages(config.TOPIC_ROOT, this.devices, this.fence), this.writer, metrics, logger);
+    this.pipeline = new IngestPipeline(ingestStages(config.TOPIC_ROOT, this.devices, this.fence, { settings: fixFilterSettings(config), heads: storedFixHeads(pool), metrics, logger }), this.writer, metrics, logger);
 
     await this.http.listen({ host: config.HOST, port: config.HTTP_PORT });
     this.httpPort = (this.http.server.address() as { port: number }).port;
@@ -192,9 +221,11 @@ export class Hub {
       new Promise((r) => (timer = setTimeout(r, drainTimeoutMs))),
     ]);
     clearTimeout(timer);
+    await this.deviceRegistry.stop();
     await this.dispatch.stop();
     await this.maintenance.stop();
     await this.push.stop();
+    if (this.redis) await Promise.all([this.redis.pub.quit(), this.redis.sub.quit()]).catch(() => undefined);
     await this.http.close().catch(() => undefined);
     this.log.info('hub stopped');
   }

@@ -18,6 +18,7 @@ import { authPlugin } from './auth-plugin.js';
 import helmet from '@fastify/helmet';
 import { helmetOptions } from './http-security.js';
 import { routePolicy } from './route-policy.js';
+import { healthRoutes, type Readiness } from './health-routes.js';
 import { incidentRoutes } from '../dispatch/incident-routes.js';
 import type { DispatchService } from '../dispatch/dispatch-service.js';
 import type { AuthService } from './auth-service.js';
@@ -39,6 +40,8 @@ export interface HttpDeps {
   /** Whether TimescaleDB is enabled (analytics picks its queries by this). */
   timescale: boolean;
   info: () => Record<string, unknown>;
+  /** The checks behind /health/ready (health-routes.ts); absent: always ready (route tests). */
+  readiness?: Readiness;
   /** Incidents, complaints, alarms, categories (hub/dispatch). */
   dispatch?: DispatchService;
   /** The device registry behind /api/devices (hub/devices). */
@@ -102,7 +105,7 @@ export async function buildHttpServer(deps: HttpDeps) {
 
   if (deps.auth) await app.register(authPlugin, { auth: deps.auth });
 
-  app.get('/health', async () => ({ ok: true, ...deps.info() }));
+  await app.register(healthRoutes, { readiness: deps.readiness ?? (async () => ({})), info: deps.info, metrics: deps.metrics });
 
   app.get('/metrics', async (_req, reply) => {
     void reply.type('text/plain; version=0.0.4');
