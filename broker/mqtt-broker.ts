@@ -22,7 +22,8 @@ import { TopicAcl } from './topic-acl.js';
 import { guardPublishBacklog } from './publish-backlog.js';
 import { installOutgoingQueues } from './outgoing-queues.js';
 import { IngestGate, type IngestSink } from './ingest-gate.js';
-import { createRoutedMq } from './routed-mq.js';
+import mqemitter from 'mqemitter';
+import { createRoutedMq, DEVICE_CHANGED_TOPIC } from './routed-mq.js';
 
 /** Above the hub's payload limit, so an oversize payload still reaches the hub's dead letters;
  *  anything bigger than this never gets buffered at all. */
@@ -114,8 +115,12 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
         onError: (err) => log.warn({ err: err.message }, 'redis (cross-node tasks and takeovers) unavailable; retrying'),
       })
     : null;
+  // Our own emitter even on one node: the publish backlog guard wraps it, and the registry's notice
+  // travels on it (the same options Aedes would give its default one).
+  const local = routed?.local ?? mqemitter({ concurrency: DELIVERY_CONCURRENCY, matchEmptyLevels: true });
+  const mq = routed?.mq ?? local;
   const aedes = await Aedes.createBroker({
-    ...(routed ? { mq: routed.mq } : {}),
+    mq,
     authenticate: auth.authenticate,
     authorizePublish,
     authorizeSubscribe: acl.authorizeSubscribe,
@@ -124,8 +129,17 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
     connectTimeout: 10_000,
     concurrency: DELIVERY_CONCURRENCY,
   });
+  mq.on(DEVICE_CHANGED_TOPIC, (packet, done) => {
+    auth.deviceChanged(String(packet.payload)).then(
+      () => done(),
+      (err: Error) => {
+        log.error({ err: err.message }, 'device change not applied');
+        done();
+      },
+    );
+  });
   // A backlog must hold publishers back, never overflow the stack (mcollina/mqemitter#204).
-  guardPublishBacklog(aedes, { metrics: opts.metrics, logger: log, mq: routed?.local });
+  guardPublishBacklog(aedes, { metrics: opts.metrics, logger: log, mq: local });
   const outgoing = installOutgoingQueues(aedes);
   opts.metrics.gauge('mqtt_unacked_messages', () => outgoing.pending(), 'QoS 1 messages delivered to persistent sessions and not yet acknowledged');
 
@@ -169,7 +183,12 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
     },
     verifications: auth.verifications,
     reloadDevices: () => auth.preload(),
-    deviceChanged: async (deviceId) => void (await auth.deviceChanged(deviceId)),
+    // Every node must hear it (the device may be connected to any): a notice on the broker's
+    // emitter, which crosses nodes through Redis when there is one (routed-mq.ts).
+    deviceChanged: (deviceId) =>
+      new Promise<void>((resolve, reject) => {
+        mq.emit({ topic: DEVICE_CHANGED_TOPIC, payload: Buffer.from(deviceId) }, (err?: Error) => (err ? reject(err) : resolve()));
+      }),
     async listen() {
       gate.open();
       await new Promise<void>((resolve, reject) => {

@@ -2,8 +2,9 @@
 // Redis (mqemitter-redis), everything else stays in this process (mqemitter).
 //
 // What crosses: task messages to handsets (`{root}/devices/+/tasks`: dispatch on node A offers a
-// case to a handset connected to node B) and Aedes' takeover notice (`$SYS/+/new/clients`: a handset
-// that reconnects to node B makes node A close its old connection, Aedes' own mechanism). What does
+// case to a handset connected to node B), Aedes' takeover notice (`$SYS/+/new/clients`: a handset
+// that reconnects to node B makes node A close its old connection, Aedes' own mechanism), and the
+// registry's device-changed notice (a device disabled on A's screen is cut off on B). What does
 // not: upstream telemetry (ingested where it arrives, broadcasting 10,000 fixes/s to every node would
 // cost each node the whole fleet), Aedes' heartbeats and births (each node's wills are its own).
 //
@@ -28,8 +29,12 @@ export function filtersOverlap(a: string, b: string): boolean {
   }
 }
 
+/** The registry changed a device (disabled, deleted, re-keyed): every node re-reads it and closes
+ *  its connection if it must go. Devices cannot subscribe to `$` topics (topic-acl.ts). */
+export const DEVICE_CHANGED_TOPIC = '$GRID/devices/changed';
+
 export function crossingFilters(topicRoot: string): string[] {
-  return ['$SYS/+/new/clients', `${topicRoot}/devices/+/tasks`];
+  return ['$SYS/+/new/clients', `${topicRoot}/devices/+/tasks`, DEVICE_CHANGED_TOPIC];
 }
 
 export interface RoutedMq {

@@ -114,3 +114,11 @@ it('keeps ingesting on A while Redis is down, and B catches up once Redis is bac
     'positions from A on the screen on B after Redis came back',
   );
 }, 60_000);
+
+it('cuts off on node A a device disabled through node B', async () => {
+  const h = await handset(a, 'hs-cmd-1');
+  const closed = new Promise<void>((resolve) => h.client.once('close', () => resolve()));
+  const r = await fetch(`${b.httpUrl}/api/devices/hs-cmd-1`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ enabled: false }) });
+  expect(r.status).toBe(200);
+  await closed;
+});
