@@ -109,7 +109,7 @@ export const DEFAULT_BACKOFF: BackoffPolicy = {
   addressFree: 30,
   firstDelayMs: 500,
   maxDelayMs: 8000,
-  maxHeldPerAddress: 64,
+  maxHeldPerAddress: 256,
   maxHeld: 10_000,
   forgetAfterMs: 15 * 60_000,
   maxTracked: 100_000,

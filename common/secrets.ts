@@ -110,6 +110,16 @@ export function storedKeyId(stored: string): string | null {
   return stored.slice(HMAC_PREFIX.length).split('$')[0] ?? null;
 }
 
+/**
+ * A credential derived from a device's stored secret value, for protocols whose server hands the
+ * device a code (JT/T 808: the authentication code sent in 0x8100 and presented in 0x0102). The
+ * server can recompute it with the key, the table does not hold it, and rotating the device's secret
+ * changes it. `purpose` keeps codes of different uses apart.
+ */
+export function derivedDeviceCode(k: DeviceSecretKey, deviceId: string, storedSecret: string, purpose: string, length = 24): string {
+  return createHmac('sha256', k.key).update(`derived\0${purpose}\0${deviceId}\0${storedSecret}`).digest('base64url').slice(0, length);
+}
+
 export const DEVICE_KEY_FILE = 'device-secret.key';
 
 export interface LoadedDeviceKey extends DeviceSecretKey {

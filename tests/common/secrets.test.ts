@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fork } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  DEVICE_KEY_FILE, checkDeviceSecret, deviceSecretKey, ephemeralDeviceSecretKey, hashSecret, hmacDeviceSecret, loadDeviceSecretKey, newSecret, storedKeyId, verifySecret,
+  DEVICE_KEY_FILE, checkDeviceSecret, derivedDeviceCode, deviceSecretKey, ephemeralDeviceSecretKey, hashSecret, hmacDeviceSecret, loadDeviceSecretKey, newSecret, storedKeyId, verifySecret,
 } from '../../common/secrets.js';
 
 const dirs: string[] = [];
@@ -53,6 +53,17 @@ describe('device secrets', () => {
     expect(checkDeviceSecret(ephemeralDeviceSecretKey(), 'hs-1', 'a person picks this', stored)).toBe('legacy');
     expect(await verifySecret('a person picks this', stored)).toBe(true);
     expect(await verifySecret('a person picks that', stored)).toBe(false);
+  });
+
+  it('derive a protocol code (JT/T 808 authentication) that only the key recomputes and a rotation changes', () => {
+    const k = ephemeralDeviceSecretKey();
+    const row = hmacDeviceSecret(k, 'jt-1', newSecret());
+    const code = derivedDeviceCode(k, 'jt-1', row, 'jt808-auth');
+    expect(code).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    expect(derivedDeviceCode(k, 'jt-1', row, 'jt808-auth')).toBe(code);
+    expect(derivedDeviceCode(k, 'jt-1', hmacDeviceSecret(k, 'jt-1', newSecret()), 'jt808-auth')).not.toBe(code);
+    expect(derivedDeviceCode(ephemeralDeviceSecretKey(), 'jt-1', row, 'jt808-auth')).not.toBe(code);
+    expect(derivedDeviceCode(k, 'jt-1', row, 'other')).not.toBe(code);
   });
 
   it('refuse a key shorter than 32 bytes', () => {
