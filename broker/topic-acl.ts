@@ -75,7 +75,7 @@ export class TopicAcl {
 }
 
 // ---- OwnTracks phones (issue 15 §2) -------------------------------------------------------------
-// The grammar is gateways/owntracks/owntracks-topics.ts's, repeated here so the broker imports no
+// The grammar is protocol/owntracks-topics.ts's, repeated here so the broker imports no
 // gateway (the gateway's HTTP door uses the broker's backoff); tests/gateways/owntracks checks that
 // the two agree.
 

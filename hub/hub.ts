@@ -150,6 +150,8 @@ export class Hub {
       pool, live: this.live, metrics, logger, timescale: this.deps.timescale, info: this.deps.info ?? (() => ({})),
       readiness: () => this.readiness(),
       trustProxy: parseTrustProxy(config.TRUST_PROXY),
+      // OwnTracks phones in HTTP mode, and their one-scan setup link (gateways/owntracks).
+      ownTracks: { submit: this.submit, topicRoot: config.TOPIC_ROOT, key: this.deviceRegistry.key, mqttPort: config.MQTT_PORT },
       tileUrl: config.TILE_URL ?? null, tileAttribution: config.TILE_ATTRIBUTION ?? null, auth: this.auth,
       dispatch: this.dispatch,
       devices: this.deviceRegistry,

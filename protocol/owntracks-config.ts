@@ -8,8 +8,7 @@
 // or rotates its secret. This module is browser-safe (no Buffer, no node: imports, no zod) so the
 // Devices page draws the QR code itself and the secret never leaves the page (owntracks-qr-panel.ts);
 // the hub uses the same functions for POST /api/owntracks/setup (owntracks-setup.ts).
-import QRCode from 'qrcode';
-import { DEVICE_ID_PATTERN } from '../../protocol/topics.js';
+import { DEVICE_ID_PATTERN } from './topics.js';
 import { DEFAULT_APP_DEVICE, OWNTRACKS_NAME_PATTERN, ownTracksTopic } from './owntracks-topics.js';
 
 export interface OwnTracksSetup {
@@ -127,19 +126,9 @@ export function parseOwnTracksConfigLink(link: string): OwnTracksConfiguration {
 /** Error correction M (15 %): a phone screen or a print reads it; the link stays under QR version ~20. */
 export const QR_OPTIONS = { errorCorrectionLevel: 'M', margin: 2 } as const;
 
-/** An SVG document of the QR code (inline, or `<img src="data:image/svg+xml,…">`). */
-export function qrSvg(text: string): Promise<string> {
-  return QRCode.toString(text, { ...QR_OPTIONS, type: 'svg' });
-}
-
-export interface OwnTracksSetupReply {
-  configuration: OwnTracksConfiguration;
-  link: string;
-  svg: string;
-}
-
-export async function ownTracksSetup(s: OwnTracksSetup): Promise<OwnTracksSetupReply> {
-  const configuration = ownTracksConfiguration(s);
-  const link = ownTracksConfigLink(configuration);
-  return { configuration, link, svg: await qrSvg(link) };
+/** Where a phone reaches this hub, as GET /api/owntracks/setup tells the Devices page. */
+export interface OwnTracksSetupDefaults {
+  mqtt: { host: string; port: number | null; tls: boolean };
+  http: { url: string };
+  appDevice: string;
 }

@@ -22,6 +22,11 @@ import { attachRegionLabels, drawRegions } from './region-layer.js';
 import { TrailReplay } from './trail-replay.js';
 import { WorkerCard } from './worker-card.js';
 import { WorkerLayer } from './worker-layer.js';
+import { addSecretPanelExtension } from './devices-hooks.js';
+import { ownTracksQrPanel } from './owntracks-qr-panel.js';
+
+// The OwnTracks QR code in the Devices page's secret panel (one scan sets up the phone).
+addSecretPanelExtension(ownTracksQrPanel);
 
 // A fallback view (Zhuzhou, the seeds' city) until the regions arrive and we fit to them.
 const FALLBACK_CENTER: L.LatLngExpression = [27.83, 113.15];

@@ -6,8 +6,10 @@
 // The link is built here, in the page, from the secret the page already holds: the secret is never
 // sent anywhere. The hub only says where a phone reaches it (GET /api/owntracks/setup). The host
 // stays editable: an admin who opened the screen as 127.0.0.1 must give the address phones use.
-import type { OwnTracksSetupDefaults } from './owntracks-http.js';
-import { ownTracksConfigLink, ownTracksConfiguration, qrSvg, type OwnTracksSetup } from './owntracks-config.js';
+import QRCode from 'qrcode';
+import { QR_OPTIONS, ownTracksConfigLink, ownTracksConfiguration, type OwnTracksSetup, type OwnTracksSetupDefaults } from '../../protocol/owntracks-config.js';
+
+const qrSvg = (text: string): Promise<string> => QRCode.toString(text, { ...QR_OPTIONS, type: 'svg' });
 
 /** The slice of the panel's context this needs (structurally dashboard/src/devices-hooks.ts SecretPanelContext). */
 export interface QrPanelContext {

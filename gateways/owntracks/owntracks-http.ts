@@ -24,10 +24,11 @@ import type { DeviceSecretKey } from '../../common/secrets.js';
 import type { BackoffPolicy } from '../../broker/verify-limit.js';
 import { findDevice } from '../../storage/device-store.js';
 import { DEVICE_ID_PATTERN } from '../../protocol/topics.js';
-import { ownTracksSetup, type OwnTracksSetup } from './owntracks-config.js';
+import type { OwnTracksSetup, OwnTracksSetupDefaults } from '../../protocol/owntracks-config.js';
+import { ownTracksSetup } from './owntracks-qr.js';
 import { OwnTracksHttpAuth } from './owntracks-http-auth.js';
 import { OwnTracksIngest, pgDeadLetters, type Submit } from './owntracks-sink.js';
-import { DEFAULT_APP_DEVICE, OWNTRACKS_NAME_PATTERN, ownTracksTopic } from './owntracks-topics.js';
+import { DEFAULT_APP_DEVICE, OWNTRACKS_NAME_PATTERN, ownTracksTopic } from '../../protocol/owntracks-topics.js';
 
 export const OWNTRACKS_ERRORS = {
   OWNTRACKS_UNAUTHENTICATED: { zh: '设备编号或密钥错误', en: 'Wrong device id or secret' },
@@ -89,11 +90,7 @@ const setupBody = z
   .strict() satisfies z.ZodType<OwnTracksSetup>;
 
 /** GET /api/owntracks/setup: what the page needs to build a link without sending the secret anywhere. */
-export interface OwnTracksSetupDefaults {
-  mqtt: { host: string; port: number | null; tls: boolean };
-  http: { url: string };
-  appDevice: string;
-}
+export type { OwnTracksSetupDefaults };
 
 function header(req: FastifyRequest, name: string): string | undefined {
   const v = req.headers[name];

@@ -13,7 +13,7 @@ import { systemClock, type Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/logger.js';
 import type { Metrics } from '../../common/metrics.js';
 import { deviceTopic } from '../../protocol/topics.js';
-import { isOwnTracksTopic, parseOwnTracksTopic } from './owntracks-topics.js';
+import { isOwnTracksTopic, parseOwnTracksTopic } from '../../protocol/owntracks-topics.js';
 import { translateOwnTracks, type NativeMessage } from './owntracks-translate.js';
 
 /** Hub.submit: one native message; resolves once its rows or its dead letter are committed. */

@@ -5,7 +5,7 @@ import { TopicAcl } from '../../../broker/topic-acl.js';
 import type { Identity } from '../../../broker/device-auth.js';
 import { Metrics } from '../../../common/metrics.js';
 import { silentLogger } from '../../../common/logger.js';
-import { OWNTRACKS_PUBLISH_SUBTOPICS, parseOwnTracksTopic } from '../../../gateways/owntracks/owntracks-topics.js';
+import { OWNTRACKS_PUBLISH_SUBTOPICS, parseOwnTracksTopic } from '../../../protocol/owntracks-topics.js';
 
 const acl = new TopicAcl('grid/v1', () => undefined, new Metrics(), silentLogger);
 const phone: Identity = { service: false, deviceId: 'ot-1', kind: 'handset', protocol: 'owntracks' };

@@ -2,9 +2,8 @@
 // to it, and a QR code that carries exactly that link.
 import QRCode from 'qrcode';
 import { describe, expect, it } from 'vitest';
-import {
-  QR_OPTIONS, defaultTid, ownTracksConfigLink, ownTracksConfiguration, ownTracksSetup, parseOwnTracksConfigLink,
-} from '../../../gateways/owntracks/owntracks-config.js';
+import { QR_OPTIONS, defaultTid, ownTracksConfigLink, ownTracksConfiguration, parseOwnTracksConfigLink } from '../../../protocol/owntracks-config.js';
+import { ownTracksSetup } from '../../../gateways/owntracks/owntracks-qr.js';
 
 // A secret as the registry issues them (24 random bytes, base64url) with the characters that
 // base64 of JSON turns into `+`, `/` and `=`.

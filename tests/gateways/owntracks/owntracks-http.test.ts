@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../common/logger.js';
 import { buildHttpServer, type HttpApp } from '../../../hub/http/http-server.js';
 import { ALL_SCOPE } from '../../../hub/live/region-scope.js';
-import { parseOwnTracksConfigLink } from '../../../gateways/owntracks/owntracks-config.js';
+import { parseOwnTracksConfigLink } from '../../../protocol/owntracks-config.js';
 import type { RunningSystem } from '../../../system.js';
 import { registerDevices } from '../../support/builders.js';
 import { startTestSystem } from '../../support/test-system.js';

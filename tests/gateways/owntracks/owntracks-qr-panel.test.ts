@@ -5,9 +5,9 @@
 import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseOwnTracksConfigLink } from '../../../gateways/owntracks/owntracks-config.js';
-import type { OwnTracksSetupDefaults } from '../../../gateways/owntracks/owntracks-http.js';
-import type { ownTracksQrPanel } from '../../../gateways/owntracks/owntracks-qr-panel.js';
+import { parseOwnTracksConfigLink } from '../../../protocol/owntracks-config.js';
+import type { OwnTracksSetupDefaults } from '../../../protocol/owntracks-config.js';
+import type { ownTracksQrPanel } from '../../../dashboard/src/owntracks-qr-panel.js';
 import { launchChromium } from '../../harness/chromium.js';
 
 declare global {
@@ -24,7 +24,7 @@ let page: Page;
 
 beforeAll(async () => {
   const bundle = await build({
-    entryPoints: [new URL('../../../gateways/owntracks/owntracks-qr-panel.ts', import.meta.url).pathname],
+    entryPoints: [new URL('../../../dashboard/src/owntracks-qr-panel.ts', import.meta.url).pathname],
     bundle: true, write: false, format: 'iife', globalName: 'otPanel', platform: 'browser', target: ['chrome100'], logLevel: 'silent',
   });
   browser = await launchChromium();
