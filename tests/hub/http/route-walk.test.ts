@@ -52,6 +52,8 @@ interface Case {
   adminSees?: boolean;
   /** A route another change is adding (issue 15): its absence is not a stale case yet. */
   soon?: boolean;
+  /** A public route that checks a device's own credentials (OwnTracks' Basic auth): no session is 401 there. */
+  deviceAuth?: boolean;
 }
 
 interface Fixtures {
@@ -65,6 +67,8 @@ interface Fixtures {
   today: string;
   /** Devices made for the walk in another street, to delete and to rotate (when /api/devices exists). */
   spare: [string, string];
+  /** An OwnTracks handset and its secret (POST /api/owntracks/setup). */
+  phone: { device: { id: string }; secret: string };
 }
 
 const at = (d: { lat: number; lon: number }) => ({ lat: d.lat, lon: d.lon });
@@ -107,12 +111,16 @@ const CASES: Record<string, (f: Fixtures) => Case> = {
   'GET /api/categories': () => ({ who: 'read', own: {} }),
   'PUT /api/categories/:code': (f) => ({ who: 'system', foreign: { path: { code: 'drain' }, body: f.drain } }),
   // The device registry (issue 15): admins write, everyone signed in reads their area's devices.
-  'GET /api/devices': () => ({ who: 'read', soon: true, foreign: [{}, { query: { grid: foreignDoor.gridCode } }], adminSees: true, own: {} }),
-  'GET /api/devices/:id': () => ({ who: 'read', soon: true, refused: true, foreign: { path: { id: foreignHandset.id } }, own: { path: { id: ownDoor.id } }, adminSees: true }),
-  'POST /api/devices': () => ({ who: 'admin', soon: true, foreign: { body: { kind: 'door', gridCode: foreignDoor.gridCode, ...at(foreignDoor), name: 'route walk' } } }),
-  'PATCH /api/devices/:id': (f) => ({ who: 'admin', soon: true, foreign: { path: { id: f.spare[1] }, body: { name: 'route walk, renamed' } } }),
-  'DELETE /api/devices/:id': (f) => ({ who: 'admin', soon: true, foreign: { path: { id: f.spare[0] } } }),
-  'POST /api/devices/:id/secret': (f) => ({ who: 'admin', soon: true, foreign: { path: { id: f.spare[1] }, body: {} } }),
+  'GET /api/devices': () => ({ who: 'read', foreign: [{}, { query: { grid: foreignDoor.gridCode } }], adminSees: true, own: {} }),
+  'GET /api/devices/:id': () => ({ who: 'read', refused: true, foreign: { path: { id: foreignHandset.id } }, own: { path: { id: ownDoor.id } }, adminSees: true }),
+  'POST /api/devices': () => ({ who: 'admin', foreign: { body: { kind: 'door', gridCode: foreignDoor.gridCode, ...at(foreignDoor), name: 'route walk' } } }),
+  'PATCH /api/devices/:id': (f) => ({ who: 'admin', foreign: { path: { id: f.spare[1] }, body: { name: 'route walk, renamed' } } }),
+  'DELETE /api/devices/:id': (f) => ({ who: 'admin', foreign: { path: { id: f.spare[0] } } }),
+  'POST /api/devices/:id/secret': (f) => ({ who: 'admin', foreign: { path: { id: f.spare[1] }, body: {} } }),
+  // OwnTracks phones in HTTP mode (their own Basic credentials, no session) and their setup link (admins).
+  'POST /api/owntracks': () => ({ who: 'public', deviceAuth: true, foreign: { body: { _type: 'location', lat: foreignDoor.lat, lon: foreignDoor.lon, tst: 1764748800 } } }),
+  'GET /api/owntracks/setup': () => ({ who: 'admin', foreign: {} }),
+  'POST /api/owntracks/setup': (f) => ({ who: 'admin', foreign: { body: { deviceId: f.phone.device.id, secret: f.phone.secret, host: 'hub.example.org', port: 1883 } } }),
 };
 
 let sys: RunningSystem;
@@ -201,8 +209,12 @@ beforeAll(async () => {
     expect(made.status, made.text).toBe(201);
     spare.push((JSON.parse(made.text) as { device: { id: string } }).device.id);
   }
+  // An OwnTracks phone of another street, for its setup link.
+  const phone = await call('admin', 'POST', '/api/devices', { body: { kind: 'handset', protocol: 'owntracks', name: 'walk phone' } });
+  expect(phone.status, phone.text).toBe(201);
   const now = Date.now();
   fx = {
+    phone: JSON.parse(phone.text) as { device: { id: string }; secret: string },
     spare: [spare[0] ?? 'none', spare[1] ?? 'none'],
     foreignIncident, ownIncident,
     foreignAlarm: await alarm(foreignIncident), ownAlarm: await alarm(ownIncident),
@@ -235,7 +247,7 @@ describe('every /api route, as a viewer and an operator of one area against data
       const c = caseOf(r);
       if (!c) continue; // no case: the first test fails on it
       const res = await call(null, r.method, r.url, requests(c)[0]);
-      if (c.who === 'public') expect([401, 403], `${r.method} ${r.url}: ${res.text}`).not.toContain(res.status);
+      if (c.who === 'public') expect(c.deviceAuth ? [403] : [401, 403], `${r.method} ${r.url}: ${res.text}`).not.toContain(res.status);
       else expect(res.status, `${r.method} ${r.url} without a session`).toBe(401);
     }
   });
