@@ -18,6 +18,7 @@ import { startSystem } from '../system.js';
 import type { Metrics } from '../common/metrics.js';
 import type { openDatabase } from '../storage/database.js';
 import type { Hub } from '../hub/hub.js';
+import type { DeviceSecretKey } from '../common/secrets.js';
 import { startPostgres } from '../tests/harness/postgres-server.js';
 import { LIVE_NAMESPACE, type ServerToClientEvents } from '../protocol/socket-events.js';
 import type { LoadProgress, LoadResult } from '../simulators/load-generator.js';
@@ -105,6 +106,7 @@ interface Target {
   httpUrl: string;
   topicRoot: string;
   reloadDevices(): Promise<void>;
+  deviceSecretKey: DeviceSecretKey;
   brokerMetrics(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
@@ -115,6 +117,7 @@ async function startTarget(): Promise<Target> {
   return {
     db: sys.db, hub: sys.hub, metrics: sys.metrics, mqttUrl: sys.mqttUrl, httpUrl: sys.httpUrl, topicRoot: config.TOPIC_ROOT,
     reloadDevices: () => sys.broker.reloadDevices(),
+    deviceSecretKey: sys.deviceSecretKey,
     brokerMetrics: async () => sys.metrics.snapshot(),
     stop: () => sys.stop(),
   };
@@ -140,7 +143,8 @@ await sys.db.pool.query(
 for (let i = 0; i < N; i += 500) {
   const chunk = devices.slice(i, i + 500);
   await upsertWorkers(sys.db.pool, chunk.map((d) => ({ id: `lw-${d.id}`, name: d.id, role: 'grid_worker' as const, gridCodes: ['LOAD'] })));
-  await upsertDevices(sys.db.pool, chunk.map((d) => ({ id: d.id, kind: 'handset' as const, secret: d.secret, workerId: `lw-${d.id}` })));
+  // In the HMAC form under the node's key, as the registry writes them (decision 012).
+  await upsertDevices(sys.db.pool, chunk.map((d) => ({ id: d.id, kind: 'handset' as const, secret: d.secret, workerId: `lw-${d.id}` })), sys.deviceSecretKey);
 }
 await sys.hub.reloadRegistry();
 // As after a registry import: the broker knows every device before the connect storm, so its

@@ -78,7 +78,7 @@ export const alertSchema = z
     ts: timestamp,
     // Known types above; other `door.*` / `camera.*` types are accepted so new firmware is not refused.
     // `handset.*`: a handset's own alarms (handset.sos, handset.power_cut, …; gateways/jt808).
-    type: z.string().regex(/^(door|camera|handset)\.[a-z_]{2,40}$/),
+    type: z.string().regex(/^(door|camera|handset|sensor)\.[a-z_]{2,40}$/),
     eventId: z.string().min(1).max(128).optional(),
     severity: z.enum(['info', 'low', 'medium', 'high', 'critical']).optional(),
     confidence: z.number().min(0).max(1).optional(),
