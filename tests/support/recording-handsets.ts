@@ -90,7 +90,7 @@ export class RecordingHandsets {
       const mid = h.nextMid;
       h.nextMid = (h.nextMid % 65535) + 1;
       h.inflight.set(mid, seq);
-      const payload = JSON.stringify({ ts: this.o.baseTs + seq * 1000, lat: 27.87 + (seq % 100) * 1e-5, lon: 113.12, acc: 5, seq });
+      const payload = JSON.stringify({ ts: this.o.baseTs + seq * 1000, lat: 27.87 + seq * 1e-6, lon: 113.12, acc: 5, seq }); // a slow walk: no jump for the position filter
       out.push(mqttPacket.generate({ cmd: 'publish', topic, payload, qos: 1, messageId: mid, retain: false, dup: false }));
     }
     if (out.length > 0) h.socket!.write(Buffer.concat(out));
