@@ -9,7 +9,7 @@
 // answered later and later per address and id (FailureBackoff); right ones never wait.
 import { timingSafeEqual } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import type { Client, AuthenticateError } from 'aedes';
+import type { Client, AuthenticateError, ConnectPacket } from 'aedes';
 import type pg from 'pg';
 import type { Logger } from '../common/logger.js';
 import type { Metrics } from '../common/metrics.js';
@@ -28,7 +28,7 @@ export interface ServiceAccount {
   password: string;
 }
 
-function authError(code: 4 | 5, message: string): AuthenticateError {
+function authError(code: 2 | 4 | 5, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode: code }) as AuthenticateError;
 }
 
@@ -61,6 +61,9 @@ export interface DeviceAuthOptions {
   key?: DeviceSecretKey | null | undefined;
   backoff?: Partial<BackoffPolicy> | undefined;
   now?: () => number;
+  /** Conformance test mode only (broker option `conformanceTest`): a client with no username gets
+   *  in as anonymous (the Paho interoperability tests' clients). Never set from configuration. */
+  allowAnonymous?: boolean | undefined;
 }
 
 export type DeviceChangeOutcome = 'closed' | 'kept' | 'not-connected';
@@ -71,6 +74,11 @@ export class DeviceAuth {
   readonly addresses = new WeakMap<object, string>();
   readonly verifications: ConcurrencyLimit;
   readonly backoff: FailureBackoff;
+  /** Clients let in without credentials (conformance test mode only). */
+  readonly anonymous = new WeakSet<Client>();
+  /** CONNECTs whose client id the server must refuse (MQTT 3.1.1 §3.1.3-8), seen by preConnect. */
+  private readonly badClientIds = new WeakSet<Client>();
+  private readonly allowAnonymous: boolean;
   private readonly key: DeviceSecretKey | null;
   private readonly now: () => number;
   // A reconnect storm of thousands of handsets must not become thousands of queries.
@@ -93,6 +101,7 @@ export class DeviceAuth {
   ) {
     const o: DeviceAuthOptions = typeof options === 'number' ? { maxVerifications: options } : options;
     this.key = o.key ?? null;
+    this.allowAnonymous = o.allowAnonymous ?? false;
     this.now = o.now ?? Date.now;
     this.verifications = new ConcurrencyLimit(o.maxVerifications ?? POOL_VERIFICATIONS);
     this.backoff = new FailureBackoff(o.backoff, this.now);
@@ -103,6 +112,17 @@ export class DeviceAuth {
     if (!this.key) log.warn('no device secret key: device rows in the HMAC form are refused, scrypt rows are not migrated');
   }
 
+  /**
+   * Aedes' preConnect hook: the only one that sees the CONNECT's own client id (Aedes gives an
+   * empty one a random id before `authenticate`). An empty id asks the server to make up a session
+   * that can never be resumed: MQTT 3.1.1 §3.1.3-8 says refuse it with return code 2 unless the
+   * session is clean (Aedes accepts it, issue 16 item 6); MQTT 3.1 wants an id of 1 to 23 bytes.
+   */
+  preConnect = (client: Client, packet: ConnectPacket, done: (err: Error | null, ok: boolean) => void): void => {
+    if (!packet.clientId && (!packet.clean || packet.protocolVersion === 3)) this.badClientIds.add(client);
+    done(null, true);
+  };
+
   authenticate = (
     client: Client,
     username: string | undefined,
@@ -110,6 +130,17 @@ export class DeviceAuth {
     done: (err: AuthenticateError | null, ok: boolean | null) => void,
   ): void => {
     const address = this.addresses.get(client.conn) ?? 'unknown';
+    // The identifier is refused before the credentials are looked at (§3.1.4: checked in order).
+    if (this.badClientIds.has(client)) {
+      this.metrics.inc('mqtt_auth_total', { result: 'identifier_rejected' });
+      if (this.logs.take(address)) this.log.warn({ username, address, reason: 'identifier_rejected' }, 'mqtt connection refused: empty client id without a clean session');
+      return done(authError(2, 'an empty client id needs clean session 1'), false);
+    }
+    if (this.allowAnonymous && !username) {
+      this.anonymous.add(client);
+      this.metrics.inc('mqtt_auth_total', { result: 'anonymous' });
+      return done(null, true);
+    }
     this.check(client, username, password, address).then(
       (identity) => {
         this.identities.set(client, identity);

@@ -16,7 +16,8 @@ import { MAX_PAYLOAD_BYTES } from '../protocol/schemas.js';
 import { DeviceAuth, type ServiceAccount } from './device-auth.js';
 import type { DeviceSecretKey } from '../common/secrets.js';
 import type { BackoffPolicy } from './verify-limit.js';
-import { PacketSizeGuard } from './packet-size-guard.js';
+import { PacketSizeGuard, PRE_AUTH_MAX_BYTES, UnauthenticatedConnections, DEFAULT_UNAUTHENTICATED, type UnauthenticatedLimits } from './packet-size-guard.js';
+import { LogBudget } from './verify-limit.js';
 import { MqttConnection } from './mqtt-connection.js';
 import { TopicAcl } from './topic-acl.js';
 import { guardPublishBacklog } from './publish-backlog.js';
@@ -39,6 +40,38 @@ export const MAX_PACKET_BYTES = 4 * MAX_PAYLOAD_BYTES;
  */
 const DELIVERY_CONCURRENCY = 2000;
 
+/**
+ * The longest keepalive the server honours (issue 16, item 5). MQTT 3.1.1 has no way to tell a
+ * client so, and keepalive 0 means "never time out": a client that asks for 0 or for more than this
+ * is closed after 1.5 × this without a packet (as Aedes closes its own at 1.5 × keepalive). 15 min
+ * of silence, the idle timeout of the HAProxy example in the README. Aedes' `keepaliveLimit` is not
+ * used: it refuses such CONNECTs with return code 6, which 3.1.1 does not define.
+ */
+export const MAX_KEEPALIVE_S = 600;
+
+/**
+ * Aedes' own refusals of a client's packets, told apart by the message of the error it closes the
+ * connection with (lib/handlers/publish.js, lib/utils.js validateTopic, lib/client.js), so each is
+ * counted with a reason like the ACL's (issue 16, item 8). null: not a refusal (a socket error, a
+ * keepalive timeout) or one counted where it happened (the ACL's, the packet size guard's).
+ */
+const AEDES_REFUSALS: [RegExp, string][] = [
+  [/^empty topic not allowed in PUBLISH|^impossible to \w+ to an empty topic/, 'empty_topic'],
+  [/^[#+] is not allowed in PUBLISH/, 'wildcard_in_publish'],
+  [/^[#+] is only allowed in/, 'bad_topic_filter'],
+  [/^topic has too many levels/, 'too_many_levels'],
+  [/topic is reserved/, 'system_topic'],
+  [/^Client queue limit reached/, 'queue_limit'],
+  [/^maxInflightInbound exceeded/, 'qos2_inflight_limit'],
+  [/^Invalid protocol/, 'protocol_violation'],
+  [/^connect did not arrive in time/, 'connect_timeout'],
+];
+
+export function aedesRefusalReason(message: string): string | null {
+  for (const [pattern, reason] of AEDES_REFUSALS) if (pattern.test(message)) return reason;
+  return null;
+}
+
 export interface BrokerOptions {
   host: string;
   port: number;
@@ -60,6 +93,13 @@ export interface BrokerOptions {
   deviceSecretKey?: DeviceSecretKey;
   /** Password-guessing backoff (broker/verify-limit.ts); tests shorten it. */
   authBackoff?: Partial<BackoffPolicy>;
+  /** Keepalive ceiling, seconds (MAX_KEEPALIVE_S); tests shorten it. */
+  maxKeepaliveS?: number;
+  /** Connections waiting for their CONNACK at once (DEFAULT_UNAUTHENTICATED); tests shorten it. */
+  unauthenticated?: Partial<UnauthenticatedLimits>;
+  /** Conformance test mode ONLY (the Paho interoperability tests, tests/hostile/): clients with no
+   *  username get in and may use any topic but `test/nosubscribe`. No configuration sets it. */
+  conformanceTest?: boolean;
 }
 
 export interface RunningBroker {
@@ -94,9 +134,10 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
 
 export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const log = opts.logger.child({ mod: 'broker' });
-  const auth = new DeviceAuth(opts.pool, opts.service, opts.metrics, log, { maxVerifications: opts.maxVerifications, key: opts.deviceSecretKey, backoff: opts.authBackoff });
+  const auth = new DeviceAuth(opts.pool, opts.service, opts.metrics, log, { maxVerifications: opts.maxVerifications, key: opts.deviceSecretKey, backoff: opts.authBackoff, allowAnonymous: opts.conformanceTest });
   await auth.preload();
-  const acl = new TopicAcl(opts.topicRoot, (c) => auth.identities.get(c), opts.metrics, log);
+  if (opts.conformanceTest) log.warn('conformance test mode: clients without credentials are let in (never in production)');
+  const acl = new TopicAcl(opts.topicRoot, (c) => auth.identities.get(c), opts.metrics, log, (c) => auth.anonymous.has(c));
   const gate = new IngestGate(opts.ingest, opts.metrics, log);
   // The ACL decides; a device's allowed message then goes to ingest and is answered after commit.
   // The service account's publishes (none upstream) pass straight through.
@@ -104,7 +145,7 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
     acl.authorizePublish(client, packet, (err) => {
       if (err) return done(err);
       const who = client ? auth.identities.get(client) : undefined;
-      if (who?.service) return done(null);
+      if (who?.service || (client && auth.anonymous.has(client))) return done(null);
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
       gate.admit(packet.topic, payload, done);
     });
@@ -121,6 +162,19 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
   const mq = routed?.mq ?? local;
   const aedes = await Aedes.createBroker({
     mq,
+    preConnect: (client, packet, done) => {
+      // Keepalive 0 or above the ceiling: the server's idle limit instead (issue 16, item 5).
+      const link = links.get(client.conn);
+      if (link && (!packet.keepalive || packet.keepalive > maxKeepaliveS)) {
+        opts.metrics.inc('mqtt_keepalive_capped_total');
+        link.guard.closeWhenIdle(maxKeepaliveS * 1500, () => {
+          opts.metrics.inc('mqtt_clients_closed_total', { reason: 'idle' });
+          if (logs.take(link.address)) log.info({ clientId: client.id, address: link.address, keepalive: packet.keepalive, idleS: maxKeepaliveS * 1.5 }, 'mqtt client idle past the server limit: closed');
+          link.socket.destroy();
+        });
+      }
+      auth.preConnect(client, packet, done);
+    },
     authenticate: auth.authenticate,
     authorizePublish,
     authorizeSubscribe: acl.authorizeSubscribe,
@@ -143,19 +197,49 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
   const outgoing = installOutgoingQueues(aedes);
   opts.metrics.gauge('mqtt_unacked_messages', () => outgoing.pending(), 'QoS 1 messages delivered to persistent sessions and not yet acknowledged');
 
+  const maxKeepaliveS = opts.maxKeepaliveS ?? MAX_KEEPALIVE_S;
+  // Warn lines of hostile input: 5 per address a minute, 60 overall; the counters count them all.
+  const logs = new LogBudget(5, 60, 60_000);
+  // Not yet authenticated: capped in number, and each capped in bytes (issue 16, item 4).
+  const unauthenticated = new UnauthenticatedConnections({ ...DEFAULT_UNAUTHENTICATED, ...opts.unauthenticated });
+  opts.metrics.gauge('mqtt_unauthenticated_connections', () => unauthenticated.size, 'connections waiting for their CONNACK');
+  const links = new WeakMap<object, { socket: net.Socket; guard: PacketSizeGuard; address: string }>();
+  aedes.on('connackSent', (packet, client) => {
+    const link = links.get(client.conn);
+    if (!link || packet.returnCode !== 0) return;
+    link.guard.authenticated();
+    unauthenticated.release(link.socket);
+  });
+
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.setNoDelay(true);
-    const guard = new PacketSizeGuard(MAX_PACKET_BYTES, (announced) => {
-      opts.metrics.inc('mqtt_rejected_total', { reason: 'oversize_packet' });
-      log.warn({ remote: socket.remoteAddress, announced, max: MAX_PACKET_BYTES }, 'mqtt packet too large: connection closed');
+    const address = socket.remoteAddress ?? 'unknown';
+    const full = unauthenticated.admit(socket, address);
+    if (full) {
+      const reason = full === 'total' ? 'too_many_unauthenticated' : 'too_many_unauthenticated_address';
+      opts.metrics.inc('mqtt_rejected_total', { reason });
+      const budget = logs.take(address);
+      if (budget) log.warn({ remote: address, reason, waiting: unauthenticated.size, ...(budget.suppressed ? { suppressed: budget.suppressed } : {}) }, 'mqtt connection refused: too many connections not yet authenticated');
       socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    socket.on('close', () => {
+      sockets.delete(socket);
+      unauthenticated.release(socket);
     });
+    socket.setNoDelay(true);
+    const guard = new PacketSizeGuard(MAX_PACKET_BYTES, (announced, kind, max) => {
+      opts.metrics.inc('mqtt_rejected_total', { reason: kind });
+      const budget = logs.take(address);
+      if (budget) log.warn({ remote: address, announced, max, reason: kind, ...(budget.suppressed ? { suppressed: budget.suppressed } : {}) }, 'mqtt packet too large: connection closed');
+      socket.destroy();
+    }, PRE_AUTH_MAX_BYTES);
     socket.pipe(guard);
+    socket.on('close', () => guard.destroy());
     // Aedes reads the guarded bytes and writes its answers back to the socket, coalesced.
     const conn = new MqttConnection(socket, guard);
+    links.set(conn, { socket, guard, address });
     auth.addresses.set(conn, socket.remoteAddress ?? 'unknown'); // password-guessing backoff per address
     conn.on('error', () => socket.destroy());
     aedes.handle(conn);
@@ -164,10 +248,22 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
   aedes.on('clientError', (client, err) => {
     opts.metrics.inc('mqtt_client_errors_total');
     log.debug({ clientId: client?.id, err: err.message }, 'mqtt client error');
+    // Aedes' own refusals: a reason label and a warn line each (issue 16, item 8).
+    const reason = aedesRefusalReason(err.message);
+    if (!reason) return;
+    opts.metrics.inc('mqtt_rejected_total', { reason });
+    const address = links.get(client.conn)?.address ?? 'unknown';
+    const budget = logs.take(address);
+    if (budget) log.warn({ clientId: client.id, remote: address, reason, err: err.message.slice(0, 200), ...(budget.suppressed ? { suppressed: budget.suppressed } : {}) }, 'mqtt packet refused: connection closed');
   });
   aedes.on('connectionError', (client, err) => {
-    opts.metrics.inc('mqtt_rejected_total', { reason: 'malformed_packet' });
-    log.warn({ clientId: client?.id, err: err.message }, 'mqtt connection error (malformed packet?)');
+    // The packet size guard counted and logged its own cut already.
+    if (err.message.startsWith('MQTT packet over')) return;
+    const reason = aedesRefusalReason(err.message) ?? 'malformed_packet';
+    opts.metrics.inc('mqtt_rejected_total', { reason });
+    const address = links.get(client.conn)?.address ?? 'unknown';
+    const budget = logs.take(address);
+    if (budget) log.warn({ clientId: client?.id, remote: address, reason, err: err.message.slice(0, 200), ...(budget.suppressed ? { suppressed: budget.suppressed } : {}) }, 'mqtt connection error (malformed packet?)');
   });
   opts.metrics.gauge('mqtt_connected_clients', () => aedes.connectedClients, 'MQTT clients connected to this broker');
 

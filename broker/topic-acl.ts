@@ -16,12 +16,16 @@ export class TopicAcl {
     private readonly identityOf: (client: Client) => Identity | undefined,
     private readonly metrics: Metrics,
     private readonly log: Logger,
+    /** Conformance test mode only: clients let in without credentials (DeviceAuth.anonymous). */
+    private readonly isAnonymous: (client: Client) => boolean = () => false,
   ) {}
 
   authorizePublish = (client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void): void => {
     const identity = client ? this.identityOf(client) : undefined;
     const reason = !client
       ? this.orphanWillRefusal(packet.topic)
+      : this.isAnonymous(client)
+        ? conformancePublishRefusal(packet.topic)
       : packet.qos === 2 && identity && !identity.service
         ? 'qos2' // decision 009: a device has no use for it, and it parks messages in our memory
         : this.publishRefusal(identity, packet.topic);
@@ -32,7 +36,7 @@ export class TopicAcl {
   };
 
   authorizeSubscribe = (client: Client, sub: Subscription, done: (err: Error | null, sub?: Subscription | null) => void): void => {
-    const reason = this.subscribeRefusal(this.identityOf(client), sub.topic);
+    const reason = this.isAnonymous(client) ? conformanceSubscribeRefusal(sub.topic) : this.subscribeRefusal(this.identityOf(client), sub.topic);
     if (!reason) return done(null, sub);
     this.metrics.inc('mqtt_acl_denied_total', { op: 'subscribe', reason });
     this.log.warn({ clientId: client.id, topic: sub.topic.slice(0, 200), reason }, 'mqtt subscribe refused');
@@ -107,4 +111,20 @@ export function ownTracksSubscribeRefusal(deviceId: string, topic: string): stri
   if (p[1] !== deviceId) return 'foreign_topic';
   if (p[2] !== '+' && !OWNTRACKS_NAME.test(p[2]!)) return 'wildcard';
   return null;
+}
+
+// ---- Conformance test mode (issue 16 item 6) ----------------------------------------------------
+// The Paho interoperability tests (eclipse/paho.mqtt.testing, client_test.py) connect without
+// credentials and use any topic; they expect a subscription to `test/nosubscribe` to be refused
+// (SUBACK 0x80) and `$` topics to be publishable but never matched by a leading wildcard (Aedes).
+// Only a broker started with `conformanceTest` has anonymous clients; production never does.
+
+export const CONFORMANCE_NOSUBSCRIBE = 'test/nosubscribe';
+
+export function conformancePublishRefusal(topic: string): string | null {
+  return topic.startsWith('$SYS/') ? 'system_topic' : null;
+}
+
+export function conformanceSubscribeRefusal(topic: string): string | null {
+  return topic === CONFORMANCE_NOSUBSCRIBE ? 'not_allowed' : null;
 }
