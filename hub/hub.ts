@@ -63,7 +63,7 @@ export interface CommitListener {
 export class Hub {
   readonly devices: DeviceDirectory;
   private readonly fence = new OwnGridFence();
-  readonly live = new LiveState();
+  readonly live: LiveState;
   private writer!: BatchWriter;
   private pipeline!: IngestPipeline;
   private push!: LivePush;
@@ -81,6 +81,8 @@ export class Hub {
   httpPort = 0;
 
   constructor(private readonly deps: HubDeps) {
+    // The hub's clock, not the wall's: a dot never moves to a fix far ahead of it (sim:day runs faster).
+    this.live = new LiveState(() => (deps.clock ?? systemClock).now());
     this.devices = new DeviceDirectory(deps.pool);
     this.log = deps.logger.child({ mod: 'hub' });
   }
@@ -186,7 +188,9 @@ export class Hub {
       // No reading to pause any more: each device connection waits for its own commit (broker/ingest-gate.ts).
       onPressure: (high) => this.log.warn({ backlog: high }, high ? 'ingest backlog high: commits are behind' : 'ingest backlog cleared'),
     });
-    this.pipeline = new IngestPipeline(ingestStages(config.TOPIC_ROOT, this.devices, this.fence, { settings: fixFilterSettings(config), heads: storedFixHeads(pool), metrics, logger }), this.writer, metrics, logger);
+    this.pipeline = new IngestPipeline(ingestStages(config.TOPIC_ROOT, this.devices, this.fence, { settings: fixFilterSettings(config), heads: storedFixHeads(pool), metrics, logger }), this.writer, metrics, logger,
+      // "Now" for receive times (the future-fix filter) is the hub's clock: sim:day and tests run a faster one.
+      () => (this.deps.clock ?? systemClock).now());
 
     await this.http.listen({ host: config.HOST, port: config.HTTP_PORT });
     this.httpPort = (this.http.server.address() as { port: number }).port;

@@ -11,7 +11,7 @@ import { startPostgres, type PostgresServer } from '../harness/postgres-server.j
 import { freePort } from '../harness/free-port.js';
 import { eventually, registerDevices } from '../support/builders.js';
 import { RecordingHandsets } from '../support/recording-handsets.js';
-import { postmasterPid, processTree, startNode, type NodeProcess } from './node-process.js';
+import { postmasterPid, processTree, startNode, type NodeProcess } from '../harness/node-process.js';
 
 const HANDSETS = 40;
 let server: PostgresServer;

@@ -10,7 +10,7 @@ import { afterAll, expect, it } from 'vitest';
 import { silentLogger } from '../../common/logger.js';
 import { openDatabase } from '../../storage/database.js';
 import { eventually } from '../support/builders.js';
-import { startNode, type NodeProcess } from './node-process.js';
+import { startNode, type NodeProcess } from '../harness/node-process.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'gdh-restart-'));
 let node: NodeProcess | null = null;

@@ -16,7 +16,7 @@ import { startRedis, type RedisServer } from '../harness/redis-server.js';
 import { freePort } from '../harness/free-port.js';
 import { eventually } from '../support/builders.js';
 import { IN_G1, secretOf, seedBorderDistrict } from '../hub/dispatch/border-district.js';
-import { startNode, type NodeProcess } from './node-process.js';
+import { startNode, type NodeProcess } from '../harness/node-process.js';
 
 let pg: PostgresServer;
 let redis: RedisServer;

@@ -1,7 +1,7 @@
 // A node as a user runs it: `main.ts` in its own process (tsx), forked so the test learns its
 // addresses, stopped with a signal. Tests of start, stop, kill -9 and restart use this.
 import { fork, type ChildProcess } from 'node:child_process';
-export { postmasterPid, processTree } from '../harness/process-cpu.js';
+export { postmasterPid, processTree } from './process-cpu.js';
 
 export interface NodeProcess {
   child: ChildProcess;

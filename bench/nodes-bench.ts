@@ -1,0 +1,250 @@
+// bench:nodes — the system as it runs in production: `main.ts` with NODES=n (node:cluster workers
+// sharing the ports) on a PostgreSQL server and Redis, handsets at 1 Hz from separate load processes,
+// a command screen on Socket.IO. Reports the steady rate, publish→screen p50/p99, PUBACK p99, loss,
+// and CPU µs per stored fix for the whole pipeline (every node, PostgreSQL, Redis; not the load).
+//
+//   npm run bench:nodes -- --handsets 10000 --nodes 2 --duration 60 [--load-procs 2]
+//
+// Fault runs (issue 14), with handsets that record every PUBACK and resend what was not
+// acknowledged; at the end every acknowledged fix must be in the table exactly once:
+//   --fault kill   --kill-every 30 --duration 600   kill -9 a node every 30 s (the primary restarts it)
+//   --fault db     --outage 60                      the database hung (SIGSTOP) for 60 s
+//   --fault redis  --outage 30                      Redis stopped for 30 s, then started again
+import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { io, type Socket } from 'socket.io-client';
+import { silentLogger } from '../common/logger.js';
+import { deviceSecretKey } from '../common/secrets.js';
+import { LIVE_NAMESPACE, type ServerToClientEvents } from '../protocol/socket-events.js';
+import type { LoadProgress, LoadResult } from '../simulators/load-generator.js';
+import { ZHUZHOU } from '../simulators/demo-district.js';
+import { fromLocal } from '../simulators/geo-local.js';
+import { openDatabase } from '../storage/database.js';
+import { upsertDevices, upsertWorkers } from '../storage/device-store.js';
+import { freePort } from '../tests/harness/free-port.js';
+import { startNode } from '../tests/harness/node-process.js';
+import { CpuMeter, postmasterPid, processTree } from '../tests/harness/process-cpu.js';
+import { startPostgres } from '../tests/harness/postgres-server.js';
+import { startRedis, type RedisServer } from '../tests/harness/redis-server.js';
+import { RecordingHandsets } from '../tests/support/recording-handsets.js';
+
+const { values: args } = parseArgs({
+  options: {
+    handsets: { type: 'string', default: '10000' },
+    nodes: { type: 'string', default: '2' },
+    duration: { type: 'string', default: '60' },
+    'load-procs': { type: 'string', default: '1' },
+    fault: { type: 'string' },
+    'kill-every': { type: 'string', default: '30' },
+    outage: { type: 'string', default: '60' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (args.help) {
+  console.log('npm run bench:nodes -- [--handsets 10000] [--nodes 2] [--duration 60] [--load-procs 1] [--fault kill|db|redis] [--kill-every 30] [--outage 60]');
+  process.exit(0);
+}
+const N = Number(args.handsets);
+const NODES = Number(args.nodes);
+const durationS = Number(args.duration);
+const KEY = 'bench-nodes-device-secret-key-0123456789abcdef';
+const pct = (xs: number[], p: number) => (xs.length === 0 ? NaN : Float64Array.from(xs).sort()[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!);
+
+const pg = await startPostgres({ settings: { max_connections: '200', shared_buffers: '256MB' } });
+let redis: RedisServer = await startRedis();
+const db = await openDatabase({ DATABASE_URL: pg.url, DATA_DIR: '' }, silentLogger);
+const devices = Array.from({ length: N }, (_, i) => ({ id: `ln-${String(i).padStart(5, '0')}`, secret: `load-secret-${i}-abcdefgh` }));
+const ring = Array.from({ length: 25 }, (_, k) => {
+  const a = ((k % 24) / 24) * 2 * Math.PI;
+  const p = fromLocal(ZHUZHOU, 5_000 * Math.cos(a), 5_000 * Math.sin(a));
+  return [p.lon, p.lat];
+});
+await db.pool.query(`INSERT INTO regions (code, parent_code, level, name, geometry) VALUES ('LOAD', NULL, 'grid', '压测网格', $1) ON CONFLICT (code) DO NOTHING`, [
+  JSON.stringify({ type: 'Polygon', coordinates: [ring] }),
+]);
+const key = deviceSecretKey(KEY);
+for (let i = 0; i < N; i += 1000) {
+  const chunk = devices.slice(i, i + 1000);
+  await upsertWorkers(db.pool, chunk.map((d) => ({ id: `lw-${d.id}`, name: d.id, role: 'grid_worker' as const, gridCodes: ['LOAD'] })));
+  await upsertDevices(db.pool, chunk.map((d) => ({ id: d.id, kind: 'handset' as const, secret: d.secret, workerId: `lw-${d.id}` })), key);
+}
+console.log(`registered ${N} handsets; starting ${NODES} node(s) on PostgreSQL + Redis…`);
+
+const env = {
+  DATABASE_URL: pg.url, REDIS_URL: redis.url, NODES: String(NODES), SIM: 'false', AUTH_REQUIRED: 'false', DEVICE_SECRET_KEY: KEY,
+  MQTT_PORT: String(await freePort()), HTTP_PORT: String(await freePort()), LOG_LEVEL: 'warn',
+};
+const node = await startNode(env, 180_000);
+const mqttPort = Number(new URL(node.mqttUrl).port);
+
+// The pipeline's CPU: the nodes (primary and workers), PostgreSQL, Redis.
+/** The redis-server the harness started (a child of this process). */
+const redisPid = (): number | null => {
+  for (const pid of processTree(process.pid)) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('redis-server')) return pid;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return null;
+};
+const meter = new CpuMeter(() => [node.child.pid!, postmasterPid(pg.port) ?? 0, redisPid() ?? 0].filter((p) => p > 0));
+let peakRss = 0;
+const rssTimer = setInterval(() => {
+  let rss = 0;
+  for (const pid of processTree(node.child.pid!)) {
+    try {
+      rss += Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * 4096;
+    } catch {
+      // gone
+    }
+  }
+  peakRss = Math.max(peakRss, rss);
+}, 500);
+
+const screen = io(`${node.httpUrl}${LIVE_NAMESPACE}`, { transports: ['websocket'] }) as unknown as Socket<ServerToClientEvents>;
+const pushLat: number[] = [];
+let measuring = false;
+screen.on('positions', (b) => {
+  if (!measuring) return;
+  const now = Date.now();
+  for (const it of b.items) pushLat.push(now - it.ts);
+});
+await new Promise<void>((r) => screen.once('snapshot', () => r()));
+
+const stored = async () => (await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM positions WHERE device_id LIKE 'ln-%'`)).rows[0]!.n;
+
+if (!args.fault) await steadyRun();
+else await faultRun(args.fault);
+
+clearInterval(rssTimer);
+screen.close();
+await node.stop('SIGTERM');
+await db.close();
+await Promise.all([pg.stop(), redis.stop()]);
+process.exit(0);
+
+async function steadyRun(): Promise<void> {
+  const procs = Number(args['load-procs']);
+  const per = Math.ceil(N / procs);
+  const progress: LoadProgress[] = [];
+  let steadyFrom: { cpu: number; acked: number; at: number } | null = null;
+  let end = { cpu: 0, acked: 0 };
+  const results = await Promise.all(
+    Array.from({ length: procs }, (_, k) => {
+      const child = fork(new URL('./ingest-load-child.ts', import.meta.url), [], { execArgv: ['--import', 'tsx'] });
+      child.send({ host: '127.0.0.1', port: mqttPort, devices: devices.slice(k * per, (k + 1) * per), rateHz: 1, durationS, topicRoot: 'grid/v1', waveSize: 200, drainMs: 15000 });
+      return new Promise<LoadResult>((resolve) =>
+        child.on('message', (m: { progress?: LoadProgress; result?: LoadResult }) => {
+          if (m.progress) {
+            progress[k] = m.progress;
+            const all = progress.filter(Boolean);
+            const connected = all.reduce((s, p) => s + p.connected, 0);
+            const acked = all.reduce((s, p) => s + p.acked, 0);
+            if (!steadyFrom && all.length === procs && connected >= N) {
+              steadyFrom = { cpu: meter.sample(), acked, at: Date.now() };
+              measuring = true;
+              console.log(`  all ${N} connected after ${(all[0]!.elapsedS).toFixed(0)} s`);
+            }
+            end = { cpu: meter.sample(), acked };
+            if (k === 0) console.log(`  t=${m.progress.elapsedS.toFixed(0)}s connected=${connected} acked=${acked}`);
+          }
+          if (m.result) resolve(m.result);
+        }),
+      );
+    }),
+  );
+  measuring = false;
+  const acked = results.reduce((s, r) => s + r.acked, 0);
+  const sent = results.reduce((s, r) => s + r.sent, 0);
+  const n = await stored();
+  const from = steadyFrom as { cpu: number; acked: number; at: number } | null;
+  const summary = {
+    nodes: NODES, handsets: N, durationS, loadProcs: procs, sent, acked, stored: n, loss: acked - n,
+    connectS: Math.max(...results.map((r) => r.connectS)),
+    steadyAckedPerS: from ? Math.round((end.acked - from.acked) / ((Date.now() - from.at - 15000) / 1000)) : null,
+    screenP50ms: Math.round(pct(pushLat, 50)), screenP99ms: Math.round(pct(pushLat, 99)),
+    ackP99ms: Math.round(Math.max(...results.map((r) => r.ackLatencyMs?.p99 ?? NaN))),
+    cpuUsPerFix: from ? Math.round((end.cpu - from.cpu) / Math.max(1, end.acked - from.acked)) : null,
+    nodesPeakRssMiB: Math.round(peakRss / 1048576),
+    errors: results.reduce((s, r) => s + r.errors, 0),
+  };
+  console.log(JSON.stringify(summary, null, 2));
+}
+
+async function faultRun(kind: string): Promise<void> {
+  const handsets = new RecordingHandsets({ port: () => mqttPort, devices: devices.slice(0, N), rateHz: 1, baseTs: Date.now() - 3_600_000 });
+  handsets.start();
+  const t0 = Date.now();
+  const log = (what: string) => console.log(`  t=${Math.round((Date.now() - t0) / 1000)}s ${what}: acked ${handsets.ackedCount}, up ${handsets.upCount}/${N}, pending ${handsets.pending}`);
+  while (handsets.upCount < N && Date.now() - t0 < 120_000) await new Promise((r) => setTimeout(r, 1000));
+  log('connected');
+  measuring = true;
+  const outageS = Number(args.outage);
+  if (kind === 'kill') {
+    const every = Number(args['kill-every']) * 1000;
+    let kills = 0;
+    while (Date.now() - t0 < durationS * 1000) {
+      await new Promise((r) => setTimeout(r, every));
+      const workers = processTree(node.child.pid!).filter((p) => p !== node.child.pid && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('main.ts'));
+      const victim = workers[kills % Math.max(1, workers.length)];
+      if (victim) {
+        process.kill(victim, 'SIGKILL');
+        kills++;
+        log(`kill -9 node pid ${victim} (#${kills})`);
+      }
+    }
+  } else if (kind === 'db') {
+    await new Promise((r) => setTimeout(r, 10_000));
+    const before = handsets.ackedCount;
+    pg.pause();
+    log('database hung (SIGSTOP)');
+    const rss0 = peakRss;
+    await new Promise((r) => setTimeout(r, outageS * 1000));
+    const during = handsets.ackedCount - before;
+    log(`${outageS} s later (acked meanwhile: ${during}; node RSS peak ${Math.round(peakRss / 1048576)} MiB, before ${Math.round(rss0 / 1048576)} MiB)`);
+    pg.resume();
+    const back = Date.now();
+    const target = handsets.ackedCount + N * 5;
+    while (handsets.ackedCount < target) await new Promise((r) => setTimeout(r, 200));
+    log(`database back; ${N * 5} more acks after ${((Date.now() - back) / 1000).toFixed(1)} s`);
+    while (handsets.pending > N * 2 && Date.now() - back < 120_000) await new Promise((r) => setTimeout(r, 500));
+    log(`backlog down to ≤ 2 per handset after ${((Date.now() - back) / 1000).toFixed(1)} s`);
+  } else if (kind === 'redis') {
+    await new Promise((r) => setTimeout(r, 10_000));
+    const port = redis.port;
+    const pushesBefore = pushLat.length;
+    await redis.stop();
+    const before = handsets.ackedCount;
+    log('redis stopped');
+    await new Promise((r) => setTimeout(r, outageS * 1000));
+    log(`${outageS} s later (acked meanwhile: ${handsets.ackedCount - before}, screen items meanwhile: ${pushLat.length - pushesBefore})`);
+    redis = await startRedis({ port });
+    const back = Date.now();
+    const seen = pushLat.length;
+    while (pushLat.length < seen + N) await new Promise((r) => setTimeout(r, 200));
+    log(`redis back; the screen had ${N} more positions after ${((Date.now() - back) / 1000).toFixed(1)} s`);
+  }
+  handsets.stopPublishing();
+  const drainFrom = Date.now();
+  while (handsets.pending > 0 && Date.now() - drainFrom < 180_000) await new Promise((r) => setTimeout(r, 500));
+  log('handsets stopped publishing and emptied their buffers');
+  handsets.stop();
+  const rows = await db.pool.query<{ device_id: string; seqs: number[] }>(`SELECT device_id, array_agg(seq::int) AS seqs FROM positions WHERE device_id LIKE 'ln-%' GROUP BY device_id`);
+  const have = new Map(rows.rows.map((r) => [r.device_id, r.seqs]));
+  let acked = 0;
+  let missing = 0;
+  let dupes = 0;
+  for (const [id, seqs] of handsets.acked()) {
+    const s = have.get(id) ?? [];
+    dupes += s.length - new Set(s).size;
+    const set = new Set(s);
+    for (const q of seqs) {
+      acked++;
+      if (!set.has(q)) missing++;
+    }
+  }
+  console.log(JSON.stringify({ fault: kind, nodes: NODES, handsets: N, acked, missingAcked: missing, duplicates: dupes, stored: await stored(), reconnects: handsets.connects - N, nodesPeakRssMiB: Math.round(peakRss / 1048576), screenP99ms: Math.round(pct(pushLat, 99)) }, null, 2));
+}
