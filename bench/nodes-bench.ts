@@ -131,7 +131,7 @@ async function steadyRun(): Promise<void> {
   const per = Math.ceil(N / procs);
   const progress: LoadProgress[] = [];
   let steadyFrom: { cpu: number; acked: number; at: number } | null = null;
-  let end = { cpu: 0, acked: 0 };
+  let end = { cpu: 0, acked: 0, at: 0 };
   const results = await Promise.all(
     Array.from({ length: procs }, (_, k) => {
       const child = fork(new URL('./ingest-load-child.ts', import.meta.url), [], { execArgv: ['--import', 'tsx'] });
@@ -148,7 +148,7 @@ async function steadyRun(): Promise<void> {
               measuring = true;
               console.log(`  all ${N} connected after ${(all[0]!.elapsedS).toFixed(0)} s`);
             }
-            end = { cpu: meter.sample(), acked };
+            end = { cpu: meter.sample(), acked, at: Date.now() };
             if (k === 0) console.log(`  t=${m.progress.elapsedS.toFixed(0)}s connected=${connected} acked=${acked}`);
           }
           if (m.result) resolve(m.result);
@@ -164,7 +164,7 @@ async function steadyRun(): Promise<void> {
   const summary = {
     nodes: NODES, handsets: N, durationS, loadProcs: procs, sent, acked, stored: n, loss: acked - n,
     connectS: Math.max(...results.map((r) => r.connectS)),
-    steadyAckedPerS: from ? Math.round((end.acked - from.acked) / ((Date.now() - from.at - 15000) / 1000)) : null,
+    steadyAckedPerS: from ? Math.round((end.acked - from.acked) / ((end.at - from.at) / 1000)) : null,
     screenP50ms: Math.round(pct(pushLat, 50)), screenP99ms: Math.round(pct(pushLat, 99)),
     ackP99ms: Math.round(Math.max(...results.map((r) => r.ackLatencyMs?.p99 ?? NaN))),
     cpuUsPerFix: from ? Math.round((end.cpu - from.cpu) / Math.max(1, end.acked - from.acked)) : null,
@@ -175,7 +175,7 @@ async function steadyRun(): Promise<void> {
 }
 
 async function faultRun(kind: string): Promise<void> {
-  const handsets = new RecordingHandsets({ port: () => mqttPort, devices: devices.slice(0, N), rateHz: 1, baseTs: Date.now() - 3_600_000 });
+  const handsets = new RecordingHandsets({ port: () => mqttPort, devices: devices.slice(0, N), rateHz: 1, baseTs: Date.now() - 5000 });
   handsets.start();
   const t0 = Date.now();
   const log = (what: string) => console.log(`  t=${Math.round((Date.now() - t0) / 1000)}s ${what}: acked ${handsets.ackedCount}, up ${handsets.upCount}/${N}, pending ${handsets.pending}`);
