@@ -2,8 +2,8 @@
 // device registry, its messages go to the hub's ingest (the 0x8001 reply waits for the commit, as a
 // PUBACK does), its refused frames become dead letters.
 //
-// Identity: a terminal is a `jt808` device whose `protocol_id` is its terminal number (digits,
-// leading zeros dropped); when none has it, the device `jt808-{number}` (as the gateway's own adapter
+// Identity: a terminal is a `jt808` device whose `protocol_id` is its terminal number (compared
+// without leading zeros: the terminal's BCD number pads them, an admin may type them or not); when none has it, the device `jt808-{number}` (as the gateway's own adapter
 // names them). Its authentication code is never stored: it is derived from the device's secret row
 // with the server key (common/secrets.ts derivedDeviceCode), so rotating the secret changes it.
 // Registration (0x0100) hands the code out only to a terminal that has not been seen since its
@@ -46,8 +46,8 @@ async function findTerminal(pool: pg.Pool, terminalNo: string): Promise<Terminal
     `SELECT id, kind, enabled, secret_hash,
             (last_seen IS NOT NULL AND (secret_changed_at IS NULL OR last_seen > secret_changed_at)) AS registered
        FROM devices
-      WHERE (protocol = 'jt808' AND protocol_id = $1) OR id = $2
-      ORDER BY (protocol_id = $1) DESC NULLS LAST LIMIT 1`,
+      WHERE (protocol = 'jt808' AND ltrim(protocol_id, '0') = $1) OR id = $2
+      ORDER BY (ltrim(protocol_id, '0') = $1) DESC NULLS LAST LIMIT 1`,
     [terminalNo, jt808DeviceId(terminalNo)],
   );
   return r.rows[0] ?? null;

@@ -20,7 +20,8 @@ beforeAll(async () => {
     '{"type":"Polygon","coordinates":[[[113,27.8],[113.2,27.8],[113.2,27.9],[113,27.9],[113,27.8]]]}') ON CONFLICT DO NOTHING`);
   await upsertWorkers(sys.db.pool, [{ id: 'w-jt', name: '北斗网格员', role: 'grid_worker', gridCodes: ['J'] }]);
   await upsertDevices(sys.db.pool, [{ id: 'hs-jt', kind: 'handset', secret: 'unused-by-the-terminal-0123', workerId: 'w-jt' }], sys.deviceSecretKey);
-  await sys.db.pool.query(`UPDATE devices SET protocol = 'jt808', protocol_id = $1 WHERE id = 'hs-jt'`, [TERMINAL]);
+  // Typed with the leading zero the terminal's BCD number carries; the terminal reports it without.
+  await sys.db.pool.query(`UPDATE devices SET protocol = 'jt808', protocol_id = $1 WHERE id = 'hs-jt'`, [`0${TERMINAL}`]);
   await sys.hub.reloadRegistry();
 });
 afterAll(async () => {
