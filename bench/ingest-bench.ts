@@ -256,7 +256,7 @@ const summary = {
   dashboardP99ms: Math.round(pct(pushLat, 99)),
   // Only fixes published after every handset was connected (see commitLatLate).
   publishedInSteady: { commitP50ms: Math.round(pct(commitLatLate, 50)), commitP99ms: Math.round(pct(commitLatLate, 99)), dashboardP50ms: Math.round(pct(pushLatLate, 50)), dashboardP99ms: Math.round(pct(pushLatLate, 99)) },
-  pushIntervalMs: Number(args['push-ms'] ?? 250),
+  pushIntervalMs: Number(args['push-ms'] ?? 100), // PUSH_INTERVAL_MS's default
   ackP99ms: load.ackLatencyMs ? Math.round(load.ackLatencyMs.p99) : null,
   hubPeakRssMiB: Math.round(peakRss / 1048576),
   commits: sys.metrics.get('ingest_commits_total'),
