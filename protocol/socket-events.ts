@@ -1,6 +1,8 @@
 // Socket.IO contract between the hub and command screens (namespace `/live`). One source of truth
 // for event names and payloads; the dashboard imports these types too.
 
+import type { DeviceProtocol } from './device-api.js';
+
 export const LIVE_NAMESPACE = '/live';
 
 export interface WorkerLive {
@@ -19,6 +21,8 @@ export interface WorkerLive {
   online: boolean;
   /** Seconds the handset's clock ran ahead of the hub's at its last live location message (0: right; null: unknown). */
   clockAheadS?: number | null;
+  /** How the worker's handset talks to the hub (the worker card shows it); from the device registry. */
+  protocol?: DeviceProtocol;
 }
 
 /** One coalesced position: only the latest per worker since the previous flush. */

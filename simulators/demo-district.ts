@@ -8,6 +8,7 @@ import { createHmac } from 'node:crypto';
 import type { Feature, FeatureCollection, Polygon } from 'geojson';
 import type { Config } from '../common/config.js';
 import type { NewWorker } from '../storage/device-store.js';
+import type { DeviceProtocol } from '../protocol/device-api.js';
 import { COMMUNITY_NAMES, COMPOUND_NAMES, DEPARTMENTS, DISTRICT, STREET_NAMES, cnNumber, nthName, personName } from './demo-names.js';
 import { round7, samplePointIn } from './geo-local.js';
 import { Lattice, latticeSize, serpentineCells, type Cell } from './region-lattice.js';
@@ -33,8 +34,12 @@ export interface DemoHandset {
   workerId: string;
   /** The grid this handset patrols. */
   gridCode: string;
-  /** What the handset SDK reports in: Chinese SDKs give GCJ-02. */
+  /** What the handset SDK reports in: Chinese SDKs give GCJ-02 (OwnTracks and JT/T 808: WGS-84). */
   crs: 'wgs84' | 'gcj02';
+  /** How it talks to the hub: the native MQTT contract, the OwnTracks app, or a JT/T 808 terminal. */
+  protocol: DeviceProtocol;
+  /** JT/T 808 only: the terminal number (11 digits, a phone number's shape), the registry's protocol_id. */
+  terminalNo?: string;
 }
 export interface DemoFixedDevice {
   id: string;
@@ -66,7 +71,15 @@ export interface DemoDistrictOptions {
   center?: { lat: number; lon: number };
   /** Side of one grid cell; ~350 m holds the ~400 households of a city grid. */
   cellM?: number;
+  /**
+   * A mixed fleet: in every run of this many handsets (in issue order) one is an OwnTracks phone
+   * and one a JT/T 808 terminal, at places drawn from the seed. 0 (the default): all native.
+   */
+  mixEvery?: number;
 }
+
+/** `npm start`'s fleet (issue 15 §4): one handset in six speaks OwnTracks, one JT/T 808. */
+export const DEMO_MIX_EVERY = 6;
 
 /** Near Zhuzhou's 荷塘区. */
 export const ZHUZHOU = { lat: 27.87, lon: 113.12 } as const;
@@ -82,7 +95,7 @@ export function demoSecret(seed: number, deviceId: string): string {
 }
 
 export function demoDistrictFromConfig(config: Pick<Config, 'SIM_SEED' | 'SIM_HANDSETS'>): DemoDistrict {
-  return buildDemoDistrict({ seed: config.SIM_SEED, handsets: config.SIM_HANDSETS });
+  return buildDemoDistrict({ seed: config.SIM_SEED, handsets: config.SIM_HANDSETS, mixEvery: DEMO_MIX_EVERY });
 }
 
 interface PlanCommunity {
@@ -182,11 +195,20 @@ export function buildDemoDistrict(opts: DemoDistrictOptions): DemoDistrict {
   // 3. Handsets: one per grid first (the moving dots that matter), then leaders, second grid workers,
   // police, staff. People beyond the handset count simply carry none.
   const carriersInOrder = [...firstWorkers, ...leaders, ...secondWorkers, ...police, ...staff].slice(0, handsetCount);
+  const protocols = fleetProtocols(root.fork('fleet'), carriersInOrder.length, opts.mixEvery ?? 0);
   const handsets: DemoHandset[] = carriersInOrder.map((w, i) => {
     const id = `hs-${pad(i + 1, 4)}`;
     const rng = root.fork(`handset:${id}`);
     const own = w.gridCodes.length > 0 ? w.gridCodes : gridCodes;
-    return { id, secret: demoSecret(seed, id), workerId: w.id, gridCode: own.length === 1 ? (own[0] as string) : rng.pick(own), crs: rng.chance(0.3) ? 'gcj02' : 'wgs84' };
+    const gridCode = own.length === 1 ? (own[0] as string) : rng.pick(own);
+    // Drawn for every handset, so the mix leaves the native handsets' draws as they were.
+    const gcj = rng.chance(0.3);
+    const protocol = protocols[i] ?? 'native';
+    if (protocol === 'native') return { id, secret: demoSecret(seed, id), workerId: w.id, gridCode, crs: gcj ? 'gcj02' : 'wgs84', protocol };
+    // OwnTracks phones (CoreLocation, Android's providers) and JT/T 808 GNSS modules report WGS-84.
+    const h: DemoHandset = { id, secret: demoSecret(seed, id), workerId: w.id, gridCode, crs: 'wgs84', protocol };
+    if (protocol === 'jt808') h.terminalNo = `139${pad(i + 1, 8)}`;
+    return h;
   });
 
   // 4. Fixed devices: door access at the gates of a compound in the grid, cameras on its streets.
@@ -214,6 +236,22 @@ export function buildDemoDistrict(opts: DemoDistrictOptions): DemoDistrict {
   });
 
   return { seed, regions: { type: 'FeatureCollection', features: ordered }, workers, handsets, doors, cameras };
+}
+
+/**
+ * Which protocol each handset speaks: in every block of `every` handsets, two places drawn from the
+ * seed hold one OwnTracks phone and one JT/T 808 terminal. Blocks rather than a coin per handset, so
+ * even a 12-handset demo has both kinds, spread over the grids (handsets are issued grid by grid).
+ */
+function fleetProtocols(rng: Rng, count: number, every: number): DeviceProtocol[] {
+  const out: DeviceProtocol[] = Array.from({ length: count }, () => 'native');
+  if (every < 2) return out;
+  for (let start = 0; start < count; start += every) {
+    const [a, b] = rng.shuffle(Array.from({ length: every }, (_, k) => k));
+    if (a !== undefined && start + a < count) out[start + a] = 'owntracks';
+    if (b !== undefined && start + b < count) out[start + b] = 'jt808';
+  }
+  return out;
 }
 
 /** An integer count with the given mean, varying ±50 % around it (floor(X + U) has mean E[X]). */

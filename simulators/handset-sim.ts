@@ -1,15 +1,19 @@
-// One simulated handset on a real MQTT connection: HandsetModel decides, this file talks MQTT.
+// One simulated handset on a real connection: HandsetModel decides, a transport speaks the handset's
+// protocol (handset-transport.ts): native MQTT, the OwnTracks app's MQTT, or a JT/T 808 terminal.
 // Time comes from the injected clock; the caller drives tick() (district-sim runs one timer for all).
 import { EventEmitter } from 'node:events';
 import type { Polygon } from 'geojson';
-import type { MqttClient } from 'mqtt';
 import type { Clock } from '../common/clock.js';
 import type { Logger } from '../common/logger.js';
+import type { TextMessage } from '../gateways/jt808/jt808-messages.js';
 import { taskMessageSchema, type TaskMessage, type TaskReplyPayload } from '../protocol/schemas.js';
-import { deviceTopic, type UpstreamChannel } from '../protocol/topics.js';
+import type { DeviceProtocol } from '../protocol/device-api.js';
 import type { DemoHandset } from './demo-district.js';
-import { closeDevice, connectDevice, dropDevice } from './device-connection.js';
 import { HandsetModel, type HandsetModelOptions, type HandsetOutput } from './handset-model.js';
+import type { HandsetTransport, TransportContext } from './handset-transport.js';
+import { Jt808Transport } from './jt808-transport.js';
+import { NativeTransport } from './native-transport.js';
+import { OwnTracksTransport } from './owntracks-transport.js';
 import type { Rng } from './rng.js';
 
 export interface HandsetSimOptions {
@@ -25,6 +29,8 @@ export interface HandsetSimOptions {
   model?: Partial<Omit<HandsetModelOptions, 'handset' | 'polygon' | 'rng' | 'startMs' | 'fixEveryS'>>;
   /** Let the simulated worker answer offers (task-behaviour.ts). Default true; false leaves it to a listener. */
   answerTasks?: boolean;
+  /** The node's JT/T 808 port, for a handset whose protocol is jt808. */
+  jt808?: { host: string; port: number };
 }
 
 export interface HandsetSimEvents {
@@ -36,29 +42,61 @@ export interface HandsetSimEvents {
   /** Everything the handset decided to do, as it happens (fixes, batches, outages). */
   output: [HandsetOutput];
   connect: [];
+  /** A JT/T 808 terminal's screen showed a text (0x8300): how its worker hears of a task. */
+  text: [TextMessage];
 }
 
-const CHANNEL: Record<'fix' | 'batch' | 'status' | 'reply' | 'report', UpstreamChannel> = {
-  fix: 'location', batch: 'location', status: 'status', reply: 'task-replies', report: 'reports',
-};
+function createTransport(ctx: TransportContext): HandsetTransport {
+  switch (ctx.handset.protocol) {
+    case 'owntracks':
+      return new OwnTracksTransport(ctx);
+    case 'jt808':
+      return new Jt808Transport(ctx);
+    default:
+      return new NativeTransport(ctx);
+  }
+}
 
 export class HandsetSim extends EventEmitter<HandsetSimEvents> {
   readonly id: string;
   private model: HandsetModel | null = null;
-  private client: MqttClient | null = null;
+  private readonly transport: HandsetTransport;
   private stopped = false;
   private readonly log: Logger;
   private connectedOnce: Promise<void>;
   private resolveConnected: () => void = () => undefined;
-  readonly stats = { fixes: 0, batches: 0, batchedFixes: 0, outages: 0, tasks: 0, replies: 0, reports: 0, connectErrors: 0 };
+  /** `unsent`: replies and reports the handset's protocol cannot carry (OwnTracks, JT/T 808). */
+  readonly stats = { fixes: 0, batches: 0, batchedFixes: 0, outages: 0, tasks: 0, replies: 0, reports: 0, connectErrors: 0, texts: 0, unsent: 0 };
 
   constructor(private readonly o: HandsetSimOptions) {
     super();
     this.id = o.handset.id;
-    this.log = o.logger.child({ mod: 'handset-sim', device: this.id });
+    this.log = o.logger.child({ mod: 'handset-sim', device: this.id, protocol: this.protocol });
     this.connectedOnce = new Promise((resolve) => {
       this.resolveConnected = resolve;
     });
+    this.transport = createTransport({
+      handset: o.handset, mqttUrl: o.mqttUrl, topicRoot: o.topicRoot, clock: o.clock, logger: o.logger,
+      ...(o.jt808 ? { jt808: o.jt808 } : {}),
+      hooks: {
+        up: () => this.onUp(),
+        task: (payload) => this.onTask(payload),
+        text: (t) => {
+          this.stats.texts++;
+          this.log.debug({ text: t.text }, 'text on the terminal screen');
+          this.emit('text', t);
+        },
+        error: (reason) => {
+          // Bad credentials and refused connections repeat every reconnect; count them, log quietly.
+          this.stats.connectErrors++;
+          if (this.stats.connectErrors === 1) this.log.warn({ err: reason }, 'handset connection error');
+        },
+      },
+    });
+  }
+
+  get protocol(): DeviceProtocol {
+    return this.o.handset.protocol ?? 'native';
   }
 
   get online(): boolean {
@@ -71,13 +109,13 @@ export class HandsetSim extends EventEmitter<HandsetSimEvents> {
   }
 
   get connected(): boolean {
-    return this.client?.connected ?? false;
+    return this.transport.connected;
   }
 
   start(): void {
     if (this.model) return;
     this.model = new HandsetModel({ ...this.o.model, handset: this.o.handset, polygon: this.o.polygon, rng: this.o.rng, startMs: this.o.clock.now(), fixEveryS: this.o.fixEveryS });
-    this.connect();
+    this.transport.open();
   }
 
   /** Resolves once the first connection is up. */
@@ -89,35 +127,31 @@ export class HandsetSim extends EventEmitter<HandsetSimEvents> {
   tick(): void {
     if (!this.model || this.stopped) return;
     for (const out of this.model.tick(this.o.clock.now())) this.perform(out);
+    this.transport.tick();
   }
 
-  /** Publishes a task reply (accept / decline / arrived / resolved); used by task behaviours. */
+  /** Sends a task reply (accept / decline / arrived / resolved); only a native handset can. */
   reply(payload: TaskReplyPayload): void {
-    this.client?.publish(deviceTopic(this.o.topicRoot, this.id, 'task-replies'), JSON.stringify(payload), { qos: 1 });
+    if (!this.transport.send({ kind: 'reply', payload })) this.stats.unsent++;
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    const client = this.client;
-    this.client = null;
-    if (client) await closeDevice(client, this.o.topicRoot, this.id, this.o.clock);
+    await this.transport.close();
   }
 
   private perform(out: HandsetOutput): void {
     this.emit('output', out);
     switch (out.kind) {
-      case 'go-offline': {
+      case 'go-offline':
         this.stats.outages++;
         this.log.debug({ untilMs: out.untilMs }, 'out of coverage');
-        const client = this.client;
-        this.client = null;
-        if (client) void dropDevice(client);
+        this.transport.drop();
         return;
-      }
       case 'go-online':
         this.log.debug('back in coverage');
-        this.connect();
+        if (!this.stopped) this.transport.open();
         return;
       case 'batch':
         this.stats.batches++;
@@ -135,33 +169,14 @@ export class HandsetSim extends EventEmitter<HandsetSimEvents> {
       case 'status':
         break;
     }
-    // Published while a (re)connect is under way, MQTT.js queues QoS 1 messages until it is up.
-    this.client?.publish(deviceTopic(this.o.topicRoot, this.id, CHANNEL[out.kind]), JSON.stringify(out.payload), { qos: 1 });
+    if (!this.transport.send(out)) this.stats.unsent++;
   }
 
-  private connect(): void {
-    if (this.stopped) return;
-    const client = connectDevice({ mqttUrl: this.o.mqttUrl, topicRoot: this.o.topicRoot, id: this.id, secret: this.o.handset.secret, clock: this.o.clock });
-    this.client = client;
-    const tasks = deviceTopic(this.o.topicRoot, this.id, 'tasks');
-    client.on('connect', () => {
-      if (this.client !== client) return;
-      client.subscribe(tasks, { qos: 1 });
-      this.resolveConnected();
-      this.emit('connect');
-      for (const out of this.model?.onConnected(this.o.clock.now()) ?? []) this.perform(out);
-    });
-    client.on('message', (topic, payload) => {
-      if (topic !== tasks) return;
-      this.onTask(payload);
-    });
-    client.on('error', (err) => {
-      // Errors of a connection closed on purpose (stop, simulated outage) say nothing.
-      if (this.stopped || this.client !== client) return;
-      // Bad credentials and refused connections repeat every reconnect; count them, log quietly.
-      this.stats.connectErrors++;
-      if (this.stats.connectErrors === 1) this.log.warn({ err: err.message }, 'handset connection error');
-    });
+  /** The connection is up: the model's reconnect work (status, buffered trail, waiting answers). */
+  private onUp(): void {
+    this.resolveConnected();
+    this.emit('connect');
+    for (const out of this.model?.onConnected(this.o.clock.now()) ?? []) this.perform(out);
   }
 
   private onTask(payload: Buffer): void {

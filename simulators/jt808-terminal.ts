@@ -164,6 +164,11 @@ export class Jt808Terminal {
     return this.closed;
   }
 
+  /** The network is gone: the socket is destroyed without a logout, as when coverage is lost. */
+  destroy(): void {
+    this.socket.destroy();
+  }
+
   private header(msgId: number, seq: number) {
     return { msgId, version: this.opts.version, protocolVersion: this.opts.version === 2019 ? 1 : null, terminalNo: this.opts.terminalNo, seq };
   }

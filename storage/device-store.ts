@@ -29,6 +29,10 @@ export interface NewDevice {
   lat?: number | null;
   lon?: number | null;
   name?: string | null;
+  /** How the device talks (native by default); replaced on re-registration like every other field. */
+  protocol?: DeviceProtocol;
+  /** The protocol's own identity: a JT/T 808 terminal number, an OwnTracks "user/device". */
+  protocolId?: string | null;
 }
 
 export interface NewWorker {
@@ -73,12 +77,15 @@ export async function upsertDevices(db: Queryable, devices: NewDevice[], key: De
     lat: d.lat ?? null,
     lon: d.lon ?? null,
     name: d.name ?? null,
+    protocol: d.protocol ?? 'native',
+    pid: d.protocolId ?? null,
   }));
   await db.query(
-    `INSERT INTO devices (id, kind, secret_hash, worker_id, grid_code, lat, lon, name)
-     SELECT d.id, d.kind, d.hash, d.worker, d.grid, d.lat, d.lon, d.name
-       FROM jsonb_to_recordset($1::jsonb) AS d(id text, kind text, hash text, worker text, grid text, lat float8, lon float8, name text)
+    `INSERT INTO devices (id, kind, secret_hash, worker_id, grid_code, lat, lon, name, protocol, protocol_id)
+     SELECT d.id, d.kind, d.hash, d.worker, d.grid, d.lat, d.lon, d.name, d.protocol, d.pid
+       FROM jsonb_to_recordset($1::jsonb) AS d(id text, kind text, hash text, worker text, grid text, lat float8, lon float8, name text, protocol text, pid text)
      ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, secret_hash = EXCLUDED.secret_hash,
+       protocol = EXCLUDED.protocol, protocol_id = EXCLUDED.protocol_id,
        worker_id = EXCLUDED.worker_id, grid_code = EXCLUDED.grid_code, lat = EXCLUDED.lat, lon = EXCLUDED.lon,
        name = EXCLUDED.name, enabled = true, updated_at = now(),
        secret_changed_at = CASE WHEN devices.secret_hash = EXCLUDED.secret_hash THEN devices.secret_changed_at ELSE now() END`,

@@ -64,6 +64,8 @@ const TEXT = {
   battery: { zh: '电量', en: 'Battery' },
   lastFix: { zh: '最后定位', en: 'Last fix' },
   currentTask: { zh: '当前任务', en: 'Current task' },
+  // The worker card's handset protocol row; the values are the Devices page's protocol_* texts.
+  cardProtocol: { zh: '协议', en: 'Protocol' },
   none: { zh: '无', en: 'None' },
   ago: { zh: '前', en: 'ago' },
   replayThisWorker: { zh: '回放今日轨迹', en: "Replay today's trail" },

@@ -1,5 +1,6 @@
 // The card a click on a worker's dot opens (issue 4, item 2): name, role, grid, state, battery,
-// how old the last fix is, and the task in hand. The age ticks every second while it is open.
+// how old the last fix is, how the handset talks (native, OwnTracks, JT/T 808: issue 15 §4), and
+// the task in hand. The age ticks every second while it is open.
 import type { IncidentView, WorkerLive } from '../../protocol/socket-events.js';
 import { escapeHtml, setHtml } from './html.js';
 import { formatDuration, lang, t, tk } from './i18n.js';
@@ -68,6 +69,7 @@ export class WorkerCard {
         ${row(t('status'), escapeHtml(tk('state', state)), `card-state state-${state}`)}
         ${row(t('battery'), w.battery === null ? '—' : `${Math.round(w.battery)}%`, w.battery !== null && w.battery < 20 ? 'low' : '')}
         ${row(t('lastFix'), escapeHtml(age), 'card-age')}
+        ${row(t('cardProtocol'), escapeHtml(tk('protocol', w.protocol ?? 'native')), `card-protocol protocol-${escapeHtml(w.protocol ?? 'native')}`)}
         ${row(t('currentTask'), taskHtml, 'card-task')}
       </dl>
       <button type="button" class="card-replay" data-action="replay">${escapeHtml(t('replayThisWorker'))}</button>`,

@@ -44,7 +44,7 @@ export class LiveState {
   /** Rebuilds from the database: after a restart the screen shows where everyone last was. */
   async load(pool: Pick<pg.Pool, 'query'>): Promise<void> {
     const people = await pool.query(
-      `SELECT w.id, w.name, w.role, w.grid_codes, w.duty, d.id AS device_id
+      `SELECT w.id, w.name, w.role, w.grid_codes, w.duty, d.id AS device_id, d.protocol
          FROM workers w JOIN devices d ON d.worker_id = w.id AND d.kind = 'handset' AND d.enabled`,
     );
     this.workers.clear();
@@ -64,6 +64,7 @@ export class LiveState {
         duty: r.duty,
         online: false,
         clockAheadS: null,
+        protocol: r.protocol,
       });
     }
     const since = new Date(this.now() - 24 * 3600_000);
