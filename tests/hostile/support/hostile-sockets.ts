@@ -40,6 +40,9 @@ export function openSocket(port: number, from?: string): Promise<OpenSocket> {
     const socket = net.connect({ host: '127.0.0.1', port, ...(from ? { localAddress: from } : {}) });
     const closed = new Promise<void>((r) => socket.once('close', () => r()));
     socket.on('error', () => undefined); // ECONNRESET when the server cuts us off is the point
+    // Read (and drop, unless someone listens) whatever comes: an unread socket never sees the
+    // server's FIN, so 'close' would never come.
+    socket.resume();
     socket.once('connect', () => resolve({ socket, closed, written: () => socket.bytesWritten }));
     socket.once('error', reject);
   });
