@@ -98,7 +98,10 @@ export class RecordingHandsets {
 
   private connect(h: Handset): void {
     if (this.stopped) return;
-    const socket = net.connect({ host: this.o.host ?? '127.0.0.1', port: this.o.port() });
+    // Many handsets, many addresses (127.0.0.1–250 on loopback), as the broker's per-address limits expect.
+    const host = this.o.host ?? '127.0.0.1';
+    const localAddress = host === '127.0.0.1' ? `127.0.0.${1 + (this.hs.indexOf(h) % 250)}` : undefined;
+    const socket = net.connect({ host, port: this.o.port(), ...(localAddress ? { localAddress } : {}) });
     h.socket = socket;
     const parser = mqttPacket.parser({ protocolVersion: 4 });
     parser.on('packet', (p) => {
