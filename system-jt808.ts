@@ -39,6 +39,8 @@ export interface Jt808WiringOptions {
   metrics: Metrics;
   logger: Logger;
   clock: Clock;
+  /** How long a text (a task offer on a terminal's screen) waits for the terminal's 0x0001; default 30 s. */
+  textReplyTimeoutMs?: number;
 }
 
 async function findTerminal(pool: pg.Pool, terminalNo: string): Promise<TerminalRow | null> {
@@ -82,6 +84,7 @@ export function startJt808(o: Jt808WiringOptions): Promise<RunningJt808Gateway> 
     host: o.config.HOST,
     port: o.config.JT808_PORT,
     idleTimeoutMs: o.config.JT808_IDLE_S * 1000,
+    ...(o.textReplyTimeoutMs === undefined ? {} : { textReplyTimeoutMs: o.textReplyTimeoutMs }),
     deadLetter: async (d) => {
       await o.pool.query('INSERT INTO dead_letters (topic, device_id, reason, size, payload) VALUES ($1, $2, $3, $4, $5)', [
         'jt808', d.deviceId, d.reason, d.frame.length, d.frame.subarray(0, 4096),

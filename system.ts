@@ -29,6 +29,8 @@ export interface SystemOptions {
   /** How long a stop waits for taken messages to commit (default 10 s; only a database that is away
    *  makes it wait that long, and then those messages were never acknowledged). */
   drainTimeoutMs?: number;
+  /** How long a task offer's text waits for a JT/T 808 terminal's answer (default 30 s; tests shorten it). */
+  jt808TextReplyTimeoutMs?: number;
 }
 
 export interface RunningSystem {
@@ -65,6 +67,9 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   // dies with the process, and so may its key.
   const deviceSecretKey = opts.inMemoryDb && !config.DATABASE_URL && !config.DEVICE_SECRET_KEY ? ephemeralDeviceSecretKey() : loadDeviceSecretKey(config);
   logger.info({ mod: 'system', keyId: deviceSecretKey.id, source: 'source' in deviceSecretKey ? deviceSecretKey.source : 'ephemeral' }, 'device secret key');
+  // Task offers as text on JT/T 808 terminals' screens: the gateway starts after the hub (its
+  // terminals' data needs the hub), so the hub holds this link and finds the gateway once it runs.
+  const textLink: { gateway: RunningJt808Gateway | null } = { gateway: null };
   const hub: Hub = new Hub({
     config,
     pool: db.pool,
@@ -77,6 +82,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     notReady: () => (broker.listening ? null : 'mqtt broker not listening'),
     deviceSecretKey,
     onDeviceChanged: (deviceId) => broker.deviceChanged(deviceId),
+    deviceText: (deviceId, text) => textLink.gateway?.sendText(deviceId, text) ?? Promise.resolve('not_connected'),
   });
   // On a PostgreSQL server, cap concurrent password checks so a connect storm cannot starve ingest
   // (docs/decisions/006); the embedded engine measured worse with the cap, so it keeps the default.
@@ -91,7 +97,11 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   await hub.start(broker);
   await broker.listen();
   // JT/T 808 terminals on their own port, into the same ingest (system-jt808.ts).
-  const jt808 = await startJt808({ pool: db.pool, config, key: deviceSecretKey, submit: hub.submit, metrics, logger, clock: opts.clock ?? systemClock });
+  const jt808 = await startJt808({
+    pool: db.pool, config, key: deviceSecretKey, submit: hub.submit, metrics, logger, clock: opts.clock ?? systemClock,
+    ...(opts.jt808TextReplyTimeoutMs === undefined ? {} : { textReplyTimeoutMs: opts.jt808TextReplyTimeoutMs }),
+  });
+  textLink.gateway = jt808;
   const mqttUrl = `mqtt://${config.HOST}:${broker.port}`;
   const httpUrl = `http://${config.HOST}:${hub.httpPort}`;
   const sim = simulation && district ? await simulation.startSimulation({ mqttUrl, config, logger, clock: opts.clock ?? systemClock, district }) : null;

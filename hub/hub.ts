@@ -21,7 +21,7 @@ import { applyStoragePolicies, DEFAULT_STORAGE_POLICY } from './analytics/storag
 import { StorageMaintenance } from './analytics/storage-maintenance.js';
 import { systemClock, type Clock } from '../common/clock.js';
 import { DispatchService } from './dispatch/dispatch-service.js';
-import { TaskPublisher } from './dispatch/task-publisher.js';
+import { TaskPublisher, type DeviceTextOutcome } from './dispatch/task-publisher.js';
 import { syncDutyFromStatuses } from './people/duty-sync.js';
 import { AuthService } from './http/auth-service.js';
 import type { ReadinessCheck } from './http/health-routes.js';
@@ -49,6 +49,12 @@ export interface HubDeps {
   deviceSecretKey?: DeviceSecretKey;
   /** After the device registry committed a change: the broker reloads the device, closes its link if it must go. */
   onDeviceChanged?(deviceId: string, change: DeviceChange): void | Promise<void>;
+  /**
+   * Text to a handset's screen (a JT/T 808 terminal, 0x8300), resolved with its answer; system.ts
+   * wires the gateway here, as the broker is the Downstream. Absent: such terminals get no offers
+   * and the operators are asked to call (hub/dispatch/task-publisher.ts, docs/decisions/013).
+   */
+  deviceText?(deviceId: string, text: string): Promise<DeviceTextOutcome>;
 }
 
 /** How the hub reaches devices: the broker's publish (QoS 1), resolved once the broker took it. */
@@ -129,7 +135,10 @@ export class Hub {
     // On a server several nodes may share the database: one maintenance pass at a time (its lease).
     this.maintenance = new StorageMaintenance({ pool, timescale: this.deps.timescale, runPolicies: this.deps.embedded, lease: !this.deps.embedded, clock: systemClock, logger });
 
-    this.publisher = new TaskPublisher({ downstream, topicRoot: config.TOPIC_ROOT, metrics });
+    this.publisher = new TaskPublisher({
+      downstream, topicRoot: config.TOPIC_ROOT, metrics, protocolOf: (id) => this.devices.protocolOf(id),
+      ...(this.deps.deviceText ? { deviceText: this.deps.deviceText } : {}),
+    });
     this.dispatch = new DispatchService({
       pool, clock: this.deps.clock ?? systemClock, config, live: this.live, metrics, logger, publisher: this.publisher,
       // The push exists once the HTTP server does; dispatch only notifies after it started.

@@ -39,6 +39,21 @@ export interface OfferView {
   publishedAt: number | null;
 }
 
+/**
+ * How a worker's handset takes a task offer (docs/decisions/013): `device` reads and answers it
+ * itself (native MQTT handset); `text` shows it on its screen but cannot answer (a JT/T 808
+ * terminal, 0x8300); `call` neither (an OwnTracks phone): the operator phones the worker. For
+ * `text` and `call` the operator records the answers on the worker's behalf (ON_BEHALF_ACTIONS).
+ */
+export const TASK_REACH = ['device', 'text', 'call'] as const;
+export type TaskReach = (typeof TASK_REACH)[number];
+
+/** POST /api/incidents/:id/actions: what an operator does to a case as themselves. */
+export const OPERATOR_ACTIONS = ['verify', 'reject_resolution', 'close', 'reopen', 'escalate', 'cancel'] as const;
+/** …and what an operator records on behalf of the assignee whose handset cannot answer (with `workerId`). */
+export const ON_BEHALF_ACTIONS = ['accept_for', 'decline_for', 'arrive_for', 'resolve_for'] as const;
+export type OnBehalfAction = (typeof ON_BEHALF_ACTIONS)[number];
+
 /** GET /api/incidents/:id */
 export interface IncidentDetailView {
   incident: IncidentView & {
@@ -53,6 +68,8 @@ export interface IncidentDetailView {
   };
   audit: AuditEntryView[];
   offers: OfferView[];
+  /** How the assignee's handset takes offers; null when nobody has the case or no handset is known. */
+  assigneeReach?: TaskReach | null;
 }
 
 /** GET /api/kpis/tiles?scope= : the command screen's live tiles. */

@@ -3,6 +3,7 @@
 // messages to send. The store commits a plan in one transaction (version-checked); the service
 // sends the messages and pushes the views after the commit. Tests check plans with a manual clock.
 import type { Clock } from '../../common/clock.js';
+import type { TaskReach } from '../../protocol/http-api.js';
 import type { TaskMessage } from '../../protocol/schemas.js';
 import type { RegionTree } from '../regions/region-tree.js';
 import { nextStep, onOverdue, scopeGridCodes, type EscalationLevel } from './dispatch-ladder.js';
@@ -42,8 +43,16 @@ export interface Plan {
   offerStatus: { taskId: string; status: OfferStatus }[];
   deadlines: { kind: DeadlineKind; dueAt: number; ref: string | null }[];
   alarms: { stage: string; level: number; raisedAt: number }[];
+  /** Open alarms of these stages on the incident are settled (acknowledged by `by`) in the same commit. */
+  settleAlarms: { stage: string; by: string }[];
   messages: { deviceId: string; message: TaskMessage }[];
 }
+
+/**
+ * The alarm that asks the operators' screen to phone a worker: their handset cannot take the offer
+ * (an OwnTracks phone), or a JT/T 808 terminal's screen did not get it (decision 013).
+ */
+export const CALL_WORKER = 'call_worker';
 
 export interface PlanContext {
   clock: Clock;
@@ -55,6 +64,13 @@ export interface PlanContext {
   newTaskId(): string;
   /** How long a worker has to answer an offer before the next candidate gets it. */
   offerTimeoutMs: number;
+  /** How a device takes offers (decision 013); absent: every device answers by itself. */
+  reachOf?(deviceId: string): TaskReach;
+  /**
+   * How long an offer that needs a phone call waits for the operator to record the answer.
+   * Absent: half of offerTimeoutMs (still at least a minute).
+   */
+  callOfferTimeoutMs?: number;
   /** A case held at street command with nobody to take it is routed again after this long. */
   holdRetryMs: number;
   neighbourRadiusM: number;
@@ -84,7 +100,7 @@ export class PlanBuilder {
   ) {
     this.plan = {
       baseVersion: isNew ? null : incident.version, incident, audits: initialAudit ? [initialAudit] : [],
-      newOffers: [], offerStatus: [], deadlines: [], alarms: [], messages: [],
+      newOffers: [], offerStatus: [], deadlines: [], alarms: [], settleAlarms: [], messages: [],
     };
   }
 
@@ -150,6 +166,18 @@ export class PlanBuilder {
     if (!offer || (offer.status !== 'pending' && offer.status !== 'accepted')) return;
     this.plan.offerStatus.push({ taskId: offer.taskId, status });
     if (offer.deviceId) this.message(offer.deviceId, { kind: 'cancel', taskId: offer.taskId, note });
+    this.settleCall(offer, 'dispatch');
+  }
+
+  /** The offer was answered or is gone: a pending "phone the worker" alarm has nothing left to ask. */
+  settleCall(offer: OfferRecord, by: string): void {
+    if (offer.deviceId && this.reachOf(offer.deviceId) !== 'device' && !this.plan.settleAlarms.some((a) => a.stage === CALL_WORKER)) {
+      this.plan.settleAlarms.push({ stage: CALL_WORKER, by });
+    }
+  }
+
+  reachOf(deviceId: string): TaskReach {
+    return this.ctx.reachOf?.(deviceId) ?? 'device';
   }
 
   message(deviceId: string, m: Omit<TaskMessage, 'ts' | 'incidentId'>): void {
@@ -202,8 +230,13 @@ export class PlanBuilder {
     this.apply({ type: 'dispatch', assigneeId: workerId }, { kind: 'system', id: 'dispatch' });
     const now = this.now;
     const taskId = this.ctx.newTaskId();
+    // A phone that cannot take the offer (OwnTracks): the operators' screen is asked to call, and
+    // the offer waits for them less long, so an unattended screen does not hold the case (decision 013).
+    const byCall = deviceId !== null && this.reachOf(deviceId) === 'call';
+    const timeoutMs = byCall ? (this.ctx.callOfferTimeoutMs ?? this.ctx.offerTimeoutMs / 2) : this.ctx.offerTimeoutMs;
+    if (byCall) this.alarm(CALL_WORKER, now);
     // Never give a worker longer to answer than the case has left to be accepted, but at least a minute.
-    const acceptBy = now + Math.max(60_000, Math.min(this.ctx.offerTimeoutMs, this.incident.acceptBy - now));
+    const acceptBy = now + Math.max(60_000, Math.min(timeoutMs, this.incident.acceptBy - now));
     this.plan.newOffers.push({
       taskId, incidentId: this.incident.id, workerId, deviceId, level, via, rank, total, parts, distanceM, positionAgeMs,
       offeredAt: now, acceptBy, status: 'pending',

@@ -16,11 +16,12 @@ import { bboxOf } from '../regions/geo-measure.js';
 import { parseRegions, type RegionTree } from '../regions/region-tree.js';
 import { loadCategories, seedCategories } from './category-store.js';
 import { newTaskId } from './dispatch-intake.js';
-import { DispatchFailure, PlanBuilder, type Plan, type PlanContext } from './dispatch-plan.js';
+import { CALL_WORKER, DispatchFailure, PlanBuilder, type Plan, type PlanContext } from './dispatch-plan.js';
 import { incidentView, recordFromRow, type IncidentRecord } from './incident-record.js';
-import { alarmFromRow, commitPlan, markOfferPublished, unpublishedOffers, VersionConflict, type AlarmRow, type Queryable } from './incident-store.js';
+import { alarmFromRow, commitPlan, loadIncident, loadOffer, markOfferPublished, raiseAlarm, unpublishedOffers, VersionConflict, type AlarmRow, type Queryable } from './incident-store.js';
 import type { SlaCategory } from './sla-policy.js';
-import type { TaskPublisher } from './task-publisher.js';
+import type { TaskDelivery, TaskPublisher } from './task-publisher.js';
+import { taskText } from './task-text.js';
 import { WorkerRoster } from './worker-roster.js';
 import { DispatchWork } from './dispatch-work.js';
 
@@ -35,7 +36,7 @@ export interface DispatchServiceDeps {
   config: Config;
   live: LiveState;
   notify: DispatchNotify;
-  publisher: Pick<TaskPublisher, 'send'> | null;
+  publisher: Pick<TaskPublisher, 'send' | 'reach'> | null;
   metrics: Metrics;
   logger: Logger;
 }
@@ -63,7 +64,7 @@ export class DispatchService {
 
   constructor(readonly deps: DispatchServiceDeps) {
     this.log = deps.logger.child({ mod: 'dispatch' });
-    this.roster = new WorkerRoster(deps.pool, deps.live, deps.clock);
+    this.roster = new WorkerRoster(deps.pool, deps.live, deps.clock, 2000, (id) => deps.publisher?.reach(id) ?? 'device');
     this.work = new DispatchWork(this);
   }
 
@@ -132,6 +133,7 @@ export class DispatchService {
       tree: this.tree,
       index: await this.roster.current(q),
       deviceOf: (w) => this.roster.deviceOf(w),
+      reachOf: (d) => this.deps.publisher?.reach(d) ?? 'device',
       newTaskId,
       offerTimeoutMs: c.DISPATCH_OFFER_TIMEOUT_S * 1000,
       holdRetryMs: c.DISPATCH_HOLD_RETRY_MIN * 60_000,
@@ -197,24 +199,60 @@ export class DispatchService {
       if (p.newOffers.length) this.roster.addLoad(p.newOffers[0].workerId, 1);
     }
     for (const a of out.alarms) {
-      const inc = out.plans.find((p) => p.incident.id === a.incidentId)?.incident;
-      metrics.inc('dispatch_alarms_total', { stage: a.stage });
-      this.log.warn({ incident: a.incidentId, stage: a.stage, level: a.level }, 'incident overdue: alarm raised');
+      const inc = out.plans.find((p) => p.incident.id === a.incidentId)?.incident ?? out.touched.find((x) => x.id === a.incidentId);
+      // Settled in the plan (the call it asked for was answered): the screens drop it.
+      if (a.acknowledgedAt === null) {
+        metrics.inc('dispatch_alarms_total', { stage: a.stage });
+        if (a.stage === CALL_WORKER) this.log.info({ incident: a.incidentId, level: a.level }, 'offer needs a phone call: the operators are asked');
+        else this.log.warn({ incident: a.incidentId, stage: a.stage, level: a.level }, 'incident overdue: alarm raised');
+      }
       notify.alarm(alarmView(a, inc?.gridCode ?? ''));
     }
-    for (const p of out.plans) for (const m of p.messages) await this.send(m.deviceId, m.message);
+    for (const p of out.plans) for (const m of p.messages) await this.send(m.deviceId, m.message, p.incident);
   }
 
-  private async send(deviceId: string, message: Plan['messages'][number]['message']): Promise<void> {
-    if (!this.deps.publisher) return;
-    try {
-      await this.deps.publisher.send(deviceId, message);
-      if (message.kind === 'offer') await markOfferPublished(this.deps.pool, message.taskId, this.deps.clock.now());
-    } catch (err) {
-      // The offer stays in the outbox (published_at null) and goes out at the next start.
-      this.deps.metrics.inc('dispatch_publish_failures_total');
-      this.log.warn({ device: deviceId, task: message.taskId, err: (err as Error).message }, 'task message not sent');
+  private async send(deviceId: string, message: Plan['messages'][number]['message'], inc: Pick<IncidentRecord, 'category' | 'gridCode'>): Promise<void> {
+    const publisher = this.deps.publisher;
+    if (!publisher) return;
+    const text = () => taskText(message, {
+      categoryName: this.sla.find((c) => c.code === inc.category)?.nameZh ?? inc.category,
+      placeName: this.tree?.byCode.get(inc.gridCode)?.name ?? null,
+    });
+    const sent = publisher.send(deviceId, message, text).then(
+      (d) => this.delivered(deviceId, message, d),
+      (err: Error) => {
+        // The offer stays in the outbox (published_at null) and goes out at the next start.
+        this.deps.metrics.inc('dispatch_publish_failures_total');
+        this.log.warn({ device: deviceId, task: message.taskId, err: err.message }, 'task message not sent');
+      },
+    ).catch((err: Error) => this.log.error({ device: deviceId, task: message.taskId, err: err.message }, 'task message sent, not recorded'));
+    // The broker takes an MQTT message at once; a terminal answers a text within its reply timeout
+    // (30 s), and dispatch must not stand still meanwhile: the answer is handled when it comes.
+    if (publisher.reach(deviceId) === 'device') await sent;
+  }
+
+  /**
+   * Published (MQTT) or delivered (the terminal shows it) marks the offer sent. A text the terminal
+   * did not show (away from this node, no screen, no answer) asks the operators to phone the worker
+   * while the offer is still theirs (decision 013). It is never an acceptance: that is the worker's.
+   */
+  private async delivered(deviceId: string, message: Plan['messages'][number]['message'], d: TaskDelivery): Promise<void> {
+    if (message.kind !== 'offer') return;
+    if (d === 'published' || d === 'delivered') {
+      await markOfferPublished(this.deps.pool, message.taskId, this.deps.clock.now());
+      return;
     }
+    if (d === 'no_channel' || this.stopped) return; // no_channel: a phone to call, the plan raised the alarm with the offer
+    this.log.warn({ device: deviceId, task: message.taskId, outcome: d }, 'offer text not shown on the terminal: operators asked to call');
+    await this.serial(() =>
+      this.unit(async (q, out) => {
+        const offer = await loadOffer(q, message.taskId);
+        const inc = offer?.status === 'pending' ? await loadIncident(q, offer.incidentId) : null;
+        if (!inc || inc.state !== 'dispatched' || inc.assigneeId !== offer?.workerId) return;
+        const alarm = await raiseAlarm(q, inc.id, CALL_WORKER, inc.escalationLevel, this.deps.clock.now());
+        if (alarm) (out.alarms.push(alarm), out.touched.push(inc));
+      }),
+    ).catch((err: Error) => this.log.error({ err: err.message, task: message.taskId }, 'call alarm not raised'));
   }
 
   /** After a restart the screens still see every open case and every alarm nobody acknowledged. */
@@ -231,11 +269,13 @@ export class DispatchService {
   private async republishOutbox(): Promise<void> {
     const offers = await unpublishedOffers(this.deps.pool);
     for (const o of offers) {
-      if (!o.deviceId) continue;
-      const inc = await this.deps.pool.query('SELECT category, title, lat, lon FROM incidents WHERE id = $1', [o.incidentId]);
+      // Only MQTT handsets: their persistent session waits for the offer. A terminal's text went out
+      // (or the operators were asked to call) when the offer was made; a phone never gets one.
+      if (!o.deviceId || this.deps.publisher?.reach(o.deviceId) !== 'device') continue;
+      const inc = await this.deps.pool.query('SELECT category, title, lat, lon, grid_code FROM incidents WHERE id = $1', [o.incidentId]);
       const x = inc.rows[0];
       if (!x) continue;
-      await this.send(o.deviceId, { ts: this.deps.clock.now(), kind: 'offer', taskId: o.taskId, incidentId: o.incidentId, category: x.category, title: x.title ?? x.category, lat: x.lat, lon: x.lon, acceptBy: o.acceptBy });
+      await this.send(o.deviceId, { ts: this.deps.clock.now(), kind: 'offer', taskId: o.taskId, incidentId: o.incidentId, category: x.category, title: x.title ?? x.category, lat: x.lat, lon: x.lon, acceptBy: o.acceptBy }, { category: x.category, gridCode: x.grid_code });
     }
     if (offers.length) this.log.info({ offers: offers.length }, 'unsent offers sent again');
   }

@@ -5,6 +5,8 @@ import { timingSafeEqual } from 'node:crypto';
 import { AppError } from '../../common/error-codes.js';
 import type { AlertPayload, ReportPayload, TaskReplyPayload } from '../../protocol/schemas.js';
 import { hashToken, intakeRecord, newReceiptToken, type IntakeInput } from './dispatch-intake.js';
+import type { OnBehalfAction } from '../../protocol/http-api.js';
+import { ANSWER_OF, offerIsLive, planAnswer } from './dispatch-answer.js';
 import { DispatchFailure, dueStage, PlanBuilder, planOverdue, planRelocate, type ActionInput } from './dispatch-plan.js';
 import type { DispatchService, Outcome } from './dispatch-service.js';
 import type { IncidentRecord } from './incident-record.js';
@@ -149,31 +151,14 @@ export class DispatchWork {
     const ctx = await this.s.context(q);
     const b = new PlanBuilder(ctx, inc, false);
     const actor: Actor = { kind: 'worker', id: workerId, role: this.s.roster.roleOf(workerId) };
-    const live = (offer.status === 'pending' && inc.state === 'dispatched') || (offer.status === 'accepted' && inc.assigneeId === workerId);
-    if (!live) {
+    if (!offerIsLive(offer, inc, workerId)) {
       // Too late (timed out, escalated, cancelled): tell the handset to drop it.
       this.s.deps.metrics.inc('dispatch_replies_ignored_total', { why: 'stale_task' });
       b.message(deviceId, { kind: 'cancel', taskId: r.taskId, note: '任务已失效 / task no longer yours' });
       out.plans.push({ ...b.plan, messages: b.plan.messages });
       return;
     }
-    switch (r.reply) {
-      case 'accept':
-        b.apply({ type: 'accept' }, actor);
-        b.plan.offerStatus.push({ taskId: offer.taskId, status: 'accepted' });
-        break;
-      case 'decline':
-        b.apply({ type: 'decline', ...(r.reason ? { reason: r.reason } : {}) }, actor);
-        b.plan.offerStatus.push({ taskId: offer.taskId, status: 'declined' });
-        b.route();
-        break;
-      case 'arrived':
-        b.apply({ type: 'arrive' }, actor);
-        break;
-      case 'resolved':
-        b.apply({ type: 'resolve', ...(r.note ? { reason: r.note.slice(0, 500) } : {}) }, actor);
-        break;
-    }
+    planAnswer(b, offer, r.reply, actor, { ...(r.reason ? { reason: r.reason } : {}), ...(r.note ? { note: r.note } : {}) });
     await this.s.commit(q, out, b);
   }
 
@@ -271,6 +256,29 @@ export class DispatchWork {
         await this.s.commit(q, o, b);
       }),
     );
+    return out.plans[0].incident;
+  }
+
+  /**
+   * An operator records the assignee's answer for them, at an expected version: their handset
+   * cannot answer (decision 013). The audit keeps the operator as actor, the worker in `onBehalfOf`.
+   */
+  async actFor(id: string, body: { type: OnBehalfAction; workerId: string; expectedVersion: number; reason?: string }, operator: Actor): Promise<IncidentRecord> {
+    const out = await this.s.serial(() =>
+      this.s.unit(async (q, o) => {
+        const inc = await loadIncident(q, id, true);
+        if (!inc) throw new AppError('INCIDENT_NOT_FOUND', 404);
+        if (inc.version !== body.expectedVersion) throw new AppError('VERSION_CONFLICT', 409);
+        const offer = await liveOffer(q, id);
+        if (!offer || offer.workerId !== body.workerId || inc.assigneeId !== body.workerId) throw new AppError('NOT_ASSIGNEE', 403);
+        const b = new PlanBuilder(await this.s.context(q), inc, false);
+        const answer = ANSWER_OF[body.type];
+        const text = body.reason ? (answer === 'resolved' ? { note: body.reason } : { reason: body.reason }) : {};
+        planAnswer(b, offer, answer, { kind: 'operator', id: operator.id, onBehalfOf: body.workerId }, text);
+        await this.s.commit(q, o, b);
+      }),
+    );
+    this.s.deps.metrics.inc('dispatch_answers_on_behalf_total', { type: body.type });
     return out.plans[0].incident;
   }
 

@@ -18,6 +18,7 @@ import { toWgs84 } from '../../common/crs.js';
 import type { IncidentDetailView } from '../../protocol/http-api.js';
 import { areaOf } from '../http/request-area.js';
 import { z } from 'zod';
+import { incidentActionBodySchema, isOnBehalfAction, type IncidentActionBody } from '../../protocol/incident-actions.js';
 
 type Crs = (typeof CRS)[number];
 
@@ -40,6 +41,7 @@ function actorId(req: FastifyRequest): string {
 // from the URL, a `code` in the body must match it); accept ≤ arrive ≤ resolve is a refinement
 // JSON Schema cannot say, so zod judges the whole row again in the handler (422).
 const { $schema: _meta, ...categoryBodySchema } = z.toJSONSchema(slaCategorySchema.partial({ code: true }), { target: 'draft-7' });
+const { $schema: _meta2, ...actionBodySchema } = z.toJSONSchema(incidentActionBodySchema, { target: 'draft-7' });
 
 const emptyQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
 const idParams = { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', minLength: 1, maxLength: 128 } } } as const;
@@ -162,6 +164,7 @@ export async function incidentRoutes(app: FastifyInstance, opts: { pool: pg.Pool
         const x2 = offerFromRow(o);
         return { ...x2, answeredAt: o.answered_at ? o.answered_at.getTime() : null, publishedAt: o.published_at ? o.published_at.getTime() : null };
       }),
+      assigneeReach: x.assigneeId ? dispatch.roster.reachOf(x.assigneeId) : null,
     } satisfies IncidentDetailView;
   });
 
@@ -187,23 +190,24 @@ export async function incidentRoutes(app: FastifyInstance, opts: { pool: pg.Pool
     },
   );
 
-  const OPERATOR_ACTIONS = ['verify', 'reject_resolution', 'close', 'reopen', 'escalate', 'cancel'] as const;
-  app.post<{ Params: { id: string }; Body: { type: (typeof OPERATOR_ACTIONS)[number]; expectedVersion: number; reason?: string; toLevel?: number } }>(
+  // An operator acts as themselves, or records the assignee's answer on their behalf when the
+  // assignee's handset cannot answer (accept_for …, decision 013): the same version check, the same
+  // state machine, the operator in the audit with the worker in `onBehalfOf`.
+  app.post<{ Params: { id: string }; Body: IncidentActionBody }>(
     '/api/incidents/:id/actions',
     {
       config: { access: 'operate', target: 'incident' },
-      schema: {
-        params: idParams,
-        querystring: emptyQuery,
-        body: {
-          type: 'object', required: ['type', 'expectedVersion'], additionalProperties: false,
-          properties: { type: { type: 'string', enum: [...OPERATOR_ACTIONS] }, expectedVersion: { type: 'integer', minimum: 1 }, reason: { type: 'string', minLength: 1, maxLength: 500 }, toLevel: { type: 'integer', minimum: 1, maximum: 3 } },
-        },
-      },
+      schema: { params: idParams, querystring: emptyQuery, body: actionBodySchema },
     },
     async (req) => {
+      const parsed = incidentActionBodySchema.safeParse(req.body);
+      // What JSON Schema could not say (workerId exactly with the on-behalf actions): refused as a schema miss.
+      if (!parsed.success) throw Object.assign(new Error(`body/${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`), { statusCode: 400, code: 'FST_ERR_VALIDATION', validationContext: 'body' });
+      const body = parsed.data;
       const actor: Actor = { kind: 'operator', id: actorId(req) };
-      const x = await work.act(req.params.id, req.body as ActionInput & { expectedVersion: number }, actor).catch((e) => Promise.reject(asAppError(e)));
+      const x = isOnBehalfAction(body.type) && body.workerId !== undefined
+        ? await work.actFor(req.params.id, { ...body, type: body.type, workerId: body.workerId }, actor).catch((e) => Promise.reject(asAppError(e)))
+        : await work.act(req.params.id, body as ActionInput & { expectedVersion: number }, actor).catch((e) => Promise.reject(asAppError(e)));
       return { incident: incidentView(x) };
     },
   );

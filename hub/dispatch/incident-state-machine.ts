@@ -47,6 +47,12 @@ export const actorSchema = z.object({
   kind: z.enum(['worker', 'resident', 'operator', 'system']),
   id: z.string().min(1),
   role: z.enum(WORKER_ROLES).optional(),
+  /**
+   * An operator recording the assignee's answer for them (their handset cannot answer: a JT/T 808
+   * screen or an OwnTracks phone, docs/decisions/013). Counts as the assignee for the assignee's
+   * own steps only; the audit keeps the operator as actor and names the worker in its detail.
+   */
+  onBehalfOf: z.string().min(1).optional(),
 });
 export type Actor = z.infer<typeof actorSchema>;
 
@@ -144,10 +150,11 @@ function fail(code: DispatchErrorCode, detail?: string): TransitionResult {
 
 function actorAllowed(rule: ActorRule, inc: Incident, actor: Actor): DispatchErrorCode | null {
   const isAssignee = actor.kind === 'worker' && actor.id === inc.assigneeId;
+  const forAssignee = actor.kind === 'operator' && actor.onBehalfOf !== undefined && actor.onBehalfOf === inc.assigneeId;
   const isReporter = actor.kind !== 'system' && inc.reporterId !== null && actor.id === inc.reporterId;
   switch (rule) {
     case 'assignee':
-      return isAssignee ? null : 'NOT_ASSIGNEE';
+      return isAssignee || forAssignee ? null : 'NOT_ASSIGNEE';
     case 'system':
       return actor.kind === 'system' ? null : 'ACTOR_NOT_ALLOWED';
     case 'dispatcher':
@@ -174,7 +181,9 @@ export function transition(incident: Incident, action: IncidentAction, actor: Ac
   const rule = TRANSITIONS[action.type];
   if (!rule.from.includes(incident.state)) return fail('ILLEGAL_TRANSITION', `${action.type} from ${incident.state}`);
   const denied = actorAllowed(rule.who, incident, actor);
-  if (denied) return fail(denied, `${actor.kind}:${actor.id} cannot ${action.type}`);
+  if (denied) return fail(denied, `${actor.kind}:${actor.id}${actor.onBehalfOf ? ` for ${actor.onBehalfOf}` : ''} cannot ${action.type}`);
+  // On someone's behalf only for the assignee's own steps: anything else is the operator's own act.
+  if (actor.onBehalfOf !== undefined && rule.who !== 'assignee') return fail('ACTOR_NOT_ALLOWED', `${action.type} is not done on anyone's behalf`);
   if (rule.reasonRequired && !action.reason) return fail('REASON_REQUIRED', action.type);
 
   const now = clock.now();
@@ -226,6 +235,7 @@ export function transition(incident: Incident, action: IncidentAction, actor: Ac
     default:
       break;
   }
+  if (actor.onBehalfOf !== undefined) detail = { ...detail, onBehalfOf: actor.onBehalfOf };
   const audit: AuditEntry = {
     at: now, actor, from: incident.state, to: next.state, action: action.type,
     reason: action.reason ?? null, version: next.version, ...(detail ? { detail } : {}),

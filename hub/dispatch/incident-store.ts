@@ -99,6 +99,15 @@ export async function commitPlan(q: Queryable, plan: Plan): Promise<AlarmRow[]> 
     );
   }
   const alarms: AlarmRow[] = [];
+  // Settled before the new ones go in: a plan that answers one call and asks for the next keeps the next open.
+  for (const a of plan.settleAlarms) {
+    const r = await q.query(
+      `UPDATE incident_alarms SET acknowledged_at = $3, acknowledged_by = $4
+        WHERE incident_id = $1 AND stage = $2 AND acknowledged_at IS NULL RETURNING *`,
+      [x.id, a.stage, now, a.by],
+    );
+    alarms.push(...r.rows.map(alarmFromRow));
+  }
   for (const a of plan.alarms) {
     const r = await q.query(
       `INSERT INTO incident_alarms (incident_id, stage, level, raised_at) VALUES ($1, $2, $3, $4)
@@ -175,6 +184,15 @@ export async function markOfferPublished(q: Queryable, taskId: string, now: numb
 export async function unpublishedOffers(q: Queryable): Promise<OfferRecord[]> {
   const r = await q.query(`SELECT * FROM incident_offers WHERE published_at IS NULL AND status = 'pending' ORDER BY offered_at LIMIT 500`);
   return r.rows.map(offerFromRow);
+}
+
+/** An alarm raised outside a plan (a text the terminal never showed); null if that one exists already. */
+export async function raiseAlarm(q: Queryable, incidentId: string, stage: string, level: number, at: number): Promise<AlarmRow | null> {
+  const r = await q.query(
+    `INSERT INTO incident_alarms (incident_id, stage, level, raised_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING *`,
+    [incidentId, stage, level, new Date(at)],
+  );
+  return r.rows[0] ? alarmFromRow(r.rows[0]) : null;
 }
 
 export async function ackAlarm(q: Queryable, id: number, by: string, now: number): Promise<AlarmRow | null> {

@@ -3,6 +3,7 @@
 // `maxAgeMs`; between rebuilds the index reads the same records, which live updates keep current.
 import type pg from 'pg';
 import type { Clock } from '../../common/clock.js';
+import type { TaskReach } from '../../protocol/http-api.js';
 import type { LiveState } from '../live/live-state.js';
 import { WorkerIndex, type DispatchWorker } from './worker-index.js';
 import type { WorkerRole } from './incident-state-machine.js';
@@ -26,6 +27,8 @@ export class WorkerRoster {
     private readonly live: LiveState,
     private readonly clock: Clock,
     private readonly maxAgeMs = 2000,
+    /** How a device takes offers (the task publisher knows each device's protocol). */
+    private readonly reachOfDevice: (deviceId: string) => TaskReach = () => 'device',
   ) {}
 
   /** Re-reads the workers table and the grid list (after an import or a roster change). */
@@ -43,6 +46,12 @@ export class WorkerRoster {
 
   deviceOf(workerId: string): string | null {
     return this.live.workers.get(workerId)?.deviceId ?? null;
+  }
+
+  /** How the worker's offers reach them; null when they have no handset. */
+  reachOf(workerId: string): TaskReach | null {
+    const d = this.deviceOf(workerId);
+    return d === null ? null : this.reachOfDevice(d);
   }
 
   /** One more open task for a worker, before the next rebuild sees it in the database. */

@@ -3,12 +3,15 @@
 // into a flood of queries.
 import type pg from 'pg';
 import type { DeviceInfo } from '../ingest/ingest-types.js';
+import type { DeviceProtocol } from '../../protocol/device-api.js';
 
 const NEGATIVE_TTL_MS = 30_000;
 
 export class DeviceDirectory {
   private readonly devices = new Map<string, DeviceInfo>();
   private readonly misses = new Map<string, number>();
+  /** Each device's protocol (native, owntracks, jt808): how dispatch reaches it (task-publisher.ts). */
+  private readonly protocols = new Map<string, DeviceProtocol>();
 
   constructor(
     private readonly pool: Pick<pg.Pool, 'query'>,
@@ -16,9 +19,17 @@ export class DeviceDirectory {
   ) {}
 
   async load(): Promise<void> {
-    const r = await this.pool.query('SELECT id, kind, worker_id, grid_code, lat, lon FROM devices WHERE enabled');
+    const r = await this.pool.query('SELECT id, kind, worker_id, grid_code, lat, lon, protocol FROM devices WHERE enabled');
     this.devices.clear();
-    for (const row of r.rows) this.devices.set(row.id, toInfo(row));
+    this.protocols.clear();
+    for (const row of r.rows) {
+      this.devices.set(row.id, toInfo(row));
+      this.protocols.set(row.id, row.protocol);
+    }
+  }
+
+  protocolOf(id: string): DeviceProtocol | undefined {
+    return this.protocols.get(id);
   }
 
   get(id: string): DeviceInfo | undefined {
@@ -33,7 +44,7 @@ export class DeviceDirectory {
   async lookup(id: string): Promise<DeviceInfo | undefined> {
     const missedAt = this.misses.get(id);
     if (missedAt !== undefined && this.now() - missedAt < NEGATIVE_TTL_MS) return undefined;
-    const r = await this.pool.query('SELECT id, kind, worker_id, grid_code, lat, lon FROM devices WHERE id = $1 AND enabled', [id]);
+    const r = await this.pool.query('SELECT id, kind, worker_id, grid_code, lat, lon, protocol FROM devices WHERE id = $1 AND enabled', [id]);
     if (r.rowCount === 0) {
       if (this.misses.size > 10_000) this.misses.clear();
       this.misses.set(id, this.now());
@@ -41,6 +52,7 @@ export class DeviceDirectory {
     }
     const info = toInfo(r.rows[0]);
     this.devices.set(id, info);
+    this.protocols.set(id, r.rows[0].protocol);
     this.misses.delete(id);
     return info;
   }

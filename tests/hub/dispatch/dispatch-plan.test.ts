@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../common/clock.js';
 import { intakeRecord } from '../../../hub/dispatch/dispatch-intake.js';
-import { dueStage, PlanBuilder, planOverdue, type PlanContext } from '../../../hub/dispatch/dispatch-plan.js';
+import { CALL_WORKER, dueStage, PlanBuilder, planOverdue, type PlanContext } from '../../../hub/dispatch/dispatch-plan.js';
 import { DEFAULT_SLA_TABLE } from '../../../hub/dispatch/sla-policy.js';
 import { WorkerIndex, type DispatchWorker } from '../../../hub/dispatch/worker-index.js';
 import { gridLocatorFromTree } from '../../../hub/regions/grid-locator.js';
@@ -27,12 +27,12 @@ function worker(id: string, over: Partial<DispatchWorker> = {}): DispatchWorker 
   return { id, role: 'grid_worker', gridCodes: ['G1'], categories: ['*'], duty: 'on', online: true, position: { lat: 27.87, lon: 113.105, ts: T0 }, load: 0, ...over };
 }
 
-function setup(workers: DispatchWorker[], category = 'garbage') {
+function setup(workers: DispatchWorker[], category = 'garbage', extra: Partial<PlanContext> = {}) {
   const clock = new ManualClock(T0);
   let n = 0;
   const ctx: PlanContext = {
     clock, sla: DEFAULT_SLA_TABLE, tree, index: WorkerIndex.build(workers, T0), deviceOf: (w) => `hs-${w}`, newTaskId: () => `T${++n}`,
-    offerTimeoutMs: 180_000, holdRetryMs: 300_000, neighbourRadiusM: 1500,
+    offerTimeoutMs: 180_000, holdRetryMs: 300_000, neighbourRadiusM: 1500, ...extra,
   };
   const { record, audit } = intakeRecord({ source: 'resident', category, lat: 27.87, lon: 113.105, reporterKind: 'resident', reporterId: 'resident:1' }, locator, DEFAULT_SLA_TABLE, clock);
   const b = new PlanBuilder(ctx, record, true, audit);
@@ -122,5 +122,55 @@ describe('dispatch plan', () => {
     expect(r.incident).toMatchObject({ resolvedAt: null, rating: 'unsatisfied', reopenCount: 1 });
     expect(r.plan.deadlines.map((d) => d.kind).sort()).toEqual(['accept', 'arrive', 'resolve']);
     expect(dueStage(r.incident, 'resolve', oldResolveBy, oldResolveBy + 1)).toBeNull();
+  });
+});
+
+// Decision 013: how an offer reaches the worker follows their handset's protocol.
+describe('dispatch plan: offers to handsets that cannot answer', () => {
+  const reach = { 'hs-w-phone': 'call', 'hs-w-screen': 'text' } as const;
+  const reachOf = (d: string) => reach[d as keyof typeof reach] ?? 'device';
+
+  it('a phone nobody can reach (OwnTracks): offered with a "call the worker" alarm and half the wait', () => {
+    const { b } = setup([worker('w-phone')], 'garbage', { reachOf });
+    b.route();
+    expect(b.plan.newOffers[0]).toMatchObject({ workerId: 'w-phone', deviceId: 'hs-w-phone', acceptBy: T0 + 90_000 });
+    expect(b.plan.deadlines.find((d) => d.kind === 'offer')?.dueAt).toBe(T0 + 90_000);
+    expect(b.plan.alarms).toEqual([{ stage: CALL_WORKER, level: 0, raisedAt: T0 }]);
+  });
+
+  it('takes its own wait when one is set, never under a minute', () => {
+    const own = setup([worker('w-phone')], 'garbage', { reachOf, callOfferTimeoutMs: 120_000 });
+    own.b.route();
+    expect(own.b.plan.newOffers[0]?.acceptBy).toBe(T0 + 120_000);
+    const short = setup([worker('w-phone')], 'garbage', { reachOf, offerTimeoutMs: 60_000 });
+    short.b.route();
+    expect(short.b.plan.newOffers[0]?.acceptBy).toBe(T0 + 60_000);
+  });
+
+  it('a terminal screen (JT/T 808): the normal wait and no alarm; the message goes out to be shown', () => {
+    const { b } = setup([worker('w-screen')], 'garbage', { reachOf });
+    b.route();
+    expect(b.plan.newOffers[0]?.acceptBy).toBe(T0 + 180_000);
+    expect(b.plan.alarms).toEqual([]);
+    expect(b.plan.messages.map((m) => [m.deviceId, m.message.kind])).toEqual([['hs-w-screen', 'offer']]);
+  });
+
+  it('the offer timed out or withdrawn settles its call alarm; an MQTT handset\'s settles nothing', () => {
+    const { b, ctx } = setup([worker('w-phone'), worker('w-1')], 'garbage', { reachOf });
+    b.route();
+    const offer = b.plan.newOffers[0]!;
+    expect(offer.workerId).toBe('w-1'); // ranked first (ties break on id); offered by MQTT
+    const w = new PlanBuilder(ctx, b.incident, false);
+    w.withdraw(offer, 'timed_out', 'x');
+    w.apply({ type: 'offer_timeout' }, { kind: 'system', id: 'dispatch' });
+    expect(w.plan.settleAlarms).toEqual([]);
+    w.route(); // the phone is next: a new call alarm, kept open
+    const phoneOffer = w.plan.newOffers[0]!;
+    expect(phoneOffer.workerId).toBe('w-phone');
+    expect(w.plan.alarms.map((a) => a.stage)).toEqual([CALL_WORKER]);
+
+    const gone = new PlanBuilder(ctx, w.incident, false);
+    gone.withdraw(phoneOffer, 'timed_out', 'x');
+    expect(gone.plan.settleAlarms).toEqual([{ stage: CALL_WORKER, by: 'dispatch' }]);
   });
 });

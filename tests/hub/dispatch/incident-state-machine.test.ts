@@ -188,3 +188,41 @@ describe('incident state machine: rules', () => {
     expect(incidentActionSchema.safeParse({ type: 'escalate', expectedVersion: 1, toLevel: 4, reason: 'x' }).success).toBe(false);
   });
 });
+
+// Decision 013: an operator records the assignee's answer when the handset cannot answer (JT/T 808
+// screen, OwnTracks phone). Only the assignee's own steps, only for the assignee.
+describe('incident state machine: answers recorded on the assignee\'s behalf', () => {
+  const forW1: Actor = { kind: 'operator', id: 'op-7', onBehalfOf: 'w1' };
+
+  it.each([
+    ['dispatched', 'accept', 'accepted'],
+    ['dispatched', 'decline', 'reported'],
+    ['accepted', 'arrive', 'on_site'],
+    ['on_site', 'resolve', 'resolved'],
+  ] as const)('lets an operator %s → %s for the assignee, audited as the operator on the worker\'s behalf', (state, action, to) => {
+    const r = transition(inState(state), act(action), forW1, clock);
+    if (!r.ok) throw new Error(r.error.code);
+    expect(r.incident.state).toBe(to);
+    expect(r.audit.actor).toEqual(forW1);
+    expect(r.audit.detail).toMatchObject({ onBehalfOf: 'w1' });
+  });
+
+  it('keeps the worker of a decline beside the one it was recorded for', () => {
+    const r = transition(inState('dispatched'), act('decline'), forW1, clock);
+    if (!r.ok) throw new Error(r.error.code);
+    expect(r.audit.detail).toEqual({ workerId: 'w1', onBehalfOf: 'w1' });
+  });
+
+  it('refuses it for anyone but the assignee, and an operator acting as themselves', () => {
+    expect(transition(inState('dispatched'), act('accept'), { ...forW1, onBehalfOf: 'w5' }, clock)).toMatchObject({ ok: false, error: { code: 'NOT_ASSIGNEE' } });
+    expect(transition(inState('dispatched'), act('accept'), operator, clock)).toMatchObject({ ok: false, error: { code: 'NOT_ASSIGNEE' } });
+    expect(transition(inState('dispatched', { assigneeId: null }), act('accept'), forW1, clock)).toMatchObject({ ok: false, error: { code: 'NOT_ASSIGNEE' } });
+  });
+
+  it('is not a way to do anything else on someone\'s behalf', () => {
+    expect(transition(inState('resolved'), act('verify'), forW1, clock)).toMatchObject({ ok: false, error: { code: 'ACTOR_NOT_ALLOWED' } });
+    expect(transition(inState('accepted'), act('cancel'), forW1, clock)).toMatchObject({ ok: false, error: { code: 'ACTOR_NOT_ALLOWED' } });
+    // Still refused where the state forbids it, whoever asks.
+    expect(transition(inState('accepted'), act('accept'), forW1, clock)).toMatchObject({ ok: false, error: { code: 'ILLEGAL_TRANSITION' } });
+  });
+});
