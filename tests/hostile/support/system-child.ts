@@ -47,4 +47,6 @@ process.on('message', (m: ChildRequest) => {
   })().catch((err: Error) => send({ id: m.id, error: err.message }));
 });
 
-send({ ready: true, port: sys.broker.port, device: { id: device.id, secret: device.secret } });
+// The fuzzer logs in as the door and the camera, never as the handset whose fixes must keep flowing.
+const fuzzDevices = [devices['door-fz']!, devices['cam-fz']!].map((d) => ({ id: d.id, secret: d.secret }));
+send({ ready: true, port: sys.broker.port, device: { id: device.id, secret: device.secret }, fuzzDevices });

@@ -10,7 +10,7 @@ export type ChildRequest =
   | { id: number; cmd: 'stop' };
 
 export type ChildReply =
-  | { ready: true; port: number; device: { id: string; secret: string } }
+  | { ready: true; port: number; device: { id: string; secret: string }; fuzzDevices: Array<{ id: string; secret: string }> }
   | { id: number; rss: number; heapUsed: number; external: number; peak: number; gcAvailable: boolean }
   | { id: number; metrics: Record<string, number>; connected: number }
   | { id: number; rows: number }
@@ -31,7 +31,10 @@ export interface Memory {
 
 export interface SystemProcess {
   port: number;
+  /** A handset whose traffic must keep flowing. */
   device: { id: string; secret: string };
+  /** Devices a fuzzer may log in as. */
+  fuzzDevices: Array<{ id: string; secret: string }>;
   child: ChildProcess;
   /** The child's memory, after a forced collection when `gc`; `resetPeak` starts a new peak. */
   memory(opts?: { gc?: boolean; resetPeak?: boolean }): Promise<Memory>;
@@ -90,6 +93,7 @@ export function startSystemProcess(timeoutMs = 90_000): Promise<SystemProcess> {
       resolve({
         port: m.port,
         device: m.device,
+        fuzzDevices: m.fuzzDevices,
         child,
         memory: (opts = {}) => ask<Extract<ChildReply, { rss: number }>>({ cmd: 'mem', ...opts }).then(({ rss, heapUsed, external, peak }) => ({ rss, heapUsed, external, peak })),
         metrics: () => ask<Extract<ChildReply, { metrics: Record<string, number> }>>({ cmd: 'metrics' }),
