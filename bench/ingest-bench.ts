@@ -1,7 +1,11 @@
 // bench:ingest — N simulated handsets at 1 Hz over real MQTT through broker and hub into the
 // database. Prints committed pings/s, publish→commit and publish→dashboard p50/p99, loss and the
 // hub's peak RSS. Usage: npm run bench:ingest -- [--handsets 3400] [--duration 60] [--engine embedded|pg]
-//   [--baseline aedes|mosquitto]
+//   [--baseline aedes|mosquitto] [--protocol native|owntracks|jt808]
+// --protocol (issue 15 §4): the same handsets through another door: OwnTracks JSON on the app's topics
+// (raw MQTT, QoS 1, the broker's ingest sink), or JT/T 808 terminals on the JT808 port (register,
+// authenticate, a 0x0200 a second, 0x8001 result 0 as the acknowledgement). Both date fixes to the
+// whole second, so their handsets send on whole-second slots at a known phase, taken off the latencies.
 // One node: broker with ingest inside it, hub, HTTP and Socket.IO in this process, as `npm start` runs them.
 // CPU per stored fix is charged to the whole pipeline (this process with its database thread, and
 // the PostgreSQL server's processes), never to the load generator. --baseline first runs the same
@@ -21,7 +25,8 @@ import type { Hub } from '../hub/hub.js';
 import type { DeviceSecretKey } from '../common/secrets.js';
 import { startPostgres } from '../tests/harness/postgres-server.js';
 import { LIVE_NAMESPACE, type ServerToClientEvents } from '../protocol/socket-events.js';
-import type { LoadProgress, LoadResult } from '../simulators/load-generator.js';
+import { loadPhaseMs, type LoadProgress, type LoadResult } from '../simulators/load-generator.js';
+import { LOAD_PROTOCOLS, type LoadDevice, type LoadProtocol } from '../simulators/load-wire.js';
 import { CpuMeter, postmasterPid } from '../tests/harness/process-cpu.js';
 import { startStockBroker, type BaselineKind } from './stock-brokers.js';
 
@@ -31,6 +36,7 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '60' },
     engine: { type: 'string', default: 'embedded' },
     baseline: { type: 'string' },
+    protocol: { type: 'string', default: 'native' },
     // The live push interval (PUSH_INTERVAL_MS, default 100): publish→screen includes up to one interval.
     'push-ms': { type: 'string' },
     // CPU profiles of the load generator into this folder;
@@ -49,6 +55,11 @@ function pct(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 }
 
+const protocol = args.protocol as LoadProtocol;
+if (!(LOAD_PROTOCOLS as readonly string[]).includes(protocol)) {
+  console.error(`--protocol takes ${LOAD_PROTOCOLS.join(', ')}`);
+  process.exit(2);
+}
 if (args.baseline && args.baseline !== 'aedes' && args.baseline !== 'mosquitto') {
   console.error('--baseline takes aedes or mosquitto');
   process.exit(2);
@@ -58,9 +69,9 @@ if (args.baseline && args.baseline !== 'aedes' && args.baseline !== 'mosquitto')
  * Runs the load generator in its own process against a port; calls `steady` once every handset is
  * connected and `end` at its last progress report (publishing over), each with the acks so far.
  */
-function runLoad(port: number, devs: { id: string; secret: string }[], topicRoot: string, hooks: { progress?: (p: LoadProgress) => void | Promise<void>; steady?: (acked: number) => void; end?: (acked: number) => void }): Promise<LoadResult> {
+function runLoad(port: number, devs: LoadDevice[], topicRoot: string, hooks: { progress?: (p: LoadProgress) => void | Promise<void>; steady?: (acked: number) => void; end?: (acked: number) => void }, wire: LoadProtocol = 'native'): Promise<LoadResult> {
   const child = fork(new URL('./ingest-load-child.ts', import.meta.url), [], { execArgv: childExecArgv });
-  child.send({ host: '127.0.0.1', port, devices: devs, rateHz: 1, durationS, topicRoot, waveSize: 200, drainMs: 15000 });
+  child.send({ host: '127.0.0.1', port, devices: devs, rateHz: 1, durationS, topicRoot, waveSize: 200, drainMs: 15000, protocol: wire });
   let steadyAt = false;
   return new Promise<LoadResult>((resolve) =>
     child.on('message', async (m: { progress?: LoadProgress; result?: LoadResult }) => {
@@ -104,6 +115,7 @@ interface Target {
   metrics: Metrics;
   mqttUrl: string;
   httpUrl: string;
+  jt808Port: number;
   topicRoot: string;
   reloadDevices(): Promise<void>;
   deviceSecretKey: DeviceSecretKey;
@@ -115,7 +127,7 @@ async function startTarget(): Promise<Target> {
   const config = testConfig({ LOG_LEVEL: 'warn', ...(pg ? { DATABASE_URL: pg.url } : {}), ...(args['push-ms'] ? { PUSH_INTERVAL_MS: args['push-ms'] } : {}) });
   const sys = await startSystem({ config, logger: log, inMemoryDb: !pg });
   return {
-    db: sys.db, hub: sys.hub, metrics: sys.metrics, mqttUrl: sys.mqttUrl, httpUrl: sys.httpUrl, topicRoot: config.TOPIC_ROOT,
+    db: sys.db, hub: sys.hub, metrics: sys.metrics, mqttUrl: sys.mqttUrl, httpUrl: sys.httpUrl, jt808Port: sys.jt808.port, topicRoot: config.TOPIC_ROOT,
     reloadDevices: () => sys.broker.reloadDevices(),
     deviceSecretKey: sys.deviceSecretKey,
     brokerMetrics: async () => sys.metrics.snapshot(),
@@ -123,7 +135,10 @@ async function startTarget(): Promise<Target> {
   };
 }
 
-const devices = Array.from({ length: N }, (_, i) => ({ id: `lg-${String(i).padStart(5, '0')}`, secret: `load-secret-${i}-abcdefgh` }));
+const devices: LoadDevice[] = Array.from({ length: N }, (_, i) => ({ id: `lg-${String(i).padStart(5, '0')}`, secret: `load-secret-${i}-abcdefgh`, ...(protocol === 'jt808' ? { terminalNo: `138${String(i).padStart(8, '0')}` } : {}) }));
+// OwnTracks and JT/T 808 fixes are dated to the whole second and sent `phase` ms later (load-generator.ts):
+// publish→commit and publish→screen are measured from the send, as for native fixes.
+const phaseOf = new Map(protocol === 'native' ? [] : devices.flatMap((d, i) => [[d.id, loadPhaseMs(i, N)], [`lw-${d.id}`, loadPhaseMs(i, N)]] as [string, number][]));
 // The baseline first, alone on the machine (no database running yet).
 const baseline = args.baseline ? await runBaseline(args.baseline as BaselineKind, devices) : null;
 
@@ -144,7 +159,7 @@ for (let i = 0; i < N; i += 500) {
   const chunk = devices.slice(i, i + 500);
   await upsertWorkers(sys.db.pool, chunk.map((d) => ({ id: `lw-${d.id}`, name: d.id, role: 'grid_worker' as const, gridCodes: ['LOAD'] })));
   // In the HMAC form under the node's key, as the registry writes them (decision 012).
-  await upsertDevices(sys.db.pool, chunk.map((d) => ({ id: d.id, kind: 'handset' as const, secret: d.secret, workerId: `lw-${d.id}` })), sys.deviceSecretKey);
+  await upsertDevices(sys.db.pool, chunk.map((d) => ({ id: d.id, kind: 'handset' as const, secret: d.secret, workerId: `lw-${d.id}`, protocol, protocolId: d.terminalNo ?? null })), sys.deviceSecretKey);
 }
 await sys.hub.reloadRegistry();
 // As after a registry import: the broker knows every device before the connect storm, so its
@@ -168,13 +183,14 @@ let lastCommits = 0;
 let lastCommitMs = 0;
 sys.hub.onCommit((rows, at) => {
   committed += rows.positions.length;
-  for (const p of rows.positions) windowLat.push(at - p.ts);
+  for (const p of rows.positions) windowLat.push(at - p.ts - (phaseOf.get(p.deviceId) ?? 0));
   if (!steady) return;
   steadyRows += rows.positions.length;
   lastCommitAt = at;
   for (const p of rows.positions) {
-    commitLat.push(at - p.ts);
-    if (p.ts >= steadyFrom) commitLatLate.push(at - p.ts);
+    const sentAt = p.ts + (phaseOf.get(p.deviceId) ?? 0);
+    commitLat.push(at - sentAt);
+    if (sentAt >= steadyFrom) commitLatLate.push(at - sentAt);
   }
 });
 const screen = io(`${sys.httpUrl}${LIVE_NAMESPACE}`, { transports: ['websocket'] }) as unknown as import('socket.io-client').Socket<ServerToClientEvents>;
@@ -184,8 +200,9 @@ screen.on('positions', (b) => {
   if (!steady) return;
   const now = Date.now();
   for (const it of b.items) {
-    pushLat.push(now - it.ts);
-    if (it.ts >= steadyFrom) pushLatLate.push(now - it.ts);
+    const sentAt = it.ts + (phaseOf.get(it.workerId) ?? 0);
+    pushLat.push(now - sentAt);
+    if (sentAt >= steadyFrom) pushLatLate.push(now - sentAt);
   }
 });
 await new Promise<void>((r) => screen.once('snapshot', () => r()));
@@ -205,7 +222,7 @@ let cpuFrom = { cpu: 0, acked: 0 };
 let cpuTo = { cpu: 0, acked: 0 };
 const t0 = Date.now();
 const url = new URL(sys.mqttUrl);
-const load = await runLoad(Number(url.port), devices, sys.topicRoot, {
+const load = await runLoad(protocol === 'jt808' ? sys.jt808Port : Number(url.port), devices, sys.topicRoot, {
   steady: (acked) => {
     steady = true;
     steadyFrom = Date.now();
@@ -225,7 +242,7 @@ const load = await runLoad(Number(url.port), devices, sys.topicRoot, {
     );
     windowLat = [];
   },
-});
+}, protocol);
 const cpuUsPerFix = Math.round((cpuTo.cpu - cpuFrom.cpu) / Math.max(1, cpuTo.acked - cpuFrom.acked));
 await sys.hub.drainForBench();
 const wallS = (Date.now() - t0) / 1000;
@@ -241,6 +258,7 @@ const autovacuum = pg
 const fenced = (await sys.db.pool.query<{ inside: number }>(`SELECT count(*) FILTER (WHERE in_grid)::int AS inside FROM positions`)).rows[0].inside;
 const summary = {
   engine: sys.db.engine,
+  protocol,
   handsets: N,
   durationS,
   sent: load.sent,

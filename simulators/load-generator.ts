@@ -1,13 +1,16 @@
-// Load mode: thousands of handsets, each one raw MQTT 3.1.1 connection (mqtt-packet over net, no
-// MQTT.js: a client object per connection would cost more than the broker we want to measure).
-// Each publishes one QoS 1 fix per 1/rateHz seconds carrying `seq` and `sentAt`, so a benchmark can
-// count loss (missing seq) and end-to-end latency (stored time - sentAt); PUBACKs are counted here.
+// Load mode: thousands of handsets, each one raw connection (mqtt-packet over net, no MQTT.js: a
+// client object per connection would cost more than the broker we want to measure), speaking the
+// native contract, the OwnTracks app's JSON on its topics, or JT/T 808 frames (load-wire.ts).
+// Native handsets publish one QoS 1 fix per 1/rateHz seconds carrying `seq` and `sentAt`, so a
+// benchmark can count loss (missing seq) and end-to-end latency (stored time - sentAt). OwnTracks and
+// JT/T 808 date a fix to the whole second, so each of their handsets sends on whole-second slots
+// shifted by its own phase (loadPhaseMs): the fix time is the slot, the send `phase` ms later,
+// which a benchmark subtracts. Acknowledgements (PUBACK, 0x8001 result 0) are counted here.
 import { connect as netConnect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { generate, parser as mqttParser, type Packet } from 'mqtt-packet';
 import { systemClock, type Clock } from '../common/clock.js';
 import type { Fix } from '../protocol/schemas.js';
-import { deviceTopic } from '../protocol/topics.js';
+import { createWire, wholeSeconds, type LoadDevice, type LoadProtocol, type Wire } from './load-wire.js';
 import { createRng } from './rng.js';
 import { ZHUZHOU } from './demo-district.js';
 import { fromLocal, round7 } from './geo-local.js';
@@ -15,8 +18,10 @@ import { fromLocal, round7 } from './geo-local.js';
 export interface LoadOptions {
   host: string;
   port: number;
-  devices: readonly { id: string; secret: string }[];
-  /** Fixes per second per device. */
+  devices: readonly LoadDevice[];
+  /** What the handsets speak (default native); host/port are the node's MQTT or JT/T 808 port. */
+  protocol?: LoadProtocol;
+  /** Fixes per second per device (OwnTracks, JT/T 808: at most 1, their fix times are whole seconds). */
   rateHz: number;
   /**
    * Publishing window after the last connect wave (devices already up publish during the ramp too).
@@ -64,13 +69,15 @@ export interface LoadResult {
 interface Conn {
   id: string;
   socket: Socket;
-  topic: string;
+  wire: Wire;
   up: boolean;
   closing: boolean;
   /** An error was already counted for this connection; its close is not another one. */
   failed: boolean;
-  nextMid: number;
   inflight: Map<number, number>;
+  /** Whole-second protocols: the fix time of the next slot (epoch ms), and the phase within it. */
+  slotTs: number;
+  phaseMs: number;
   seq: number;
   lastTs: number;
   nextAt: number;
@@ -82,10 +89,22 @@ interface Conn {
 
 const MAX_LATENCY_SAMPLES = 500_000;
 
+/**
+ * Where in each second the handset at `index` of `count` sends (OwnTracks, JT/T 808): spread evenly,
+ * so the load is as smooth as the native handsets' random phases. A benchmark that knows the index
+ * knows the phase and takes it off publish→commit (the fix time is the whole second before it).
+ */
+export function loadPhaseMs(index: number, count: number): number {
+  return Math.floor((index * 1000) / Math.max(1, count));
+}
+
 export async function startLoad(o: LoadOptions): Promise<LoadResult> {
   const clock = o.clock ?? systemClock;
   const rng = createRng(o.seed ?? 1);
-  const periodMs = 1000 / o.rateHz;
+  const protocol = o.protocol ?? 'native';
+  const aligned = wholeSeconds(protocol);
+  // Whole-second fix times: one fix per second at most, or two would share a time and be stored once.
+  const periodMs = aligned ? Math.max(1, Math.round(1 / o.rateHz)) * 1000 : 1000 / o.rateHz;
   const t0 = performance.now();
   // Publishing deadline: unknown until the connect waves are done (or aborted).
   let deadline = Infinity;
@@ -125,13 +144,12 @@ export async function startLoad(o: LoadOptions): Promise<LoadResult> {
     c.angle += 0.01;
     const p = fromLocal(ZHUZHOU, c.x + 30 * Math.cos(c.angle), c.y + 30 * Math.sin(c.angle));
     // ts must differ per fix of a device: (device, ts) is the store's idempotency key.
-    const ts = Math.max(clock.now(), c.lastTs + 1);
+    const ts = aligned ? c.slotTs : Math.max(clock.now(), c.lastTs + 1);
     c.lastTs = ts;
     const fix: Fix = { ts, lat: round7(p.lat), lon: round7(p.lon), acc: 5, seq: c.seq++, sentAt: ts };
-    const messageId = c.nextMid;
-    c.nextMid = c.nextMid === 65535 ? 1 : c.nextMid + 1;
-    c.inflight.set(messageId, now);
-    c.socket.write(generate({ cmd: 'publish', topic: c.topic, payload: Buffer.from(JSON.stringify(fix)), qos: 1, messageId, retain: false, dup: false }));
+    const { bytes, id } = c.wire.fix(fix);
+    c.inflight.set(id, now);
+    c.socket.write(bytes);
     stats.sent++;
   };
 
@@ -143,16 +161,59 @@ export async function startLoad(o: LoadOptions): Promise<LoadResult> {
       if (!c.up || c.closing || c.nextAt > now) continue;
       publish(c, now);
       // A stalled event loop must not turn into a burst: skip the missed slots.
-      c.nextAt = c.nextAt + periodMs < now ? now + periodMs : c.nextAt + periodMs;
+      if (!aligned) c.nextAt = c.nextAt + periodMs < now ? now + periodMs : c.nextAt + periodMs;
+      else {
+        // Whole-second slots stay on their phase: skip whole slots, never shift within one.
+        const skip = Math.max(1, Math.ceil((now - c.nextAt) / periodMs));
+        c.nextAt += skip * periodMs;
+        c.slotTs += skip * periodMs;
+      }
     }
   }, Math.max(1, Math.min(20, periodMs / 4)));
 
-  const open = (id: string, secret: string): Promise<void> =>
+  const open = (device: LoadDevice, index: number): Promise<void> =>
     new Promise((resolve) => {
-      const socket = netConnect({ host: o.host, port: o.port });
+      // Handsets come from many addresses, not one: on loopback each takes one of 127.0.0.1–250, so
+      // the broker's per-address limits (connections awaiting CONNACK, password backoff) see a fleet,
+      // not one host opening 10,000 sockets.
+      const localAddress = o.host === '127.0.0.1' ? `127.0.0.${1 + (index % 250)}` : undefined;
+      const socket = netConnect({ host: o.host, port: o.port, ...(localAddress ? { localAddress } : {}) });
       socket.setNoDelay(true);
+      const wire = createWire(protocol, { device, topicRoot: o.topicRoot, rateHz: o.rateHz }, {
+        ready: () => {
+          c.up = true;
+          stats.connected++;
+          stats.everConnected++;
+          if (!aligned) c.nextAt = performance.now() + rng.float(0, periodMs);
+          else {
+            // The first whole-second slot whose send time (slot + phase) is still ahead.
+            const wall = clock.now();
+            const slot = Math.ceil((wall - c.phaseMs) / 1000) * 1000;
+            c.slotTs = slot;
+            c.nextAt = performance.now() + (slot + c.phaseMs - wall);
+          }
+          settle();
+        },
+        refused: (kind) => {
+          fail(kind);
+          c.failed = true;
+          c.closing = true;
+          socket.end();
+          settle();
+        },
+        ack: (id, failed) => {
+          const at = c.inflight.get(id);
+          if (at === undefined) return;
+          c.inflight.delete(id);
+          if (failed) return fail(failed);
+          stats.acked++;
+          recordLatency(performance.now() - at);
+        },
+        protocolError: () => fail('protocol'),
+      });
       const c: Conn = {
-        id, socket, topic: deviceTopic(o.topicRoot, id, 'location'), up: false, closing: false, failed: false, nextMid: 1, inflight: new Map(), seq: 0, lastTs: 0, nextAt: Infinity,
+        id: device.id, socket, wire, up: false, closing: false, failed: false, inflight: new Map(), seq: 0, lastTs: 0, nextAt: Infinity,
+        slotTs: 0, phaseMs: loadPhaseMs(index, o.devices.length),
         x: rng.float(-3000, 3000), y: rng.float(-3000, 3000), angle: rng.float(0, 2 * Math.PI),
       };
       conns.push(c);
@@ -170,30 +231,7 @@ export async function startLoad(o: LoadOptions): Promise<LoadResult> {
         socket.destroy();
         settle();
       }, o.connectTimeoutMs ?? 15_000);
-      const parser = mqttParser({ protocolVersion: 4 });
-      parser.on('packet', (packet: Packet) => {
-        if (packet.cmd === 'connack') {
-          if (packet.returnCode === 0) {
-            c.up = true;
-            stats.connected++;
-            stats.everConnected++;
-            c.nextAt = performance.now() + rng.float(0, periodMs);
-          } else {
-            fail(`connack-${packet.returnCode ?? '?'}`);
-            c.closing = true;
-            socket.end();
-          }
-          settle();
-        } else if (packet.cmd === 'puback' && packet.messageId !== undefined) {
-          const at = c.inflight.get(packet.messageId);
-          if (at === undefined) return;
-          c.inflight.delete(packet.messageId);
-          stats.acked++;
-          recordLatency(performance.now() - at);
-        }
-      });
-      parser.on('error', () => fail('protocol'));
-      socket.on('data', (d: Buffer) => parser.parse(d));
+      socket.on('data', (d: Buffer) => c.wire.data(d, (b) => socket.write(b)));
       socket.on('error', () => {
         if (!c.closing && !c.failed) fail('socket');
         c.failed = true;
@@ -204,19 +242,14 @@ export async function startLoad(o: LoadOptions): Promise<LoadResult> {
         c.up = false;
         settle();
       });
-      socket.on('connect', () => {
-        socket.write(generate({
-          cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: id, clean: true,
-          keepalive: Math.max(60, Math.ceil(3 / o.rateHz)), username: id, password: Buffer.from(secret),
-        }));
-      });
+      socket.on('connect', () => socket.write(c.wire.hello()));
     });
 
   // Waves: a broker checking 3,400 scrypt hashes at once is a stampede, not a benchmark.
   const waveSize = o.waveSize ?? 200;
   const connectUntil = t0 + (o.connectPhaseMaxS ?? 120) * 1000;
   for (let i = 0; i < o.devices.length && !aborted && performance.now() < connectUntil; i += waveSize) {
-    await Promise.all(o.devices.slice(i, i + waveSize).map((d) => open(d.id, d.secret)));
+    await Promise.all(o.devices.slice(i, i + waveSize).map((d, k) => open(d, i + k)));
   }
   const connectS = (performance.now() - t0) / 1000;
   deadline = aborted ? performance.now() : performance.now() + o.durationS * 1000;
@@ -249,7 +282,7 @@ async function untilOrDeadline(done: () => boolean, deadline: number): Promise<v
   while (!done() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }
 
-/** DISCONNECT (so no will fires), then close; destroyed if the broker does not close within 2 s. */
+/** DISCONNECT (so no will fires) or logout, then close; destroyed if the node does not close within 2 s. */
 function closeConn(c: Conn): Promise<void> {
   return new Promise((resolve) => {
     if (c.socket.destroyed) return resolve();
@@ -259,7 +292,8 @@ function closeConn(c: Conn): Promise<void> {
       clearTimeout(timer);
       resolve();
     });
-    if (c.up) c.socket.end(generate({ cmd: 'disconnect' }));
+    const bye = c.up ? c.wire.goodbye() : null;
+    if (bye) c.socket.end(bye);
     else c.socket.destroy();
   });
 }
