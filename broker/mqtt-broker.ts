@@ -259,7 +259,8 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
   aedes.on('connectionError', (client, err) => {
     // The packet size guard counted and logged its own cut already.
     if (err.message.startsWith('MQTT packet over')) return;
-    const reason = aedesRefusalReason(err.message) ?? 'malformed_packet';
+    // A peer that hung up before its CONNECT is not a malformed packet.
+    const reason = aedesRefusalReason(err.message) ?? (/ECONNRESET|EPIPE/.test(err.message) ? 'connection_reset' : 'malformed_packet');
     opts.metrics.inc('mqtt_rejected_total', { reason });
     const address = links.get(client.conn)?.address ?? 'unknown';
     const budget = logs.take(address);
