@@ -1,14 +1,38 @@
 // The incident detail panel (issue 4, item 4): what, where, who has it, the SLA countdown per
 // stage (red once missed), "why this worker" (the offer's score parts, DESIGN §4: every choice
 // explainable) and the audit log. Detail comes from GET /api/incidents/:id; the live view from
-// the board, so the countdown and state never wait for the fetch.
+// the board, so the countdown and state never wait for the fetch. When the assignee's handset
+// cannot answer an offer (a JT/T 808 screen, an OwnTracks phone: docs/decisions/013), operators get
+// buttons to record the worker's answer on their behalf (POST /api/incidents/:id/actions, accept_for …).
 import type { AlarmView, IncidentView } from '../../protocol/socket-events.js';
-import { fetchIncidentDetail, type IncidentDetail, type OfferView } from './api-client.js';
+import { TASK_REACH, type OnBehalfAction, type TaskReach } from '../../protocol/http-api.js';
+import { getJson, isRecord, postJson, type AuditEntry, type IncidentDetail, type OfferView } from './api-client.js';
 import { escapeHtml, setHtml } from './html.js';
 import { formatClock, formatDuration, t, tk, type TextKey } from './i18n.js';
 import { overdueStages } from './incident-sla.js';
 
 const PARTS = ['responsibility', 'distance', 'load', 'freshness', 'fitness'] as const;
+
+/** The assignee's answers an operator may record for them, by the case's state (the state machine's). */
+const ON_BEHALF_BY_STATE: Partial<Record<string, readonly OnBehalfAction[]>> = {
+  dispatched: ['accept_for', 'decline_for'],
+  accepted: ['arrive_for', 'resolve_for'],
+  on_site: ['resolve_for'],
+};
+
+type Detail = IncidentDetail & { assigneeReach: TaskReach | null };
+
+/** GET /api/incidents/:id: audit, offers, and how the assignee's handset takes offers. */
+async function fetchDetail(id: string): Promise<Detail> {
+  const body = await getJson(`/api/incidents/${encodeURIComponent(id)}`);
+  if (!isRecord(body)) return { audit: [], offers: [], assigneeReach: null };
+  const reach = TASK_REACH.find((r) => r === body.assigneeReach) ?? null;
+  return {
+    audit: Array.isArray(body.audit) ? (body.audit as AuditEntry[]) : [],
+    offers: Array.isArray(body.offers) ? (body.offers as OfferView[]) : [],
+    assigneeReach: reach,
+  };
+}
 
 export interface IncidentDetailDeps {
   get(id: string): IncidentView | undefined;
@@ -17,6 +41,7 @@ export interface IncidentDetailDeps {
   workerName(id: string): string;
   focus(id: string): void;
   alarms(incidentId: string): AlarmView[];
+  /** Operators and admins (not viewers): acknowledge alarms, record answers on a worker's behalf. */
   canAcknowledge(): boolean;
   acknowledge(alarmId: number): Promise<void>;
 }
@@ -27,9 +52,13 @@ function toMs(v: string | number): number {
 
 export class IncidentDetailPanel {
   private shown: string | null = null;
-  private detail: IncidentDetail | null = null;
+  private detail: Detail | null = null;
   private detailVersion = -1;
+  /** The incident version the shown detail was read at (the buttons act only on that one). */
+  private loadedVersion = -1;
   private detailError = false;
+  private acting = false;
+  private actionError: string | null = null;
 
   constructor(
     private readonly el: HTMLElement,
@@ -41,6 +70,8 @@ export class IncidentDetailPanel {
       if (action === 'locate' && this.shown) deps.focus(this.shown);
       const alarm = (e.target as HTMLElement).closest<HTMLElement>('[data-alarm]')?.dataset.alarm;
       if (action === 'ack' && alarm !== undefined) void deps.acknowledge(Number(alarm)).then(() => this.render());
+      const onBehalf = (e.target as HTMLElement).closest<HTMLElement>('[data-on-behalf]')?.dataset.onBehalf;
+      if (action === 'on-behalf' && onBehalf) void this.recordForAssignee(onBehalf as OnBehalfAction);
     });
     setInterval(() => this.render(), 1000);
   }
@@ -49,6 +80,8 @@ export class IncidentDetailPanel {
     this.shown = id;
     this.detail = null;
     this.detailVersion = -1;
+    this.loadedVersion = -1;
+    this.actionError = null;
     this.el.hidden = false;
     this.deps.focus(id);
     this.refresh();
@@ -70,10 +103,12 @@ export class IncidentDetailPanel {
     if (id === null || !view) return this.render();
     if (view.version !== this.detailVersion) {
       this.detailVersion = view.version;
-      fetchIncidentDetail(id).then(
+      const version = view.version;
+      fetchDetail(id).then(
         (d) => {
           if (this.shown !== id) return;
           this.detail = d;
+          this.loadedVersion = version;
           this.detailError = false;
           this.render();
         },
@@ -118,6 +153,7 @@ export class IncidentDetailPanel {
         <dt>${escapeHtml(t('assignee'))}</dt><dd class="inc-assignee">${escapeHtml(assignee)}</dd>
       </dl>
       ${this.alarmHtml(i)}
+      ${this.onBehalfHtml(i)}
       <ul class="sla-list">${sla}</ul>
       ${this.whyHtml(i)}
       ${this.auditHtml()}`,
@@ -136,6 +172,37 @@ export class IncidentDetailPanel {
           ${ack ? `<button type="button" class="ack" data-action="ack" data-alarm="${a.id}">${escapeHtml(t('acknowledge'))}</button>` : ''}</li>`,
       )
       .join('')}</ul>`;
+  }
+
+  /** The worker's handset cannot answer: say so, and offer the answers the state allows. */
+  private onBehalfHtml(i: IncidentView): string {
+    const reach = this.detail?.assigneeReach ?? null;
+    if (i.assigneeId === null || reach === null || reach === 'device' || this.loadedVersion !== i.version) return '';
+    const actions = this.deps.canAcknowledge() ? (ON_BEHALF_BY_STATE[i.state] ?? []) : [];
+    const buttons = actions
+      .map((a) => `<button type="button" class="on-behalf" data-action="on-behalf" data-on-behalf="${a}"${this.acting ? ' disabled' : ''}>${escapeHtml(tk('onBehalf', a))}</button>`)
+      .join('');
+    return `<section class="on-behalf-box" data-reach="${reach}"><p>${escapeHtml(tk('reach', reach))}</p>
+      ${buttons ? `<div class="on-behalf-actions">${buttons}</div>` : ''}
+      ${this.actionError ? `<p class="action-error">${escapeHtml(t('actionFailed'))}: ${escapeHtml(this.actionError)}</p>` : ''}</section>`;
+  }
+
+  /** Records the assignee's answer at the version on screen; the push that follows re-reads the case. */
+  private async recordForAssignee(type: OnBehalfAction): Promise<void> {
+    const id = this.shown;
+    const view = id === null ? undefined : this.deps.get(id);
+    if (id === null || !view || view.assigneeId === null || this.acting) return;
+    this.acting = true;
+    this.render();
+    try {
+      await postJson(`/api/incidents/${encodeURIComponent(id)}/actions`, { type, workerId: view.assigneeId, expectedVersion: view.version });
+      this.actionError = null;
+    } catch (err) {
+      this.actionError = err instanceof Error ? err.message : String(err);
+    } finally {
+      this.acting = false;
+    }
+    this.render();
   }
 
   private whyHtml(i: IncidentView): string {
@@ -165,9 +232,15 @@ export class IncidentDetailPanel {
       .map(
         (a) => `<li><time>${escapeHtml(formatClock(toMs(a.at)))}</time> <b>${escapeHtml(tk('incAction', a.action))}</b>
           ${a.fromState ? `${escapeHtml(tk('incState', a.fromState))} → ` : ''}${escapeHtml(tk('incState', a.toState))}
-          <small>${escapeHtml(a.actorKind)}:${escapeHtml(a.actorKind === 'worker' ? this.deps.workerName(a.actorId) : a.actorId)}${a.reason ? ` · ${escapeHtml(a.reason)}` : ''}</small></li>`,
+          <small>${escapeHtml(a.actorKind)}:${escapeHtml(a.actorKind === 'worker' ? this.deps.workerName(a.actorId) : a.actorId)}${this.onBehalfOf(a)}${a.reason ? ` · ${escapeHtml(a.reason)}` : ''}</small></li>`,
       )
       .join('');
     return `<section class="audit"><h3>${escapeHtml(t('auditLog'))}</h3><ol>${rows}</ol></section>`;
+  }
+
+  /** " 代 张网格" when an operator recorded the step for the worker. */
+  private onBehalfOf(a: AuditEntry): string {
+    const w = a.detail?.onBehalfOf;
+    return typeof w === 'string' ? ` ${escapeHtml(t('onBehalfOf'))} ${escapeHtml(this.deps.workerName(w))}` : '';
   }
 }
