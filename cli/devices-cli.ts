@@ -16,7 +16,7 @@ import { deviceCreateSchema, deviceListQuerySchema, DEVICE_PROTOCOLS } from '../
 import { DEVICE_KINDS } from '../protocol/topics.js';
 import { ALL_SCOPE } from '../hub/live/region-scope.js';
 import { DeviceRegistry, type Actor } from '../hub/devices/device-registry.js';
-import { DeviceError } from '../hub/devices/device-errors.js';
+import { AppError, DEVICE_ERRORS } from '../common/error-codes.js';
 import { EXPORT_COLUMNS, csvField, parseDeviceCsv } from '../hub/devices/device-csv.js';
 import { applyImport, planImport } from '../hub/devices/device-import.js';
 
@@ -54,7 +54,7 @@ export async function runDevicesCli(argv: readonly string[], io: CliIo): Promise
       io.err(err.message);
       return err.exitCode;
     }
-    if (err instanceof DeviceError) {
+    if (err instanceof AppError && err.code in DEVICE_ERRORS) {
       io.err(`${err.message}${Object.keys(err.details).length ? ` ${JSON.stringify(err.details)}` : ''}`);
       return EXIT.REFUSED;
     }

@@ -60,15 +60,59 @@ export const AUTH_ERRORS = {
   OUT_OF_SCOPE: { zh: '超出您的管辖范围', en: 'Outside your area' },
 } as const satisfies Record<string, UserMessage>;
 
-export const ERROR_MESSAGES = { ...DISPATCH_ERRORS, ...ANALYTICS_ERRORS, ...REGION_ERRORS, ...PEOPLE_ERRORS, ...AUTH_ERRORS } as const;
+// Device registry (hub/devices/device-registry.ts, device-routes.ts, cli/devices-cli.ts).
+export const DEVICE_ERRORS = {
+  DEVICE_NOT_FOUND: { zh: '设备不存在', en: 'No such device' },
+  DEVICE_EXISTS: { zh: '设备编号已存在', en: 'A device with this id exists already' },
+  DEVICE_PROTOCOL_ID_TAKEN: { zh: '该协议标识（终端号）已被其他设备使用', en: 'Another device already has this protocol identity (terminal number)' },
+  DEVICE_INVALID: { zh: '设备数据有误，未做任何修改', en: 'The device data is invalid; nothing was changed' },
+  DEVICE_UNKNOWN_WORKER: { zh: '绑定的人员不存在', en: 'The bound worker does not exist' },
+  DEVICE_UNKNOWN_GRID: { zh: '绑定的网格不存在', en: 'The bound grid does not exist' },
+  DEVICE_OUT_OF_SCOPE: { zh: '设备不在您的管辖范围内', en: 'The device is outside your area' },
+  DEVICE_ADMIN_ONLY: { zh: '只有管理员可以修改设备', en: 'Only an admin can change devices' },
+} as const satisfies Record<string, UserMessage>;
+
+// OwnTracks over HTTP (gateways/owntracks/owntracks-http.ts): the app's POST and the setup endpoints.
+export const OWNTRACKS_ERRORS = {
+  OWNTRACKS_UNAUTHENTICATED: { zh: '设备编号或密钥错误', en: 'Wrong device id or secret' },
+  OWNTRACKS_FORBIDDEN: { zh: '该设备已停用或不是 OwnTracks 手机', en: 'The device is disabled or is not an OwnTracks phone' },
+  OWNTRACKS_TOO_MANY: { zh: '错误尝试过多，请稍后再试', en: 'Too many wrong attempts; try again later' },
+  OWNTRACKS_UNAVAILABLE: { zh: '暂时无法保存，请稍后重试', en: 'Cannot store right now; the app will retry' },
+  OWNTRACKS_NOT_FOUND: { zh: '设备不存在', en: 'No such device' },
+  OWNTRACKS_NOT_OWNTRACKS: { zh: '该设备的协议不是 OwnTracks', en: 'The device does not use the OwnTracks protocol' },
+  OWNTRACKS_SECRET_MISMATCH: { zh: '密钥与该设备不符（请用刚显示的密钥）', en: "The secret is not this device's (use the one just shown)" },
+  OWNTRACKS_SETUP_INVALID: { zh: '配置参数有误', en: 'The setup parameters are invalid' },
+} as const satisfies Record<string, UserMessage>;
+
+export const ERROR_MESSAGES = {
+  ...DISPATCH_ERRORS,
+  ...ANALYTICS_ERRORS,
+  ...REGION_ERRORS,
+  ...PEOPLE_ERRORS,
+  ...AUTH_ERRORS,
+  ...DEVICE_ERRORS,
+  ...OWNTRACKS_ERRORS,
+} as const;
 export type ErrorCode = keyof typeof ERROR_MESSAGES;
 
-/** An error a user may see: a registered code, an HTTP status, the bilingual message. */
+/** The message every envelope carries: zh-CN, then en. */
+export function userMessage(code: ErrorCode): string {
+  return `${ERROR_MESSAGES[code].zh} / ${ERROR_MESSAGES[code].en}`;
+}
+
+/** The one error envelope, with a module's details (issues, ids …) beside `error`. */
+export function errorEnvelope(code: ErrorCode, details: Record<string, unknown> = {}): { ok: false; error: { code: ErrorCode; message: string } } {
+  return { ok: false, error: { code, message: userMessage(code) }, ...details };
+}
+
+/** An error a user may see: a registered code, an HTTP status, the bilingual message, and details
+ *  that a module's own error handler puts beside the envelope (the hub's handler leaves them out). */
 export class AppError<C extends ErrorCode = ErrorCode> extends Error {
   constructor(
     readonly code: C,
     readonly statusCode: number,
+    readonly details: Record<string, unknown> = {},
   ) {
-    super(`${ERROR_MESSAGES[code].zh} / ${ERROR_MESSAGES[code].en}`);
+    super(userMessage(code));
   }
 }

@@ -17,7 +17,7 @@ import type pg from 'pg';
 import type { ZodType } from 'zod';
 import { z } from 'zod';
 import type { Clock } from '../../common/clock.js';
-import type { UserMessage } from '../../common/error-codes.js';
+import { errorEnvelope, type OWNTRACKS_ERRORS } from '../../common/error-codes.js';
 import type { Logger } from '../../common/logger.js';
 import type { Metrics } from '../../common/metrics.js';
 import type { DeviceSecretKey } from '../../common/secrets.js';
@@ -30,16 +30,7 @@ import { OwnTracksHttpAuth } from './owntracks-http-auth.js';
 import { OwnTracksIngest, pgDeadLetters, type Submit } from './owntracks-sink.js';
 import { DEFAULT_APP_DEVICE, OWNTRACKS_NAME_PATTERN, ownTracksTopic } from '../../protocol/owntracks-topics.js';
 
-export const OWNTRACKS_ERRORS = {
-  OWNTRACKS_UNAUTHENTICATED: { zh: '设备编号或密钥错误', en: 'Wrong device id or secret' },
-  OWNTRACKS_FORBIDDEN: { zh: '该设备已停用或不是 OwnTracks 手机', en: 'The device is disabled or is not an OwnTracks phone' },
-  OWNTRACKS_TOO_MANY: { zh: '错误尝试过多，请稍后再试', en: 'Too many wrong attempts; try again later' },
-  OWNTRACKS_UNAVAILABLE: { zh: '暂时无法保存，请稍后重试', en: 'Cannot store right now; the app will retry' },
-  OWNTRACKS_NOT_FOUND: { zh: '设备不存在', en: 'No such device' },
-  OWNTRACKS_NOT_OWNTRACKS: { zh: '该设备的协议不是 OwnTracks', en: 'The device does not use the OwnTracks protocol' },
-  OWNTRACKS_SECRET_MISMATCH: { zh: '密钥与该设备不符（请用刚显示的密钥）', en: 'The secret is not this device\'s (use the one just shown)' },
-  OWNTRACKS_SETUP_INVALID: { zh: '配置参数有误', en: 'The setup parameters are invalid' },
-} as const satisfies Record<string, UserMessage>;
+// Its codes and messages live in the one registry (common/error-codes.ts, OWNTRACKS_ERRORS).
 type OwnTracksErrorCode = keyof typeof OWNTRACKS_ERRORS;
 
 export interface OwnTracksHttpOptions {
@@ -59,8 +50,7 @@ export interface OwnTracksHttpOptions {
 }
 
 function send(reply: FastifyReply, status: number, code: OwnTracksErrorCode, extra: Record<string, unknown> = {}): FastifyReply {
-  const m = OWNTRACKS_ERRORS[code];
-  return reply.status(status).send({ ok: false, error: { code, message: `${m.zh} / ${m.en}` }, ...extra });
+  return reply.status(status).send(errorEnvelope(code, extra));
 }
 
 const REFUSAL_CODES = { 401: 'OWNTRACKS_UNAUTHENTICATED', 403: 'OWNTRACKS_FORBIDDEN', 429: 'OWNTRACKS_TOO_MANY', 503: 'OWNTRACKS_UNAVAILABLE' } as const;

@@ -11,7 +11,7 @@ import {
 } from '../../protocol/device-api.js';
 import type { Metrics } from '../../common/metrics.js';
 import { ALL_SCOPE } from '../live/region-scope.js';
-import { DEVICE_ERRORS, DeviceError } from './device-errors.js';
+import { AppError, DEVICE_ERRORS, errorEnvelope, userMessage } from '../../common/error-codes.js';
 import type { Actor, DeviceRegistry } from './device-registry.js';
 
 export interface DeviceRouteOptions {
@@ -44,17 +44,17 @@ export async function deviceRoutes(app: FastifyInstance, opts: DeviceRouteOption
   });
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string; issues?: string[]; validationContext?: string }, req, reply: FastifyReply) => {
-    if (err instanceof DeviceError) {
+    // Only the registry's device codes are answered here; the rest (auth, rate limit) go to the hub's handler.
+    if (err instanceof AppError && err.code in DEVICE_ERRORS) {
       metrics.inc('devices_refused_total', { reason: err.code });
-      return reply.status(err.statusCode).send({ ok: false, error: { code: err.code, message: err.message }, ...err.details });
+      return reply.status(err.statusCode).send(errorEnvelope(err.code, err.details));
     }
     if (err.code === 'FST_ERR_VALIDATION') {
       metrics.inc('devices_refused_total', { reason: 'DEVICE_INVALID' });
-      const m = DEVICE_ERRORS.DEVICE_INVALID;
       req.log.warn({ url: req.url, issues: err.issues }, 'device request refused');
       const issues = (err.issues ?? [err.message]).map((i) => `${err.validationContext ?? ''} ${i}`.trim());
       // The reasons in the message too: a form shows the message as it comes.
-      return reply.status(422).send({ ok: false, error: { code: 'DEVICE_INVALID', message: `${m.zh} / ${m.en}: ${issues.join('; ')}` }, issues });
+      return reply.status(422).send({ ok: false, error: { code: 'DEVICE_INVALID', message: `${userMessage('DEVICE_INVALID')}: ${issues.join('; ')}` }, issues });
     }
     throw err; // the hub's handler: one envelope, 5xx without internals
   });
@@ -64,7 +64,7 @@ export async function deviceRoutes(app: FastifyInstance, opts: DeviceRouteOption
   app.addHook('onRequest', async (req) => {
     if (req.method === 'GET' || req.method === 'HEAD') return;
     const user = req.viewer?.user ?? null;
-    if (user !== null && user.role !== 'admin') throw new DeviceError('DEVICE_ADMIN_ONLY', 403);
+    if (user !== null && user.role !== 'admin') throw new AppError('DEVICE_ADMIN_ONLY', 403);
   });
 
   app.get<{ Querystring: DeviceListQuery }>('/api/devices', { config: { ...read, areaParam: 'grid' }, schema: { querystring: deviceListQuerySchema } }, async (req): Promise<DeviceListReply> => {
@@ -74,7 +74,7 @@ export async function deviceRoutes(app: FastifyInstance, opts: DeviceRouteOption
 
   app.get<{ Params: { id: string } }>('/api/devices/:id', { config: read, schema: id }, async (req): Promise<DeviceDetailReply> => {
     const found = await registry.get(req.params.id, actorOf(req).scope);
-    if (!found) throw new DeviceError('DEVICE_NOT_FOUND', 404, { id: req.params.id });
+    if (!found) throw new AppError('DEVICE_NOT_FOUND', 404, { id: req.params.id });
     return found;
   });
 
