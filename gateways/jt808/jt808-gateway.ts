@@ -5,6 +5,7 @@
 // connection; only an oversize frame, repeated refused logins, a logout or silence close it.
 import net from 'node:net';
 import { systemClock } from '../../common/clock.js';
+import { LogBudget } from '../../common/log-budget.js';
 import { MAX_ESCAPED_FRAME_BYTES, FrameSplitter } from './jt808-frame.js';
 import { Jt808Session, type SessionLink } from './jt808-session.js';
 import type { Jt808GatewayDeps, Jt808GatewayOptions } from './jt808-gateway-deps.js';
@@ -22,9 +23,6 @@ export interface RunningJt808Gateway {
   /** Stops listening, closes every connection and waits (at most drainMs) for frames in hand to finish. */
   stop(drainMs?: number): Promise<void>;
 }
-
-/** At most this many log lines per rejection reason per second: a flood is counted, not echoed. */
-const LOG_PER_REASON_PER_S = 5;
 
 export async function startJt808Gateway(opts: Jt808GatewayOptions): Promise<RunningJt808Gateway> {
   const log = opts.logger.child({ mod: 'jt808' });
@@ -47,19 +45,10 @@ export async function startJt808Gateway(opts: Jt808GatewayOptions): Promise<Runn
   const maxFrameBytes = opts.maxFrameBytes ?? MAX_ESCAPED_FRAME_BYTES;
   const live = new Map<string, { session: Jt808Session; link: SessionLink }>();
   const sockets = new Map<net.Socket, { done: Promise<void> }>();
-  const logBudget = new Map<string, { second: number; n: number }>();
+  // A flood is counted, not echoed: at most LOG_PER_REASON_PER_S lines per rejection reason per second.
+  const logBudget = LogBudget.perReasonPerSecond(clock);
   /** Waiters for the moment the last connection has finished (frames in hand, offline presence). */
   const emptied: (() => void)[] = [];
-
-  const mayLog = (label: string): boolean => {
-    const second = Math.floor(clock.now() / 1000);
-    const b = logBudget.get(label);
-    if (!b || b.second !== second) {
-      logBudget.set(label, { second, n: 1 });
-      return true;
-    }
-    return ++b.n <= LOG_PER_REASON_PER_S;
-  };
 
   metrics.describe('jt808_rejected_total', 'JT/T 808 frames or messages refused, by reason');
   metrics.gauge('jt808_connections', () => sockets.size, 'open JT/T 808 connections');
@@ -91,7 +80,7 @@ export async function startJt808Gateway(opts: Jt808GatewayOptions): Promise<Runn
       reject: (reason, fields, frame) => {
         const label = reason.split(':')[0]!;
         metrics.inc('jt808_rejected_total', { reason: label });
-        if (mayLog(label)) log.warn({ reason, remote: socket.remoteAddress, deviceId: session.deviceId, ...fields }, 'jt808 frame rejected');
+        if (logBudget.take(label)) log.warn({ reason, remote: socket.remoteAddress, deviceId: session.deviceId, ...fields }, 'jt808 frame rejected');
         if (frame && opts.deadLetter) {
           opts.deadLetter({ reason, terminalNo: (fields.terminalNo as string | undefined) ?? null, deviceId: session.deviceId, frame }).catch((err: Error) =>
             log.error({ err: err.message }, 'jt808 dead letter not kept'));

@@ -10,6 +10,7 @@
 // is preceded by an `online` presence, so the command screen shows the worker like any other.
 import type pg from 'pg';
 import { systemClock, type Clock } from '../../common/clock.js';
+import { LogBudget } from '../../common/log-budget.js';
 import type { Logger } from '../../common/logger.js';
 import type { Metrics } from '../../common/metrics.js';
 import { deviceTopic } from '../../protocol/topics.js';
@@ -48,19 +49,18 @@ export function pgDeadLetters(pool: Pick<pg.Pool, 'query'>): (d: DeadLetter) => 
   };
 }
 
-/** At most this many log lines per reason per second: a flood is counted, not echoed. */
-const LOG_PER_REASON_PER_S = 5;
-
 export class OwnTracksIngest {
   private readonly log: Logger;
   private readonly clock: Clock;
   /** Devices seen online by this node (bounded by the registry's size). */
   private readonly online = new Set<string>();
-  private readonly logBudget = new Map<string, { second: number; n: number }>();
+  /** A flood is counted, not echoed: at most LOG_PER_REASON_PER_S lines per reason per second. */
+  private readonly logBudget: LogBudget;
 
   constructor(private readonly deps: OwnTracksIngestDeps) {
     this.log = deps.logger.child({ mod: 'owntracks' });
     this.clock = deps.clock ?? systemClock;
+    this.logBudget = LogBudget.perReasonPerSecond(this.clock);
     deps.metrics.describe('owntracks_messages_total', 'OwnTracks payloads taken in, by _type and mode (mqtt, http)');
     deps.metrics.describe('owntracks_rejected_total', 'OwnTracks payloads kept as dead letters, by reason');
   }
@@ -90,7 +90,7 @@ export class OwnTracksIngest {
   private async reject(deviceId: string | null, topic: string, payload: Buffer, reason: string): Promise<void> {
     const label = reason.split(':')[0]!;
     this.deps.metrics.inc('owntracks_rejected_total', { reason: label });
-    if (this.mayLog(label)) this.log.warn({ deviceId, topic: topic.slice(0, 200), reason, size: payload.length }, 'owntracks payload refused');
+    if (this.logBudget.take(label)) this.log.warn({ deviceId, topic: topic.slice(0, 200), reason, size: payload.length }, 'owntracks payload refused');
     await this.deps.deadLetter({ topic, deviceId, reason, payload });
   }
 
@@ -104,16 +104,6 @@ export class OwnTracksIngest {
     if (!parsed) return this.reject(null, topic, payload, 'owntracks_unknown_topic');
     return this.handle(parsed.user, topic, payload, 'mqtt');
   };
-
-  private mayLog(label: string): boolean {
-    const second = Math.floor(this.clock.now() / 1000);
-    const b = this.logBudget.get(label);
-    if (!b || b.second !== second) {
-      this.logBudget.set(label, { second, n: 1 });
-      return true;
-    }
-    return ++b.n <= LOG_PER_REASON_PER_S;
-  }
 }
 
 export interface OwnTracksSinkOptions extends Omit<OwnTracksIngestDeps, 'deadLetter'> {

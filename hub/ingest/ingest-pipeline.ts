@@ -1,6 +1,7 @@
 // The ingest path, read top to bottom: each stage has one job; the runner (not the stages) counts,
 // logs and dead-letters rejections. Adding a stage is one line here and one new file.
 //   topic → size → json → schema → device → rows (normalise + order) → position filter → batch writer (store, ack)
+import { LogBudget } from '../../common/log-budget.js';
 import type { Logger } from '../../common/logger.js';
 import type { Metrics } from '../../common/metrics.js';
 import type { DeviceDirectory } from '../store/device-directory.js';
@@ -26,13 +27,11 @@ export interface IncomingMessage {
   ack(): void;
 }
 
-/** At most this many rejection log lines per reason per second: a flood is counted, not echoed. */
-const LOG_PER_REASON_PER_S = 5;
-
 export class IngestPipeline {
   private chain: Promise<void> = Promise.resolve();
   private readonly log: Logger;
-  private readonly logBudget = new Map<string, { second: number; n: number }>();
+  /** A flood is counted, not echoed: at most LOG_PER_REASON_PER_S rejection lines per reason per second. */
+  private readonly logBudget: LogBudget;
 
   constructor(
     private readonly stages: IngestStage[],
@@ -42,6 +41,7 @@ export class IngestPipeline {
     private readonly now: () => number = Date.now,
   ) {
     this.log = logger.child({ mod: 'ingest' });
+    this.logBudget = LogBudget.perReasonPerSecond({ now });
   }
 
   /** Messages are handled strictly in arrival order, so acks leave in that order too. */
@@ -77,22 +77,12 @@ export class IngestPipeline {
   private reject(ctx: IngestContext, stage: string, reason: string, msg: IncomingMessage): void {
     const label = reason.split(':')[0]!;
     this.metrics.inc('ingest_rejected_total', { reason: label });
-    if (this.mayLog(label)) {
+    if (this.logBudget.take(label)) {
       this.log.warn({ stage, reason, topic: ctx.topic.slice(0, 200), deviceId: ctx.deviceId, size: ctx.payload.length }, 'message rejected');
     }
     const rows = emptyRows();
     rows.deadLetters.push({ topic: ctx.topic, deviceId: ctx.deviceId ?? null, reason, size: ctx.payload.length, payload: ctx.payload });
     // The dead letter is committed like any row before the message is acked: kept, not lost.
     this.writer.enqueue(rows, msg.ack);
-  }
-
-  private mayLog(label: string): boolean {
-    const second = Math.floor(this.now() / 1000);
-    const b = this.logBudget.get(label);
-    if (!b || b.second !== second) {
-      this.logBudget.set(label, { second, n: 1 });
-      return true;
-    }
-    return ++b.n <= LOG_PER_REASON_PER_S;
   }
 }

@@ -11,6 +11,7 @@
 // That is why this stage, unlike the others, writes dead letters and counts itself: the message is
 // valid, some of its fixes are not.
 import type { Config } from '../../common/config.js';
+import { LogBudget } from '../../common/log-budget.js';
 import type { Logger } from '../../common/logger.js';
 import { Metrics } from '../../common/metrics.js';
 import { haversineM } from '../analytics/geo-distance.js';
@@ -178,14 +179,12 @@ export interface PositionFilterDeps {
   logger?: Logger;
 }
 
-/** At most this many log lines per reason per second, as the runner does. */
-const LOG_PER_REASON_PER_S = 5;
-
 export function positionFilterStage(deps: PositionFilterDeps = {}): IngestStage {
   const filter = new FixFilter(deps.settings ?? DEFAULT_FIX_FILTER);
   const metrics = deps.metrics ?? new Metrics();
   const log = deps.logger?.child({ mod: 'position-filter' });
-  const budget = new Map<string, { second: number; n: number }>();
+  // At most LOG_PER_REASON_PER_S lines per reason per second, as the runner does.
+  const budget = LogBudget.perReasonPerSecond();
   let seeded: Promise<void> | null = null;
   // The clock a handset's last live message showed (ms ahead of ours); see clockAheadReading.
   const clocks = new Map<string, number>();
@@ -223,7 +222,7 @@ export function positionFilterStage(deps: PositionFilterDeps = {}): IngestStage 
         }
         const label = v.refused.split(':')[0]!;
         metrics.inc('ingest_fixes_rejected_total', { reason: label });
-        if (log && mayLog(budget, label)) log.warn({ deviceId, reason: v.refused, ts: v.row.ts }, 'fix refused');
+        if (log && budget.take(label)) log.warn({ deviceId, reason: v.refused, ts: v.row.ts }, 'fix refused');
         const payload = single ? ctx.payload : Buffer.from(JSON.stringify(fixJson(v.row)));
         ctx.rows.deadLetters.push({
           topic: ctx.topic, deviceId, reason: v.refused, size: payload.length, payload,
@@ -252,14 +251,4 @@ export function clockAheadReading(leadMs: number): number | undefined {
 
 function fixJson(r: PositionRow): Record<string, unknown> {
   return { ts: r.ts, lat: r.lat, lon: r.lon, acc: r.acc, alt: r.alt, speed: r.speed, heading: r.heading, battery: r.battery, seq: r.seq };
-}
-
-function mayLog(budget: Map<string, { second: number; n: number }>, label: string): boolean {
-  const second = Math.floor(Date.now() / 1000);
-  const b = budget.get(label);
-  if (!b || b.second !== second) {
-    budget.set(label, { second, n: 1 });
-    return true;
-  }
-  return ++b.n <= LOG_PER_REASON_PER_S;
 }
