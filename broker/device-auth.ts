@@ -17,7 +17,8 @@ import { checkDeviceSecret, hmacDeviceSecret, storedKeyId, verifySecret, type De
 import { findDevice, listDevices, migrateDeviceSecrets, type DeviceRecord } from '../storage/device-store.js';
 import { DEVICE_ID_PATTERN, type DeviceKind } from '../protocol/topics.js';
 import type { DeviceProtocol } from '../protocol/device-api.js';
-import { ConcurrencyLimit, FailureBackoff, LogBudget, type BackoffPolicy } from './verify-limit.js';
+import { ConcurrencyLimit, FailureBackoff, type BackoffPolicy } from './verify-limit.js';
+import { LogBudget } from '../common/log-budget.js';
 
 /** `protocol` picks the device's topic grammar in the ACL: native `grid/v1/devices/…`, or an
  *  OwnTracks phone's `owntracks/{id}/…` (gateways/owntracks, issue 15 §2). */
@@ -106,7 +107,7 @@ export class DeviceAuth {
     this.verifications = new ConcurrencyLimit(o.maxVerifications ?? POOL_VERIFICATIONS);
     this.backoff = new FailureBackoff(o.backoff, this.now);
     // Per address 5 lines a minute, 60 overall: 2,000 guesses in 10 s stay a handful of lines.
-    this.logs = new LogBudget(5, 60, 60_000, this.now);
+    this.logs = new LogBudget({ perKey: 5, total: 60, windowMs: 60_000, windows: 'start', clock: { now: this.now } });
     metrics.gauge('mqtt_auth_verifications_queued', () => this.verifications.queued, 'CONNECTs waiting for a scrypt check (rows not yet migrated, capped)');
     metrics.gauge('mqtt_auth_refusals_held', () => this.backoff.held, 'refused CONNECTs whose CONNACK is being held back (password-guessing backoff)');
     if (!this.key) log.warn('no device secret key: device rows in the HMAC form are refused, scrypt rows are not migrated');

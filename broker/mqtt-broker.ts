@@ -17,7 +17,7 @@ import { DeviceAuth, type ServiceAccount } from './device-auth.js';
 import type { DeviceSecretKey } from '../common/secrets.js';
 import type { BackoffPolicy } from './verify-limit.js';
 import { PacketSizeGuard, PRE_AUTH_MAX_BYTES, UnauthenticatedConnections, DEFAULT_UNAUTHENTICATED, type UnauthenticatedLimits } from './packet-size-guard.js';
-import { LogBudget } from './verify-limit.js';
+import { LogBudget } from '../common/log-budget.js';
 import { MqttConnection } from './mqtt-connection.js';
 import { TopicAcl } from './topic-acl.js';
 import { guardPublishBacklog } from './publish-backlog.js';
@@ -199,7 +199,7 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
 
   const maxKeepaliveS = opts.maxKeepaliveS ?? MAX_KEEPALIVE_S;
   // Warn lines of hostile input: 5 per address a minute, 60 overall; the counters count them all.
-  const logs = new LogBudget(5, 60, 60_000);
+  const logs = new LogBudget({ perKey: 5, total: 60, windowMs: 60_000, windows: 'start' });
   // Not yet authenticated: capped in number, and each capped in bytes (issue 16, item 4).
   const unauthenticated = new UnauthenticatedConnections({ ...DEFAULT_UNAUTHENTICATED, ...opts.unauthenticated });
   opts.metrics.gauge('mqtt_unauthenticated_connections', () => unauthenticated.size, 'connections waiting for their CONNACK');

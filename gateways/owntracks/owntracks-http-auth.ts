@@ -10,7 +10,8 @@ import type { Logger } from '../../common/logger.js';
 import type { Metrics } from '../../common/metrics.js';
 import { DEVICE_ID_PATTERN } from '../../protocol/topics.js';
 import type { DeviceRecord } from '../../storage/device-store.js';
-import { FailureBackoff, LogBudget, type BackoffPolicy } from '../../broker/verify-limit.js';
+import { FailureBackoff, type BackoffPolicy } from '../../broker/verify-limit.js';
+import { LogBudget } from '../../common/log-budget.js';
 
 export type OwnTracksDevice = Pick<DeviceRecord, 'id' | 'kind' | 'protocol' | 'secretHash' | 'enabled'>;
 
@@ -55,7 +56,7 @@ export class OwnTracksHttpAuth {
   constructor(private readonly o: OwnTracksAuthOptions) {
     this.now = o.now ?? Date.now;
     this.backoff = new FailureBackoff(o.backoff, this.now);
-    this.logs = new LogBudget(5, 60, 60_000, this.now);
+    this.logs = new LogBudget({ perKey: 5, total: 60, windowMs: 60_000, windows: 'start', clock: { now: this.now } });
     this.log = o.logger.child({ mod: 'owntracks-http' });
   }
 

@@ -1,6 +1,7 @@
 // Password-guessing backoff (issue 16 item 9) and the scrypt queue, as pure logic with a clock.
 import { describe, expect, it } from 'vitest';
-import { ConcurrencyLimit, FailureBackoff, LogBudget } from '../../broker/verify-limit.js';
+import { ConcurrencyLimit, FailureBackoff } from '../../broker/verify-limit.js';
+import { LogBudget } from '../../common/log-budget.js';
 
 function clock(start = 1_000_000): { now: () => number; advance(ms: number): void } {
   let t = start;
@@ -89,10 +90,10 @@ describe('ConcurrencyLimit priorities', () => {
   });
 });
 
-describe('LogBudget', () => {
+describe('LogBudget (common/log-budget.ts) as the broker sets it', () => {
   it('lets a few lines per key and window through and reports what it left out', () => {
     const c = clock();
-    const budget = new LogBudget(2, 3, 60_000, c.now);
+    const budget = new LogBudget({ perKey: 2, total: 3, windowMs: 60_000, windows: 'start', clock: c });
     expect(budget.take('a')).toEqual({ suppressed: 0 });
     expect(budget.take('a')).toEqual({ suppressed: 0 });
     expect(budget.take('a')).toBeNull();

@@ -44,3 +44,19 @@ describe('LogBudget', () => {
     expect(takes(b, 'z', 5)).toBe(5);
   });
 });
+
+describe("LogBudget windows: 'start'", () => {
+  it('counts a window from the start and then from the first line after it ended, not on clock minutes', () => {
+    const clock = new ManualClock(59_000);
+    const b = new LogBudget({ perKey: 5, windowMs: 60_000, windows: 'start', clock });
+    expect(takes(b, 'a', 3)).toBe(3);
+    clock.advance(2_000); // a clock minute has turned; the window has not
+    expect(takes(b, 'a', 10)).toBe(2);
+    clock.advance(57_999);
+    expect(takes(b, 'a', 1)).toBe(0);
+    clock.advance(1); // 60 s after the start
+    expect(b.take('a')).toEqual({ suppressed: 9 });
+    clock.advance(30_000); // the new window began at that line, 30 s ago
+    expect(takes(b, 'a', 10)).toBe(4);
+  });
+});
