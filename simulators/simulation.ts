@@ -12,13 +12,23 @@ import { createRng } from './rng.js';
 import type { Clock } from '../common/clock.js';
 import type { Logger } from '../common/logger.js';
 
-/** Builds the district from SIM_SEED and SIM_HANDSETS and writes it to the store; idempotent. */
-export async function seedDemoDistrict(pool: Pick<pg.Pool, 'query'>, config: Pick<Config, 'SIM_SEED' | 'SIM_HANDSETS'>): Promise<DemoDistrict> {
-  const district = demoDistrictFromConfig(config);
+/**
+ * Builds the district from SIM_SEED and SIM_HANDSETS and writes it to the store; idempotent. Its
+ * JT/T 808 terminals need the gateway's port: with JT808_PORT=0 ("any free port", tests) the
+ * simulation cannot know it when the district is seeded, so those handsets play native ones
+ * (same ids, workers and walks); the fleet is then native and OwnTracks only.
+ */
+export async function seedDemoDistrict(pool: Pick<pg.Pool, 'query'>, config: Pick<Config, 'SIM_SEED' | 'SIM_HANDSETS'> & Partial<Pick<Config, 'JT808_PORT'>>): Promise<DemoDistrict> {
+  const district = config.JT808_PORT === 0 ? withoutTerminals(demoDistrictFromConfig(config)) : demoDistrictFromConfig(config);
   await seedDistrict(pool, district);
   // Command-screen accounts (admin / jiedao / shequ, passwords in the README).
   await seedDemoUsers(pool, district);
   return district;
+}
+
+/** The district with its JT/T 808 terminals played as native handsets (they keep WGS-84). */
+export function withoutTerminals(district: DemoDistrict): DemoDistrict {
+  return { ...district, handsets: district.handsets.map((h) => (h.protocol === 'jt808' ? { id: h.id, secret: h.secret, workerId: h.workerId, gridCode: h.gridCode, crs: h.crs, protocol: 'native' } : h)) };
 }
 
 export function startSimulation(o: DistrictSimOptions): Promise<DistrictSim> {

@@ -9,6 +9,7 @@ import { buildDemoDistrict, DEMO_MIX_EVERY, demoDistrictFromConfig } from '../..
 import { jt808Edition, jt808Location } from '../../simulators/jt808-transport.js';
 import { ownTracksLocation } from '../../simulators/owntracks-transport.js';
 import { protocolIdOf } from '../../simulators/seed-district.js';
+import { withoutTerminals } from '../../simulators/simulation.js';
 
 const SEED = 20261125;
 
@@ -52,6 +53,17 @@ describe('the demo fleet', () => {
     expect(new Set(terminals.map((h) => jt808Edition(h.terminalNo!)))).toEqual(new Set([2013, 2019]));
     for (const h of mixed.handsets.filter((x) => x.protocol === 'owntracks')) expect(protocolIdOf(h)).toBe(`${h.id}/phone`);
     for (const h of mixed.handsets.filter((x) => x.protocol === 'native')) expect(protocolIdOf(h)).toBeNull();
+  });
+
+  it('plays its JT/T 808 terminals as native handsets when the gateway port is not known (JT808_PORT=0)', () => {
+    const played = withoutTerminals(mixed);
+    expect(played.handsets.filter((h) => h.protocol === 'jt808')).toEqual([]);
+    expect(played.handsets.filter((h) => h.protocol === 'owntracks')).toEqual(mixed.handsets.filter((h) => h.protocol === 'owntracks'));
+    played.handsets.forEach((h, i) => {
+      const m = mixed.handsets[i]!;
+      expect({ id: h.id, workerId: h.workerId, gridCode: h.gridCode, crs: h.crs }).toEqual({ id: m.id, workerId: m.workerId, gridCode: m.gridCode, crs: m.crs });
+      if (m.protocol === 'jt808') expect(protocolIdOf(h)).toBeNull();
+    });
   });
 });
 
