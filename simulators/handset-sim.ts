@@ -76,7 +76,7 @@ export class HandsetSim extends EventEmitter<HandsetSimEvents> {
       this.resolveConnected = resolve;
     });
     this.transport = createTransport({
-      handset: o.handset, mqttUrl: o.mqttUrl, topicRoot: o.topicRoot, clock: o.clock, logger: o.logger,
+      handset: o.handset, mqttUrl: o.mqttUrl, topicRoot: o.topicRoot, clock: o.clock,
       ...(o.jt808 ? { jt808: o.jt808 } : {}),
       hooks: {
         up: () => this.onUp(),
@@ -96,7 +96,7 @@ export class HandsetSim extends EventEmitter<HandsetSimEvents> {
   }
 
   get protocol(): DeviceProtocol {
-    return this.o.handset.protocol ?? 'native';
+    return this.o.handset.protocol;
   }
 
   get online(): boolean {

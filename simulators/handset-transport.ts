@@ -4,7 +4,6 @@
 // (owntracks-transport.ts), a JT/T 808 terminal over TCP (jt808-transport.ts). handset-sim.ts
 // picks the transport by the handset's protocol and feeds it the model's outputs.
 import type { Clock } from '../common/clock.js';
-import type { Logger } from '../common/logger.js';
 import type { TextMessage } from '../gateways/jt808/jt808-messages.js';
 import type { DemoHandset } from './demo-district.js';
 import type { HandsetOutput } from './handset-model.js';
@@ -30,7 +29,6 @@ export interface TransportContext {
   /** JT/T 808 gateway of the node (JT808_PORT). */
   jt808?: { host: string; port: number };
   clock: Clock;
-  logger: Logger;
   hooks: TransportHooks;
 }
 

@@ -7,7 +7,9 @@
 // What the app cannot say is not said: no status message (the battery rides on every location), no
 // patrol report, no task reply (gateways/owntracks/README.md, "How an OwnTracks worker learns of a
 // task"). Buffered fixes go up one location message each, oldest first, as the app's queue sends
-// them; a stop is the app being killed: no goodbye, the will says offline.
+// them; like the app, it keeps a message until the broker has acknowledged it, so what was in
+// flight when the network went goes up again first. A stop is the app being killed: no goodbye,
+// the will says offline.
 import mqtt, { type MqttClient } from 'mqtt';
 import { DEFAULT_APP_DEVICE, ownTracksTopic } from '../protocol/owntracks-topics.js';
 import type { Fix } from '../protocol/schemas.js';
@@ -39,6 +41,11 @@ export class OwnTracksTransport implements HandsetTransport {
   private readonly topic: string;
   /** The app's tracker id: two characters shown on its map. */
   private readonly tid: string;
+  /** Published on the current connection, not yet acknowledged (PUBACK). */
+  private readonly inFlight = new Map<number, string>();
+  private nextKey = 0;
+  /** The app's queue: messages to send (again) once connected, oldest first. */
+  private queue: string[] = [];
 
   constructor(private readonly c: TransportContext) {
     this.topic = ownTracksTopic(c.handset.id, DEFAULT_APP_DEVICE);
@@ -69,6 +76,9 @@ export class OwnTracksTransport implements HandsetTransport {
     client.on('connect', () => {
       if (this.client !== client) return;
       client.subscribe(cmd, { qos: 1 });
+      const queued = this.queue;
+      this.queue = [];
+      for (const body of queued) this.publishBody(body);
       c.hooks.up();
     });
     client.on('error', (err) => {
@@ -93,6 +103,9 @@ export class OwnTracksTransport implements HandsetTransport {
   drop(): void {
     const client = this.client;
     this.client = null;
+    // Not acknowledged before the connection went: the app sends it again.
+    this.queue.push(...this.inFlight.values());
+    this.inFlight.clear();
     if (client) void client.endAsync(true).catch(() => undefined);
   }
 
@@ -104,7 +117,21 @@ export class OwnTracksTransport implements HandsetTransport {
   tick(): void {}
 
   private publish(payload: Record<string, unknown>): void {
-    // While a reconnect is under way MQTT.js queues QoS 1 messages, as the app queues its own.
-    this.client?.publish(this.topic, JSON.stringify(payload), { qos: 1 });
+    this.publishBody(JSON.stringify(payload));
+  }
+
+  private publishBody(body: string): void {
+    const client = this.client;
+    if (!client) {
+      this.queue.push(body);
+      return;
+    }
+    const key = this.nextKey++;
+    this.inFlight.set(key, body);
+    // While MQTT.js reconnects by itself it keeps and resends QoS 1 messages; the callback is the PUBACK.
+    client.publish(this.topic, body, { qos: 1 }, (err) => {
+      if (this.client !== client || !this.inFlight.delete(key)) return;
+      if (err) this.queue.push(body);
+    });
   }
 }
