@@ -19,14 +19,9 @@ import { DeviceRegistry, type Actor } from '../hub/devices/device-registry.js';
 import { AppError, DEVICE_ERRORS } from '../common/error-codes.js';
 import { EXPORT_COLUMNS, csvField, parseDeviceCsv } from '../hub/devices/device-csv.js';
 import { applyImport, planImport } from '../hub/devices/device-import.js';
+import { CliFailure, EXIT, runGuarded, type CliIo } from './cli-common.js';
 
-export const EXIT = { OK: 0, REFUSED: 1, USAGE: 2, UNAVAILABLE: 3 } as const;
-
-export interface CliIo {
-  env: NodeJS.ProcessEnv;
-  out: (text: string) => void;
-  err: (line: string) => void;
-}
+export { EXIT, type CliIo } from './cli-common.js';
 
 const USAGE = `usage:
   npm run devices -- add --kind ${DEVICE_KINDS.join('|')} [--id ID] [--protocol ${DEVICE_PROTOCOLS.join('|')}] [--protocol-id X]
@@ -40,26 +35,13 @@ CSV: UTF-8 (a BOM is fine), a header row; columns id, kind, protocol, protocol_i
 grid_code, lat, lon, model, firmware, enabled, secret (kind required; an empty id or secret is made).
 exit codes: 0 done, 1 refused (rows and reasons listed), 2 bad command or file, 3 database unavailable`;
 
-class CliFailure extends Error {
-  constructor(readonly exitCode: number, message: string) {
-    super(message);
-  }
-}
-
 export async function runDevicesCli(argv: readonly string[], io: CliIo): Promise<number> {
-  try {
-    return await run(argv, io);
-  } catch (err) {
-    if (err instanceof CliFailure) {
-      io.err(err.message);
-      return err.exitCode;
-    }
-    if (err instanceof AppError && err.code in DEVICE_ERRORS) {
-      io.err(`${err.message}${Object.keys(err.details).length ? ` ${JSON.stringify(err.details)}` : ''}`);
-      return EXIT.REFUSED;
-    }
-    throw err;
-  }
+  // The registry's own refusals (a bad kind, an unknown worker, …) are the user's to fix too.
+  return runGuarded(io, () => run(argv, io), (err) => {
+    if (!(err instanceof AppError && err.code in DEVICE_ERRORS)) return null;
+    io.err(`${err.message}${Object.keys(err.details).length ? ` ${JSON.stringify(err.details)}` : ''}`);
+    return EXIT.REFUSED;
+  });
 }
 
 const OPTIONS = {

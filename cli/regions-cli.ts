@@ -8,16 +8,11 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../common/config.js';
 import { openDatabase, type Database } from '../storage/database.js';
+import { CliFailure, EXIT, runGuarded, type CliIo } from './cli-common.js';
 import { REGION_LEVELS, type Problem, type RegionLevel } from '../hub/regions/region-tree.js';
 import { assessRegionImport, parseAcceptFlags, readRegions, replaceRegions, type AcceptFlag, type ImportAssessment } from '../hub/regions/region-store.js';
 
-export const EXIT = { OK: 0, REFUSED: 1, USAGE: 2, UNAVAILABLE: 3 } as const;
-
-export interface CliIo {
-  env: NodeJS.ProcessEnv;
-  out: (text: string) => void;
-  err: (line: string) => void;
-}
+export { EXIT, type CliIo } from './cli-common.js';
 
 const USAGE = `usage:
   npm run regions -- check  <file.geojson> [--accept overlaps,gaps,outside]
@@ -26,22 +21,8 @@ const USAGE = `usage:
   (--token, or HUB_TOKEN: a bearer token when the hub requires login, from POST /api/auth/login with bearer:true)
 exit codes: 0 done, 1 refused (problems listed), 2 bad command or file, 3 database or hub unavailable`;
 
-class CliFailure extends Error {
-  constructor(readonly exitCode: number, message: string) {
-    super(message);
-  }
-}
-
 export async function runRegionsCli(argv: readonly string[], io: CliIo): Promise<number> {
-  try {
-    return await run(argv, io);
-  } catch (err) {
-    if (err instanceof CliFailure) {
-      io.err(err.message);
-      return err.exitCode;
-    }
-    throw err;
-  }
+  return runGuarded(io, () => run(argv, io));
 }
 
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
