@@ -4,7 +4,7 @@
 // and priority, with the durations and cells kept as arrays so percentiles and hotspots stay
 // exact); the period's partial end days, today and days with recent changes come from the raw
 // incidents, in the same SQL statement. The result equals the raw computation (kpi-query.ts),
-// which tests/analytics/kpi-fast-suite.ts checks on a seeded month on both engines.
+// which tests/hub/analytics/kpi-fast-suite.ts checks on a seeded month on both engines.
 import type pg from 'pg';
 import { latLngToCell } from 'h3-js';
 import { COVERAGE_RES } from './coverage-cells.js';

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../common/logger.js';
 import { openDatabase, type Database } from '../../storage/database.js';
 import { applyStoragePolicies, DEFAULT_STORAGE_POLICY, syncStoragePolicies, type StoragePolicyConfig } from '../../hub/analytics/storage-policies.js';
-import { postgresServer, postgresServerName } from '../analytics/engines.js';
+import { postgresServer, postgresServerName } from '../hub/analytics/engines.js';
 
 interface Job {
   id: number;

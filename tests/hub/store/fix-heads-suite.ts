@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { commitRows } from '../../../hub/store/commit-rows.js';
 import { storedFixHeads } from '../../../hub/store/fix-heads.js';
 import { emptyRows, type PositionRow } from '../../../hub/ingest/ingest-types.js';
-import type { OpenedEngine } from '../../analytics/engines.js';
+import type { OpenedEngine } from '../analytics/engines.js';
 
 export function fixHeadsSuite(engine: () => OpenedEngine, copy: boolean): void {
   it('reads each device’s newest stored valid fix of the last day as the filter’s anchor', async () => {

@@ -3,9 +3,9 @@
 // time_bucket fallback), or, when TEST_DATABASE_URL names one, a server someone already runs
 // (typically TimescaleDB: compression, retention and continuous aggregates on a real server), in
 // a scratch database created for the suite and dropped after it.
-import { openDatabase, type Database } from '../../storage/database.js';
-import { silentLogger } from '../../common/logger.js';
-import { scratchDatabase, startPostgres } from '../harness/postgres-server.js';
+import { openDatabase, type Database } from '../../../storage/database.js';
+import { silentLogger } from '../../../common/logger.js';
+import { scratchDatabase, startPostgres } from '../../harness/postgres-server.js';
 
 export interface OpenedEngine {
   db: Database;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { csvField } from '../../hub/analytics/kpi-csv.js';
+import { csvField } from '../../../hub/analytics/kpi-csv.js';
 
 describe('csvField', () => {
   it('quotes separators, quotes and line breaks (RFC 4180)', () => {

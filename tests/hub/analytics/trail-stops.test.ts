@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { detectStops } from '../../hub/analytics/trail-stops.js';
-import { trackOf } from '../../hub/analytics/geo-distance.js';
+import { detectStops } from '../../../hub/analytics/trail-stops.js';
+import { trackOf } from '../../../hub/analytics/geo-distance.js';
 
 const t0 = Date.parse('2026-11-25T00:00:00Z');
 const MIN = 60_000;

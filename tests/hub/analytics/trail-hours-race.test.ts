@@ -4,13 +4,13 @@
 // overlap; the sequential orders are in storage-suite.ts on both engines.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { rollupActivity } from '../../hub/analytics/activity-query.js';
-import { PACK_SETTLE_MS, packTrailHours } from '../../hub/analytics/trail-pack.js';
-import { readRawTrack, readTrack, unpackTrack } from '../../hub/analytics/trail-query.js';
-import { commitRows } from '../../hub/store/commit-rows.js';
-import { writeRows } from '../../hub/store/row-writer.js';
-import { endedHours, markHoursStale } from '../../hub/store/trail-hours-stale.js';
-import { emptyRows } from '../../hub/ingest/ingest-types.js';
+import { rollupActivity } from '../../../hub/analytics/activity-query.js';
+import { PACK_SETTLE_MS, packTrailHours } from '../../../hub/analytics/trail-pack.js';
+import { readRawTrack, readTrack, unpackTrack } from '../../../hub/analytics/trail-query.js';
+import { commitRows } from '../../../hub/store/commit-rows.js';
+import { writeRows } from '../../../hub/store/row-writer.js';
+import { endedHours, markHoursStale } from '../../../hub/store/trail-hours-stale.js';
+import { emptyRows } from '../../../hub/ingest/ingest-types.js';
 import { fix } from './analytics-fixtures.js';
 import { plainPostgres, type OpenedEngine } from './engines.js';
 

@@ -3,31 +3,31 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Feature, FeatureCollection, Geometry, LineString } from 'geojson';
-import type { Database } from '../../storage/database.js';
-import { analyticsRoutes } from '../../hub/analytics/analytics-routes.js';
-import { rollupActivity } from '../../hub/analytics/activity-query.js';
-import { pathDistanceM } from '../../hub/analytics/geo-distance.js';
-import { readRawTrack, readTrack, unpackTrack } from '../../hub/analytics/trail-query.js';
-import { packTrailHours } from '../../hub/analytics/trail-pack.js';
-import { commitRows } from '../../hub/store/commit-rows.js';
-import type { Track } from '../../hub/analytics/geo-distance.js';
+import type { Database } from '../../../storage/database.js';
+import { analyticsRoutes } from '../../../hub/analytics/analytics-routes.js';
+import { rollupActivity } from '../../../hub/analytics/activity-query.js';
+import { pathDistanceM } from '../../../hub/analytics/geo-distance.js';
+import { readRawTrack, readTrack, unpackTrack } from '../../../hub/analytics/trail-query.js';
+import { packTrailHours } from '../../../hub/analytics/trail-pack.js';
+import { commitRows } from '../../../hub/store/commit-rows.js';
+import type { Track } from '../../../hub/analytics/geo-distance.js';
 import {
   applyStoragePolicies,
   compressOlderThan,
   dropRawOlderThan,
   runPolicyJobs,
-} from '../../hub/analytics/storage-policies.js';
-import { ManualClock } from '../../common/clock.js';
-import { silentLogger } from '../../common/logger.js';
-import { StorageMaintenance } from '../../hub/analytics/storage-maintenance.js';
-import { vacuumByHand } from '../../hub/analytics/vacuum-by-hand.js';
+} from '../../../hub/analytics/storage-policies.js';
+import { ManualClock } from '../../../common/clock.js';
+import { silentLogger } from '../../../common/logger.js';
+import { StorageMaintenance } from '../../../hub/analytics/storage-maintenance.js';
+import { vacuumByHand } from '../../../hub/analytics/vacuum-by-hand.js';
 import { DATE, H, OUTSIDE, SEVEN, STEP_M, fix, iso, northFixes, patrolFixes, seedPeople, writeBatch } from './analytics-fixtures.js';
 import { cellToLatLng } from 'h3-js';
-import { OwnGridFence } from '../../hub/regions/own-grid-fence.js';
-import { upsertDevices, upsertWorkers } from '../../storage/device-store.js';
-import { writeRows } from '../../hub/store/row-writer.js';
-import { emptyRows } from '../../hub/ingest/ingest-types.js';
-import { setWorkerDuty } from '../../hub/people/worker-store.js';
+import { OwnGridFence } from '../../../hub/regions/own-grid-fence.js';
+import { upsertDevices, upsertWorkers } from '../../../storage/device-store.js';
+import { writeRows } from '../../../hub/store/row-writer.js';
+import { emptyRows } from '../../../hub/ingest/ingest-types.js';
+import { setWorkerDuty } from '../../../hub/people/worker-store.js';
 
 type Trail = FeatureCollection<Geometry | null>;
 

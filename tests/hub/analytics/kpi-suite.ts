@@ -3,17 +3,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { cellToParent, latLngToCell } from 'h3-js';
-import type { Database } from '../../storage/database.js';
-import { ManualClock } from '../../common/clock.js';
-import { analyticsRoutes } from '../../hub/analytics/analytics-routes.js';
-import { authPlugin } from '../../hub/http/auth-plugin.js';
-import { AuthService } from '../../hub/http/auth-service.js';
-import { rollupIncidents } from '../../hub/analytics/incident-rollup.js';
-import type { GridDay } from '../../hub/analytics/incident-rollup.js';
-import { kpiReport, type KpiDimension, type KpiGroup, type KpiReport } from '../../hub/analytics/kpi-query.js';
-import { planFastPath, rollupKpiRegions } from '../../hub/analytics/kpi-fast.js';
-import { resolveScopeTree } from '../../hub/analytics/kpi-scope.js';
-import type { KpiTiles } from '../../hub/analytics/kpi-tiles.js';
+import type { Database } from '../../../storage/database.js';
+import { ManualClock } from '../../../common/clock.js';
+import { analyticsRoutes } from '../../../hub/analytics/analytics-routes.js';
+import { authPlugin } from '../../../hub/http/auth-plugin.js';
+import { AuthService } from '../../../hub/http/auth-service.js';
+import { rollupIncidents } from '../../../hub/analytics/incident-rollup.js';
+import type { GridDay } from '../../../hub/analytics/incident-rollup.js';
+import { kpiReport, type KpiDimension, type KpiGroup, type KpiReport } from '../../../hub/analytics/kpi-query.js';
+import { planFastPath, rollupKpiRegions } from '../../../hub/analytics/kpi-fast.js';
+import { resolveScopeTree } from '../../../hub/analytics/kpi-scope.js';
+import type { KpiTiles } from '../../../hub/analytics/kpi-tiles.js';
 import { DAY, DAY_INCIDENTS, H, HOUR, MIN, OTHER_INCIDENTS, PLACE_A, PLACE_B, insertIncidents, seedRegionsAndPeople } from './kpi-fixtures.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();

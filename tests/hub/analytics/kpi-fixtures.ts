@@ -3,8 +3,8 @@
 // Times are Asia/Shanghai hours of 2026-10-20 (H(24+h) is the next day). The expected figures are
 // worked out in kpi-suite.ts next to each assertion.
 import type pg from 'pg';
-import { upsertDevices, upsertWorkers } from '../../storage/device-store.js';
-import { shanghaiDayStart } from '../../hub/analytics/coverage-cells.js';
+import { upsertDevices, upsertWorkers } from '../../../storage/device-store.js';
+import { shanghaiDayStart } from '../../../hub/analytics/coverage-cells.js';
 
 export const DATE = '2026-10-20';
 export const DAY = shanghaiDayStart(DATE);

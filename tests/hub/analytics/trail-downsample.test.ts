@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { downsample } from '../../hub/analytics/trail-downsample.js';
+import { downsample } from '../../../hub/analytics/trail-downsample.js';
 
 interface P {
   x: number;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { unpackTrack } from '../../hub/analytics/trail-query.js';
-import { TrackScratch } from '../../hub/analytics/track-scratch.js';
+import { unpackTrack } from '../../../hub/analytics/trail-query.js';
+import { TrackScratch } from '../../../hub/analytics/track-scratch.js';
 
 /** What trail_fixes_packed sends per fix: timestamptz_send (int8 µs since 2000-01-01), lat, lon. */
 function record(ms: number, lat: number, lon: number): Buffer {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cellToLatLng, cellsToMultiPolygon, getResolution, gridDisk, latLngToCell } from 'h3-js';
 import type { MultiPolygon } from 'geojson';
-import { CELL_AREA_M2, COVERAGE_RES, cellVisits, coverageShare, evaluatePatrolDay, gridCells, shanghaiDayStart } from '../../hub/analytics/coverage-cells.js';
+import { CELL_AREA_M2, COVERAGE_RES, cellVisits, coverageShare, evaluatePatrolDay, gridCells, shanghaiDayStart } from '../../../hub/analytics/coverage-cells.js';
 
 // A grid made of exactly one res-10 cell and its 6 neighbours (7 cells, ~0.105 km²).
 const centre = latLngToCell(27.87, 113.12, COVERAGE_RES);

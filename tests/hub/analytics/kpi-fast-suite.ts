@@ -3,12 +3,12 @@
 // scopes at each level, periods whose ends cut through Asia/Shanghai days, and freshness (changes
 // and new incidents after the last pass count). Run by kpi-fast-{embedded,postgres}.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../storage/database.js';
-import { seedGovernance } from '../../bench/kpi-bench-data.js';
-import { kpiReport, type KpiDimension, type KpiReport, type KpiRequest } from '../../hub/analytics/kpi-query.js';
-import { planFastPath, rollupKpiRegions } from '../../hub/analytics/kpi-fast.js';
-import { resolveScopeTree, scopeGridsCte } from '../../hub/analytics/kpi-scope.js';
-import { shanghaiDayStart } from '../../hub/analytics/coverage-cells.js';
+import type { Database } from '../../../storage/database.js';
+import { seedGovernance } from '../../../bench/kpi-bench-data.js';
+import { kpiReport, type KpiDimension, type KpiReport, type KpiRequest } from '../../../hub/analytics/kpi-query.js';
+import { planFastPath, rollupKpiRegions } from '../../../hub/analytics/kpi-fast.js';
+import { resolveScopeTree, scopeGridsCte } from '../../../hub/analytics/kpi-scope.js';
+import { shanghaiDayStart } from '../../../hub/analytics/coverage-cells.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
