@@ -21,7 +21,7 @@ import { openDatabase, type Database } from '../storage/database.js';
 import { upsertDevices } from '../storage/device-store.js';
 import { startBroker, type BrokerOptions } from '../broker/mqtt-broker.js';
 import { defaultMaxVerifications } from '../broker/device-auth.js';
-import { startPostgres } from '../tests/harness/postgres-server.js';
+import { startPostgres } from '../testkit/postgres-server.js';
 import type { LoadResult } from '../simulators/load-generator.js';
 import type { DeviceSecretKey } from '../common/secrets.js';
 

@@ -14,7 +14,7 @@ import { LiveState } from '../hub/live/live-state.js';
 import { openDatabase, type Database } from '../storage/database.js';
 import { seedDemoDistrict } from '../simulators/simulation.js';
 import { createRng } from '../simulators/rng.js';
-import { pgBinariesAvailable, startPostgres } from '../tests/harness/postgres-server.js';
+import { pgBinariesAvailable, startPostgres } from '../testkit/postgres-server.js';
 
 const arg = (name: string, dflt: number): number => {
   const i = process.argv.indexOf(`--${name}`);

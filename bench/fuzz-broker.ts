@@ -1,15 +1,15 @@
 // npm run fuzz — the long fuzz run of the broker (the CI runs a short one: tests/hostile/broker-fuzz.test.ts):
 //   npm run fuzz -- [--duration 300] [--sessions 1000000] [--seed 16] [--concurrency 16] [--round 2000]
 // The real system (embedded database, broker, hub) runs in a child process with --expose-gc; the
-// sessions (tests/hostile/support/mqtt-fuzz.ts) connect over loopback only. Between rounds a real
+// sessions (testkit/hostile/mqtt-fuzz.ts) connect over loopback only. Between rounds a real
 // handset publishes a fix at QoS 1 and must get its PUBACK; at the end every such fix must be in the
 // table. Prints packets sent, survival, and RSS before / peak / after a forced collection; exits 1
 // if the broker died (the last sessions' bytes are written to tests/hostile/fixtures/fuzz-crash-<seed>.json).
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { startSystemProcess } from '../tests/hostile/support/system-process.js';
-import { fuzzSystem } from '../tests/hostile/support/fuzz-run.js';
+import { startSystemProcess } from '../testkit/hostile/system-process.js';
+import { fuzzSystem } from '../testkit/hostile/fuzz-run.js';
 
 const { values: args } = parseArgs({
   options: {

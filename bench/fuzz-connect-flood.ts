@@ -3,8 +3,8 @@
 //   npx tsx bench/fuzz-connect-flood.ts [--sockets 200] [--bytes 1040000] [--hold-ms 3000] [--hosts 1]
 // --hosts k spreads the sockets over 127.0.0.2 … 127.0.0.(k+1) (the per-address cap is 256).
 import { parseArgs } from 'node:util';
-import { startSystemProcess } from '../tests/hostile/support/system-process.js';
-import { unfinishedConnects } from '../tests/hostile/support/hostile-sockets.js';
+import { startSystemProcess } from '../testkit/hostile/system-process.js';
+import { unfinishedConnects } from '../testkit/hostile/hostile-sockets.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -23,11 +23,11 @@ import type { Metrics } from '../common/metrics.js';
 import type { openDatabase } from '../storage/database.js';
 import type { Hub } from '../hub/hub.js';
 import type { DeviceSecretKey } from '../common/secrets.js';
-import { startPostgres } from '../tests/harness/postgres-server.js';
+import { startPostgres } from '../testkit/postgres-server.js';
 import { LIVE_NAMESPACE, type ServerToClientEvents } from '../protocol/socket-events.js';
 import { loadPhaseMs, type LoadProgress, type LoadResult } from '../simulators/load-generator.js';
 import { LOAD_PROTOCOLS, type LoadDevice, type LoadProtocol } from '../simulators/load-wire.js';
-import { CpuMeter, postmasterPid } from '../tests/harness/process-cpu.js';
+import { CpuMeter, postmasterPid } from '../testkit/process-cpu.js';
 import { startStockBroker, type BaselineKind } from './stock-brokers.js';
 
 const { values: args } = parseArgs({

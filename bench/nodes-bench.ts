@@ -22,12 +22,12 @@ import { ZHUZHOU } from '../simulators/demo-district.js';
 import { fromLocal } from '../simulators/geo-local.js';
 import { openDatabase } from '../storage/database.js';
 import { upsertDevices, upsertWorkers } from '../storage/device-store.js';
-import { freePort } from '../tests/harness/free-port.js';
-import { startNode } from '../tests/harness/node-process.js';
-import { CpuMeter, postmasterPid, processTree } from '../tests/harness/process-cpu.js';
-import { startPostgres } from '../tests/harness/postgres-server.js';
-import { startRedis, type RedisServer } from '../tests/harness/redis-server.js';
-import { RecordingHandsets } from '../tests/support/recording-handsets.js';
+import { freePort } from '../testkit/free-port.js';
+import { startNode } from '../testkit/node-process.js';
+import { CpuMeter, postmasterPid, processTree } from '../testkit/process-cpu.js';
+import { startPostgres } from '../testkit/postgres-server.js';
+import { startRedis, type RedisServer } from '../testkit/redis-server.js';
+import { RecordingHandsets } from '../testkit/recording-handsets.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -6,7 +6,7 @@ import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../tests/harness/free-port.js';
+import { freePort } from '../testkit/free-port.js';
 
 export type BaselineKind = 'aedes' | 'mosquitto';
 

@@ -27,7 +27,7 @@ import { DEFAULT_STOP_RULE } from '../hub/analytics/trail-stops.js';
 import { compressOlderThan, positionsBytes } from '../hub/analytics/storage-policies.js';
 import { vacuumByHand } from '../hub/analytics/vacuum-by-hand.js';
 import { shanghaiDayStart } from '../hub/analytics/coverage-cells.js';
-import { scratchDatabase, startPostgres } from '../tests/harness/postgres-server.js';
+import { scratchDatabase, startPostgres } from '../testkit/postgres-server.js';
 import { createRng } from '../simulators/rng.js';
 
 const USAGE = `Usage: npm run bench:storage -- [options]

@@ -3,7 +3,7 @@
 //
 //   npx tsx dashboard/dev/measure-frames.ts --workers 3400 --seconds 15 [--speed 20] [--zoom-in 3] [--history-min 30] [--push-ms 250] [--shot x.png]
 import { parseArgs } from 'node:util';
-import { launchChromium } from '../../tests/harness/chromium.js';
+import { launchChromium } from '../../testkit/chromium.js';
 import { startDevServer } from './dev-server.js';
 
 const { values } = parseArgs({

@@ -13,7 +13,7 @@ import { ephemeralDeviceSecretKey } from '../../common/secrets.js';
 import { openDatabase, type Database } from '../../storage/database.js';
 import { upsertDevices } from '../../storage/device-store.js';
 import { startBroker, type RunningBroker } from '../../broker/mqtt-broker.js';
-import { eventually } from '../support/builders.js';
+import { eventually } from '../../testkit/builders.js';
 
 const key = ephemeralDeviceSecretKey();
 const FIRST = 800;

@@ -1,8 +1,8 @@
 // Broker authentication and topic ACL with real MQTT clients against the real broker.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
-import { registerDevices, type TestDevice } from '../support/builders.js';
-import { connectDevice, startTestSystem } from '../support/test-system.js';
+import { registerDevices, type TestDevice } from '../../testkit/builders.js';
+import { connectDevice, startTestSystem } from '../../testkit/test-system.js';
 import type { RunningSystem } from '../../system.js';
 
 let sys: RunningSystem;

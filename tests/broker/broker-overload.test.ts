@@ -11,7 +11,7 @@ import { Metrics } from '../../common/metrics.js';
 import { silentLogger } from '../../common/logger.js';
 import { openDatabase, type Database } from '../../storage/database.js';
 import { startBroker, type RunningBroker } from '../../broker/mqtt-broker.js';
-import { eventually, registerDevices, type TestDevice } from '../support/builders.js';
+import { eventually, registerDevices, type TestDevice } from '../../testkit/builders.js';
 
 const service = { username: 'hub', password: 'overload-test-password-123' };
 const PUBLISHERS = 24;

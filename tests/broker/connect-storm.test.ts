@@ -13,7 +13,7 @@ import { openDatabase, type Database } from '../../storage/database.js';
 import { upsertDevices } from '../../storage/device-store.js';
 import { startBroker, type BrokerOptions, type RunningBroker } from '../../broker/mqtt-broker.js';
 import { ConcurrencyLimit } from '../../broker/verify-limit.js';
-import { eventually, registerDevices, type TestDevice } from '../support/builders.js';
+import { eventually, registerDevices, type TestDevice } from '../../testkit/builders.js';
 
 const service = { username: 'hub', password: 'storm-test-password-123' };
 const CAP = 2;

@@ -2,8 +2,8 @@
 // QoS 2 is refused, a publish during a stop is refused without a PUBACK, and a will with no live
 // client may speak only for a device's presence.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { aFix, registerDevices, type TestDevice } from '../support/builders.js';
-import { connectDevice, startTestSystem } from '../support/test-system.js';
+import { aFix, registerDevices, type TestDevice } from '../../testkit/builders.js';
+import { connectDevice, startTestSystem } from '../../testkit/test-system.js';
 import type { RunningSystem } from '../../system.js';
 import { TopicAcl } from '../../broker/topic-acl.js';
 import { Metrics } from '../../common/metrics.js';

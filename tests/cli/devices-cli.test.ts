@@ -12,7 +12,7 @@ import { upsertWorkers } from '../../storage/device-store.js';
 import { silentLogger } from '../../common/logger.js';
 import { testConfig } from '../../common/config.js';
 import { startSystem } from '../../system.js';
-import { connectDevice } from '../support/test-system.js';
+import { connectDevice } from '../../testkit/test-system.js';
 
 let dir: string;
 const env = () => ({ DATA_DIR: join(dir, 'data'), HTTP_PORT: '0' });

@@ -15,9 +15,9 @@ import type {} from '../../dashboard/src/debug-hook.js';
 import { demoDistrictFromConfig } from '../../simulators/demo-district.js';
 import { demoUsers } from '../../simulators/demo-users.js';
 import type { RunningSystem } from '../../system.js';
-import { launchChromium } from '../harness/chromium.js';
+import { launchChromium } from '../../testkit/chromium.js';
 import { login, startAuthFront, type AuthFront } from '../support/auth-front.js';
-import { startTestSystem } from '../support/test-system.js';
+import { startTestSystem } from '../../testkit/test-system.js';
 
 const HANDSETS = 24;
 const district = demoDistrictFromConfig({ SIM_SEED: 20261125, SIM_HANDSETS: HANDSETS });

@@ -13,7 +13,7 @@ import { buildDashboard } from '../../dashboard/build.js';
 // Brings in the `window.__gridDashboard` typing used inside page functions.
 import type {} from '../../dashboard/src/debug-hook.js';
 import { startSystem, type RunningSystem } from '../../system.js';
-import { launchChromium } from '../harness/chromium.js';
+import { launchChromium } from '../../testkit/chromium.js';
 
 const HANDSETS = 12;
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -12,8 +12,8 @@ import { buildDashboard } from '../../dashboard/build.js';
 import { demoDistrictFromConfig } from '../../simulators/demo-district.js';
 import { demoUsers } from '../../simulators/demo-users.js';
 import type { RunningSystem } from '../../system.js';
-import { launchChromium } from '../harness/chromium.js';
-import { connectDevice, startTestSystem } from '../support/test-system.js';
+import { launchChromium } from '../../testkit/chromium.js';
+import { connectDevice, startTestSystem } from '../../testkit/test-system.js';
 
 const HANDSETS = 12;
 const district = demoDistrictFromConfig({ SIM_SEED: 20261125, SIM_HANDSETS: HANDSETS });

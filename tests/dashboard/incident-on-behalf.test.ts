@@ -11,9 +11,9 @@ import type {} from '../../dashboard/src/debug-hook.js';
 import { ALL_SCOPE } from '../../hub/live/region-scope.js';
 import { upsertWorkers } from '../../storage/device-store.js';
 import type { RunningSystem } from '../../system.js';
-import { launchChromium } from '../harness/chromium.js';
-import { eventually } from '../support/builders.js';
-import { startTestSystem } from '../support/test-system.js';
+import { launchChromium } from '../../testkit/chromium.js';
+import { eventually } from '../../testkit/builders.js';
+import { startTestSystem } from '../../testkit/test-system.js';
 import { G1, IN_G1, seedBorderDistrict } from '../hub/dispatch/border-district.js';
 
 const WAIT = { timeout: 45_000 };

@@ -8,8 +8,8 @@ import type { AlarmView, ClientToServerEvents, IncidentView, LiveSnapshot, Posit
 import { demoUsers } from '../../simulators/demo-users.js';
 import { demoDistrictFromConfig } from '../../simulators/demo-district.js';
 import { startAuthFront, login, type AuthFront } from '../support/auth-front.js';
-import { eventually } from '../support/builders.js';
-import { startTestSystem } from '../support/test-system.js';
+import { eventually } from '../../testkit/builders.js';
+import { startTestSystem } from '../../testkit/test-system.js';
 import type { RunningSystem } from '../../system.js';
 
 type Screen = Socket<ServerToClientEvents, ClientToServerEvents>;

@@ -1,5 +1,5 @@
 // The broker's memory under hostile input, measured on the real system in its own process (started
-// with --expose-gc, tests/hostile/support/system-process.ts), and a short fuzz run (the long one is
+// with --expose-gc, testkit/hostile/system-process.ts), and a short fuzz run (the long one is
 // `npm run fuzz`). Bounds, checked after a forced collection:
 // - item 4, 200 sockets × 1.04 MB of unfinished CONNECT: the broker holds < 16 MB more of JS heap and
 //   buffers and its RSS peaks < 64 MB above where it started (before the fix: +200 MB and +196 MB);
@@ -10,9 +10,9 @@
 //   (what remains is the database's: the fuzz's accepted alerts and dead letters).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqttPacket from 'mqtt-packet';
-import { startSystemProcess, type Memory, type SystemProcess } from './support/system-process.js';
-import { connectBytes, openSocket, packetsOf, unfinishedConnects } from './support/hostile-sockets.js';
-import { fuzzSystem } from './support/fuzz-run.js';
+import { startSystemProcess, type Memory, type SystemProcess } from '../../testkit/hostile/system-process.js';
+import { connectBytes, openSocket, packetsOf, unfinishedConnects } from '../../testkit/hostile/hostile-sockets.js';
+import { fuzzSystem } from '../../testkit/hostile/fuzz-run.js';
 
 const MB = 2 ** 20;
 let sys: SystemProcess;

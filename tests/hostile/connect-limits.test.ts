@@ -4,11 +4,11 @@
 // 4,096 in all may wait for their CONNACK; beyond, a new connection is closed at once, counted and
 // logged (a few lines). Real broker and hub; raw sockets replay the fixtures.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aFix, eventually } from '../support/builders.js';
-import { connectDevice } from '../support/test-system.js';
+import { aFix, eventually } from '../../testkit/builders.js';
+import { connectDevice } from '../../testkit/test-system.js';
 import { DEFAULT_UNAUTHENTICATED, PRE_AUTH_MAX_BYTES } from '../../broker/packet-size-guard.js';
 import { startHostileSystem, linesWith, type HostileSystem } from './support/hostile-system.js';
-import { openSocket, packetsOf, writeFiller, type OpenSocket } from './support/hostile-sockets.js';
+import { openSocket, packetsOf, writeFiller, type OpenSocket } from '../../testkit/hostile/hostile-sockets.js';
 import { hostileFill, hostilePacket } from './support/fixtures.js';
 
 let h: HostileSystem;

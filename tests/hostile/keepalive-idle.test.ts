@@ -11,8 +11,8 @@ import { ephemeralDeviceSecretKey } from '../../common/secrets.js';
 import { openDatabase, type Database } from '../../storage/database.js';
 import { upsertDevices } from '../../storage/device-store.js';
 import { MAX_KEEPALIVE_S, startBroker, type RunningBroker } from '../../broker/mqtt-broker.js';
-import { eventually } from '../support/builders.js';
-import { connectBytes, openSocket, packetsOf, type OpenSocket } from './support/hostile-sockets.js';
+import { eventually } from '../../testkit/builders.js';
+import { connectBytes, openSocket, packetsOf, type OpenSocket } from '../../testkit/hostile/hostile-sockets.js';
 import { hostilePacket } from './support/fixtures.js';
 import { startHostileSystem, type HostileSystem } from './support/hostile-system.js';
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { startConformanceBroker } from './conformance-broker.js';
-import { openSocket, packetsOf } from './support/hostile-sockets.js';
+import { openSocket, packetsOf } from '../../testkit/hostile/hostile-sockets.js';
 import { hostilePacket } from './support/fixtures.js';
 import { startHostileSystem, type HostileSystem } from './support/hostile-system.js';
 

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqttPacket from 'mqtt-packet';
 import { startHostileSystem, linesWith, type HostileSystem } from './support/hostile-system.js';
-import { openSocket, packetsOf } from './support/hostile-sockets.js';
+import { openSocket, packetsOf } from '../../testkit/hostile/hostile-sockets.js';
 import { hostilePacket } from './support/fixtures.js';
 
 let h: HostileSystem;

@@ -1,8 +1,8 @@
 // Ingest end to end: real MQTT clients → Aedes → hub → embedded TimescaleDB.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
-import { aFix, anAlert, registerDevices, type TestDevice } from '../support/builders.js';
-import { committedCount, connectDevice, nextCommit, startTestSystem } from '../support/test-system.js';
+import { aFix, anAlert, registerDevices, type TestDevice } from '../../testkit/builders.js';
+import { committedCount, connectDevice, nextCommit, startTestSystem } from '../../testkit/test-system.js';
 import { fromWgs84 } from '../../common/crs.js';
 import type { RunningSystem } from '../../system.js';
 

@@ -4,8 +4,8 @@
 // the dot; the handset's fast clock shows on /api/live; an impossible jump is stored flagged.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
-import { registerDevices, type TestDevice } from '../support/builders.js';
-import { connectDevice, nextCommit, startTestSystem } from '../support/test-system.js';
+import { registerDevices, type TestDevice } from '../../testkit/builders.js';
+import { connectDevice, nextCommit, startTestSystem } from '../../testkit/test-system.js';
 import { rollupActivity } from '../../hub/analytics/activity-query.js';
 import type { Rows } from '../../hub/ingest/ingest-types.js';
 import type { RunningSystem } from '../../system.js';

@@ -13,8 +13,8 @@ import { HandsetSim } from '../../simulators/handset-sim.js';
 import { createRng } from '../../simulators/rng.js';
 import { seedDistrict } from '../../simulators/seed-district.js';
 import type { RunningSystem } from '../../system.js';
-import { eventually } from '../support/builders.js';
-import { startTestSystem } from '../support/test-system.js';
+import { eventually } from '../../testkit/builders.js';
+import { startTestSystem } from '../../testkit/test-system.js';
 
 const district = buildDemoDistrict({ seed: 7, handsets: 6, mixEvery: 6 });
 let sys: RunningSystem;

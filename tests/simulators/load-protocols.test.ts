@@ -8,7 +8,7 @@ import { upsertDevices, upsertWorkers } from '../../storage/device-store.js';
 import { loadPhaseMs, startLoad } from '../../simulators/load-generator.js';
 import type { LoadDevice, LoadProtocol } from '../../simulators/load-wire.js';
 import type { RunningSystem } from '../../system.js';
-import { startTestSystem } from '../support/test-system.js';
+import { startTestSystem } from '../../testkit/test-system.js';
 
 const N = 12;
 let sys: RunningSystem;

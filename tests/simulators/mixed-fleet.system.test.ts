@@ -12,10 +12,10 @@ import { LIVE_NAMESPACE, type ClientToServerEvents, type LiveSnapshot, type Serv
 import { demoDistrictFromConfig, type DemoHandset } from '../../simulators/demo-district.js';
 import { protocolIdOf } from '../../simulators/seed-district.js';
 import type { RunningSystem } from '../../system.js';
-import { launchChromium } from '../harness/chromium.js';
-import { freePort } from '../harness/free-port.js';
-import { eventually } from '../support/builders.js';
-import { startTestSystem } from '../support/test-system.js';
+import { launchChromium } from '../../testkit/chromium.js';
+import { freePort } from '../../testkit/free-port.js';
+import { eventually } from '../../testkit/builders.js';
+import { startTestSystem } from '../../testkit/test-system.js';
 
 const HANDSETS = 12;
 const district = demoDistrictFromConfig({ SIM_SEED: 20261125, SIM_HANDSETS: HANDSETS });

@@ -9,7 +9,7 @@ import { Metrics } from '../../common/metrics.js';
 import { dbFailureKind, openDatabase, withLongStatements, type Database } from '../../storage/database.js';
 import { BatchWriter } from '../../hub/store/batch-writer.js';
 import { emptyRows, type PositionRow, type Rows } from '../../hub/ingest/ingest-types.js';
-import { startPostgres, type PostgresServer } from '../harness/postgres-server.js';
+import { startPostgres, type PostgresServer } from '../../testkit/postgres-server.js';
 
 const QUERY_MS = 1500;
 const CONNECT_MS = 1000;

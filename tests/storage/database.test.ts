@@ -9,7 +9,7 @@ import { openDatabase } from '../../storage/database.js';
 import { listMigrations } from '../../storage/migrate.js';
 import { writeRows } from '../../hub/store/row-writer.js';
 import { emptyRows, type Rows } from '../../hub/ingest/ingest-types.js';
-import { startPostgres } from '../harness/postgres-server.js';
+import { startPostgres } from '../../testkit/postgres-server.js';
 import type pg from 'pg';
 
 function someFixes(n: number, t0: number): Rows {

@@ -7,11 +7,11 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { silentLogger } from '../../common/logger.js';
 import { openDatabase, type Database } from '../../storage/database.js';
-import { startPostgres, type PostgresServer } from '../harness/postgres-server.js';
-import { freePort } from '../harness/free-port.js';
-import { eventually, registerDevices } from '../support/builders.js';
-import { RecordingHandsets } from '../support/recording-handsets.js';
-import { postmasterPid, processTree, startNode, type NodeProcess } from '../harness/node-process.js';
+import { startPostgres, type PostgresServer } from '../../testkit/postgres-server.js';
+import { freePort } from '../../testkit/free-port.js';
+import { eventually, registerDevices } from '../../testkit/builders.js';
+import { RecordingHandsets } from '../../testkit/recording-handsets.js';
+import { postmasterPid, processTree, startNode, type NodeProcess } from '../../testkit/node-process.js';
 
 const HANDSETS = 40;
 let server: PostgresServer;

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { upsertDevices, upsertWorkers } from '../../storage/device-store.js';
 import { Jt808Terminal } from '../../simulators/jt808-terminal.js';
 import type { RunningSystem } from '../../system.js';
-import { eventually } from '../support/builders.js';
-import { startTestSystem } from '../support/test-system.js';
+import { eventually } from '../../testkit/builders.js';
+import { startTestSystem } from '../../testkit/test-system.js';
 
 const TERMINAL = '13812345678';
 let sys: RunningSystem;

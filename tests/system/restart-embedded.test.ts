@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { silentLogger } from '../../common/logger.js';
 import { openDatabase } from '../../storage/database.js';
-import { eventually } from '../support/builders.js';
-import { startNode, type NodeProcess } from '../harness/node-process.js';
+import { eventually } from '../../testkit/builders.js';
+import { startNode, type NodeProcess } from '../../testkit/node-process.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'gdh-restart-'));
 let node: NodeProcess | null = null;

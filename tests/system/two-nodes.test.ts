@@ -11,12 +11,12 @@ import { LIVE_NAMESPACE, type ServerToClientEvents } from '../../protocol/socket
 import { taskMessageSchema, type TaskMessage } from '../../protocol/schemas.js';
 import { openDatabase, type Database } from '../../storage/database.js';
 import type { RunningSystem } from '../../system.js';
-import { startPostgres, type PostgresServer } from '../harness/postgres-server.js';
-import { startRedis, type RedisServer } from '../harness/redis-server.js';
-import { freePort } from '../harness/free-port.js';
-import { eventually } from '../support/builders.js';
+import { startPostgres, type PostgresServer } from '../../testkit/postgres-server.js';
+import { startRedis, type RedisServer } from '../../testkit/redis-server.js';
+import { freePort } from '../../testkit/free-port.js';
+import { eventually } from '../../testkit/builders.js';
 import { IN_G1, secretOf, seedBorderDistrict } from '../hub/dispatch/border-district.js';
-import { startNode, type NodeProcess } from '../harness/node-process.js';
+import { startNode, type NodeProcess } from '../../testkit/node-process.js';
 
 let pg: PostgresServer;
 let redis: RedisServer;

@@ -12,8 +12,8 @@ import { encodeLocation, type LocationInput } from '../../../gateways/jt808/jt80
 import { MSG } from '../../../gateways/jt808/jt808-messages.js';
 import { Jt808Terminal, type Jt808TerminalOptions } from '../../../simulators/jt808-terminal.js';
 import type { RunningSystem } from '../../../system.js';
-import { eventually } from '../../support/builders.js';
-import { startTestSystem } from '../../support/test-system.js';
+import { eventually } from '../../../testkit/builders.js';
+import { startTestSystem } from '../../../testkit/test-system.js';
 import { G1, IN_G1, TestHandset, incidentDetail, seedBorderDistrict } from '../../hub/dispatch/border-district.js';
 
 const A = '13800138000'; // 2013 terminal of grid worker w-g1c (only this device)

@@ -10,8 +10,8 @@ import { buildHttpServer, type HttpApp } from '../../../hub/http/http-server.js'
 import { ALL_SCOPE } from '../../../hub/live/region-scope.js';
 import { parseOwnTracksConfigLink } from '../../../protocol/owntracks-config.js';
 import type { RunningSystem } from '../../../system.js';
-import { registerDevices } from '../../support/builders.js';
-import { startTestSystem } from '../../support/test-system.js';
+import { registerDevices } from '../../../testkit/builders.js';
+import { startTestSystem } from '../../../testkit/test-system.js';
 import { fixture, fixtureWith } from './owntracks-fixtures.js';
 import { registerPhone, type Phone } from './owntracks-support.js';
 

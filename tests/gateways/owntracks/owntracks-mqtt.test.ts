@@ -4,8 +4,8 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSystem } from '../../../system.js';
-import { eventually } from '../../support/builders.js';
-import { connectDevice, startTestSystem } from '../../support/test-system.js';
+import { eventually } from '../../../testkit/builders.js';
+import { connectDevice, startTestSystem } from '../../../testkit/test-system.js';
 import { fixture, fixtureWith } from './owntracks-fixtures.js';
 import { mosquittoPub, mosquittoSubOne, registerPhone, type Phone } from './owntracks-support.js';
 

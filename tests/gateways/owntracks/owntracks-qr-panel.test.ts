@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseOwnTracksConfigLink } from '../../../protocol/owntracks-config.js';
 import type { OwnTracksSetupDefaults } from '../../../protocol/owntracks-config.js';
 import type { ownTracksQrPanel } from '../../../dashboard/src/owntracks-qr-panel.js';
-import { launchChromium } from '../../harness/chromium.js';
+import { launchChromium } from '../../../testkit/chromium.js';
 
 declare global {
   interface Window {

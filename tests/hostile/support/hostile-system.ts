@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { testConfig } from '../../../common/config.js';
 import { startSystem, type RunningSystem } from '../../../system.js';
-import { registerDevices, type TestDevice } from '../../support/builders.js';
+import { registerDevices, type TestDevice } from '../../../testkit/builders.js';
 
 export interface HostileSystem {
   sys: RunningSystem;

@@ -5,7 +5,7 @@
 // a scratch database created for the suite and dropped after it.
 import { openDatabase, type Database } from '../../../storage/database.js';
 import { silentLogger } from '../../../common/logger.js';
-import { scratchDatabase, startPostgres } from '../../harness/postgres-server.js';
+import { scratchDatabase, startPostgres } from '../../../testkit/postgres-server.js';
 
 export interface OpenedEngine {
   db: Database;

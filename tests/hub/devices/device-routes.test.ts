@@ -8,8 +8,8 @@ import { upsertWorkers } from '../../../storage/device-store.js';
 import type { DeviceDetailReply, DeviceListReply, DeviceSecretReply, DeviceView } from '../../../protocol/device-api.js';
 import type { RunningSystem } from '../../../system.js';
 import { login } from '../../support/auth-front.js';
-import { eventually } from '../../support/builders.js';
-import { connectDevice, startTestSystem } from '../../support/test-system.js';
+import { eventually } from '../../../testkit/builders.js';
+import { connectDevice, startTestSystem } from '../../../testkit/test-system.js';
 
 let sys: RunningSystem;
 const tokens: Record<string, string> = {};

@@ -7,7 +7,7 @@ import { upsertDevices, upsertWorkers, type NewWorker } from '../../../storage/d
 import { deviceTopic } from '../../../protocol/topics.js';
 import { taskMessageSchema, type TaskMessage } from '../../../protocol/schemas.js';
 import type { RunningSystem } from '../../../system.js';
-import { eventually } from '../../support/builders.js';
+import { eventually } from '../../../testkit/builders.js';
 
 const rect = (w: number, s: number, e: number, n: number) => ({ type: 'Polygon', coordinates: [[[w, s], [e, s], [e, n], [w, n], [w, s]]] });
 

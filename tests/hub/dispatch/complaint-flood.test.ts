@@ -2,7 +2,7 @@
 // a log line, and nothing else changes (no extra incidents, other clients unaffected).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSystem } from '../../../system.js';
-import { startTestSystem } from '../../support/test-system.js';
+import { startTestSystem } from '../../../testkit/test-system.js';
 import { IN_G1, postJson, seedBorderDistrict } from './border-district.js';
 
 describe('complaint flood', () => {

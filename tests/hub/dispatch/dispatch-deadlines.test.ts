@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../common/clock.js';
 import { LIVE_NAMESPACE, type AlarmView } from '../../../protocol/socket-events.js';
 import type { RunningSystem } from '../../../system.js';
-import { startTestSystem } from '../../support/test-system.js';
+import { startTestSystem } from '../../../testkit/test-system.js';
 import { BORDER, G1, G2, IN_G1, TestHandset, incidentDetail, postJson, seedBorderDistrict } from './border-district.js';
 
 const MIN = 60_000;

@@ -3,8 +3,8 @@
 // satisfied (seed 001: "群众不满意，坚决不销号").
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSystem } from '../../../system.js';
-import { eventually } from '../../support/builders.js';
-import { startTestSystem } from '../../support/test-system.js';
+import { eventually } from '../../../testkit/builders.js';
+import { startTestSystem } from '../../../testkit/test-system.js';
 import { G1, IN_G1, TestHandset, incidentDetail, postJson, seedBorderDistrict } from './border-district.js';
 
 describe('dispatch: complaint → offer → closed', () => {

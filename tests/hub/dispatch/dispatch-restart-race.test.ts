@@ -9,8 +9,8 @@ import { testConfig } from '../../../common/config.js';
 import { DispatchService } from '../../../hub/dispatch/dispatch-service.js';
 import { LiveState } from '../../../hub/live/live-state.js';
 import type { RunningSystem } from '../../../system.js';
-import { startPostgres, type PostgresServer } from '../../harness/postgres-server.js';
-import { startTestSystem } from '../../support/test-system.js';
+import { startPostgres, type PostgresServer } from '../../../testkit/postgres-server.js';
+import { startTestSystem } from '../../../testkit/test-system.js';
 import { IN_G1, TestHandset, incidentDetail, postJson, seedBorderDistrict } from './border-district.js';
 
 describe('dispatch across restarts and hubs', () => {

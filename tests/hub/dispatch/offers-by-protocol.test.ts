@@ -11,7 +11,7 @@ import { upsertWorkers } from '../../../storage/device-store.js';
 import { ALL_SCOPE } from '../../../hub/live/region-scope.js';
 import { Jt808Terminal } from '../../../simulators/jt808-terminal.js';
 import type { RunningSystem } from '../../../system.js';
-import { eventually } from '../../support/builders.js';
+import { eventually } from '../../../testkit/builders.js';
 import { testConfig } from '../../../common/config.js';
 import { silentLogger } from '../../../common/logger.js';
 import { startSystem } from '../../../system.js';

@@ -13,7 +13,7 @@ import type { HttpApp } from '../../../hub/http/http-server.js';
 import { demoDistrictFromConfig } from '../../../simulators/demo-district.js';
 import { demoUsers } from '../../../simulators/demo-users.js';
 import type { RunningSystem } from '../../../system.js';
-import { startTestSystem } from '../../support/test-system.js';
+import { startTestSystem } from '../../../testkit/test-system.js';
 
 const ENV = { SIM: 'true', SIM_HANDSETS: '24', SIM_ALERT_EVERY_S: '100000', AUTH_REQUIRED: 'true' };
 const district = demoDistrictFromConfig({ SIM_SEED: 20261125, SIM_HANDSETS: 24 });

@@ -2,8 +2,8 @@
 // commit listener as the lead wires it, the embedded TimescaleDB.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
-import { registerDevices, type TestDevice } from '../../support/builders.js';
-import { connectDevice, startTestSystem } from '../../support/test-system.js';
+import { registerDevices, type TestDevice } from '../../../testkit/builders.js';
+import { connectDevice, startTestSystem } from '../../../testkit/test-system.js';
 import type { RunningSystem } from '../../../system.js';
 import type { StatusRow } from '../../../hub/ingest/ingest-types.js';
 import { syncDutyFromStatuses, type DutyChanged } from '../../../hub/people/duty-sync.js';

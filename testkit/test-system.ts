@@ -1,11 +1,11 @@
 // Starts the real system (embedded TimescaleDB in memory, Aedes on port 0, hub, HTTP on port 0)
 // for integration tests, and connects real MQTT clients to it.
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
-import { testConfig } from '../../common/config.js';
-import { silentLogger } from '../../common/logger.js';
-import type { Clock } from '../../common/clock.js';
-import { startSystem, type RunningSystem } from '../../system.js';
-import type { Rows } from '../../hub/ingest/ingest-types.js';
+import { testConfig } from '../common/config.js';
+import { silentLogger } from '../common/logger.js';
+import type { Clock } from '../common/clock.js';
+import { startSystem, type RunningSystem } from '../system.js';
+import type { Rows } from '../hub/ingest/ingest-types.js';
 
 export async function startTestSystem(env: Record<string, string> = {}, opts: { clock?: Clock } = {}): Promise<RunningSystem> {
   return startSystem({ config: testConfig(env), logger: silentLogger, inMemoryDb: !env.DATABASE_URL, ...opts });

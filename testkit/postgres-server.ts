@@ -1,3 +1,5 @@
+// A throwaway plain PostgreSQL (initdb in a temp dir, loopback, trust auth) for the storage tests and
+// the benches: the engine a real deployment runs, started and removed per suite.
 import { spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

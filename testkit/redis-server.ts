@@ -1,3 +1,4 @@
+// A throwaway Redis for the scale-out tests and benches (Socket.IO adapter, mqemitter-redis).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,7 +1,7 @@
 // Builders for valid objects; tests override only what they are about.
 import type pg from 'pg';
-import { upsertDevices, upsertWorkers } from '../../storage/device-store.js';
-import type { DeviceKind } from '../../protocol/topics.js';
+import { upsertDevices, upsertWorkers } from '../storage/device-store.js';
+import type { DeviceKind } from '../protocol/topics.js';
 
 let clock = Date.parse('2026-11-25T08:00:00Z');
 

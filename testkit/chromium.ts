@@ -1,3 +1,5 @@
+// Headless Chromium for the command-screen tests and the dashboard's frame measurements: Debian's own
+// browser through playwright-core, so nothing is downloaded at test time.
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 

@@ -1,10 +1,10 @@
 // The real system (embedded database in memory, broker on port 0, hub) in its own process, so a
 // hostile run can measure the broker's memory apart from the attacker's and force a collection:
-//   node --expose-gc --import tsx tests/hostile/support/system-child.ts
+//   node --expose-gc --import tsx testkit/hostile/system-child.ts
 // Talks over IPC (system-process.ts is the other end): `ready` with the MQTT port and a registered
 // handset, then answers `mem`, `metrics` and `rows` requests.
-import { startTestSystem } from '../../support/test-system.js';
-import { registerDevices } from '../../support/builders.js';
+import { startTestSystem } from '../test-system.js';
+import { registerDevices } from '../builders.js';
 import type { ChildReply, ChildRequest } from './system-process.js';
 
 const sys = await startTestSystem();

@@ -3,10 +3,10 @@ import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from './chromium.js';
-import { freePort } from './free-port.js';
-import { startPostgres, type PostgresServer } from './postgres-server.js';
-import { startRedis, type RedisServer } from './redis-server.js';
+import { launchChromium } from '../../testkit/chromium.js';
+import { freePort } from '../../testkit/free-port.js';
+import { startPostgres, type PostgresServer } from '../../testkit/postgres-server.js';
+import { startRedis, type RedisServer } from '../../testkit/redis-server.js';
 
 // These start the real servers on purpose: if a dependency is missing the test must fail,
 // not skip (scripts/ensure-test-deps.sh installs them).

@@ -1,3 +1,4 @@
+// Ports for throwaway servers (PostgreSQL, Redis, brokers) so parallel test files never collide.
 import { createServer } from 'node:net';
 
 /**
