@@ -13,7 +13,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { silentLogger } from '../common/logger.js';
 import { openDatabase, type Database } from '../storage/database.js';
 import { commitRows, defaultBatchRows } from '../hub/store/commit-rows.js';
-import { emptyRows, type PositionRow } from '../hub/ingest/ingest-types.js';
+import { emptyRows, type PositionRow } from '../hub/store/row-types.js';
 import { readRawTrack, readTrack, trailGeoJson } from '../hub/analytics/trail-query.js';
 import { PACK_PAIRS_PER_STEP, PACK_SETTLE_MS } from '../hub/analytics/trail-pack.js';
 import type { TimedPoint } from '../hub/analytics/geo-distance.js';

@@ -9,7 +9,7 @@ import type { Metrics } from '../common/metrics.js';
 import { IngestPipeline, ingestStages } from './ingest/ingest-pipeline.js';
 import { fixFilterSettings } from './ingest/stage-position-filter.js';
 import { storedFixHeads } from './store/fix-heads.js';
-import type { Rows } from './ingest/ingest-types.js';
+import type { Rows } from './store/row-types.js';
 import { defaultBatchRows } from './store/commit-rows.js';
 import { BatchWriter } from './store/batch-writer.js';
 import { DeviceDirectory } from './store/device-directory.js';

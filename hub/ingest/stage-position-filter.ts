@@ -15,7 +15,9 @@ import { LogBudget } from '../../common/log-budget.js';
 import type { Logger } from '../../common/logger.js';
 import { Metrics } from '../../common/metrics.js';
 import { haversineM } from '../analytics/geo-distance.js';
-import type { FixFlag, IngestContext, IngestStage, PositionRow, StageOutcome } from './ingest-types.js';
+import type { FixFlag, PositionRow } from '../store/row-types.js';
+import type { FixAnchor, StoredHeads } from '../store/fix-heads.js';
+import type { IngestContext, IngestStage, StageOutcome } from './ingest-types.js';
 
 export interface FixFilterSettings {
   maxFutureS: number;
@@ -28,19 +30,6 @@ export const DEFAULT_FIX_FILTER: FixFilterSettings = Object.freeze({ maxFutureS:
 
 export function fixFilterSettings(c: Pick<Config, 'FIX_MAX_FUTURE_S' | 'FIX_MAX_SPEED_KMH' | 'FIX_MAX_ACC_M'>): FixFilterSettings {
   return { maxFutureS: c.FIX_MAX_FUTURE_S, maxSpeedKmh: c.FIX_MAX_SPEED_KMH, maxAccM: c.FIX_MAX_ACC_M };
-}
-
-/** A valid fix the next ones are checked against. */
-export interface FixAnchor {
-  ts: number;
-  lat: number;
-  lon: number;
-  acc: number | null;
-}
-
-/** Each device's newest stored valid fix, read once (hub/store/fix-heads.ts), so a restart keeps checking. */
-export interface StoredHeads {
-  load(notAfter: number): Promise<Map<string, FixAnchor>>;
 }
 
 /** A (0,0) fix in any CRS: ±0.01° (about a kilometre) also catches BD-09's (0,0), which converts to (-0.006, -0.0065). */

@@ -5,7 +5,7 @@ import type pg from 'pg';
 import type { Logger } from '../../common/logger.js';
 import type { Metrics } from '../../common/metrics.js';
 import { dbFailureKind } from '../../storage/database.js';
-import { emptyRows, type Rows } from '../ingest/ingest-types.js';
+import { emptyRows, type Rows } from './row-types.js';
 import { commitRows } from './commit-rows.js';
 import { rowCount } from './row-writer.js';
 

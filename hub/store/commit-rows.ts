@@ -6,7 +6,7 @@
 // - everything else (and positions on the embedded engine) by row-writer.ts's unnest INSERTs.
 // Used by the batch writer and by bench:storage, so the bench measures the hub's own path.
 import type pg from 'pg';
-import type { Rows } from '../ingest/ingest-types.js';
+import type { Rows } from './row-types.js';
 import { copyPositions, isDuplicate } from './positions-copy.js';
 import { isFlagged, statementCount, writeRows } from './row-writer.js';
 import { dedupeBatch, type Conflict } from './position-conflicts.js';

@@ -2,7 +2,7 @@
 // message costs no query. Unknown ids are remembered for a while so a flood of them cannot turn
 // into a flood of queries.
 import type pg from 'pg';
-import type { DeviceInfo } from '../ingest/ingest-types.js';
+import type { DeviceInfo } from './row-types.js';
 import type { DeviceProtocol } from '../../protocol/device-api.js';
 
 const NEGATIVE_TTL_MS = 30_000;

@@ -4,7 +4,19 @@
 // device; the day's bound keeps TimescaleDB to the newest chunks (a fix a day later is no jump at
 // any configured speed within the district).
 import type pg from 'pg';
-import type { FixAnchor, StoredHeads } from '../ingest/stage-position-filter.js';
+
+/** A valid fix the next ones are checked against. */
+export interface FixAnchor {
+  ts: number;
+  lat: number;
+  lon: number;
+  acc: number | null;
+}
+
+/** Each device's newest stored valid fix, read once (storedFixHeads below), so a restart keeps checking. */
+export interface StoredHeads {
+  load(notAfter: number): Promise<Map<string, FixAnchor>>;
+}
 
 const LOOK_BACK_MS = 24 * 3600_000;
 

@@ -6,7 +6,7 @@
 // the hub's own columns (worker, in_grid) may change between deliveries, and a handset that
 // renumbers seq or refreshes battery on a resend has not sent another position.
 import type pg from 'pg';
-import type { DeadLetterRow, PositionRow } from '../ingest/ingest-types.js';
+import type { DeadLetterRow, PositionRow } from './row-types.js';
 
 export const CONFLICT_REASON = 'conflicting_duplicate';
 

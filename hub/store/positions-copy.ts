@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { PositionRow } from '../ingest/ingest-types.js';
+import type { PositionRow } from './row-types.js';
 
 export const POSITION_COLUMNS = 'device_id, ts, worker_id, lat, lon, acc, alt, speed, heading, battery, seq, in_grid';
 

@@ -5,7 +5,7 @@
 // whose key is stored at another position becomes a dead letter (position-conflicts.ts), found
 // by one more query only when an INSERT stored fewer rows than it was given.
 import type pg from 'pg';
-import type { DeadLetterRow, PositionRow, Rows } from '../ingest/ingest-types.js';
+import type { DeadLetterRow, PositionRow, Rows } from './row-types.js';
 import { storedConflicts, type Conflict } from './position-conflicts.js';
 
 const MAX_DEAD_LETTER_BYTES = 4096;

@@ -3,7 +3,7 @@
 // marked stale in the same transaction as the fix (commit-rows.ts). Live fixes fall in the
 // current hour and cost nothing here; only late uploads (store-and-forward) do.
 import type pg from 'pg';
-import type { PositionRow } from '../ingest/ingest-types.js';
+import type { PositionRow } from './row-types.js';
 
 export const HOUR_MS = 3_600_000;
 

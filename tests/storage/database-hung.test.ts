@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Metrics } from '../../common/metrics.js';
 import { dbFailureKind, openDatabase, withLongStatements, type Database } from '../../storage/database.js';
 import { BatchWriter } from '../../hub/store/batch-writer.js';
-import { emptyRows, type PositionRow, type Rows } from '../../hub/ingest/ingest-types.js';
+import { emptyRows, type PositionRow, type Rows } from '../../hub/store/row-types.js';
 import { startPostgres, type PostgresServer } from '../../testkit/postgres-server.js';
 
 const QUERY_MS = 1500;

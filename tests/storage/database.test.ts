@@ -8,7 +8,7 @@ import { silentLogger } from '../../common/logger.js';
 import { openDatabase } from '../../storage/database.js';
 import { listMigrations } from '../../storage/migrate.js';
 import { writeRows } from '../../hub/store/row-writer.js';
-import { emptyRows, type Rows } from '../../hub/ingest/ingest-types.js';
+import { emptyRows, type Rows } from '../../hub/store/row-types.js';
 import { startPostgres } from '../../testkit/postgres-server.js';
 import type pg from 'pg';
 

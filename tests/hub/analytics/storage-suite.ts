@@ -26,7 +26,7 @@ import { cellToLatLng } from 'h3-js';
 import { OwnGridFence } from '../../../hub/regions/own-grid-fence.js';
 import { upsertDevices, upsertWorkers } from '../../../storage/device-store.js';
 import { writeRows } from '../../../hub/store/row-writer.js';
-import { emptyRows } from '../../../hub/ingest/ingest-types.js';
+import { emptyRows } from '../../../hub/store/row-types.js';
 import { setWorkerDuty } from '../../../hub/people/worker-store.js';
 
 type Trail = FeatureCollection<Geometry | null>;

@@ -10,7 +10,7 @@ import { readRawTrack, readTrack, unpackTrack } from '../../../hub/analytics/tra
 import { commitRows } from '../../../hub/store/commit-rows.js';
 import { writeRows } from '../../../hub/store/row-writer.js';
 import { endedHours, markHoursStale } from '../../../hub/store/trail-hours-stale.js';
-import { emptyRows } from '../../../hub/ingest/ingest-types.js';
+import { emptyRows } from '../../../hub/store/row-types.js';
 import { fix } from './analytics-fixtures.js';
 import { plainPostgres, type OpenedEngine } from './engines.js';
 

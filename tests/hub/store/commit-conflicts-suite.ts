@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { commitRows } from '../../../hub/store/commit-rows.js';
-import { emptyRows, type PositionRow, type Rows } from '../../../hub/ingest/ingest-types.js';
+import { emptyRows, type PositionRow, type Rows } from '../../../hub/store/row-types.js';
 import type { OpenedEngine } from '../analytics/engines.js';
 
 const t0 = Date.parse('2026-11-25T09:00:00Z');

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { commitRows } from '../../../hub/store/commit-rows.js';
 import { positionsCopyText } from '../../../hub/store/positions-copy.js';
-import { emptyRows, type PositionRow, type Rows } from '../../../hub/ingest/ingest-types.js';
+import { emptyRows, type PositionRow, type Rows } from '../../../hub/store/row-types.js';
 import { embeddedTimescale, plainPostgres, type OpenedEngine } from '../analytics/engines.js';
 import { conflictSuite } from './commit-conflicts-suite.js';
 import { fixHeadsSuite } from './fix-heads-suite.js';

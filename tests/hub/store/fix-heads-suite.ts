@@ -3,7 +3,7 @@
 import { expect, it } from 'vitest';
 import { commitRows } from '../../../hub/store/commit-rows.js';
 import { storedFixHeads } from '../../../hub/store/fix-heads.js';
-import { emptyRows, type PositionRow } from '../../../hub/ingest/ingest-types.js';
+import { emptyRows, type PositionRow } from '../../../hub/store/row-types.js';
 import type { OpenedEngine } from '../analytics/engines.js';
 
 export function fixHeadsSuite(engine: () => OpenedEngine, copy: boolean): void {
