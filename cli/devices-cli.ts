@@ -14,7 +14,7 @@ import { loadDeviceSecretKey } from '../common/secrets.js';
 import { openDatabase, type Database } from '../storage/database.js';
 import { deviceCreateSchema, deviceListQuerySchema, DEVICE_PROTOCOLS } from '../protocol/device-api.js';
 import { DEVICE_KINDS } from '../protocol/topics.js';
-import { ALL_SCOPE } from '../hub/live/region-scope.js';
+import { ALL_SCOPE } from '../hub/auth/region-scope.js';
 import { DeviceRegistry, type Actor } from '../hub/devices/device-registry.js';
 import { AppError, DEVICE_ERRORS } from '../common/error-codes.js';
 import { EXPORT_COLUMNS, csvField, parseDeviceCsv } from '../hub/devices/device-csv.js';

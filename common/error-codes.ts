@@ -52,7 +52,7 @@ export const PEOPLE_ERRORS = {
   WORKERS_INVALID: { zh: '人员数据有误，未做任何修改；请按问题列表修正后重试', en: 'The worker list has errors; nothing was changed. Fix the listed problems and retry' },
 } as const satisfies Record<string, UserMessage>;
 
-// Command-screen login and scope (hub/http/auth-plugin.ts, issue 4).
+// Command-screen login and scope (hub/auth/auth-plugin.ts, issue 4).
 export const AUTH_ERRORS = {
   UNAUTHENTICATED: { zh: '请先登录', en: 'Please sign in' },
   BAD_CREDENTIALS: { zh: '用户名或密码错误', en: 'Wrong username or password' },

@@ -23,7 +23,7 @@ import { systemClock, type Clock } from '../common/clock.js';
 import { DispatchService } from './dispatch/dispatch-service.js';
 import { TaskPublisher, type DeviceTextOutcome } from './dispatch/task-publisher.js';
 import { syncDutyFromStatuses } from './people/duty-sync.js';
-import { AuthService } from './http/auth-service.js';
+import { AuthService } from './auth/auth-service.js';
 import type { ReadinessCheck } from './http/health-routes.js';
 import { parseTrustProxy } from './http/http-security.js';
 import { openPeerRedis } from './live/live-peer-redis.js';

@@ -114,7 +114,7 @@ export async function fetchConfig(): Promise<DashboardConfig> {
   }
 }
 
-// ---- Session (hub/http/auth-plugin.ts) -------------------------------------------------------
+// ---- Session (hub/auth/auth-plugin.ts) -------------------------------------------------------
 
 export interface SessionUser {
   id: string;

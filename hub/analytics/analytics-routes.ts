@@ -54,7 +54,7 @@ export async function analyticsRoutes(app: FastifyInstance, opts: AnalyticsRoute
   app.get<{ Params: WorkerParams; Querystring: TrailQuery }>(
     '/api/workers/:id/trail',
     {
-      // A worker outside the caller's area is not found (hub/http/request-area.ts).
+      // A worker outside the caller's area is not found (hub/auth/request-area.ts).
       config: { access: 'read', target: 'worker' },
       schema: {
         params: workerParams,

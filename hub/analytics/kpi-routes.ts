@@ -1,6 +1,6 @@
 // Governance KPI routes: the report (JSON and CSV), the per grid per day rollup, and the command
 // screen's tiles. Registered by analyticsRoutes; a logged-in viewer may ask only for its own scope
-// or regions under it (hub/http/auth-plugin.ts).
+// or regions under it (hub/auth/auth-plugin.ts).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { systemClock, type Clock } from '../../common/clock.js';

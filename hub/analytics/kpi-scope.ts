@@ -38,7 +38,7 @@ async function soleRoot(pool: Pick<pg.Pool, 'query'>): Promise<string | null> {
 }
 
 /**
- * The scope a request asks for, checked against the viewer's own (hub/http/auth-plugin.ts): a
+ * The scope a request asks for, checked against the viewer's own (hub/auth/auth-plugin.ts): a
  * community screen may ask for its community or anything under it, never its street. With no
  * viewer scope (auth off) or the all-seeing one ('*'), any region; `asked` defaults to the
  * viewer's scope, else to the root region when there is only one.

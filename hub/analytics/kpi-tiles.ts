@@ -27,7 +27,7 @@ const inScope = `grid_code IN (SELECT grid_code FROM scope_grids)`;
 const sinceDay = `to_timestamp($2 / 1000.0)`;
 
 // Workers belong to a scope by their grids; one with no grid (department staff, command) belongs
-// to the root regions, as on the live screen (hub/live/region-scope.ts). The grid match is a join
+// to the root regions, as on the live screen (hub/auth/region-scope.ts). The grid match is a join
 // on unnest(grid_codes), not `grid_codes && ARRAY(scope grids)`: that compares each worker against
 // every grid of a district (3,300), which made the district tiles 200 ms.
 const tilesSql = (wholeTree: boolean) => `

@@ -2,7 +2,7 @@
 // secrets, each change audited (who, when, what; never the secret) in the same transaction, then
 // announced (`onChanged`) so the hub reloads its directory and the broker closes a connection that
 // may no longer be there. Reads and writes are cut to the caller's scope by the rule of the live
-// screens (hub/live/region-scope.ts). The HTTP routes and the CLI both go through here.
+// screens (hub/auth/region-scope.ts). The HTTP routes and the CLI both go through here.
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { Logger } from '../../common/logger.js';
@@ -11,7 +11,7 @@ import { hmacDeviceSecret, isScryptHash, newSecret, type DeviceSecretKey } from 
 import { protocolIdProblem, type DeviceChange, type DeviceCreate, type DeviceListQuery, type DevicePatch, type DeviceView } from '../../protocol/device-api.js';
 import type { WorkerLive } from '../../protocol/socket-events.js';
 import type { Rows } from '../store/row-types.js';
-import { ALL_SCOPE } from '../live/region-scope.js';
+import { ALL_SCOPE } from '../auth/region-scope.js';
 import { DeviceActivity } from './device-activity.js';
 import { AppError } from '../../common/error-codes.js';
 import {

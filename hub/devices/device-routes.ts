@@ -10,7 +10,7 @@ import {
   type DeviceCreate, type DeviceDetailReply, type DeviceListQuery, type DeviceListReply, type DevicePatch, type DeviceSecretReply,
 } from '../../protocol/device-api.js';
 import type { Metrics } from '../../common/metrics.js';
-import { ALL_SCOPE } from '../live/region-scope.js';
+import { ALL_SCOPE } from '../auth/region-scope.js';
 import { AppError, DEVICE_ERRORS, errorEnvelope, userMessage } from '../../common/error-codes.js';
 import type { Actor, DeviceRegistry } from './device-registry.js';
 
@@ -26,7 +26,7 @@ function actorOf(req: FastifyRequest): Actor {
 }
 
 // Every route states its query string (none here but the list's) so an unknown parameter is refused,
-// and its access class for the hub's route policy (hub/http/route-policy.ts): reads cut to the
+// and its access class for the hub's route policy (hub/auth/route-policy.ts): reads cut to the
 // caller's area, writes for admins in their area.
 const noQuery = z.object({}).strict();
 const id = { params: deviceParamsSchema, querystring: noQuery };

@@ -16,7 +16,7 @@ import { PRIORITIES, slaCategorySchema } from './sla-policy.js';
 import { CRS } from '../../protocol/schemas.js';
 import { toWgs84 } from '../../common/crs.js';
 import type { IncidentDetailView } from '../../protocol/http-api.js';
-import { areaOf } from '../http/request-area.js';
+import { areaOf } from '../auth/request-area.js';
 import { z } from 'zod';
 import { incidentActionBodySchema, isOnBehalfAction, type IncidentActionBody } from '../../protocol/incident-actions.js';
 
@@ -45,7 +45,7 @@ const { $schema: _meta2, ...actionBodySchema } = z.toJSONSchema(incidentActionBo
 
 const emptyQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
 const idParams = { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', minLength: 1, maxLength: 128 } } } as const;
-// Residents: no session, the receipt token is the key; operators: their area (hub/http/request-area.ts).
+// Residents: no session, the receipt token is the key; operators: their area (hub/auth/request-area.ts).
 const resident = { access: 'public' } as const;
 
 export async function incidentRoutes(app: FastifyInstance, opts: { pool: pg.Pool; dispatch: DispatchService }): Promise<void> {

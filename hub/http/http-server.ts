@@ -14,14 +14,14 @@ import { analyticsRoutes } from '../analytics/analytics-routes.js';
 import { regionRoutes } from '../regions/region-routes.js';
 import { workerRoutes } from '../people/worker-routes.js';
 import type { Duty } from '../people/worker-store.js';
-import { authPlugin } from './auth-plugin.js';
+import { authPlugin } from '../auth/auth-plugin.js';
 import helmet from '@fastify/helmet';
 import { helmetOptions } from './http-security.js';
-import { routePolicy } from './route-policy.js';
+import { routePolicy } from '../auth/route-policy.js';
 import { healthRoutes, type Readiness } from './health-routes.js';
 import { incidentRoutes } from '../dispatch/incident-routes.js';
 import type { DispatchService } from '../dispatch/dispatch-service.js';
-import type { AuthService } from './auth-service.js';
+import type { AuthService } from '../auth/auth-service.js';
 import { deviceRoutes } from '../devices/device-routes.js';
 import type { DeviceRegistry } from '../devices/device-registry.js';
 import { ownTracksRoutes, type OwnTracksHttpOptions } from '../../gateways/owntracks/owntracks-http.js';
@@ -35,7 +35,7 @@ export interface HttpDeps {
   logger: Logger;
   tileUrl: string | null;
   tileAttribution?: string | null;
-  /** Login and scopes (hub/http/auth-service.ts). Absent: no login, every screen sees all. */
+  /** Login and scopes (hub/auth/auth-service.ts). Absent: no login, every screen sees all. */
   auth?: AuthService;
   /** Whether TimescaleDB is enabled (analytics picks its queries by this). */
   timescale: boolean;

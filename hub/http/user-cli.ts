@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { loadConfig } from '../../common/config.js';
 import { openDatabase } from '../../storage/database.js';
-import { USER_ROLES, UserStore, type UserRole } from './user-store.js';
+import { USER_ROLES, UserStore, type UserRole } from '../auth/user-store.js';
 
 const USAGE = `usage:
   npx tsx hub/http/user-cli.ts add <username> --role admin|operator|viewer --scope <region code> [--name 名称]

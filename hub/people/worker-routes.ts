@@ -7,7 +7,7 @@ import { AppError } from '../../common/error-codes.js';
 import type { WorkerLive } from '../../protocol/socket-events.js';
 import { WORKER_ROLES, type WorkerRole } from '../dispatch/incident-state-machine.js';
 import { sendFailure } from '../regions/region-routes.js';
-import { areaOf } from '../http/request-area.js';
+import { areaOf } from '../auth/request-area.js';
 import { checkWorkers, findWorker, listWorkers, saveWorkers, setWorkerDuty, type Duty, type WorkerInput, type WorkerRecord } from './worker-store.js';
 
 export interface WorkerRouteOptions {

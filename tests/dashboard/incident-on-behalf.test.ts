@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDashboard } from '../../dashboard/build.js';
 import type {} from '../../dashboard/src/debug-hook.js';
-import { ALL_SCOPE } from '../../hub/live/region-scope.js';
+import { ALL_SCOPE } from '../../hub/auth/region-scope.js';
 import { upsertWorkers } from '../../storage/device-store.js';
 import type { RunningSystem } from '../../system.js';
 import { launchChromium } from '../../testkit/chromium.js';

@@ -4,7 +4,7 @@
 // against the real system: real broker, simulated handsets, embedded TimescaleDB, real browser.
 import { Metrics } from '../../common/metrics.js';
 import { silentLogger } from '../../common/logger.js';
-import { AuthService } from '../../hub/http/auth-service.js';
+import { AuthService } from '../../hub/auth/auth-service.js';
 import { buildHttpServer } from '../../hub/http/http-server.js';
 import { LivePush } from '../../hub/live/live-push.js';
 import { LiveState } from '../../hub/live/live-state.js';

@@ -7,7 +7,7 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../common/logger.js';
 import { buildHttpServer, type HttpApp } from '../../../hub/http/http-server.js';
-import { ALL_SCOPE } from '../../../hub/live/region-scope.js';
+import { ALL_SCOPE } from '../../../hub/auth/region-scope.js';
 import { parseOwnTracksConfigLink } from '../../../protocol/owntracks-config.js';
 import type { RunningSystem } from '../../../system.js';
 import { registerDevices } from '../../../testkit/builders.js';

@@ -2,7 +2,7 @@
 // would (protocol owntracks), and the mosquitto command-line clients driven as real MQTT clients.
 import { spawn } from 'node:child_process';
 import { upsertWorkers } from '../../../storage/device-store.js';
-import { ALL_SCOPE } from '../../../hub/live/region-scope.js';
+import { ALL_SCOPE } from '../../../hub/auth/region-scope.js';
 import type { RunningSystem } from '../../../system.js';
 
 export interface Phone {

@@ -6,8 +6,8 @@ import { cellToParent, latLngToCell } from 'h3-js';
 import type { Database } from '../../../storage/database.js';
 import { ManualClock } from '../../../common/clock.js';
 import { analyticsRoutes } from '../../../hub/analytics/analytics-routes.js';
-import { authPlugin } from '../../../hub/http/auth-plugin.js';
-import { AuthService } from '../../../hub/http/auth-service.js';
+import { authPlugin } from '../../../hub/auth/auth-plugin.js';
+import { AuthService } from '../../../hub/auth/auth-service.js';
 import { rollupIncidents } from '../../../hub/analytics/incident-rollup.js';
 import type { GridDay } from '../../../hub/analytics/incident-rollup.js';
 import { kpiReport, type KpiDimension, type KpiGroup, type KpiReport } from '../../../hub/analytics/kpi-query.js';
@@ -40,7 +40,7 @@ export function kpiSuite(engine: string, open: () => Promise<{ db: Database; sto
       await seedRegionsAndPeople(db.pool);
       await insertIncidents(db.pool, [...DAY_INCIDENTS, ...OTHER_INCIDENTS]);
       app = Fastify();
-      // What the auth plugin does (hub/http/auth-plugin.ts): a viewer with a scope on the request.
+      // What the auth plugin does (hub/auth/auth-plugin.ts): a viewer with a scope on the request.
       app.decorateRequest('viewer', null);
       app.addHook('onRequest', async (req) => {
         const scope = req.headers['x-test-scope'];

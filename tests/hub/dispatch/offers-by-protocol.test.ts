@@ -8,7 +8,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upsertWorkers } from '../../../storage/device-store.js';
-import { ALL_SCOPE } from '../../../hub/live/region-scope.js';
+import { ALL_SCOPE } from '../../../hub/auth/region-scope.js';
 import { Jt808Terminal } from '../../../simulators/jt808-terminal.js';
 import type { RunningSystem } from '../../../system.js';
 import { eventually } from '../../../testkit/builders.js';

@@ -1,7 +1,7 @@
 // Who is asking: turns a session token (cookie or bearer) into a viewer with a scope. Shared by the
 // HTTP auth plugin and the Socket.IO handshake (hub/live/live-push.ts), so both apply one rule.
 import type pg from 'pg';
-import { ALL_SCOPE, RegionScopes } from '../live/region-scope.js';
+import { ALL_SCOPE, RegionScopes } from './region-scope.js';
 import { UserStore, type PublicUser } from './user-store.js';
 
 export const SESSION_COOKIE = 'grid_session';

@@ -1,6 +1,6 @@
 // The one scope check of the HTTP API (issue 16 item 0): what a request may see is its viewer's
 // area, a region code, and a thing (worker, incident, alarm, device) belongs to a grid. The rule is
-// the live push's (hub/live/region-scope.ts: the grid or one of its ancestors), so a screen's REST
+// the live push's (hub/auth/region-scope.ts: the grid or one of its ancestors), so a screen's REST
 // answers and its Socket.IO rooms never disagree. Routes use it in three ways, all declared where
 // the route is (route-policy.ts): `target` (the :id names a thing, checked before the body is
 // read), `areaParam` (a query parameter names a region the caller must reach), and in the handler
@@ -8,7 +8,7 @@
 import type { FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { AppError, type ErrorCode } from '../../common/error-codes.js';
-import { ALL_SCOPE, type RegionScopes } from '../live/region-scope.js';
+import { ALL_SCOPE, type RegionScopes } from './region-scope.js';
 
 export interface Area {
   /** A region code, or ALL_SCOPE (auth off, or no login service wired). */

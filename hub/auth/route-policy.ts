@@ -3,7 +3,7 @@
 // parameter names a region (`config.areaParam`), and carries schemas for its query string, its
 // path parameters and its body. The hub checks the declaration when the route is registered
 // (fastify's onRoute hook) and keeps what is missing in its route table: the route walk test
-// (tests/hub/http/route-walk.test.ts) fails on any gap, and the hub logs it at start. A route that
+// (tests/hub/auth/route-walk.test.ts) fails on any gap, and the hub logs it at start. A route that
 // forgets its access gets the rule from before it had one (GET: any signed-in user; else
 // operators), so a route under construction does not stop everyone's hub (issue 16 items 0, 10).
 // The role is checked in the auth plugin's onRequest hook and the area in the route's own
@@ -112,7 +112,7 @@ export function routePolicy(
     }
     if (writes && cls !== 'none' && schema.body === undefined) problems.push('schema.body (or config.body: "none")');
     if (config.target !== undefined && !route.url.includes(':id')) problems.push('an :id parameter for config.target');
-    if (problems.length > 0) deps.warn?.(`${methods.join(',')} ${route.url} does not declare ${problems.join(', ')} (hub/http/route-policy.ts)`);
+    if (problems.length > 0) deps.warn?.(`${methods.join(',')} ${route.url} does not declare ${problems.join(', ')} (hub/auth/route-policy.ts)`);
     route.bodyLimit ??= BODY_LIMITS[cls];
     for (const method of methods) {
       table.push({ method, url: route.url, access: config.access, problems, body: cls, bodyLimit: route.bodyLimit, target: config.target, areaParam: config.areaParam });

@@ -2,10 +2,10 @@
 // gets when it forgets, and who may call each access class.
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { roleRefusal } from '../../../hub/http/auth-plugin.js';
-import type { Viewer } from '../../../hub/http/auth-service.js';
-import { ALL_AREA, type Area } from '../../../hub/http/request-area.js';
-import { ACCESS, apiRoutesOf, BODY_LIMITS, routePolicy, type Access } from '../../../hub/http/route-policy.js';
+import { roleRefusal } from '../../../hub/auth/auth-plugin.js';
+import type { Viewer } from '../../../hub/auth/auth-service.js';
+import { ALL_AREA, type Area } from '../../../hub/auth/request-area.js';
+import { ACCESS, apiRoutesOf, BODY_LIMITS, routePolicy, type Access } from '../../../hub/auth/route-policy.js';
 
 const viewer = (role: 'viewer' | 'operator' | 'admin' | null): Viewer => ({
   user: role === null ? null : { id: `u-${role}`, username: role, displayName: role, role, scope: 'S1', scopeName: null, scopeLevel: null },

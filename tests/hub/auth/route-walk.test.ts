@@ -8,7 +8,7 @@
 // (no worker, device, incident or region code outside its area); the district admin's answer to
 // the same request does name it (`adminSees`), so the oracle is shown to see a leak.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiRoutesOf, type RouteEntry } from '../../../hub/http/route-policy.js';
+import { apiRoutesOf, type RouteEntry } from '../../../hub/auth/route-policy.js';
 import type { HttpApp } from '../../../hub/http/http-server.js';
 import { demoDistrictFromConfig } from '../../../simulators/demo-district.js';
 import { demoUsers } from '../../../simulators/demo-users.js';
@@ -238,7 +238,7 @@ describe('every /api route, as a viewer and an operator of one area against data
     expect(Object.keys(CASES).filter((k) => !keys.includes(k) && !CASES[k]!(fx).soon), 'cases of routes that are gone').toEqual([]);
   });
 
-  it('every route declares its access, body class and schemas (hub/http/route-policy.ts)', () => {
+  it('every route declares its access, body class and schemas (hub/auth/route-policy.ts)', () => {
     expect(routes.filter((r) => r.problems.length > 0).map((r) => `${r.method} ${r.url}: ${r.problems.join(', ')}`)).toEqual([]);
   });
 
