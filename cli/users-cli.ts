@@ -1,7 +1,7 @@
 // Command-screen accounts from the command line, for a hub without the demo district (SIM=false):
 //
-//   npx tsx hub/http/user-cli.ts add <username> --role admin|operator|viewer --scope <region code> [--name 名称]
-//   npx tsx hub/http/user-cli.ts list
+//   npm run users -- add <username> --role admin|operator|viewer --scope <region code> [--name 名称]
+//   npm run users -- list
 //
 // The password comes from USER_PASSWORD, or a random one is made and printed once. Uses the
 // database the hub uses (DATABASE_URL, else the embedded one in DATA_DIR) - stop an embedded hub first.
@@ -9,13 +9,13 @@ import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { loadConfig } from '../../common/config.js';
-import { openDatabase } from '../../storage/database.js';
-import { USER_ROLES, UserStore, type UserRole } from '../auth/user-store.js';
+import { loadConfig } from '../common/config.js';
+import { openDatabase } from '../storage/database.js';
+import { USER_ROLES, UserStore, type UserRole } from '../hub/auth/user-store.js';
 
 const USAGE = `usage:
-  npx tsx hub/http/user-cli.ts add <username> --role admin|operator|viewer --scope <region code> [--name 名称]
-  npx tsx hub/http/user-cli.ts list`;
+  npm run users -- add <username> --role admin|operator|viewer --scope <region code> [--name 名称]
+  npm run users -- list`;
 
 export async function runUserCli(argv: string[], env: NodeJS.ProcessEnv, out: (line: string) => void): Promise<number> {
   const { positionals, values } = parseArgs({
