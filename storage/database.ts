@@ -40,7 +40,7 @@ export const SERVER_TIMEOUTS: Readonly<DatabaseTimeouts> = Object.freeze({ conne
 
 /**
  * The embedded engine: one connection (pool of 1) to a WASM backend in a worker thread, which also
- * runs the maintenance pass (hub/analytics/storage-maintenance.ts): rollups and trail packing in
+ * runs the maintenance pass (hub/upkeep/storage-maintenance.ts): rollups and trail packing in
  * steps of 0.1-1.1 s, VACUUMs by hand, TimescaleDB's policy jobs. Everyone waits for that one
  * connection, so waiting for it gets the same bound as a statement. PGlite does not enforce
  * statement_timeout (single-user backend without timer signals: a 200 ms timeout let an 18 s

@@ -15,7 +15,7 @@ export interface HourPairs {
 
 /**
  * The distinct (worker, hour) pairs of fixes in hours that ended by `now`; null when none. The
- * packer waits 15 minutes past an hour's end (trail-pack.ts): that is the skew its clock may have
+ * packer waits 15 minutes past an hour's end (hub/upkeep/trail-pack.ts): that is the skew its clock may have
  * ahead of the writer's before a packed hour could miss a fix.
  */
 export function endedHours(positions: readonly PositionRow[], now: number): HourPairs | null {

@@ -8,7 +8,7 @@ import { analyticsRoutes } from '../../../hub/analytics/analytics-routes.js';
 import { rollupActivity } from '../../../hub/analytics/activity-query.js';
 import { pathDistanceM } from '../../../hub/analytics/geo-distance.js';
 import { readRawTrack, readTrack, unpackTrack } from '../../../hub/analytics/trail-query.js';
-import { packTrailHours } from '../../../hub/analytics/trail-pack.js';
+import { packTrailHours } from '../../../hub/upkeep/trail-pack.js';
 import { commitRows } from '../../../hub/store/commit-rows.js';
 import type { Track } from '../../../hub/analytics/geo-distance.js';
 import {
@@ -16,11 +16,11 @@ import {
   compressOlderThan,
   dropRawOlderThan,
   runPolicyJobs,
-} from '../../../hub/analytics/storage-policies.js';
+} from '../../../hub/upkeep/storage-policies.js';
 import { ManualClock } from '../../../common/clock.js';
 import { silentLogger } from '../../../common/logger.js';
-import { StorageMaintenance } from '../../../hub/analytics/storage-maintenance.js';
-import { vacuumByHand } from '../../../hub/analytics/vacuum-by-hand.js';
+import { StorageMaintenance } from '../../../hub/upkeep/storage-maintenance.js';
+import { vacuumByHand } from '../../../hub/upkeep/vacuum-by-hand.js';
 import { DATE, H, OUTSIDE, SEVEN, STEP_M, fix, iso, northFixes, patrolFixes, seedPeople, writeBatch } from './analytics-fixtures.js';
 import { cellToLatLng } from 'h3-js';
 import { OwnGridFence } from '../../../hub/regions/own-grid-fence.js';

@@ -5,14 +5,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { rollupActivity } from '../../../hub/analytics/activity-query.js';
-import { PACK_SETTLE_MS, packTrailHours } from '../../../hub/analytics/trail-pack.js';
+import { PACK_SETTLE_MS, packTrailHours } from '../../../hub/upkeep/trail-pack.js';
 import { readRawTrack, readTrack, unpackTrack } from '../../../hub/analytics/trail-query.js';
 import { commitRows } from '../../../hub/store/commit-rows.js';
 import { writeRows } from '../../../hub/store/row-writer.js';
 import { endedHours, markHoursStale } from '../../../hub/store/trail-hours-stale.js';
 import { emptyRows } from '../../../hub/store/row-types.js';
-import { fix } from './analytics-fixtures.js';
-import { plainPostgres, type OpenedEngine } from './engines.js';
+import { fix } from '../analytics/analytics-fixtures.js';
+import { plainPostgres, type OpenedEngine } from '../analytics/engines.js';
 
 const T0 = Date.parse('2026-11-20T00:00:00Z');
 const HOUR = 3_600_000;

@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../common/logger.js';
-import { openDatabase, type Database } from '../../storage/database.js';
-import { applyStoragePolicies, DEFAULT_STORAGE_POLICY, syncStoragePolicies, type StoragePolicyConfig } from '../../hub/analytics/storage-policies.js';
-import { postgresServer, postgresServerName } from '../hub/analytics/engines.js';
+import { silentLogger } from '../../../common/logger.js';
+import { openDatabase, type Database } from '../../../storage/database.js';
+import { applyStoragePolicies, DEFAULT_STORAGE_POLICY, syncStoragePolicies, type StoragePolicyConfig } from '../../../hub/upkeep/storage-policies.js';
+import { postgresServer, postgresServerName } from '../analytics/engines.js';
 
 interface Job {
   id: number;

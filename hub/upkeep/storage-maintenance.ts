@@ -9,9 +9,9 @@
 import type pg from 'pg';
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/logger.js';
-import { rollupActivity } from './activity-query.js';
-import { rollupIncidents } from './incident-rollup.js';
-import { rollupKpiRegions } from './kpi-fast.js';
+import { rollupActivity } from '../analytics/activity-query.js';
+import { rollupIncidents } from '../analytics/incident-rollup.js';
+import { rollupKpiRegions } from '../analytics/kpi-fast.js';
 import { DEFAULT_STORAGE_POLICY, runPolicyJobs } from './storage-policies.js';
 import { packTrailHours } from './trail-pack.js';
 import { vacuumByHand } from './vacuum-by-hand.js';
