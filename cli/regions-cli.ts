@@ -9,7 +9,8 @@ import { pino } from 'pino';
 import { loadConfig, type Config } from '../common/config.js';
 import { openDatabase, type Database } from '../storage/database.js';
 import { CliFailure, EXIT, runGuarded, type CliIo } from './cli-common.js';
-import { REGION_LEVELS, type Problem, type RegionLevel } from '../hub/regions/region-tree.js';
+import type { Problem } from '../hub/regions/region-tree.js';
+import { REGION_LEVELS, type RegionLevel } from '../protocol/region-levels.js';
 import { assessRegionImport, parseAcceptFlags, readRegions, replaceRegions, type AcceptFlag, type ImportAssessment } from '../hub/regions/region-store.js';
 
 export { EXIT, type CliIo } from './cli-common.js';

@@ -18,6 +18,11 @@ export interface AuditEntryView {
 }
 
 export type ScorePart = 'responsibility' | 'distance' | 'load' | 'freshness' | 'fitness';
+/** Why the worker was a candidate: their own grid, the ladder rung's scope, or a neighbour nearby. */
+export const OFFER_VIAS = ['own_grid', 'scope', 'neighbour'] as const;
+export type OfferVia = (typeof OFFER_VIAS)[number];
+export const OFFER_STATUSES = ['pending', 'accepted', 'declined', 'timed_out', 'withdrawn'] as const;
+export type OfferStatus = (typeof OFFER_STATUSES)[number];
 
 /** An offer made to a worker, with the score parts that chose them ("why this worker"). */
 export interface OfferView {
@@ -26,7 +31,7 @@ export interface OfferView {
   workerId: string;
   deviceId: string | null;
   level: number;
-  via: string;
+  via: OfferVia;
   rank: number;
   total: number;
   parts: Record<ScorePart, number>;
@@ -34,7 +39,7 @@ export interface OfferView {
   positionAgeMs: number | null;
   offeredAt: number;
   acceptBy: number;
-  status: string;
+  status: OfferStatus;
   answeredAt: number | null;
   publishedAt: number | null;
 }

@@ -1,6 +1,7 @@
 // Payload schemas of the wire contract v1 (DESIGN §3). Types are inferred from these, never re-declared.
 // Fields may be added freely by devices (passthrough); none is renamed.
 import { z } from 'zod';
+import { prioritySchema } from './incident-vocabulary.js';
 
 /** Largest payload the hub accepts on any topic; the broker's packet limit sits a little above. */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
@@ -99,7 +100,7 @@ export const reportSchema = z
     lon: z.number().min(-180).max(180),
     crs: z.enum(CRS).optional(),
     photos: z.array(z.string().max(2048)).max(20).optional(),
-    priority: z.enum(['low', 'normal', 'high', 'urgent']).optional(),
+    priority: prioritySchema.optional(),
   })
   .passthrough();
 export type ReportPayload = z.infer<typeof reportSchema>;

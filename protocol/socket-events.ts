@@ -2,6 +2,7 @@
 // for event names and payloads; the dashboard imports these types too.
 
 import type { DeviceProtocol } from './device-api.js';
+import type { IncidentSource, Priority } from './incident-vocabulary.js';
 
 export const LIVE_NAMESPACE = '/live';
 
@@ -63,9 +64,9 @@ export interface DutyChange {
 /** An incident as a command screen sees it (never the resident's contact). */
 export interface IncidentView {
   id: string;
-  source: 'device_alert' | 'patrol_report' | 'resident' | 'operator';
+  source: IncidentSource;
   category: string;
-  priority: 'low' | 'normal' | 'high' | 'urgent';
+  priority: Priority;
   title: string | null;
   state: string;
   version: number;

@@ -9,12 +9,15 @@ import type { Feature, FeatureCollection, Polygon } from 'geojson';
 import type { Config } from '../common/config.js';
 import type { NewWorker } from '../storage/device-store.js';
 import type { DeviceProtocol } from '../protocol/device-api.js';
+import type { WorkerRole } from '../protocol/worker-roles.js';
+import type { LevelToGrid } from '../protocol/region-levels.js';
 import { COMMUNITY_NAMES, COMPOUND_NAMES, DEPARTMENTS, DISTRICT, STREET_NAMES, cnNumber, nthName, personName } from './demo-names.js';
 import { round7, samplePointIn } from './geo-local.js';
 import { Lattice, latticeSize, serpentineCells, type Cell } from './region-lattice.js';
 import { createRng, type Rng } from './rng.js';
 
-export type RegionLevel = 'district' | 'street' | 'community' | 'grid';
+/** The demo district has no units or cells: its tree stops at the grid. */
+export type RegionLevel = LevelToGrid;
 /** Feature properties of the region GeoJSON; the region importer reads exactly these. */
 export interface RegionProps {
   code: string;
@@ -24,7 +27,8 @@ export interface RegionProps {
 }
 export type RegionFeature = Feature<Polygon, RegionProps>;
 
-export type DemoRole = 'grid_worker' | 'grid_leader' | 'community_police' | 'department_staff';
+/** The demo district has no street command centre staff: every role but `command`. */
+export type DemoRole = Exclude<WorkerRole, 'command'>;
 export interface DemoWorker extends NewWorker {
   role: DemoRole;
 }

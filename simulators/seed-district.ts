@@ -3,13 +3,12 @@
 // (re-salted) secret hashes, and a half-finished seed is finished by running it again.
 import type pg from 'pg';
 import { upsertDevices, upsertWorkers, type NewDevice } from '../storage/device-store.js';
-import type { DemoDistrict, DemoHandset, RegionLevel } from './demo-district.js';
+import type { DemoDistrict, DemoHandset } from './demo-district.js';
+import { LEVELS_TO_GRID } from '../protocol/region-levels.js';
 import { DEFAULT_APP_DEVICE } from '../protocol/owntracks-topics.js';
 import { upsertRegionRows } from '../storage/region-rows.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
-
-const LEVELS: readonly RegionLevel[] = ['district', 'street', 'community', 'grid'];
 
 const HANDSET_NAME: Record<DemoHandset['protocol'], string> = { native: '的手持终端', owntracks: '的手机（OwnTracks）', jt808: '的定位终端（JT/T 808）' };
 
@@ -28,7 +27,7 @@ export interface SeedSummary {
 
 export async function seedDistrict(pool: Queryable, district: DemoDistrict): Promise<SeedSummary> {
   // One statement per level: a child's parent row always exists before the child is written.
-  for (const level of LEVELS) {
+  for (const level of LEVELS_TO_GRID) {
     const rows = district.regions.features
       .filter((f) => f.properties.level === level)
       .map((f) => ({

@@ -4,6 +4,7 @@
 import type pg from 'pg';
 import type { DeviceKind } from '../protocol/topics.js';
 import type { DeviceProtocol } from '../protocol/device-api.js';
+import type { WorkerRole } from '../protocol/worker-roles.js';
 import { hashSecret, hmacDeviceSecret, type DeviceSecretKey } from '../common/secrets.js';
 
 export interface DeviceRecord {
@@ -38,7 +39,7 @@ export interface NewDevice {
 export interface NewWorker {
   id: string;
   name: string;
-  role: 'grid_worker' | 'grid_leader' | 'community_police' | 'department_staff' | 'command';
+  role: WorkerRole;
   gridCodes: string[];
   categories?: string[];
   /** 城管, 住建, …: the department a department_staff worker reports for (KPIs by department). */

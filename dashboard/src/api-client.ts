@@ -2,9 +2,10 @@
 // checked here at runtime (a half-deployed hub must not crash the screen) and typed narrowly.
 import type { AuditEntryView, IncidentDetailView, KpiTiles, OfferView } from '../../protocol/http-api.js';
 import type { Feature, FeatureCollection, MultiPolygon, Polygon } from 'geojson';
+import { LEVELS_TO_GRID, type LevelToGrid } from '../../protocol/region-levels.js';
 
-export const REGION_LEVELS = ['district', 'street', 'community', 'grid'] as const;
-export type RegionLevel = (typeof REGION_LEVELS)[number];
+/** The screen draws the tree down to the grid; units and cells under a grid are dropped (and counted). */
+export type RegionLevel = LevelToGrid;
 
 export interface RegionProps {
   code: string;
@@ -84,7 +85,7 @@ function isRegionFeature(f: unknown): f is RegionFeature {
     (g.type === 'Polygon' || g.type === 'MultiPolygon') &&
     typeof p.code === 'string' &&
     typeof p.name === 'string' &&
-    (REGION_LEVELS as readonly unknown[]).includes(p.level)
+    (LEVELS_TO_GRID as readonly unknown[]).includes(p.level)
   );
 }
 

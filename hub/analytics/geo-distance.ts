@@ -1,10 +1,8 @@
 // Distance walked along a trail. The same rule runs in SQL (rollup_worker_activity in
 // storage/migrations/010_analytics.sql), which takes DISTANCE_RULE as arguments, so the hourly
-// rollups and the trail API report the same metres.
-
-/** Mean Earth radius (IUGG), metres; the SQL haversine_m uses the same constant. */
-export const EARTH_RADIUS_M = 6_371_008.8;
-const RAD = Math.PI / 180;
+// rollups and the trail API report the same metres. The distance is the one haversine of
+// regions/geo-measure.ts, whose Earth radius the SQL haversine_m uses too.
+import { haversineM } from '../regions/geo-measure.js';
 
 export interface DistanceRule {
   /** Segments across a longer gap are an unknown route (device off, tunnel), not walked. */
@@ -44,14 +42,6 @@ export function trackOf(points: readonly TimedPoint[]): Track {
     t.lon[i] = points[i].lon;
   }
   return t;
-}
-
-/** Great-circle distance in metres. */
-export function haversineM(lat1: number, lon1: number, lat2: number, lon2: number): number {
-  const dLat = (lat2 - lat1) * RAD;
-  const dLon = (lon2 - lon1) * RAD;
-  const a = Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * RAD) * Math.cos(lat2 * RAD) * Math.sin(dLon / 2) ** 2;
-  return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(a)));
 }
 
 /** Whether a segment of `metres` over `dtS` seconds (the later fix second) counts as walked. */

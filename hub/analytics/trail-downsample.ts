@@ -2,7 +2,8 @@
 // point budget instead of a tolerance: the segment whose farthest point deviates most is split
 // first, so corners survive and straight stretches thin out; the ends are always kept and the
 // result stays in time order.
-import { EARTH_RADIUS_M, type Track } from './geo-distance.js';
+import type { Track } from './geo-distance.js';
+import { EARTH_RADIUS_M } from '../regions/geo-measure.js';
 
 export interface PlanarFn<P> {
   (p: P): [number, number];

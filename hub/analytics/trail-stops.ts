@@ -1,7 +1,8 @@
 // Stop detection: a stay of at least minDurationS during which every fix is within radiusM of
 // the first fix of the stay (the classic anchor rule of Li et al., "Mining user similarity based
 // on location history", 2008). Pure: points in, stops out.
-import { EARTH_RADIUS_M, type Track } from './geo-distance.js';
+import type { Track } from './geo-distance.js';
+import { EARTH_RADIUS_M } from '../regions/geo-measure.js';
 
 const RAD = Math.PI / 180;
 

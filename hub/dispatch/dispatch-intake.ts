@@ -8,7 +8,8 @@ import type { GridLocator } from '../regions/grid-locator.js';
 import { initialLevelForTier } from './dispatch-ladder.js';
 import type { IncidentRecord } from './incident-record.js';
 import { createIncident, type Actor, type AuditEntry } from './incident-state-machine.js';
-import { deadlinesFor, slaCategory, type Priority, type SlaCategory } from './sla-policy.js';
+import { deadlinesFor, slaCategory, type SlaCategory } from './sla-policy.js';
+import type { Priority } from '../../protocol/incident-vocabulary.js';
 
 export interface IntakeInput {
   source: IncidentRecord['source'];

@@ -3,7 +3,7 @@
 // case and over which area. At the top nobody is "left": the street command centre holds the case
 // and the screens alarm, so a case is never unowned (seed 000, the drain nobody accepted).
 import type { HandlingTier } from './sla-policy.js';
-import type { WorkerRole } from './incident-state-machine.js';
+import type { WorkerRole } from '../../protocol/worker-roles.js';
 import type { OverdueStage } from './sla-policy.js';
 import { ancestorAtLevel, descendantsAtLevel, type RegionTree } from '../regions/region-tree.js';
 

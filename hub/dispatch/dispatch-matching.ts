@@ -4,19 +4,16 @@
 // worker". Ties break on worker id, so two hubs rank the same way.
 import type { Clock } from '../../common/clock.js';
 import { haversineM } from '../regions/geo-measure.js';
-import type { Incident, WorkerRole } from './incident-state-machine.js';
+import type { Incident } from './incident-state-machine.js';
+import type { WorkerRole } from '../../protocol/worker-roles.js';
+import type { OfferVia, ScorePart } from '../../protocol/http-api.js';
 import { rungFor } from './dispatch-ladder.js';
 import type { DispatchWorker, WorkerIndex } from './worker-index.js';
 
 export type MatchIncident = Pick<Incident, 'id' | 'lat' | 'lon' | 'gridCode' | 'category' | 'escalationLevel' | 'triedWorkerIds'>;
 
-export interface ScoreWeights {
-  responsibility: number;
-  distance: number;
-  load: number;
-  freshness: number;
-  fitness: number;
-}
+/** A weight per score part; the parts an offer carries (protocol OfferView) have the same keys. */
+export type ScoreWeights = Record<ScorePart, number>;
 export type ScoreParts = ScoreWeights;
 
 export const DEFAULT_WEIGHTS: Readonly<ScoreWeights> = Object.freeze({ responsibility: 0.35, distance: 0.25, load: 0.15, freshness: 0.1, fitness: 0.15 });
@@ -42,7 +39,7 @@ export interface MatchOptions {
   limit?: number;
 }
 
-export type CandidateVia = 'own_grid' | 'scope' | 'neighbour';
+export type CandidateVia = OfferVia;
 
 export interface RankedCandidate {
   workerId: string;

@@ -3,7 +3,7 @@
 // messages to send. The store commits a plan in one transaction (version-checked); the service
 // sends the messages and pushes the views after the commit. Tests check plans with a manual clock.
 import type { Clock } from '../../common/clock.js';
-import type { TaskReach } from '../../protocol/http-api.js';
+import type { OfferStatus, OfferView, TaskReach } from '../../protocol/http-api.js';
 import type { TaskMessage } from '../../protocol/schemas.js';
 import type { RegionTree } from '../regions/region-tree.js';
 import { nextStep, onOverdue, scopeGridCodes, type EscalationLevel } from './dispatch-ladder.js';
@@ -15,24 +15,8 @@ import { deadlinesFor, overdueStages, type OverdueStage, type SlaCategory } from
 import type { WorkerIndex } from './worker-index.js';
 
 export type DeadlineKind = 'offer' | 'accept' | 'arrive' | 'resolve' | 'retry' | 'close';
-export type OfferStatus = 'pending' | 'accepted' | 'declined' | 'timed_out' | 'withdrawn';
-
-export interface OfferRecord {
-  taskId: string;
-  incidentId: string;
-  workerId: string;
-  deviceId: string | null;
-  level: number;
-  via: CandidateVia;
-  rank: number;
-  total: number;
-  parts: ScoreParts;
-  distanceM: number | null;
-  positionAgeMs: number | null;
-  offeredAt: number;
-  acceptBy: number;
-  status: OfferStatus;
-}
+/** An offer as dispatch decides it: the screen's view (protocol) before it is answered or published. */
+export type OfferRecord = Omit<OfferView, 'answeredAt' | 'publishedAt'>;
 
 export interface Plan {
   /** The version the incident had when the plan was made; null for a new incident. */

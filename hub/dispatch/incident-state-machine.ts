@@ -5,7 +5,8 @@
 // never assign the same incident twice, DESIGN §4).
 import { z } from 'zod';
 import type { Clock } from '../../common/clock.js';
-import { PRIORITIES } from './sla-policy.js';
+import { INCIDENT_SOURCES, PRIORITIES } from '../../protocol/incident-vocabulary.js';
+import { WORKER_ROLES } from '../../protocol/worker-roles.js';
 import { DISPATCH_ERRORS, type DispatchError, type DispatchErrorCode } from './dispatch-errors.js';
 
 export const INCIDENT_STATES = [
@@ -13,9 +14,6 @@ export const INCIDENT_STATES = [
   'escalated', 'reopened', 'cancelled',
 ] as const;
 export type IncidentState = (typeof INCIDENT_STATES)[number];
-export const INCIDENT_SOURCES = ['device_alert', 'patrol_report', 'resident', 'operator'] as const;
-export const WORKER_ROLES = ['grid_worker', 'grid_leader', 'community_police', 'department_staff', 'command'] as const;
-export type WorkerRole = (typeof WORKER_ROLES)[number];
 /** 0 grid, 1 grid leader, 2 community, 3 street command (DESIGN §4 Dispatch ladder). */
 export const MAX_ESCALATION_LEVEL = 3;
 

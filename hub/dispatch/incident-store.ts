@@ -6,6 +6,7 @@ import type pg from 'pg';
 import { RECORD_COLUMNS, recordFromRow, recordParams, type IncidentRecord } from './incident-record.js';
 import type { DeadlineKind, OfferRecord, Plan } from './dispatch-plan.js';
 import { LOAD_STATES } from './incident-state-machine.js';
+import type { AlarmView } from '../../protocol/socket-events.js';
 
 export type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -17,15 +18,8 @@ export interface DeadlineRow {
   ref: string | null;
 }
 
-export interface AlarmRow {
-  id: number;
-  incidentId: string;
-  stage: string;
-  level: number;
-  raisedAt: number;
-  acknowledgedAt: number | null;
-  acknowledgedBy: string | null;
-}
+/** An alarm as stored: the screen's view (protocol) without the grid, which is its incident's. */
+export type AlarmRow = Omit<AlarmView, 'gridCode'>;
 
 export class VersionConflict extends Error {
   constructor(readonly incidentId: string) {

@@ -5,9 +5,8 @@
 // The table is data: a deployment may load its own and validate it with slaTableSchema.
 import { z } from 'zod';
 import type { IncidentState } from './incident-state-machine.js';
+import { PRIORITIES, type Priority } from '../../protocol/incident-vocabulary.js';
 
-export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const; // as in protocol reportSchema
-export type Priority = (typeof PRIORITIES)[number];
 export const HANDLING_TIERS = ['grid', 'community', 'street'] as const;
 export type HandlingTier = (typeof HANDLING_TIERS)[number];
 

@@ -7,7 +7,7 @@
 // projection (see geo-measure).
 import KDBush from 'kdbush';
 import { localProjection, type Projection } from '../regions/geo-measure.js';
-import type { WorkerRole } from './incident-state-machine.js';
+import type { WorkerRole } from '../../protocol/worker-roles.js';
 
 export interface LivePosition {
   lat: number;

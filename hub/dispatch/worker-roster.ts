@@ -6,7 +6,7 @@ import type { Clock } from '../../common/clock.js';
 import type { TaskReach } from '../../protocol/http-api.js';
 import type { LiveState } from '../live/live-state.js';
 import { WorkerIndex, type DispatchWorker } from './worker-index.js';
-import type { WorkerRole } from './incident-state-machine.js';
+import type { WorkerRole } from '../../protocol/worker-roles.js';
 import { loadsByWorker } from './incident-store.js';
 
 interface WorkerAttrs {

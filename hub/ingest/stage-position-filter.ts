@@ -14,7 +14,7 @@ import type { Config } from '../../common/config.js';
 import { LogBudget } from '../../common/log-budget.js';
 import type { Logger } from '../../common/logger.js';
 import { Metrics } from '../../common/metrics.js';
-import { haversineM } from '../analytics/geo-distance.js';
+import { haversineM } from '../regions/geo-measure.js';
 import type { FixFlag, PositionRow } from '../store/row-types.js';
 import type { FixAnchor, StoredHeads } from '../store/fix-heads.js';
 import type { IngestContext, IngestStage, StageOutcome } from './ingest-types.js';

@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { systemClock, type Clock } from '../../common/clock.js';
 import { AppError } from '../../common/error-codes.js';
 import type { WorkerLive } from '../../protocol/socket-events.js';
-import { WORKER_ROLES, type WorkerRole } from '../dispatch/incident-state-machine.js';
+import { WORKER_ROLES, type WorkerRole } from '../../protocol/worker-roles.js';
 import { sendFailure } from '../regions/region-routes.js';
 import { areaOf } from '../auth/request-area.js';
 import { checkWorkers, findWorker, listWorkers, saveWorkers, setWorkerDuty, type Duty, type WorkerInput, type WorkerRecord } from './worker-store.js';

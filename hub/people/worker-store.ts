@@ -3,7 +3,7 @@
 // rows here: the routes merge them in.
 import type pg from 'pg';
 import { upsertWorkers } from '../../storage/device-store.js';
-import { WORKER_ROLES, type WorkerRole } from '../dispatch/incident-state-machine.js';
+import { WORKER_ROLES, type WorkerRole } from '../../protocol/worker-roles.js';
 import { LOAD_STATES } from '../dispatch/incident-state-machine.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;

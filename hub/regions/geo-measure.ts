@@ -1,4 +1,5 @@
-// Small metric helpers shared by the region checks, the grid locator and dispatch matching.
+// Small metric helpers shared by the region checks, the grid locator, dispatch matching, the
+// position filter and the trail distances (the one haversine of the hub).
 // Grids are a few hundred metres across and a district a few tens of km, so a local
 // equirectangular projection (fixed reference latitude) is accurate to well under 1 % there,
 // far better than handset GPS; haversine is used where one exact distance is reported.

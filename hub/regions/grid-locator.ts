@@ -12,7 +12,8 @@ import Flatbush from 'flatbush';
 import type { MultiPolygon, Polygon } from 'geojson';
 import { booleanPointInPolygon } from '@turf/boolean-point-in-polygon';
 import { bboxOf, closeRings, distanceToEdgesM, localProjection, type Projection } from './geo-measure.js';
-import { regionsAtLevel, type RegionLevel, type RegionTree } from './region-tree.js';
+import { regionsAtLevel, type RegionTree } from './region-tree.js';
+import type { RegionLevel } from '../../protocol/region-levels.js';
 
 export interface GridShape {
   code: string;

@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type pg from 'pg';
 import { AppError, ERROR_MESSAGES, type ErrorCode } from '../../common/error-codes.js';
-import { REGION_LEVELS, type RegionLevel } from './region-tree.js';
+import { REGION_LEVELS, type RegionLevel } from '../../protocol/region-levels.js';
 import { areaOf } from '../auth/request-area.js';
 import { ACCEPT_FLAGS, assessRegionImport, parseAcceptFlags, readRegions, replaceRegions } from './region-store.js';
 

@@ -8,7 +8,8 @@
 //  - warnings (an unclosed ring, which the locator closes) never refuse.
 import type { Feature, FeatureCollection, MultiPolygon, Polygon } from 'geojson';
 import type pg from 'pg';
-import { parseRegions, RegionImportError, REGION_LEVELS, type Problem, type ProblemCode, type RegionLevel, type RegionTree } from './region-tree.js';
+import { parseRegions, RegionImportError, type Problem, type ProblemCode, type RegionTree } from './region-tree.js';
+import { REGION_LEVELS, type RegionLevel } from '../../protocol/region-levels.js';
 import { upsertRegionRows } from '../../storage/region-rows.js';
 
 export const ACCEPT_FLAGS = ['overlaps', 'gaps', 'outside', 'detach'] as const;

@@ -7,12 +7,10 @@ import { z } from 'zod';
 import { checkRegionGeometry, type GeometryCheckOptions } from './region-geometry-check.js';
 import { ringIsClosed, ringsOf } from './geo-measure.js';
 import { problem, type Problem } from './region-problems.js';
+import { REGION_LEVELS, levelRank, regionLevelSchema, type RegionLevel } from '../../protocol/region-levels.js';
 
 export type { Problem, ProblemCode } from './region-problems.js';
 
-export const REGION_LEVELS = ['district', 'street', 'community', 'grid', 'unit', 'cell'] as const;
-export type RegionLevel = (typeof REGION_LEVELS)[number];
-export const levelRank = (level: RegionLevel): number => REGION_LEVELS.indexOf(level);
 
 const position = z.tuple([z.number().min(-180).max(180), z.number().min(-90).max(90)], z.number());
 // Short or unclosed rings parse (and are reported as problems below), so one bad ring does not
@@ -27,7 +25,7 @@ export const regionPropertiesSchema = z
   .object({
     code: z.string().min(1).max(64),
     parent: z.string().min(1).max(64).nullable(),
-    level: z.enum(REGION_LEVELS),
+    level: regionLevelSchema,
     name: z.string().min(1).max(200),
   })
   .loose(); // extra properties (population, households …) survive the round trip

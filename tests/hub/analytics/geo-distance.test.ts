@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DISTANCE_RULE, haversineM, pathDistanceM, trackOf } from '../../../hub/analytics/geo-distance.js';
+import { DISTANCE_RULE, pathDistanceM, trackOf } from '../../../hub/analytics/geo-distance.js';
+import { haversineM } from '../../../hub/regions/geo-measure.js';
 
 // Along a meridian haversine is exact arc length: R·Δφ. 1° = 6,371,008.8 m × π/180 = 111,195.08 m.
 const M_PER_DEG = 111_195.08;

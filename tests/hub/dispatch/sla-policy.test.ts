@@ -4,11 +4,11 @@ import {
   DEFAULT_SLA_TABLE,
   deadlinesFor,
   overdueStages,
-  PRIORITIES,
   slaCategory,
   slaTableSchema,
 } from '../../../hub/dispatch/sla-policy.js';
 import { T0 } from './builders.js';
+import { PRIORITIES } from '../../../protocol/incident-vocabulary.js';
 
 const H = 3_600_000;
 
