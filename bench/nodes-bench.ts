@@ -4,6 +4,9 @@
 // and CPU µs per stored fix for the whole pipeline (every node, PostgreSQL, Redis; not the load).
 //
 //   npm run bench:nodes -- --handsets 10000 --nodes 2 --duration 60 [--load-procs 2]
+//   npm run bench:nodes -- --handsets 3000 --nodes 1,2    one run after the other on the same servers and
+//     handsets, then a table with CPU per fix against the first (1 → 2 nodes: the cost of Redis).
+//     One node runs without Redis, as a single-node user runs it (--redis-for-one: with it).
 //
 // Fault runs (issue 14), with handsets that record every PUBACK and resend what was not
 // acknowledged; at the end every acknowledged fix must be in the table exactly once:
@@ -23,7 +26,7 @@ import { fromLocal } from '../simulators/geo-local.js';
 import { openDatabase } from '../storage/database.js';
 import { upsertDevices, upsertWorkers } from '../storage/device-store.js';
 import { freePort } from '../testkit/free-port.js';
-import { startNode } from '../testkit/node-process.js';
+import { startNode, type NodeProcess } from '../testkit/node-process.js';
 import { CpuMeter, postmasterPid, processTree } from '../testkit/process-cpu.js';
 import { startPostgres } from '../testkit/postgres-server.js';
 import { startRedis, type RedisServer } from '../testkit/redis-server.js';
@@ -38,15 +41,15 @@ const { values: args } = parseArgs({
     fault: { type: 'string' },
     'kill-every': { type: 'string', default: '30' },
     outage: { type: 'string', default: '60' },
+    'redis-for-one': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
-  console.log('npm run bench:nodes -- [--handsets 10000] [--nodes 2] [--duration 60] [--load-procs 1] [--fault kill|db|redis] [--kill-every 30] [--outage 60]');
+  console.log('npm run bench:nodes -- [--handsets 10000] [--nodes 2 | --nodes 1,2] [--redis-for-one] [--duration 60] [--load-procs 1] [--fault kill|db|redis] [--kill-every 30] [--outage 60]');
   process.exit(0);
 }
 const N = Number(args.handsets);
-const NODES = Number(args.nodes);
 const durationS = Number(args.duration);
 const KEY = 'bench-nodes-device-secret-key-0123456789abcdef';
 const pct = (xs: number[], p: number) => (xs.length === 0 ? NaN : Float64Array.from(xs).sort()[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!);
@@ -69,16 +72,10 @@ for (let i = 0; i < N; i += 1000) {
   await upsertWorkers(db.pool, chunk.map((d) => ({ id: `lw-${d.id}`, name: d.id, role: 'grid_worker' as const, gridCodes: ['LOAD'] })));
   await upsertDevices(db.pool, chunk.map((d) => ({ id: d.id, kind: 'handset' as const, secret: d.secret, workerId: `lw-${d.id}` })), key);
 }
-console.log(`registered ${N} handsets; starting ${NODES} node(s) on PostgreSQL + Redis…`);
-
-const env = {
-  DATABASE_URL: pg.url, REDIS_URL: redis.url, NODES: String(NODES), SIM: 'false', AUTH_REQUIRED: 'false', DEVICE_SECRET_KEY: KEY,
-  MQTT_PORT: String(await freePort()), HTTP_PORT: String(await freePort()), LOG_LEVEL: 'warn',
+const NODE_COUNTS = args.nodes.split(',').map(Number);
+const baseEnv = {
+  DATABASE_URL: pg.url, SIM: 'false', AUTH_REQUIRED: 'false', DEVICE_SECRET_KEY: KEY, LOG_LEVEL: 'warn',
 };
-const node = await startNode(env, 180_000);
-const mqttPort = Number(new URL(node.mqttUrl).port);
-
-// The pipeline's CPU: the nodes (primary and workers), PostgreSQL, Redis.
 /** The redis-server the harness started (a child of this process). */
 const redisPid = (): number | null => {
   for (const pid of processTree(process.pid)) {
@@ -90,52 +87,97 @@ const redisPid = (): number | null => {
   }
   return null;
 };
-const meter = new CpuMeter(() => [node.child.pid!, postmasterPid(pg.port) ?? 0, redisPid() ?? 0].filter((p) => p > 0));
-let peakRss = 0;
-const rssTimer = setInterval(() => {
-  let rss = 0;
-  for (const pid of processTree(node.child.pid!)) {
-    try {
-      rss += Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * 4096;
-    } catch {
-      // gone
-    }
-  }
-  peakRss = Math.max(peakRss, rss);
-}, 500);
 
-const screen = io(`${node.httpUrl}${LIVE_NAMESPACE}`, { transports: ['websocket'] }) as unknown as Socket<ServerToClientEvents>;
-const pushLat: number[] = [];
+// What each run needs: the node(s), their MQTT port, a command screen, CPU meters, peak RSS.
+let node: NodeProcess;
+let mqttPort = 0;
+let screen: Socket<ServerToClientEvents>;
+let pushLat: number[] = [];
 let measuring = false;
-screen.on('positions', (b) => {
-  if (!measuring) return;
-  const now = Date.now();
-  for (const it of b.items) pushLat.push(now - it.ts);
-});
-await new Promise<void>((r) => screen.once('snapshot', () => r()));
+let peakRss = 0;
+// The pipeline's CPU, split by where it is spent: the nodes (primary and workers), PostgreSQL, Redis.
+let meters: { nodes: CpuMeter; pg: CpuMeter; redis: CpuMeter };
+const cpuNow = () => ({ nodes: meters.nodes.sample(), pg: meters.pg.sample(), redis: meters.redis.sample() });
 
 const stored = async () => (await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM positions WHERE device_id LIKE 'ln-%'`)).rows[0]!.n;
+const summaries: Summary[] = [];
 
-if (!args.fault) await steadyRun();
-else await faultRun(args.fault);
+for (const nodes of args.fault ? [NODE_COUNTS[0]!] : NODE_COUNTS) {
+  // One node is run as a single-node user runs it (no Redis); several join through Redis.
+  const env = {
+    ...baseEnv, NODES: String(nodes), ...(nodes > 1 || args['redis-for-one'] ? { REDIS_URL: redis.url } : {}),
+    MQTT_PORT: String(await freePort()), HTTP_PORT: String(await freePort()),
+  };
+  console.log(`registered ${N} handsets; starting ${nodes} node(s) on PostgreSQL${env.REDIS_URL ? ' + Redis' : ''}…`);
+  node = await startNode(env, 180_000);
+  mqttPort = Number(new URL(node.mqttUrl).port);
+  meters = {
+    nodes: new CpuMeter(() => [node.child.pid!]),
+    pg: new CpuMeter(() => [postmasterPid(pg.port) ?? 0].filter((p) => p > 0)),
+    redis: new CpuMeter(() => [redisPid() ?? 0].filter((p) => p > 0)),
+  };
+  peakRss = 0;
+  const rssTimer = setInterval(() => {
+    let rss = 0;
+    for (const pid of processTree(node.child.pid!)) {
+      try {
+        rss += Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * 4096;
+      } catch {
+        // gone
+      }
+    }
+    peakRss = Math.max(peakRss, rss);
+  }, 500);
+  screen = io(`${node.httpUrl}${LIVE_NAMESPACE}`, { transports: ['websocket'] }) as unknown as Socket<ServerToClientEvents>;
+  pushLat = [];
+  screen.on('positions', (b) => {
+    if (!measuring) return;
+    const now = Date.now();
+    for (const it of b.items) pushLat.push(now - it.ts);
+  });
+  await new Promise<void>((r) => screen.once('snapshot', () => r()));
 
-clearInterval(rssTimer);
-screen.close();
-await node.stop('SIGTERM');
+  if (!args.fault) summaries.push(await steadyRun(nodes));
+  else await faultRun(args.fault, nodes);
+
+  clearInterval(rssTimer);
+  screen.close();
+  await node.stop('SIGTERM');
+  // Each run counts its own rows.
+  await db.pool.query(`DELETE FROM positions WHERE device_id LIKE 'ln-%'`);
+}
+if (summaries.length > 1) {
+  const base = summaries[0]!;
+  console.log('\n| nodes | Redis | steady fixes/s | CPU µs per fix (nodes + PostgreSQL + Redis) | ratio | screen p50 / p99 | PUBACK p99 | loss |');
+  console.log('|---:|---|---:|---:|---:|---:|---:|---:|');
+  for (const s of summaries) {
+    const ratio = s.cpuUsPerFix && base.cpuUsPerFix ? (s.cpuUsPerFix / base.cpuUsPerFix).toFixed(2) : '–';
+    const c = s.cpuSplit;
+    console.log(`| ${s.nodes} | ${s.redis ? 'yes' : 'no'} | ${s.steadyAckedPerS ?? '–'} | ${s.cpuUsPerFix ?? '–'} (${c ? `${c.nodes} + ${c.pg} + ${c.redis}` : '–'}) | ${ratio} | ${s.screenP50ms} / ${s.screenP99ms} ms | ${s.ackP99ms} ms | ${s.loss} |`);
+  }
+}
+
 await db.close();
 await Promise.all([pg.stop(), redis.stop()]);
 process.exit(0);
 
-async function steadyRun(): Promise<void> {
+interface Summary {
+  nodes: number; redis: boolean; handsets: number; durationS: number; loadProcs: number; sent: number; acked: number; stored: number; loss: number;
+  connectS: number; steadyAckedPerS: number | null; screenP50ms: number; screenP99ms: number; ackP99ms: number;
+  cpuUsPerFix: number | null; cpuSplit: { nodes: number; pg: number; redis: number } | null; nodesPeakRssMiB: number; errors: number;
+}
+
+async function steadyRun(nodes: number): Promise<Summary> {
   const procs = Number(args['load-procs']);
-  const per = Math.ceil(N / procs);
+  const share = Math.ceil(N / procs);
   const progress: LoadProgress[] = [];
-  let steadyFrom: { cpu: number; acked: number; at: number } | null = null;
-  let end = { cpu: 0, acked: 0, at: 0 };
+  type Cpu = ReturnType<typeof cpuNow>;
+  let steadyFrom: { cpu: Cpu; acked: number; at: number } | null = null;
+  let end = { cpu: { nodes: 0, pg: 0, redis: 0 }, acked: 0, at: 0 };
   const results = await Promise.all(
     Array.from({ length: procs }, (_, k) => {
       const child = fork(new URL('./ingest-load-child.ts', import.meta.url), [], { execArgv: ['--import', 'tsx'] });
-      child.send({ host: '127.0.0.1', port: mqttPort, devices: devices.slice(k * per, (k + 1) * per), rateHz: 1, durationS, topicRoot: 'grid/v1', waveSize: 200, drainMs: 15000 });
+      child.send({ host: '127.0.0.1', port: mqttPort, devices: devices.slice(k * share, (k + 1) * share), rateHz: 1, durationS, topicRoot: 'grid/v1', waveSize: 200, drainMs: 15000 });
       return new Promise<LoadResult>((resolve) =>
         child.on('message', (m: { progress?: LoadProgress; result?: LoadResult }) => {
           if (m.progress) {
@@ -144,11 +186,11 @@ async function steadyRun(): Promise<void> {
             const connected = all.reduce((s, p) => s + p.connected, 0);
             const acked = all.reduce((s, p) => s + p.acked, 0);
             if (!steadyFrom && all.length === procs && connected >= N) {
-              steadyFrom = { cpu: meter.sample(), acked, at: Date.now() };
+              steadyFrom = { cpu: cpuNow(), acked, at: Date.now() };
               measuring = true;
               console.log(`  all ${N} connected after ${(all[0]!.elapsedS).toFixed(0)} s`);
             }
-            end = { cpu: meter.sample(), acked, at: Date.now() };
+            end = { cpu: cpuNow(), acked, at: Date.now() };
             if (k === 0) console.log(`  t=${m.progress.elapsedS.toFixed(0)}s connected=${connected} acked=${acked}`);
           }
           if (m.result) resolve(m.result);
@@ -160,21 +202,25 @@ async function steadyRun(): Promise<void> {
   const acked = results.reduce((s, r) => s + r.acked, 0);
   const sent = results.reduce((s, r) => s + r.sent, 0);
   const n = await stored();
-  const from = steadyFrom as { cpu: number; acked: number; at: number } | null;
-  const summary = {
-    nodes: NODES, handsets: N, durationS, loadProcs: procs, sent, acked, stored: n, loss: acked - n,
+  const from = steadyFrom as { cpu: Cpu; acked: number; at: number } | null;
+  const fixes = from ? Math.max(1, end.acked - from.acked) : 1;
+  const per = (k: keyof Cpu) => (from ? Math.round((end.cpu[k] - from.cpu[k]) / fixes) : 0);
+  const summary: Summary = {
+    nodes, redis: nodes > 1 || Boolean(args['redis-for-one']), handsets: N, durationS, loadProcs: procs, sent, acked, stored: n, loss: acked - n,
     connectS: Math.max(...results.map((r) => r.connectS)),
     steadyAckedPerS: from ? Math.round((end.acked - from.acked) / ((end.at - from.at) / 1000)) : null,
     screenP50ms: Math.round(pct(pushLat, 50)), screenP99ms: Math.round(pct(pushLat, 99)),
     ackP99ms: Math.round(Math.max(...results.map((r) => r.ackLatencyMs?.p99 ?? NaN))),
-    cpuUsPerFix: from ? Math.round((end.cpu - from.cpu) / Math.max(1, end.acked - from.acked)) : null,
+    cpuUsPerFix: from ? per('nodes') + per('pg') + per('redis') : null,
+    cpuSplit: from ? { nodes: per('nodes'), pg: per('pg'), redis: per('redis') } : null,
     nodesPeakRssMiB: Math.round(peakRss / 1048576),
     errors: results.reduce((s, r) => s + r.errors, 0),
   };
   console.log(JSON.stringify(summary, null, 2));
+  return summary;
 }
 
-async function faultRun(kind: string): Promise<void> {
+async function faultRun(kind: string, nodes: number): Promise<void> {
   const handsets = new RecordingHandsets({ port: () => mqttPort, devices: devices.slice(0, N), rateHz: 1, baseTs: Date.now() - 5000 });
   handsets.start();
   const t0 = Date.now();
@@ -246,5 +292,5 @@ async function faultRun(kind: string): Promise<void> {
       if (!set.has(q)) missing++;
     }
   }
-  console.log(JSON.stringify({ fault: kind, nodes: NODES, handsets: N, acked, missingAcked: missing, duplicates: dupes, stored: await stored(), reconnects: handsets.connects - N, nodesPeakRssMiB: Math.round(peakRss / 1048576), screenP99ms: Math.round(pct(pushLat, 99)) }, null, 2));
+  console.log(JSON.stringify({ fault: kind, nodes, handsets: N, acked, missingAcked: missing, duplicates: dupes, stored: await stored(), reconnects: handsets.connects - N, nodesPeakRssMiB: Math.round(peakRss / 1048576), screenP99ms: Math.round(pct(pushLat, 99)) }, null, 2));
 }
