@@ -12,8 +12,11 @@ export interface NodeProcess {
 }
 
 export function startNode(env: Record<string, string>, timeoutMs = 90_000): Promise<NodeProcess> {
+  // NODE_CPU_PROF_DIR: CPU profiles of the node (and its cluster workers, which inherit execArgv) for
+  // a bench; node refuses --cpu-prof in NODE_OPTIONS.
+  const prof = process.env.NODE_CPU_PROF_DIR;
   const child = fork('main.ts', [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [])],
     env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', JT808_PORT: '0', ...env },
     stdio: ['ignore', process.env.NODE_LOGS ? 'inherit' : 'ignore', 'inherit', 'ipc'],
   });

@@ -15,9 +15,9 @@
 // (`serverSideEmit`, coalesced like the screens' positions); a node applies what it receives
 // (LiveState.applyPeer) and pushes it to its own screens. So a screen on node B sees a worker whose
 // handset is on node A, a new screen's snapshot holds everyone, and dispatch on any node ranks every
-// worker by live position.
+// worker by live position. Screen pushes themselves stay on their node (`io.local`).
 import type { Server as HttpServer } from 'node:http';
-import { Server, type Socket } from 'socket.io';
+import { Server, type BroadcastOperator, type Socket } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../common/logger.js';
@@ -65,6 +65,12 @@ export class LivePush {
   private readonly now: () => number;
   /** Scope code → sockets in that room; routing skips rooms nobody watches. */
   private readonly occupied = new Map<string, number>();
+  /**
+   * This node's own screens. With the Redis adapter a plain `to(room).emit` is published to every
+   * node as well; every node pushes what it applied to its own screens, so that would send each
+   * change twice to the screens of the other nodes and cost Redis every screen batch.
+   */
+  private readonly screens: BroadcastOperator<ServerToClientEvents, SocketData>;
 
   constructor(private readonly opts: LivePushOptions) {
     this.log = opts.logger.child({ mod: 'live-push' });
@@ -81,6 +87,7 @@ export class LivePush {
       root.on('alarm', (a: AlarmView) => this.alarmToScreens(a));
     }
     const live = this.io.of(LIVE_NAMESPACE);
+    this.screens = live.local;
     const auth = opts.auth;
 
     // The handshake is where a screen proves who it is: the session cookie (same-origin page) or
@@ -168,7 +175,7 @@ export class LivePush {
 
   private toScreens(changes: LiveChanges): void {
     for (const p of changes.positions) this.pending.set(p.workerId, p);
-    const live = this.io.of(LIVE_NAMESPACE);
+    const live = this.screens;
     // A socket sits in one room, so `to([...])` never sends it a thing twice.
     for (const p of changes.presence) {
       const worker = p.workerId ?? this.opts.state.byDevice(p.deviceId)?.workerId ?? null;
@@ -199,13 +206,13 @@ export class LivePush {
   private incidentToScreens(view: IncidentView): void {
     if (!this.opts.state.upsertIncident(view)) return;
     const rooms = this.targets(view.gridCode);
-    if (rooms.length > 0) this.io.of(LIVE_NAMESPACE).to(rooms).emit('incident', view);
+    if (rooms.length > 0) this.screens.to(rooms).emit('incident', view);
   }
 
   private alarmToScreens(alarm: AlarmView): void {
     this.opts.state.upsertAlarm(alarm);
     const rooms = this.targets(alarm.gridCode);
-    if (rooms.length > 0) this.io.of(LIVE_NAMESPACE).to(rooms).emit('alarm', alarm);
+    if (rooms.length > 0) this.screens.to(rooms).emit('alarm', alarm);
   }
 
   private flush(): void {
@@ -218,7 +225,7 @@ export class LivePush {
     const items = [...this.pending.values()];
     this.pending = new Map();
     if (this.occupied.size === 0) return;
-    const live = this.io.of(LIVE_NAMESPACE);
+    const live = this.screens;
     const serverTime = this.now();
     if (!this.opts.auth) {
       live.to(roomOf(ALL_SCOPE)).emit('positions', { serverTime, items });

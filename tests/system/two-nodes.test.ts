@@ -24,6 +24,8 @@ let db: Database;
 let a: NodeProcess;
 let b: NodeProcess;
 let screen: Socket<ServerToClientEvents>;
+/** A screen on A too: a district has command screens on every node. */
+let screenA: Socket<ServerToClientEvents>;
 const clients: MqttClient[] = [];
 const seen: { workerId: string; ts: number }[] = [];
 
@@ -44,10 +46,13 @@ beforeAll(async () => {
   screen = io(`${b.httpUrl}${LIVE_NAMESPACE}`, { transports: ['websocket'] }) as unknown as Socket<ServerToClientEvents>;
   screen.on('positions', (batch) => seen.push(...batch.items.map((i) => ({ workerId: i.workerId, ts: i.ts }))));
   await new Promise<void>((resolve) => screen.once('snapshot', () => resolve()));
+  screenA = io(`${a.httpUrl}${LIVE_NAMESPACE}`, { transports: ['websocket'] }) as unknown as Socket<ServerToClientEvents>;
+  await new Promise<void>((resolve) => screenA.once('snapshot', () => resolve()));
 }, 180_000);
 
 afterAll(async () => {
   screen?.close();
+  screenA?.close();
   for (const c of clients) c.end(true);
   await Promise.all([a?.stop('SIGKILL'), b?.stop('SIGKILL')]);
   await db?.close();
@@ -73,6 +78,13 @@ it('shows on node B a worker whose handset is on node A, and offers a case filed
   await publish(h.client, 'hs-w-g1', 'status', { ts: t, duty: 'on', battery: 90 });
   await publish(h.client, 'hs-w-g1', 'location', { ts: t, lat: IN_G1.lat + 0.001, lon: IN_G1.lon, acc: 5 });
   await eventually(() => seen.some((s) => s.workerId === 'w-g1' && s.ts === t), (ok) => ok, 15_000, 'the screen on B to see w-g1');
+  // Each position reaches B's screen once: B pushes what it applied from A; A's own screen pushes
+  // stay on A (they used to cross Redis as well: with a screen on A, B's screens got every fix of A twice).
+  for (const next of [t + 1, t + 2]) {
+    await publish(h.client, 'hs-w-g1', 'location', { ts: next, lat: IN_G1.lat + 0.001, lon: IN_G1.lon, acc: 5 });
+    await eventually(() => seen.some((s) => s.workerId === 'w-g1' && s.ts === next), (ok) => ok, 15_000, 'the next fix on B');
+  }
+  expect(seen.filter((s) => s.workerId === 'w-g1' && s.ts === t)).toHaveLength(1);
 
   const filed = await fetch(`${b.httpUrl}/api/complaints`, {
     method: 'POST', headers: { 'content-type': 'application/json' },
