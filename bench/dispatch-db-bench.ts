@@ -65,7 +65,7 @@ async function run(label: string, db: Database): Promise<void> {
   const t0 = performance.now();
   for (let i = 0; i < INCIDENTS; i++) {
     const t = performance.now();
-    const x = await dispatch.work.operatorReport('bench', { category: rng.pick(CATEGORIES), ...inBox() });
+    const x = await dispatch.intake.operatorReport('bench', { category: rng.pick(CATEGORIES), ...inBox() });
     samples.push(performance.now() - t);
     if (x.state === 'dispatched') offered++;
     clock.advance(ADVANCE_MS);

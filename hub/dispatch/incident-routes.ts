@@ -51,7 +51,7 @@ const resident = { access: 'public' } as const;
 
 export async function incidentRoutes(app: FastifyInstance, opts: { pool: pg.Pool; dispatch: DispatchService }): Promise<void> {
   const { pool, dispatch } = opts;
-  const work = dispatch.work;
+  const { intake, actions } = dispatch;
   const { config } = dispatch.deps;
 
   // The resident endpoints are public: a flood gets 429 (rate limiter registered in http-server.ts).
@@ -73,7 +73,7 @@ export async function incidentRoutes(app: FastifyInstance, opts: { pool: pg.Pool
       // WeChat and map apps in China report GCJ-02 (or Baidu's BD-09); we store WGS-84 (DESIGN §3).
       const { crs, ...body } = req.body;
       const [lon, lat] = toWgs84(body.lon, body.lat, crs);
-      const { incident, token } = await work.fileComplaint({ ...body, lat, lon }).catch((e) => Promise.reject(asAppError(e)));
+      const { incident, token } = await intake.fileComplaint({ ...body, lat, lon }).catch((e) => Promise.reject(asAppError(e)));
       void reply.status(201);
       // The token is the resident's receipt: shown once, needed to follow and rate the case.
       return { id: incident.id, token, gridCode: incident.gridCode, state: incident.state, resolveBy: incident.resolveBy };
@@ -106,7 +106,7 @@ export async function incidentRoutes(app: FastifyInstance, opts: { pool: pg.Pool
       },
     },
     async (req) => {
-      const x = await work.rate(req.params.id, req.body.token, req.body.score, req.body.comment).catch((e) => Promise.reject(asAppError(e)));
+      const x = await actions.rate(req.params.id, req.body.token, req.body.score, req.body.comment).catch((e) => Promise.reject(asAppError(e)));
       return { id: x.id, state: x.state, version: x.version, rating: x.rating };
     },
   );
@@ -185,7 +185,7 @@ export async function incidentRoutes(app: FastifyInstance, opts: { pool: pg.Pool
       // An operator registers cases in the area it answers for; the owning grid decides.
       const area = areaOf(req);
       if (!area.all && !area.covers(dispatch.gridLocator().locate(req.body.lon, req.body.lat).gridCode)) throw new AppError('OUT_OF_SCOPE', 403);
-      const x = await work.operatorReport(actorId(req), req.body).catch((e) => Promise.reject(asAppError(e)));
+      const x = await intake.operatorReport(actorId(req), req.body).catch((e) => Promise.reject(asAppError(e)));
       void reply.status(201);
       return { incident: incidentView(x) };
     },
@@ -207,8 +207,8 @@ export async function incidentRoutes(app: FastifyInstance, opts: { pool: pg.Pool
       const body = parsed.data;
       const actor: Actor = { kind: 'operator', id: actorId(req) };
       const x = isOnBehalfAction(body.type) && body.workerId !== undefined
-        ? await work.actFor(req.params.id, { ...body, type: body.type, workerId: body.workerId }, actor).catch((e) => Promise.reject(asAppError(e)))
-        : await work.act(req.params.id, body as ActionInput & { expectedVersion: number }, actor).catch((e) => Promise.reject(asAppError(e)));
+        ? await actions.actFor(req.params.id, { ...body, type: body.type, workerId: body.workerId }, actor).catch((e) => Promise.reject(asAppError(e)))
+        : await actions.act(req.params.id, body as ActionInput & { expectedVersion: number }, actor).catch((e) => Promise.reject(asAppError(e)));
       return { incident: incidentView(x) };
     },
   );
@@ -231,7 +231,7 @@ export async function incidentRoutes(app: FastifyInstance, opts: { pool: pg.Pool
       schema: { params: { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'integer', minimum: 1 } } }, querystring: emptyQuery },
     },
     async (req) => {
-      const row = await work.acknowledgeAlarm(req.params.id, actorId(req));
+      const row = await actions.acknowledgeAlarm(req.params.id, actorId(req));
       const g = await pool.query('SELECT grid_code FROM incidents WHERE id = $1', [row.incidentId]);
       const view = alarmView(row, g.rows[0]?.grid_code ?? '');
       dispatch.deps.notify.alarm(view);

@@ -69,7 +69,7 @@ describe('dispatch across restarts and hubs', () => {
       const id = filed.body.id;
       const offer = await h.next((m) => m.kind === 'offer' && m.incidentId === id);
       clock.advance(181_000);
-      const [a, b] = await Promise.all([sys.hub.dispatch.work.sweepDue(), hub2.work.sweepDue()]);
+      const [a, b] = await Promise.all([sys.hub.dispatch.deadlines.sweepDue(), hub2.deadlines.sweepDue()]);
       expect(a + b).toBeGreaterThanOrEqual(1);
       const d = await incidentDetail(sys, id);
       expect(d.audit.filter((x) => x.action === 'offer_timeout')).toHaveLength(1);
@@ -78,8 +78,8 @@ describe('dispatch across restarts and hubs', () => {
       // Two operators act on the same version at once: exactly one transition is written.
       const v = (await incidentDetail(sys, id)).incident.version;
       const results = await Promise.allSettled([
-        sys.hub.dispatch.work.act(id, { type: 'cancel', reason: '重复工单', expectedVersion: v }, { kind: 'operator', id: 'op-a' }),
-        hub2.work.act(id, { type: 'cancel', reason: '重复工单', expectedVersion: v }, { kind: 'operator', id: 'op-b' }),
+        sys.hub.dispatch.actions.act(id, { type: 'cancel', reason: '重复工单', expectedVersion: v }, { kind: 'operator', id: 'op-a' }),
+        hub2.actions.act(id, { type: 'cancel', reason: '重复工单', expectedVersion: v }, { kind: 'operator', id: 'op-b' }),
       ]);
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
