@@ -12,8 +12,8 @@ import { parseArgs } from 'node:util';
 import { from as copyFrom } from 'pg-copy-streams';
 import { silentLogger } from '../common/logger.js';
 import { openDatabase, type Database } from '../storage/database.js';
-import { commitRows, defaultBatchRows } from '../hub/store/commit-rows.js';
-import { emptyRows, type PositionRow } from '../hub/store/row-types.js';
+import { commitRows, defaultBatchRows } from '../hub/rows/commit-rows.js';
+import { emptyRows, type PositionRow } from '../hub/rows/row-types.js';
 import { readRawTrack, readTrack, trailGeoJson } from '../hub/analytics/trail-query.js';
 import { PACK_PAIRS_PER_STEP, PACK_SETTLE_MS } from '../hub/upkeep/trail-pack.js';
 import type { TimedPoint } from '../hub/analytics/geo-distance.js';
@@ -161,7 +161,7 @@ async function bareCopy(db: Database, rows: PositionRow[]): Promise<void> {
 }
 
 /**
- * The hub's path (hub/store/commit-rows.ts), batches of BATCH_MAX_ROWS: positions by COPY on a
+ * The hub's path (hub/rows/commit-rows.ts), batches of BATCH_MAX_ROWS: positions by COPY on a
  * server, falling back to INSERT … ON CONFLICT for a batch that repeats a fix; unnest INSERT on the
  * embedded engine. Returns how many batches fell back.
  */

@@ -31,7 +31,7 @@ const envSchema = z.object({
   HUB_MQTT_USERNAME: z.string().default('hub'),
   HUB_MQTT_PASSWORD: z.string().min(12).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  // Unset: 5,000 on a PostgreSQL server (COPY), 2,000 embedded (hub/store/commit-rows.ts).
+  // Unset: 5,000 on a PostgreSQL server (COPY), 2,000 embedded (hub/rows/commit-rows.ts).
   BATCH_MAX_ROWS: z.coerce.number().int().min(1).max(50000).optional(),
   BATCH_MAX_WAIT_MS: z.coerce.number().int().min(1).max(10000).default(50),
   PUSH_INTERVAL_MS: z.coerce.number().int().min(50).max(10000).default(100),

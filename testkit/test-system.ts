@@ -5,7 +5,7 @@ import { testConfig } from '../common/config.js';
 import { silentLogger } from '../common/logger.js';
 import type { Clock } from '../common/clock.js';
 import { startSystem, type RunningSystem } from '../system.js';
-import type { Rows } from '../hub/store/row-types.js';
+import type { Rows } from '../hub/rows/row-types.js';
 
 export async function startTestSystem(env: Record<string, string> = {}, opts: { clock?: Clock } = {}): Promise<RunningSystem> {
   return startSystem({ config: testConfig(env), logger: silentLogger, inMemoryDb: !env.DATABASE_URL, ...opts });

@@ -37,7 +37,7 @@ export interface OwnTracksIngestDeps {
   clock?: Clock;
 }
 
-/** The same row the hub's pipeline writes for a refused message (hub/store/row-writer.ts). */
+/** The same row the hub's pipeline writes for a refused message (hub/rows/row-writer.ts). */
 const MAX_DEAD_LETTER_BYTES = 4096;
 
 /** Dead letters written straight to the hub's table, one statement each (they are rare). */

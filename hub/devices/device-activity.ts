@@ -4,7 +4,7 @@
 // not per message (10,000 handsets at 1 Hz would be 10,000 updates a second).
 import type pg from 'pg';
 import type { Logger } from '../../common/logger.js';
-import type { Rows } from '../store/row-types.js';
+import type { Rows } from '../rows/row-types.js';
 
 export interface DeviceLife {
   online: boolean | null;

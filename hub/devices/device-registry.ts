@@ -10,7 +10,7 @@ import type { Metrics } from '../../common/metrics.js';
 import { hmacDeviceSecret, isScryptHash, newSecret, type DeviceSecretKey } from '../../common/secrets.js';
 import { protocolIdProblem, type DeviceChange, type DeviceCreate, type DeviceListQuery, type DevicePatch, type DeviceView } from '../../protocol/device-api.js';
 import type { WorkerLive } from '../../protocol/socket-events.js';
-import type { Rows } from '../store/row-types.js';
+import type { Rows } from '../rows/row-types.js';
 import { ALL_SCOPE } from '../auth/region-scope.js';
 import { DeviceActivity } from './device-activity.js';
 import { AppError } from '../../common/error-codes.js';

@@ -23,7 +23,7 @@ export interface TaskPublisherOptions {
   downstream: { publish(topic: string, payload: string | Buffer): Promise<void> };
   topicRoot: string;
   metrics: Metrics;
-  /** The registry's protocol of a device (hub/store/device-directory.ts); unknown counts as native. */
+  /** The registry's protocol of a device (hub/rows/device-directory.ts); unknown counts as native. */
   protocolOf?(deviceId: string): DeviceProtocol | undefined;
   /** Text to a JT/T 808 terminal's screen; without it such terminals cannot be reached either. */
   deviceText?(deviceId: string, text: string): Promise<DeviceTextOutcome>;

@@ -4,9 +4,9 @@
 import { LogBudget } from '../../common/log-budget.js';
 import type { Logger } from '../../common/logger.js';
 import type { Metrics } from '../../common/metrics.js';
-import type { DeviceDirectory } from '../store/device-directory.js';
-import type { BatchWriter } from '../store/batch-writer.js';
-import { emptyRows } from '../store/row-types.js';
+import type { DeviceDirectory } from '../rows/device-directory.js';
+import type { BatchWriter } from '../rows/batch-writer.js';
+import { emptyRows } from '../rows/row-types.js';
 import type { IngestContext, IngestStage } from './ingest-types.js';
 import { topicStage } from './stage-topic.js';
 import { jsonStage, sizeStage } from './stage-decode.js';

@@ -1,7 +1,7 @@
 // What flows through the ingest pipeline: one MQTT message, enriched stage by stage. The rows it
-// turns into are the store's (hub/store/row-types.ts).
+// turns into are the store's (hub/rows/row-types.ts).
 import type { Channel } from '../../protocol/topics.js';
-import type { DeviceInfo, Rows } from '../store/row-types.js';
+import type { DeviceInfo, Rows } from '../rows/row-types.js';
 
 export interface IngestContext {
   topic: string;

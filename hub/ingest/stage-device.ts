@@ -1,7 +1,7 @@
 // Stage: the device must be registered and allowed to use this channel. The broker already
 // enforces this for its own clients; the hub checks again because it may sit behind another broker.
 import { PUBLISH_CHANNELS } from '../../protocol/topics.js';
-import type { DeviceDirectory } from '../store/device-directory.js';
+import type { DeviceDirectory } from '../rows/device-directory.js';
 import type { IngestContext, IngestStage, StageOutcome } from './ingest-types.js';
 
 export function deviceStage(devices: DeviceDirectory): IngestStage {

@@ -15,8 +15,8 @@ import { LogBudget } from '../../common/log-budget.js';
 import type { Logger } from '../../common/logger.js';
 import { Metrics } from '../../common/metrics.js';
 import { haversineM } from '../regions/geo-measure.js';
-import type { FixFlag, PositionRow } from '../store/row-types.js';
-import type { FixAnchor, StoredHeads } from '../store/fix-heads.js';
+import type { FixFlag, PositionRow } from '../rows/row-types.js';
+import type { FixAnchor, StoredHeads } from '../rows/fix-heads.js';
 import type { IngestContext, IngestStage, StageOutcome } from './ingest-types.js';
 
 export interface FixFilterSettings {

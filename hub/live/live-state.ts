@@ -5,7 +5,7 @@
 // a 2099 fix held a dot at 2099, since no real fix was ever newer).
 import type pg from 'pg';
 import type { AlarmView, AlertView, DutyChange, IncidentView, LiveSnapshot, PositionUpdate, PresenceChange, WorkerLive } from '../../protocol/socket-events.js';
-import type { Rows } from '../store/row-types.js';
+import type { Rows } from '../rows/row-types.js';
 import { clockAheadReading } from '../ingest/stage-position-filter.js';
 
 const MAX_ALERTS = 200;

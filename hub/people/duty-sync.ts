@@ -5,7 +5,7 @@
 // arrive out of order, and a heartbeat repeating the current duty must not move duty_since. The
 // log in the database (handset statuses and API changes alike, see setWorkerDuty) decides.
 import type pg from 'pg';
-import type { StatusRow } from '../store/row-types.js';
+import type { StatusRow } from '../rows/row-types.js';
 import type { Duty } from './worker-store.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;

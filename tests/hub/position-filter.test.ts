@@ -7,7 +7,7 @@ import type { MqttClient } from 'mqtt';
 import { registerDevices, type TestDevice } from '../../testkit/builders.js';
 import { connectDevice, nextCommit, startTestSystem } from '../../testkit/test-system.js';
 import { rollupActivity } from '../../hub/analytics/activity-query.js';
-import type { Rows } from '../../hub/store/row-types.js';
+import type { Rows } from '../../hub/rows/row-types.js';
 import type { RunningSystem } from '../../system.js';
 
 let sys: RunningSystem;

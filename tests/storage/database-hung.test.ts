@@ -7,8 +7,8 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Metrics } from '../../common/metrics.js';
 import { dbFailureKind, openDatabase, withLongStatements, type Database } from '../../storage/database.js';
-import { BatchWriter } from '../../hub/store/batch-writer.js';
-import { emptyRows, type PositionRow, type Rows } from '../../hub/store/row-types.js';
+import { BatchWriter } from '../../hub/rows/batch-writer.js';
+import { emptyRows, type PositionRow, type Rows } from '../../hub/rows/row-types.js';
 import { startPostgres, type PostgresServer } from '../../testkit/postgres-server.js';
 
 const QUERY_MS = 1500;

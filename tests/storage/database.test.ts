@@ -7,8 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../common/logger.js';
 import { openDatabase } from '../../storage/database.js';
 import { listMigrations } from '../../storage/migrate.js';
-import { writeRows } from '../../hub/store/row-writer.js';
-import { emptyRows, type Rows } from '../../hub/store/row-types.js';
+import { writeRows } from '../../hub/rows/row-writer.js';
+import { emptyRows, type Rows } from '../../hub/rows/row-types.js';
 import { startPostgres } from '../../testkit/postgres-server.js';
 import type pg from 'pg';
 

@@ -3,8 +3,8 @@
 import { cellToLatLng, cellsToMultiPolygon, gridDisk, latLngToCell } from 'h3-js';
 import type pg from 'pg';
 import { upsertDevices, upsertWorkers } from '../../../storage/device-store.js';
-import { writeRows } from '../../../hub/store/row-writer.js';
-import { emptyRows, type PositionRow } from '../../../hub/store/row-types.js';
+import { writeRows } from '../../../hub/rows/row-writer.js';
+import { emptyRows, type PositionRow } from '../../../hub/rows/row-types.js';
 import { COVERAGE_RES, shanghaiDayStart } from '../../../hub/analytics/coverage-cells.js';
 
 export const DATE = '2026-10-20';

@@ -9,7 +9,7 @@ import { rollupActivity } from '../../../hub/analytics/activity-query.js';
 import { pathDistanceM } from '../../../hub/analytics/geo-distance.js';
 import { readRawTrack, readTrack, unpackTrack } from '../../../hub/analytics/trail-query.js';
 import { packTrailHours } from '../../../hub/upkeep/trail-pack.js';
-import { commitRows } from '../../../hub/store/commit-rows.js';
+import { commitRows } from '../../../hub/rows/commit-rows.js';
 import type { Track } from '../../../hub/analytics/geo-distance.js';
 import {
   applyStoragePolicies,
@@ -25,8 +25,8 @@ import { DATE, H, OUTSIDE, SEVEN, STEP_M, fix, iso, northFixes, patrolFixes, see
 import { cellToLatLng } from 'h3-js';
 import { OwnGridFence } from '../../../hub/regions/own-grid-fence.js';
 import { upsertDevices, upsertWorkers } from '../../../storage/device-store.js';
-import { writeRows } from '../../../hub/store/row-writer.js';
-import { emptyRows } from '../../../hub/store/row-types.js';
+import { writeRows } from '../../../hub/rows/row-writer.js';
+import { emptyRows } from '../../../hub/rows/row-types.js';
 import { setWorkerDuty } from '../../../hub/people/worker-store.js';
 
 type Trail = FeatureCollection<Geometry | null>;

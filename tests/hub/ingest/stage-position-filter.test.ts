@@ -2,10 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { Metrics } from '../../../common/metrics.js';
 import { testConfig } from '../../../common/config.js';
-import { emptyRows, type PositionRow } from '../../../hub/store/row-types.js';
+import { emptyRows, type PositionRow } from '../../../hub/rows/row-types.js';
 import type { IngestContext } from '../../../hub/ingest/ingest-types.js';
 import { clockAheadReading, DEFAULT_FIX_FILTER, FixFilter, fixFilterSettings, positionFilterStage } from '../../../hub/ingest/stage-position-filter.js';
-import type { FixAnchor } from '../../../hub/store/fix-heads.js';
+import type { FixAnchor } from '../../../hub/rows/fix-heads.js';
 
 const T0 = Date.parse('2026-12-01T08:00:00Z');
 /** Metres north of the base point, as degrees of latitude. */

@@ -1,7 +1,7 @@
 // Duty from the API and from handsets: the newest wins, whichever way it came (issue 3 item 2).
 import { describe, expect, it } from 'vitest';
 import { LiveState } from '../../../hub/live/live-state.js';
-import { emptyRows } from '../../../hub/store/row-types.js';
+import { emptyRows } from '../../../hub/rows/row-types.js';
 
 function stateWithWorker(): LiveState {
   const live = new LiveState(() => 0);

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../common/clock.js';
 import { LiveState } from '../../../hub/live/live-state.js';
-import { emptyRows, type PositionRow, type Rows } from '../../../hub/store/row-types.js';
+import { emptyRows, type PositionRow, type Rows } from '../../../hub/rows/row-types.js';
 
 const NOW = Date.parse('2026-12-03T08:00:00Z');
 

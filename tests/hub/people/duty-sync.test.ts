@@ -5,7 +5,7 @@ import type { MqttClient } from 'mqtt';
 import { registerDevices, type TestDevice } from '../../../testkit/builders.js';
 import { connectDevice, startTestSystem } from '../../../testkit/test-system.js';
 import type { RunningSystem } from '../../../system.js';
-import type { StatusRow } from '../../../hub/store/row-types.js';
+import type { StatusRow } from '../../../hub/rows/row-types.js';
 import { syncDutyFromStatuses, type DutyChanged } from '../../../hub/people/duty-sync.js';
 import { setWorkerDuty } from '../../../hub/people/worker-store.js';
 

@@ -7,10 +7,10 @@ import type pg from 'pg';
 import { rollupActivity } from '../../../hub/analytics/activity-query.js';
 import { PACK_SETTLE_MS, packTrailHours } from '../../../hub/upkeep/trail-pack.js';
 import { readRawTrack, readTrack, unpackTrack } from '../../../hub/analytics/trail-query.js';
-import { commitRows } from '../../../hub/store/commit-rows.js';
-import { writeRows } from '../../../hub/store/row-writer.js';
-import { endedHours, markHoursStale } from '../../../hub/store/trail-hours-stale.js';
-import { emptyRows } from '../../../hub/store/row-types.js';
+import { commitRows } from '../../../hub/rows/commit-rows.js';
+import { writeRows } from '../../../hub/rows/row-writer.js';
+import { endedHours, markHoursStale } from '../../../hub/rows/trail-hours-stale.js';
+import { emptyRows } from '../../../hub/rows/row-types.js';
 import { fix } from '../analytics/analytics-fixtures.js';
 import { plainPostgres, type OpenedEngine } from '../analytics/engines.js';
 

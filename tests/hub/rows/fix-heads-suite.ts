@@ -1,9 +1,9 @@
-// The position filter's stored heads (hub/store/fix-heads.ts), run by commit-rows.test.ts on each
+// The position filter's stored heads (hub/rows/fix-heads.ts), run by commit-rows.test.ts on each
 // engine: each device's newest valid fix of the last day, none from the future, none flagged.
 import { expect, it } from 'vitest';
-import { commitRows } from '../../../hub/store/commit-rows.js';
-import { storedFixHeads } from '../../../hub/store/fix-heads.js';
-import { emptyRows, type PositionRow } from '../../../hub/store/row-types.js';
+import { commitRows } from '../../../hub/rows/commit-rows.js';
+import { storedFixHeads } from '../../../hub/rows/fix-heads.js';
+import { emptyRows, type PositionRow } from '../../../hub/rows/row-types.js';
 import type { OpenedEngine } from '../analytics/engines.js';
 
 export function fixHeadsSuite(engine: () => OpenedEngine, copy: boolean): void {

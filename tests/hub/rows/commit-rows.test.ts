@@ -1,9 +1,9 @@
 // The batch commit on a real PostgreSQL server (positions by COPY, the INSERT when a batch repeats
 // a fix) and on the embedded engine (no COPY over its socket): exactly once, atomic, values intact.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { commitRows } from '../../../hub/store/commit-rows.js';
-import { positionsCopyText } from '../../../hub/store/positions-copy.js';
-import { emptyRows, type PositionRow, type Rows } from '../../../hub/store/row-types.js';
+import { commitRows } from '../../../hub/rows/commit-rows.js';
+import { positionsCopyText } from '../../../hub/rows/positions-copy.js';
+import { emptyRows, type PositionRow, type Rows } from '../../../hub/rows/row-types.js';
 import { embeddedTimescale, plainPostgres, type OpenedEngine } from '../analytics/engines.js';
 import { conflictSuite } from './commit-conflicts-suite.js';
 import { fixHeadsSuite } from './fix-heads-suite.js';

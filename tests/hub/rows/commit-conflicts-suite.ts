@@ -2,8 +2,8 @@
 // commit-rows.test.ts on each engine and path: COPY on a PostgreSQL server, the INSERT embedded.
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { commitRows } from '../../../hub/store/commit-rows.js';
-import { emptyRows, type PositionRow, type Rows } from '../../../hub/store/row-types.js';
+import { commitRows } from '../../../hub/rows/commit-rows.js';
+import { emptyRows, type PositionRow, type Rows } from '../../../hub/rows/row-types.js';
 import type { OpenedEngine } from '../analytics/engines.js';
 
 const t0 = Date.parse('2026-11-25T09:00:00Z');

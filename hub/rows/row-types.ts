@@ -1,5 +1,5 @@
 // The rows a device message turns into, and the registered device they belong to: written by the
-// batch writer here (hub/store/), produced by the ingest stages (hub/ingest/), read by the live
+// batch writer here (hub/rows/), produced by the ingest stages (hub/ingest/), read by the live
 // state, the device registry and duty sync. Declared here so ingest imports store, never the reverse.
 import type { DeviceKind } from '../../protocol/topics.js';
 

@@ -1,7 +1,7 @@
 // Which packed trail hours a batch makes stale: pure, with an injected "now".
 import { describe, expect, it } from 'vitest';
-import { endedHours, HOUR_MS } from '../../../hub/store/trail-hours-stale.js';
-import type { PositionRow } from '../../../hub/store/row-types.js';
+import { endedHours, HOUR_MS } from '../../../hub/rows/trail-hours-stale.js';
+import type { PositionRow } from '../../../hub/rows/row-types.js';
 
 const T = Date.parse('2026-11-26T10:00:00Z');
 const at = (workerId: string | null, ts: number): PositionRow => ({
