@@ -1,5 +1,5 @@
 -- TimescaleDB extras for positions (issue 5). Ages here are defaults; the hub re-applies its
--- configured ages at start (hub/analytics/storage-policies.ts).
+-- configured ages at start (hub/upkeep/storage-policies.ts).
 
 -- Columnar compression: one segment per device, newest first inside it, which is exactly how
 -- the trail query reads (device/worker, time range).

@@ -11,7 +11,7 @@
 --
 -- Correctness with late uploads (store-and-forward batches that arrive hours late):
 -- - the writer, in the transaction that stores fixes into an hour that has ended, sets that
---   (worker, hour)'s fixes to NULL after taking ROW EXCLUSIVE on this table (hub/store/commit-rows.ts);
+--   (worker, hour)'s fixes to NULL after taking ROW EXCLUSIVE on this table (hub/rows/commit-rows.ts);
 -- - the packer takes SHARE ROW EXCLUSIVE, which conflicts with that, before it reads positions.
 --   Either the writer committed first (the packer then sees its fixes) or the writer waits for
 --   the packer's commit and then marks the row it just packed stale;
