@@ -9,7 +9,7 @@ export class AnalyticsError extends AppError<AnalyticsErrorCode> {}
 export function parseRange(from: string, to: string, maxSpanMs = 7 * 86_400_000): { from: number; to: number } {
   const f = Date.parse(from);
   const t = Date.parse(to);
-  if (Number.isNaN(f) || Number.isNaN(t)) throw new AnalyticsError('BAD_TIME', 400);
-  if (t <= f || t - f > maxSpanMs) throw new AnalyticsError('BAD_RANGE', 400);
+  if (Number.isNaN(f) || Number.isNaN(t)) throw new AnalyticsError('BAD_TIME');
+  if (t <= f || t - f > maxSpanMs) throw new AnalyticsError('BAD_RANGE');
   return { from: f, to: t };
 }

@@ -28,10 +28,10 @@ export interface GridCoverage extends Share {
 }
 
 export async function gridCoverage(pool: Pick<pg.Pool, 'query'>, grid: string, date: string, rule: PatrolRule): Promise<GridCoverage> {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new AnalyticsError('BAD_DATE', 400);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new AnalyticsError('BAD_DATE');
   const dayStart = shanghaiDayStart(date);
   const g = await pool.query<{ geometry: Polygon | MultiPolygon }>(`SELECT geometry FROM regions WHERE code = $1 AND level = 'grid'`, [grid]);
-  if (g.rowCount === 0) throw new AnalyticsError('GRID_NOT_FOUND', 404);
+  if (g.rowCount === 0) throw new AnalyticsError('GRID_NOT_FOUND');
   const cells = gridCells(g.rows[0].geometry);
   const w = await pool.query<{ id: string }>(`SELECT id FROM workers WHERE $1 = ANY (grid_codes) ORDER BY id`, [grid]);
   const workers = w.rows.map((r) => r.id);

@@ -26,7 +26,7 @@ export async function resolveScopeTree(pool: Pick<pg.Pool, 'query'>, code: strin
        FROM regions r WHERE code = $1`,
     [code],
   );
-  if (r.rowCount === 0) throw new AppError('REGION_NOT_FOUND', 404);
+  if (r.rowCount === 0) throw new AppError('REGION_NOT_FOUND');
   const { whole, ...scope } = r.rows[0];
   return { scope, wholeTree: whole };
 }
@@ -46,7 +46,7 @@ async function soleRoot(pool: Pick<pg.Pool, 'query'>): Promise<string | null> {
 export async function allowedScope(pool: Pick<pg.Pool, 'query'>, asked: string | undefined, viewerScope: string | null): Promise<string> {
   const own = viewerScope === null || viewerScope === '*' ? null : viewerScope;
   const code = asked ?? own ?? (await soleRoot(pool));
-  if (code === null) throw new AppError('REGION_NOT_FOUND', 404);
+  if (code === null) throw new AppError('REGION_NOT_FOUND');
   if (own === null || code === own) return code;
   const r = await pool.query(
     `WITH RECURSIVE up(code, parent_code, depth) AS (
@@ -56,7 +56,7 @@ export async function allowedScope(pool: Pick<pg.Pool, 'query'>, asked: string |
       ) SELECT 1 FROM up WHERE code = $2`,
     [code, own],
   );
-  if (r.rowCount === 0) throw new AppError('OUT_OF_SCOPE', 403);
+  if (r.rowCount === 0) throw new AppError('OUT_OF_SCOPE');
   return code;
 }
 

@@ -21,13 +21,13 @@ export function roleRefusal(access: Access, viewer: Viewer, area: Area): AppErro
   // Anonymous with AUTH_REQUIRED=false: the all-seeing screen of a development hub.
   if (role === null || access === 'public' || access === 'read') return null;
   if (access === 'system' || access === 'admin') {
-    if (role !== 'admin') return new AppError('ACTOR_NOT_ALLOWED', 403);
+    if (role !== 'admin') return new AppError('ACTOR_NOT_ALLOWED');
     if (access === 'admin') return null;
     // A street's admin does not replace the district's region tree or SLA table.
-    return area.whole() ? null : new AppError('OUT_OF_SCOPE', 403);
+    return area.whole() ? null : new AppError('OUT_OF_SCOPE');
   }
   // Viewers watch; changing anything (acknowledging an alarm, dispatching) takes an operator.
-  return role === 'viewer' ? new AppError('READ_ONLY', 403) : null;
+  return role === 'viewer' ? new AppError('READ_ONLY') : null;
 }
 
 const EMPTY_QUERY = { type: 'object', additionalProperties: false, properties: {} } as const;
@@ -71,7 +71,7 @@ export async function authPlugin(app: FastifyInstance, opts: { auth: AuthService
     const route = req.routeOptions.url;
     const access: Access = req.is404 || !route?.startsWith('/api/') ? 'read' : (req.routeOptions.config.access ?? 'system');
     if (access === 'public') return;
-    if (viewer === null) throw new AppError('UNAUTHENTICATED', 401);
+    if (viewer === null) throw new AppError('UNAUTHENTICATED');
     const refusal = roleRefusal(access, viewer, req.area);
     if (refusal) throw refusal;
   });
@@ -98,7 +98,7 @@ export async function authPlugin(app: FastifyInstance, opts: { auth: AuthService
     },
     async (req, reply) => {
       const user = await auth.users.verify(req.body.username, req.body.password);
-      if (!user) throw new AppError('BAD_CREDENTIALS', 401);
+      if (!user) throw new AppError('BAD_CREDENTIALS');
       const session = await auth.users.createSession(user.id, auth.ttlMs);
       void reply.header('set-cookie', sessionCookie(req, session.token, Math.floor(auth.ttlMs / 1000)));
       return { user, expiresAt: session.expiresAt, ...(req.body.bearer === true ? { token: session.token } : {}) };

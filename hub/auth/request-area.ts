@@ -103,7 +103,7 @@ export function targetHook(pool: Pick<pg.Pool, 'query'>, kind: TargetKind) {
     // A malformed id is left to the schema (400); it cannot name anything.
     if (typeof id !== 'string' || id.length > 128 || (t.id && !t.id.test(id))) return;
     const r = await pool.query<{ grid: string | null }>(t.sql, [id]);
-    if (!area.covers(r.rows[0]?.grid ?? null)) throw new AppError(t.notFound, 404);
+    if (!area.covers(r.rows[0]?.grid ?? null)) throw new AppError(t.notFound);
   };
 }
 
@@ -111,6 +111,6 @@ export function targetHook(pool: Pick<pg.Pool, 'query'>, kind: TargetKind) {
 export function areaParamHook(name: string) {
   return async (req: FastifyRequest): Promise<void> => {
     const asked = (req.query as Record<string, unknown> | undefined)?.[name];
-    if (typeof asked === 'string' && !areaOf(req).reaches(asked)) throw new AppError('OUT_OF_SCOPE', 403);
+    if (typeof asked === 'string' && !areaOf(req).reaches(asked)) throw new AppError('OUT_OF_SCOPE');
   };
 }

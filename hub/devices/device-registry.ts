@@ -103,8 +103,8 @@ export class DeviceRegistry {
     const fields = fieldsOf(input);
     await this.checkReferences(fields, actor);
     const taken = await takenIdentities(this.deps.pool, [id], fields.protocolId ? [{ protocol: fields.protocol, protocolId: fields.protocolId }] : []);
-    if (taken.ids.has(id)) throw new AppError('DEVICE_EXISTS', 409, { id });
-    if (taken.protocolIds.size > 0) throw new AppError('DEVICE_PROTOCOL_ID_TAKEN', 409, { protocolId: fields.protocolId, heldBy: [...taken.protocolIds.values()][0] });
+    if (taken.ids.has(id)) throw new AppError('DEVICE_EXISTS', { id });
+    if (taken.protocolIds.size > 0) throw new AppError('DEVICE_PROTOCOL_ID_TAKEN', { protocolId: fields.protocolId, heldBy: [...taken.protocolIds.values()][0] });
     const secret = newSecret();
     await this.transaction(async (db) => {
       await insertDevices(db, [{ id, ...fields, secretHash: hmacDeviceSecret(this.deps.key, id, secret) }]);
@@ -121,20 +121,20 @@ export class DeviceRegistry {
     const before = await this.writable(id, actor);
     const after: DeviceFields = { ...fieldsOfRow(before), ...definedOnly(patch) };
     const problem = protocolIdProblem(after.protocol, after.protocolId, after.kind);
-    if (problem) throw new AppError('DEVICE_INVALID', 422, { issues: [`protocolId: ${problem}`] });
+    if (problem) throw new AppError('DEVICE_INVALID', { issues: [`protocolId: ${problem}`] });
     await this.checkReferences(after, actor);
     const changes = diffFields(fieldsOfRow(before), after);
     if (Object.keys(changes).length === 0) return this.view(before);
     if ('protocolId' in changes && after.protocolId) {
       const taken = await takenIdentities(this.deps.pool, [], [{ protocol: after.protocol, protocolId: after.protocolId }]);
       const holder = [...taken.protocolIds.values()][0];
-      if (holder !== undefined && holder !== id) throw new AppError('DEVICE_PROTOCOL_ID_TAKEN', 409, { protocolId: after.protocolId, heldBy: holder });
+      if (holder !== undefined && holder !== id) throw new AppError('DEVICE_PROTOCOL_ID_TAKEN', { protocolId: after.protocolId, heldBy: holder });
     }
     const only = Object.keys(changes);
     const action = only.length === 1 && only[0] === 'enabled' ? (after.enabled ? 'enable' : 'disable') : 'update';
     await this.transaction(async (db) => {
       const changed: Partial<DeviceFields> = Object.fromEntries(only.map((f) => [f, after[f as keyof DeviceFields]]));
-      if (!(await updateDevice(db, id, changed))) throw new AppError('DEVICE_NOT_FOUND', 404, { id });
+      if (!(await updateDevice(db, id, changed))) throw new AppError('DEVICE_NOT_FOUND', { id });
       await insertAudit(db, [audit(id, actor, action, changes)]);
     });
     this.deps.metrics.inc('devices_changed_total', { action });
@@ -146,7 +146,7 @@ export class DeviceRegistry {
   async remove(id: string, actor: Actor): Promise<void> {
     const before = await this.writable(id, actor);
     await this.transaction(async (db) => {
-      if (!(await deleteDevice(db, id))) throw new AppError('DEVICE_NOT_FOUND', 404, { id });
+      if (!(await deleteDevice(db, id))) throw new AppError('DEVICE_NOT_FOUND', { id });
       await insertAudit(db, [audit(id, actor, 'delete', diffFields(fieldsOfRow(before), null))]);
     });
     this.activity.forget(id);
@@ -160,7 +160,7 @@ export class DeviceRegistry {
     await this.writable(id, actor);
     const secret = newSecret();
     await this.transaction(async (db) => {
-      if (!(await updateDevice(db, id, {}, hmacDeviceSecret(this.deps.key, id, secret)))) throw new AppError('DEVICE_NOT_FOUND', 404, { id });
+      if (!(await updateDevice(db, id, {}, hmacDeviceSecret(this.deps.key, id, secret)))) throw new AppError('DEVICE_NOT_FOUND', { id });
       await insertAudit(db, [audit(id, actor, 'rotate_secret', {})]);
     });
     this.deps.metrics.inc('devices_changed_total', { action: 'rotate_secret' });
@@ -208,24 +208,24 @@ export class DeviceRegistry {
    *  a device outside one's area is not confirmed to exist). */
   private async writable(id: string, actor: Actor): Promise<DeviceRow> {
     const row = await selectDevice(this.deps.pool, id);
-    if (!row || !this.inScope(row, actor.scope)) throw new AppError('DEVICE_NOT_FOUND', 404, { id });
+    if (!row || !this.inScope(row, actor.scope)) throw new AppError('DEVICE_NOT_FOUND', { id });
     return row;
   }
 
   /** Worker and grid exist, and the device would lie in the actor's scope. */
   private async checkReferences(f: DeviceFields, actor: Actor): Promise<void> {
     const missing = await missingReferences(this.deps.pool, f.workerId ? [f.workerId] : [], f.gridCode ? [f.gridCode] : []);
-    if (missing.workers.size) throw new AppError('DEVICE_UNKNOWN_WORKER', 422, { workerId: f.workerId });
-    if (missing.grids.size) throw new AppError('DEVICE_UNKNOWN_GRID', 422, { gridCode: f.gridCode });
+    if (missing.workers.size) throw new AppError('DEVICE_UNKNOWN_WORKER', { workerId: f.workerId });
+    if (missing.grids.size) throw new AppError('DEVICE_UNKNOWN_GRID', { gridCode: f.gridCode });
     const workerGrids = f.workerId
       ? (await this.deps.pool.query<{ grid_codes: string[] }>('SELECT grid_codes FROM workers WHERE id = $1', [f.workerId])).rows[0]?.grid_codes ?? []
       : [];
-    if (!this.inScope({ gridCode: f.gridCode, workerGrids }, actor.scope)) throw new AppError('DEVICE_OUT_OF_SCOPE', 403, {});
+    if (!this.inScope({ gridCode: f.gridCode, workerGrids }, actor.scope)) throw new AppError('DEVICE_OUT_OF_SCOPE', {});
   }
 
   private async mustView(id: string): Promise<DeviceView> {
     const row = await selectDevice(this.deps.pool, id);
-    if (!row) throw new AppError('DEVICE_NOT_FOUND', 404, { id });
+    if (!row) throw new AppError('DEVICE_NOT_FOUND', { id });
     return this.view(row);
   }
 
@@ -263,7 +263,7 @@ export function audit(deviceId: string, actor: Actor, action: AuditRecord['actio
 /** Unique and foreign-key violations that slipped past the checks (a race) become clear refusals. */
 function translate(err: unknown): unknown {
   const e = err as { code?: string; constraint?: string };
-  if (e.code === '23505') return e.constraint === 'devices_protocol_id_idx' ? new AppError('DEVICE_PROTOCOL_ID_TAKEN', 409) : new AppError('DEVICE_EXISTS', 409);
-  if (e.code === '23503') return new AppError('DEVICE_INVALID', 422, { issues: ['workerId or gridCode does not exist'] });
+  if (e.code === '23505') return e.constraint === 'devices_protocol_id_idx' ? new AppError('DEVICE_PROTOCOL_ID_TAKEN') : new AppError('DEVICE_EXISTS');
+  if (e.code === '23503') return new AppError('DEVICE_INVALID', { issues: ['workerId or gridCode does not exist'] });
   return err;
 }

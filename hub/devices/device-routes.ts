@@ -64,7 +64,7 @@ export async function deviceRoutes(app: FastifyInstance, opts: DeviceRouteOption
   app.addHook('onRequest', async (req) => {
     if (req.method === 'GET' || req.method === 'HEAD') return;
     const user = req.viewer?.user ?? null;
-    if (user !== null && user.role !== 'admin') throw new AppError('DEVICE_ADMIN_ONLY', 403);
+    if (user !== null && user.role !== 'admin') throw new AppError('DEVICE_ADMIN_ONLY');
   });
 
   app.get<{ Querystring: DeviceListQuery }>('/api/devices', { config: { ...read, areaParam: 'grid' }, schema: { querystring: deviceListQuerySchema } }, async (req): Promise<DeviceListReply> => {
@@ -74,7 +74,7 @@ export async function deviceRoutes(app: FastifyInstance, opts: DeviceRouteOption
 
   app.get<{ Params: { id: string } }>('/api/devices/:id', { config: read, schema: id }, async (req): Promise<DeviceDetailReply> => {
     const found = await registry.get(req.params.id, actorOf(req).scope);
-    if (!found) throw new AppError('DEVICE_NOT_FOUND', 404, { id: req.params.id });
+    if (!found) throw new AppError('DEVICE_NOT_FOUND', { id: req.params.id });
     return found;
   });
 

@@ -22,8 +22,8 @@ export class ActionWork {
     const out = await this.u.serial(() =>
       this.u.unit(async (q, o) => {
         const inc = await loadIncident(q, id, true);
-        if (!inc) throw new AppError('INCIDENT_NOT_FOUND', 404);
-        if (inc.version !== action.expectedVersion) throw new AppError('VERSION_CONFLICT', 409);
+        if (!inc) throw new AppError('INCIDENT_NOT_FOUND');
+        if (inc.version !== action.expectedVersion) throw new AppError('VERSION_CONFLICT');
         const ctx = await this.u.context(q);
         const b = new PlanBuilder(ctx, inc, false);
         const { expectedVersion: _v, ...step } = action;
@@ -45,10 +45,10 @@ export class ActionWork {
     const out = await this.u.serial(() =>
       this.u.unit(async (q, o) => {
         const inc = await loadIncident(q, id, true);
-        if (!inc) throw new AppError('INCIDENT_NOT_FOUND', 404);
-        if (inc.version !== body.expectedVersion) throw new AppError('VERSION_CONFLICT', 409);
+        if (!inc) throw new AppError('INCIDENT_NOT_FOUND');
+        if (inc.version !== body.expectedVersion) throw new AppError('VERSION_CONFLICT');
         const offer = await liveOffer(q, id);
-        if (!offer || offer.workerId !== body.workerId || inc.assigneeId !== body.workerId) throw new AppError('NOT_ASSIGNEE', 403);
+        if (!offer || offer.workerId !== body.workerId || inc.assigneeId !== body.workerId) throw new AppError('NOT_ASSIGNEE');
         const b = new PlanBuilder(await this.u.context(q), inc, false);
         const answer = ANSWER_OF[body.type];
         const text = body.reason ? (answer === 'resolved' ? { note: body.reason } : { reason: body.reason }) : {};
@@ -75,15 +75,15 @@ export class ActionWork {
     const out = await this.u.serial(() =>
       this.u.unit(async (q, o) => {
         const inc = await loadIncident(q, id, true);
-        if (!inc || !inc.reporterTokenHash) throw new AppError('INCIDENT_NOT_FOUND', 404);
+        if (!inc || !inc.reporterTokenHash) throw new AppError('INCIDENT_NOT_FOUND');
         const a = Buffer.from(inc.reporterTokenHash, 'hex');
         const given = Buffer.from(hashToken(token), 'hex');
-        if (a.length !== given.length || !timingSafeEqual(a, given)) throw new AppError('BAD_RECEIPT', 403);
+        if (a.length !== given.length || !timingSafeEqual(a, given)) throw new AppError('BAD_RECEIPT');
         const resident: Actor = { kind: 'resident', id: inc.reporterId ?? 'resident' };
         const b = new PlanBuilder(await this.u.context(q), inc, false);
         const why = comment ? `: ${comment.slice(0, 400)}` : '';
         if (score <= 2) {
-          if (!['resolved', 'verified', 'closed'].includes(inc.state)) throw new AppError('NOT_RATABLE', 409);
+          if (!['resolved', 'verified', 'closed'].includes(inc.state)) throw new AppError('NOT_RATABLE');
           b.apply({ type: 'reopen', reason: `群众不满意（${score}分）/ resident unsatisfied (${score})${why}` }, resident);
           b.route();
         } else if (inc.state === 'resolved') {
@@ -94,7 +94,7 @@ export class ActionWork {
         } else if (inc.state === 'closed') {
           b.plan.incident = { ...b.incident, rating: 'satisfied' };
         } else {
-          throw new AppError('NOT_RATABLE', 409);
+          throw new AppError('NOT_RATABLE');
         }
         b.plan.incident = { ...b.incident, ratingScore: score, updatedAt: this.u.now };
         await this.u.commit(q, o, b);
@@ -105,7 +105,7 @@ export class ActionWork {
 
   async acknowledgeAlarm(id: number, by: string): Promise<AlarmRow> {
     const row = await ackAlarm(this.u.deps.pool, id, by, this.u.now);
-    if (!row) throw new AppError('ALARM_NOT_FOUND', 404);
+    if (!row) throw new AppError('ALARM_NOT_FOUND');
     return row;
   }
 }

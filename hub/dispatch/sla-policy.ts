@@ -3,29 +3,13 @@
 // higher priorities are tighter, none is looser. Tiers follow "small things stay in the grid,
 // bigger ones go to the community, hard ones to the street" (街乡吹哨，部门报到, DESIGN §1).
 // The table is data: a deployment may load its own and validate it with slaTableSchema.
-import { z } from 'zod';
 import type { IncidentState } from './incident-state-machine.js';
 import { PRIORITIES, type Priority } from '../../protocol/incident-vocabulary.js';
 
-export const HANDLING_TIERS = ['grid', 'community', 'street'] as const;
-export type HandlingTier = (typeof HANDLING_TIERS)[number];
-
-const minutes = z.number().int().positive();
-export const deadlineMinutesSchema = z
-  .object({ acceptMin: minutes, arriveMin: minutes, resolveMin: minutes })
-  .refine((d) => d.acceptMin <= d.arriveMin && d.arriveMin <= d.resolveMin, 'accept ≤ arrive ≤ resolve');
-export type DeadlineMinutes = z.infer<typeof deadlineMinutesSchema>;
-
-export const slaCategorySchema = z.object({
-  code: z.string().regex(/^[a-z]+(\.[a-z_]+)*$/),
-  nameZh: z.string().min(1),
-  nameEn: z.string().min(1),
-  defaultPriority: z.enum(PRIORITIES),
-  tier: z.enum(HANDLING_TIERS),
-  deadlines: z.object({ low: deadlineMinutesSchema, normal: deadlineMinutesSchema, high: deadlineMinutesSchema, urgent: deadlineMinutesSchema }),
-});
-export type SlaCategory = z.infer<typeof slaCategorySchema>;
-export const slaTableSchema = z.array(slaCategorySchema).min(1);
+// The table's row schema is part of the HTTP contract (PUT /api/categories/:code, issue 17 item 4).
+export { HANDLING_TIERS, deadlineMinutesSchema, slaCategorySchema, slaTableSchema } from '../../protocol/incident-api.js';
+export type { HandlingTier, DeadlineMinutes, SlaCategory } from '../../protocol/incident-api.js';
+import type { DeadlineMinutes, HandlingTier, SlaCategory } from '../../protocol/incident-api.js';
 
 const H = 60;
 type Profile = SlaCategory['deadlines'];

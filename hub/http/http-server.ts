@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import fastifyStatic from '@fastify/static';
 import rateLimit from '@fastify/rate-limit';
-import { AppError } from '../../common/error-codes.js';
+import { AppError, errorEnvelope } from '../../common/error-codes.js';
+import { zodSerializerCompiler } from './zod-schema.js';
 import type pg from 'pg';
 import type { Logger } from '../../common/logger.js';
 import type { Metrics } from '../../common/metrics.js';
@@ -75,6 +76,16 @@ export async function buildHttpServer(deps: HttpDeps) {
   // Every /api route declares its access, body class and schemas (a gap is logged, and fails the route walk test).
   app.addHook('onRoute', routePolicy(app, { pool: deps.pool, guarded: deps.auth !== undefined, warn: (msg) => app.log.warn(msg) }));
 
+  // Replies are checked against the contract's schemas (hub/http/zod-schema.ts): a mismatch is a bug, 500.
+  app.setSerializerCompiler(
+    zodSerializerCompiler({
+      mismatch: (route, status, issues) => {
+        deps.metrics.inc('http_response_mismatch_total', { route });
+        app.log.error({ route, status, issues: issues.slice(0, 10) }, 'reply does not match its schema');
+      },
+    }),
+  );
+
   app.setErrorHandler((err: { statusCode?: number; message: string; code?: string }, req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
     if (status >= 500) req.log.error({ err: err.message, url: req.url }, 'request failed');
@@ -84,9 +95,10 @@ export async function buildHttpServer(deps: HttpDeps) {
       deps.metrics.inc('http_rejected_total', { route, reason });
       req.log.warn({ ip: req.ip, route, method: req.method, reason, status }, 'request refused');
     }
-    // 5xx never leaks internals.
+    // One envelope (common/error-codes.ts), with a registered error's details beside it; 5xx never leaks internals.
+    if (err instanceof AppError && status < 500) return reply.status(status).send(errorEnvelope(err.code, err.details));
     const message = status >= 500 ? '服务器内部错误 / internal error' : err.message;
-    void reply.status(status).send({ ok: false, error: { code: err.code ?? `HTTP_${status}`, message } });
+    return reply.status(status).send({ ok: false, error: { code: err.code ?? `HTTP_${status}`, message } });
   });
 
   // First, so every reply carries the headers, refusals and 429s too.
@@ -96,7 +108,7 @@ export async function buildHttpServer(deps: HttpDeps) {
   // flood gets 429 in the envelope, a counter and a log line, and never reaches the handler.
   await app.register(rateLimit, {
     global: false,
-    errorResponseBuilder: (_req, ctx) => Object.assign(new AppError('RATE_LIMITED', 429), { retryAfterS: Math.ceil(ctx.ttl / 1000) }),
+    errorResponseBuilder: (_req, ctx) => Object.assign(new AppError('RATE_LIMITED'), { retryAfterS: Math.ceil(ctx.ttl / 1000) }),
     onExceeded: (req) => {
       deps.metrics.inc('http_rate_limited_total', { route: req.routeOptions.url ?? 'unknown' });
       req.log.warn({ ip: req.ip, route: req.routeOptions.url }, 'rate limit hit');

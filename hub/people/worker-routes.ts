@@ -85,7 +85,7 @@ export async function workerRoutes(app: FastifyInstance, opts: WorkerRouteOption
 
   app.get<{ Params: { id: string } }>('/api/workers/:id', { config: { access: 'read', target: 'worker' }, schema: { params: idParams, querystring: emptyQuery } }, async (req) => {
     const w = await findWorker(pool, req.params.id);
-    if (!w) throw new AppError('WORKER_NOT_FOUND', 404);
+    if (!w) throw new AppError('WORKER_NOT_FOUND');
     return view(w, clock.now());
   });
 
@@ -101,7 +101,7 @@ export async function workerRoutes(app: FastifyInstance, opts: WorkerRouteOption
     },
     async (req) => {
       const result = await setWorkerDuty(pool, req.params.id, req.body.duty, clock.now());
-      if (!result) throw new AppError('WORKER_NOT_FOUND', 404);
+      if (!result) throw new AppError('WORKER_NOT_FOUND');
       if (result.changed) await opts.onDutyChanged?.(req.params.id, result.duty);
       return { ok: true, id: req.params.id, duty: result.duty, dutySince: new Date(result.dutySince).toISOString(), changed: result.changed };
     },

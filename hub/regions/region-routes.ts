@@ -60,7 +60,7 @@ export async function regionRoutes(app: FastifyInstance, opts: RegionRouteOption
     async (req) => {
       const area = areaOf(req);
       const fc = await readRegions(pool, area.all || req.query.root !== undefined ? req.query : { ...req.query, root: area.scope });
-      if (!fc) throw new AppError('REGION_NOT_FOUND', 404);
+      if (!fc) throw new AppError('REGION_NOT_FOUND');
       return fc;
     },
   );
