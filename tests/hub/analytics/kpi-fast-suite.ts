@@ -1,10 +1,10 @@
 // The KPI fast path (hub/analytics/kpi-fast.ts) against the raw computation on one engine, on a
-// seeded month (bench/kpi-bench-data.ts at a smaller rate): every breakdown the rollup answers,
+// seeded month (bench/storage/kpi-bench-data.ts at a smaller rate): every breakdown the rollup answers,
 // scopes at each level, periods whose ends cut through Asia/Shanghai days, and freshness (changes
 // and new incidents after the last pass count). Run by kpi-fast-{embedded,postgres}.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../../storage/database.js';
-import { seedGovernance } from '../../../bench/kpi-bench-data.js';
+import { seedGovernance } from '../../../bench/storage/kpi-bench-data.js';
 import { kpiReport, type KpiDimension, type KpiReport, type KpiRequest } from '../../../hub/analytics/kpi-query.js';
 import { planFastPath, rollupKpiRegions } from '../../../hub/analytics/kpi-fast.js';
 import { resolveScopeTree, scopeGridsCte } from '../../../hub/analytics/kpi-scope.js';
