@@ -30,7 +30,9 @@ import { openPeerRedis } from './live/live-peer-redis.js';
 import type { Redis } from 'ioredis';
 import { DeviceRegistry } from './devices/device-registry.js';
 import { loadDeviceSecretKey, type DeviceSecretKey } from '../common/secrets.js';
+import { HubBus, type HubEventName, type HubEvents } from './hub-events.js';
 import type { DeviceChange } from '../protocol/device-api.js';
+import { serviceOf, ServiceList, type HubService } from './hub-services.js';
 
 export interface HubDeps {
   config: Config;
@@ -62,9 +64,7 @@ export interface Downstream {
   publish(topic: string, payload: string | Buffer): Promise<void>;
 }
 
-export interface CommitListener {
-  (rows: Rows, committedAt: number): void;
-}
+export type CommitListener = (rows: Rows, committedAt: number) => void;
 
 export class Hub {
   readonly devices: DeviceDirectory;
@@ -72,17 +72,15 @@ export class Hub {
   readonly live: LiveState;
   private writer!: BatchWriter;
   private pipeline!: IngestPipeline;
-  private push!: LivePush;
-  private redis: { pub: Redis; sub: Redis } | null = null;
   /** Login and scopes for the HTTP API and the /live namespace. */
   auth!: AuthService;
   /** /api/devices and the devices CLI's logic (hub/devices/). */
   deviceRegistry!: DeviceRegistry;
-  private http!: HttpApp;
-  private maintenance!: StorageMaintenance;
-  private publisher!: TaskPublisher;
   dispatch!: DispatchService;
-  private readonly commitListeners: CommitListener[] = [];
+  /** What the services tell each other (hub-events.ts); tests and benchmarks may listen too. */
+  readonly events = new HubBus();
+  private services: ServiceList | null = null;
+  private drainTimeoutMs = 10_000;
   private readonly log: Logger;
   httpPort = 0;
 
@@ -121,92 +119,175 @@ export class Hub {
 
   /** For benchmarks and tests: observe each commit. */
   onCommit(listener: CommitListener): void {
-    this.commitListeners.push(listener);
+    this.events.on('rowsCommitted', listener);
   }
 
   async start(downstream: Downstream): Promise<void> {
-    const { config, pool, metrics, logger } = this.deps;
-    await this.devices.load();
-    await this.fence.load(pool);
-    await this.live.load(pool);
-    await applyStoragePolicies(pool, this.deps.timescale, DEFAULT_STORAGE_POLICY);
-    // Rollups (distance walked) on both engines; the policy jobs too where no background worker
-    // runs them (the embedded WASM engine has none).
-    // On a server several nodes may share the database: one maintenance pass at a time (its lease).
-    this.maintenance = new StorageMaintenance({ pool, timescale: this.deps.timescale, runPolicies: this.deps.embedded, lease: !this.deps.embedded, clock: systemClock, logger });
+    this.services = new ServiceList(this.wire(downstream), this.log);
+    await this.services.start();
+    this.log.info({ httpPort: this.httpPort }, 'hub started');
+  }
 
-    this.publisher = new TaskPublisher({
+  /**
+   * The hub's services in start order; stop runs the list backwards (hub-services.ts). So a stop
+   * first commits what ingest was handed (the broker waits on those commits for its PUBACKs), then
+   * stops what reacts to commits (device activity, dispatch), then the screens' push, and closes the
+   * HTTP server last. Services talk through `this.events`; each subscribes as it starts and
+   * unsubscribes as it stops, and the order of the list is the order listeners hear a commit in.
+   */
+  private wire(downstream: Downstream): HubService[] {
+    const { config, pool, metrics, logger } = this.deps;
+    const clock = this.deps.clock ?? systemClock;
+    const bus = this.events;
+    let http!: HttpApp;
+    let redis: { pub: Redis; sub: Redis } | null = null;
+    // A sender that does not wait: a listener's failure is logged, never thrown into the sender.
+    const tell = <K extends HubEventName>(name: K, ...args: HubEvents[K]): void => {
+      bus.emit(name, ...args).catch((err) => this.log.error({ event: name, err: (err as Error).message }, 'event listener failed'));
+    };
+
+    // Built before the list runs: the HTTP routes are handed them; each is started by its entry.
+    this.auth = new AuthService(pool, { required: config.AUTH_REQUIRED, sessionTtlMin: config.SESSION_TTL_MIN });
+    const publisher = new TaskPublisher({
       downstream, topicRoot: config.TOPIC_ROOT, metrics, protocolOf: (id) => this.devices.protocolOf(id),
       ...(this.deps.deviceText ? { deviceText: this.deps.deviceText } : {}),
     });
     this.dispatch = new DispatchService({
-      pool, clock: this.deps.clock ?? systemClock, config, live: this.live, metrics, logger, publisher: this.publisher,
-      // The push exists once the HTTP server does; dispatch only notifies after it started.
-      notify: { incident: (v) => this.push.publishIncident(v), alarm: (a) => this.push.publishAlarm(a) },
+      pool, clock, config, live: this.live, metrics, logger, publisher,
+      notify: { incident: (v) => tell('incidentChanged', v), alarm: (a) => tell('alarmChanged', a) },
     });
-
-    this.auth = new AuthService(pool, { required: config.AUTH_REQUIRED, sessionTtlMin: config.SESSION_TTL_MIN });
-    await this.auth.start();
     this.deviceRegistry = new DeviceRegistry({
       pool, key: this.deps.deviceSecretKey ?? loadDeviceSecretKey(config), metrics, logger, scopes: this.auth.scopes, live: this.live,
-      onChanged: async (id, change) => {
-        await this.reloadRegistry();
-        await this.deps.onDeviceChanged?.(id, change);
-      },
+      onChanged: (deviceId, change) => bus.emit('registryChanged', { kind: 'device', deviceId, change }),
     });
-    await this.deviceRegistry.start();
-    this.onCommit((rows, at) => this.deviceRegistry.observe(rows, at));
+    // Rollups (distance walked) on both engines; the policy jobs too where no background worker
+    // runs them (the embedded WASM engine has none).
+    // On a server several nodes may share the database: one maintenance pass at a time (its lease).
+    const maintenance = new StorageMaintenance({ pool, timescale: this.deps.timescale, runPolicies: this.deps.embedded, lease: !this.deps.embedded, clock: systemClock, logger });
 
-    this.http = await buildHttpServer({
-      pool, live: this.live, metrics, logger, timescale: this.deps.timescale, info: this.deps.info ?? (() => ({})),
-      readiness: () => this.readiness(),
-      trustProxy: parseTrustProxy(config.TRUST_PROXY),
-      // OwnTracks phones in HTTP mode, and their one-scan setup link (gateways/owntracks).
-      ownTracks: { submit: this.submit, topicRoot: config.TOPIC_ROOT, key: this.deviceRegistry.key, mqttPort: config.MQTT_PORT },
-      tileUrl: config.TILE_URL ?? null, tileAttribution: config.TILE_ATTRIBUTION ?? null, auth: this.auth,
-      dispatch: this.dispatch,
-      devices: this.deviceRegistry,
-      onRegionsChanged: () => this.reloadRegistry(),
-      onWorkersChanged: () => this.reloadRegistry(),
-      onDutyChanged: (workerId, duty) => {
-        const change = this.live.setDuty(workerId, duty, Date.now());
-        if (change) this.push.publish({ positions: [], presence: [], alerts: [], duty: [change] });
+    return [
+      serviceOf('directory', async () => {
+        await this.devices.load();
+        await this.fence.load(pool);
+        await this.live.load(pool);
+        return [bus.on('registryChanged', () => this.reloadRegistry())];
+      }),
+      {
+        name: 'storage-policies',
+        start: async () => {
+          await applyStoragePolicies(pool, this.deps.timescale, DEFAULT_STORAGE_POLICY);
+        },
       },
-    });
-    // Several nodes: the Socket.IO Redis adapter carries each node's live changes to the others.
-    if (config.REDIS_URL) this.redis = openPeerRedis(config.REDIS_URL, this.log);
-    this.push = new LivePush({ httpServer: this.http.server, state: this.live, intervalMs: config.PUSH_INTERVAL_MS, metrics, logger, auth: this.auth, peers: this.redis ?? undefined });
-
-    this.writer = new BatchWriter({
-      pool,
-      maxRows: config.BATCH_MAX_ROWS ?? defaultBatchRows(!this.deps.embedded),
-      maxWaitMs: config.BATCH_MAX_WAIT_MS,
-      copyPositions: !this.deps.embedded,
-      metrics,
-      logger,
-      onCommitted: (rows, at) => {
-        this.push.publish(this.live.apply(rows));
-        // The roster's duty column follows the handsets (the API may set it too, newest wins).
-        if (rows.statuses.length > 0) {
-          void syncDutyFromStatuses(pool, rows.statuses).catch((err) => this.log.error({ err: (err as Error).message }, 'duty sync failed'));
-        }
-        // Alerts, patrol reports and task replies wait in the inbox: dispatch takes them now.
-        if (rows.inbox.length > 0) this.dispatch.poke();
-        for (const l of this.commitListeners) l(rows, at);
+      { name: 'auth', start: () => this.auth.start() },
+      {
+        name: 'http',
+        start: async () => {
+          http = await buildHttpServer({
+            pool, live: this.live, metrics, logger, timescale: this.deps.timescale, info: this.deps.info ?? (() => ({})),
+            readiness: () => this.readiness(),
+            trustProxy: parseTrustProxy(config.TRUST_PROXY),
+            // OwnTracks phones in HTTP mode, and their one-scan setup link (gateways/owntracks).
+            ownTracks: { submit: this.submit, topicRoot: config.TOPIC_ROOT, key: this.deviceRegistry.key, mqttPort: config.MQTT_PORT },
+            tileUrl: config.TILE_URL ?? null, tileAttribution: config.TILE_ATTRIBUTION ?? null, auth: this.auth,
+            dispatch: this.dispatch,
+            devices: this.deviceRegistry,
+            onRegionsChanged: () => bus.emit('registryChanged', { kind: 'regions' }),
+            onWorkersChanged: () => bus.emit('registryChanged', { kind: 'workers' }),
+            onDutyChanged: (workerId, duty) => bus.emit('dutyChanged', workerId, duty),
+          });
+        },
+        // Last to stop: requests are answered until everything behind them has stopped.
+        stop: () => http.close().catch(() => undefined),
       },
-      // No reading to pause any more: each device connection waits for its own commit (broker/ingest-gate.ts).
-      onPressure: (high) => this.log.warn({ backlog: high }, high ? 'ingest backlog high: commits are behind' : 'ingest backlog cleared'),
-    });
-    this.pipeline = new IngestPipeline(ingestStages(config.TOPIC_ROOT, this.devices, this.fence, { settings: fixFilterSettings(config), heads: storedFixHeads(pool), metrics, logger }), this.writer, metrics, logger,
-      // "Now" for receive times (the future-fix filter) is the hub's clock: sim:day and tests run a faster one.
-      () => (this.deps.clock ?? systemClock).now());
-
-    await this.http.listen({ host: config.HOST, port: config.HTTP_PORT });
-    this.httpPort = (this.http.server.address() as { port: number }).port;
-    this.push.start();
-    this.maintenance.start();
-    await this.dispatch.start();
-    this.log.info({ httpPort: this.httpPort }, 'hub started');
+      {
+        // Several nodes: the Socket.IO Redis adapter carries each node's live changes to the others.
+        name: 'live-peers',
+        start: () => {
+          if (config.REDIS_URL) redis = openPeerRedis(config.REDIS_URL, this.log);
+        },
+        stop: async () => {
+          if (redis) await Promise.all([redis.pub.quit(), redis.sub.quit()]).catch(() => undefined);
+        },
+      },
+      serviceOf('live-push', () => {
+        const push = new LivePush({ httpServer: http.server, state: this.live, intervalMs: config.PUSH_INTERVAL_MS, metrics, logger, auth: this.auth, peers: redis ?? undefined });
+        push.start();
+        return [
+          bus.on('rowsCommitted', (rows) => push.publish(this.live.apply(rows))),
+          bus.on('incidentChanged', (v) => push.publishIncident(v)),
+          bus.on('alarmChanged', (a) => push.publishAlarm(a)),
+          bus.on('dutyChanged', (workerId, duty) => {
+            const change = this.live.setDuty(workerId, duty, Date.now());
+            if (change) push.publish({ positions: [], presence: [], alerts: [], duty: [change] });
+          }),
+          () => push.stop(),
+        ];
+      }),
+      // The roster's duty column follows the handsets (the API may set it too, newest wins).
+      serviceOf('duty-sync', () => [
+        bus.on('rowsCommitted', (rows) => {
+          if (rows.statuses.length > 0) {
+            void syncDutyFromStatuses(pool, rows.statuses).catch((err) => this.log.error({ err: (err as Error).message }, 'duty sync failed'));
+          }
+        }),
+      ]),
+      { name: 'storage-maintenance', start: () => maintenance.start(), stop: () => maintenance.stop() },
+      serviceOf('dispatch', async () => {
+        // Alerts, patrol reports and task replies wait in the inbox: dispatch takes them once committed.
+        const off = bus.on('rowsCommitted', (rows) => {
+          if (rows.inbox.length > 0) this.dispatch.poke();
+        });
+        await this.dispatch.start();
+        return [off, () => this.dispatch.stop()];
+      }),
+      serviceOf('device-registry', async () => {
+        const offs = [
+          bus.on('rowsCommitted', (rows, at) => this.deviceRegistry.observe(rows, at)),
+          // After the directory reloaded (it listens first): the broker reloads the device, closes its link if it must go.
+          bus.on('registryChanged', async (c) => {
+            if (c.kind === 'device') await this.deps.onDeviceChanged?.(c.deviceId, c.change);
+          }),
+        ];
+        await this.deviceRegistry.start();
+        return [...offs, () => this.deviceRegistry.stop()];
+      }),
+      {
+        name: 'ingest',
+        start: () => {
+          this.writer = new BatchWriter({
+            pool,
+            maxRows: config.BATCH_MAX_ROWS ?? defaultBatchRows(!this.deps.embedded),
+            maxWaitMs: config.BATCH_MAX_WAIT_MS,
+            copyPositions: !this.deps.embedded,
+            metrics,
+            logger,
+            onCommitted: (rows, at) => tell('rowsCommitted', rows, at),
+            // No reading to pause any more: each device connection waits for its own commit (broker/ingest-gate.ts).
+            onPressure: (high) => this.log.warn({ backlog: high }, high ? 'ingest backlog high: commits are behind' : 'ingest backlog cleared'),
+          });
+          this.pipeline = new IngestPipeline(ingestStages(config.TOPIC_ROOT, this.devices, this.fence, { settings: fixFilterSettings(config), heads: storedFixHeads(pool), metrics, logger }), this.writer, metrics, logger,
+            // "Now" for receive times (the future-fix filter) is the hub's clock: sim:day and tests run a faster one.
+            () => clock.now());
+        },
+        // Commits what was handed in; with the database away it gives up after the drain timeout:
+        // what it held was never acknowledged to any device.
+        stop: async () => {
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([
+            this.pipeline.settled().then(() => this.writer.drain()),
+            new Promise((r) => (timer = setTimeout(r, this.drainTimeoutMs))),
+          ]);
+          clearTimeout(timer);
+        },
+      },
+      {
+        name: 'http-listen',
+        start: async () => {
+          await http.listen({ host: config.HOST, port: config.HTTP_PORT });
+          this.httpPort = (http.server.address() as { port: number }).port;
+        },
+      },
+    ];
   }
 
   /**
@@ -230,18 +311,8 @@ export class Hub {
    * held was never acknowledged to any device.
    */
   async stop(drainTimeoutMs = 10_000): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.pipeline.settled().then(() => this.writer.drain()),
-      new Promise((r) => (timer = setTimeout(r, drainTimeoutMs))),
-    ]);
-    clearTimeout(timer);
-    await this.deviceRegistry.stop();
-    await this.dispatch.stop();
-    await this.maintenance.stop();
-    await this.push.stop();
-    if (this.redis) await Promise.all([this.redis.pub.quit(), this.redis.sub.quit()]).catch(() => undefined);
-    await this.http.close().catch(() => undefined);
+    this.drainTimeoutMs = drainTimeoutMs;
+    await this.services?.stop();
     this.log.info('hub stopped');
   }
 }
