@@ -8,7 +8,7 @@
 // reloaded the regions; the broker hears of a device change only after the hub reloaded it).
 import type { AlarmView, IncidentView } from '../protocol/socket-events.js';
 import type { DeviceChange } from '../protocol/device-api.js';
-import type { Rows } from './ingest/ingest-types.js';
+import type { Rows } from './rows/row-types.js';
 import type { Duty } from './people/worker-store.js';
 
 /** What changed in the tables the hub holds in memory (devices, grids, workers). */

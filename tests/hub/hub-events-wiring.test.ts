@@ -5,9 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSystem } from '../../system.js';
 import type { HubEventName, HubEvents } from '../../hub/hub-events.js';
-import { ALL_SCOPE } from '../../hub/live/region-scope.js';
-import { eventually } from '../support/builders.js';
-import { startTestSystem } from '../support/test-system.js';
+import { ALL_SCOPE } from '../../hub/auth/region-scope.js';
+import { eventually } from '../../testkit/builders.js';
+import { startTestSystem } from '../../testkit/test-system.js';
 import { G1, IN_G1, TestHandset, postJson, seedBorderDistrict } from './dispatch/border-district.js';
 
 describe('hub event bus, wired', () => {

@@ -2,7 +2,7 @@
 // were added, async ones awaited one after the other, synchronous ones done before emit returns.
 import { describe, expect, it } from 'vitest';
 import { HubBus } from '../../hub/hub-events.js';
-import { emptyRows } from '../../hub/ingest/ingest-types.js';
+import { emptyRows } from '../../hub/rows/row-types.js';
 
 describe('hub event bus', () => {
   it('is typed by the event map: an unknown event or a wrong payload does not compile', () => {
