@@ -77,6 +77,8 @@ export class Hub {
   /** /api/devices and the devices CLI's logic (hub/devices/). */
   deviceRegistry!: DeviceRegistry;
   dispatch!: DispatchService;
+  /** The HTTP app (tests/hub/http/route-walk.test.ts reads the routes it registered). */
+  private http!: HttpApp;
   /** What the services tell each other (hub-events.ts); tests and benchmarks may listen too. */
   readonly events = new HubBus();
   private services: ServiceList | null = null;
@@ -139,7 +141,6 @@ export class Hub {
     const { config, pool, metrics, logger } = this.deps;
     const clock = this.deps.clock ?? systemClock;
     const bus = this.events;
-    let http!: HttpApp;
     let redis: { pub: Redis; sub: Redis } | null = null;
     // A sender that does not wait: a listener's failure is logged, never thrown into the sender.
     const tell = <K extends HubEventName>(name: K, ...args: HubEvents[K]): void => {
@@ -182,7 +183,7 @@ export class Hub {
       {
         name: 'http',
         start: async () => {
-          http = await buildHttpServer({
+          this.http = await buildHttpServer({
             pool, live: this.live, metrics, logger, timescale: this.deps.timescale, info: this.deps.info ?? (() => ({})),
             readiness: () => this.readiness(),
             trustProxy: parseTrustProxy(config.TRUST_PROXY),
@@ -197,7 +198,7 @@ export class Hub {
           });
         },
         // Last to stop: requests are answered until everything behind them has stopped.
-        stop: () => http.close().catch(() => undefined),
+        stop: () => this.http.close().catch(() => undefined),
       },
       {
         // Several nodes: the Socket.IO Redis adapter carries each node's live changes to the others.
@@ -210,7 +211,7 @@ export class Hub {
         },
       },
       serviceOf('live-push', () => {
-        const push = new LivePush({ httpServer: http.server, state: this.live, intervalMs: config.PUSH_INTERVAL_MS, metrics, logger, auth: this.auth, peers: redis ?? undefined });
+        const push = new LivePush({ httpServer: this.http.server, state: this.live, intervalMs: config.PUSH_INTERVAL_MS, metrics, logger, auth: this.auth, peers: redis ?? undefined });
         push.start();
         return [
           bus.on('rowsCommitted', (rows) => push.publish(this.live.apply(rows))),
@@ -283,8 +284,8 @@ export class Hub {
       {
         name: 'http-listen',
         start: async () => {
-          await http.listen({ host: config.HOST, port: config.HTTP_PORT });
-          this.httpPort = (http.server.address() as { port: number }).port;
+          await this.http.listen({ host: config.HOST, port: config.HTTP_PORT });
+          this.httpPort = (this.http.server.address() as { port: number }).port;
         },
       },
     ];

@@ -26,7 +26,7 @@ describe('hub event bus, wired', () => {
     bus.on('registryChanged', (...args) => void heard.registryChanged.push(args));
     bus.on('dutyChanged', (...args) => void heard.dutyChanged.push(args));
     await seedBorderDistrict(sys);
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await hs?.close();
