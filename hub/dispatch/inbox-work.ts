@@ -2,17 +2,41 @@
 // committed by ingest into hub_inbox and taken here one row per unit, claimed with SKIP LOCKED so two
 // hubs never take the same row. An alert or a report becomes an incident (intake-work.ts); a reply
 // answers the offer the handset holds.
+import type { z } from 'zod';
 import { AppError } from '../../common/error-codes.js';
-import type { AlertPayload, ReportPayload, TaskReplyPayload } from '../../protocol/schemas.js';
 import { offerIsLive, planAnswer } from './dispatch-answer.js';
 import { DispatchFailure, PlanBuilder } from './dispatch-plan.js';
 import type { DispatchUnits, Outcome } from './dispatch-unit.js';
 import type { Actor } from './incident-state-machine.js';
 import { findOpenFold, foldAlert, loadIncident, loadOffer, type Queryable } from './incident-store.js';
 import type { IntakeWork } from './intake-work.js';
+import { INBOX_BODY_SCHEMAS, isInboxChannel, type InboxBody, type InboxChannel, type ParsedInbox } from '../rows/row-types.js';
 
 const pointOf = (lat: unknown, lon: unknown): { lat: number; lon: number } | null =>
   typeof lat === 'number' && typeof lon === 'number' && Number.isFinite(lat) && Number.isFinite(lon) ? { lat, lon } : null;
+
+/** The body against its channel's schema (beside the row type, hub/rows/row-types.ts). */
+function parseInbox(channel: InboxChannel, body: unknown): ParsedInbox | { refused: string } {
+  switch (channel) {
+    case 'events': {
+      const r = INBOX_BODY_SCHEMAS.events.safeParse(body);
+      return r.success ? { channel, body: r.data } : refusal(channel, r.error);
+    }
+    case 'reports': {
+      const r = INBOX_BODY_SCHEMAS.reports.safeParse(body);
+      return r.success ? { channel, body: r.data } : refusal(channel, r.error);
+    }
+    case 'task-replies': {
+      const r = INBOX_BODY_SCHEMAS['task-replies'].safeParse(body);
+      return r.success ? { channel, body: r.data } : refusal(channel, r.error);
+    }
+  }
+}
+
+// The first few issues name the fields; the body itself stays out of the log (it may hold a phone number).
+const refusal = (channel: InboxChannel, error: z.ZodError): { refused: string } => ({
+  refused: `body does not fit ${channel}: ${error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(body)'} ${i.message}`).join('; ')}`,
+});
 
 export class InboxWork {
   constructor(
@@ -31,13 +55,17 @@ export class InboxWork {
         const row = r.rows[0];
         if (!row) return;
         found = true;
+        let refused: string | null;
         try {
-          await this.handleInbox(q, out, row.device_id, row.channel, row.body);
+          refused = await this.handleInbox(q, out, row.device_id, row.channel, row.body);
         } catch (err) {
-          // A bad row must not block the queue: it is marked with its error, counted and logged.
           if (!(err instanceof AppError) && !(err instanceof DispatchFailure)) throw err;
+          refused = err.message;
+        }
+        if (refused !== null) {
+          // A bad row must not block the queue: it is marked taken, counted and logged with its error.
           this.u.deps.metrics.inc('dispatch_inbox_rejected_total', { channel: row.channel });
-          this.u.log.warn({ device: row.device_id, channel: row.channel, err: (err as Error).message }, 'inbox message refused');
+          this.u.log.warn({ device: row.device_id, channel: row.channel, err: refused }, 'inbox message refused');
         }
         await q.query('UPDATE hub_inbox SET processed_at = $2 WHERE id = $1', [row.id, new Date(this.u.now)]);
       });
@@ -46,22 +74,32 @@ export class InboxWork {
     return n;
   }
 
-  private async handleInbox(q: Queryable, out: Outcome, deviceId: string, channel: string, body: Record<string, unknown>): Promise<void> {
+  /** Null when taken (or not dispatch's to take), else why the row is refused. */
+  private async handleInbox(q: Queryable, out: Outcome, deviceId: string, channel: string, body: unknown): Promise<string | null> {
+    if (!isInboxChannel(channel)) return null;
+    const parsed = parseInbox(channel, body);
+    if ('refused' in parsed) return parsed.refused;
     const workerId = this.u.deps.live.byDevice(deviceId)?.workerId ?? null;
-    if (channel === 'events') return this.intakeAlert(q, out, deviceId, body as unknown as AlertPayload);
-    if (channel === 'reports') {
-      const r = body as unknown as ReportPayload;
-      await this.intake.intake(q, out, {
-        source: 'patrol_report', category: r.category, priority: r.priority, lat: r.lat, lon: r.lon, title: r.description?.slice(0, 60) ?? null,
-        description: r.description ?? null, photos: r.photos ?? [], reporterKind: 'worker', reporterId: workerId ?? deviceId, seenAt: r.ts,
-      });
-      return;
+    switch (parsed.channel) {
+      case 'events':
+        await this.intakeAlert(q, out, deviceId, parsed.body);
+        return null;
+      case 'reports': {
+        const r = parsed.body;
+        await this.intake.intake(q, out, {
+          source: 'patrol_report', category: r.category, priority: r.priority, lat: r.lat, lon: r.lon, title: r.description?.slice(0, 60) ?? null,
+          description: r.description ?? null, photos: r.photos ?? [], reporterKind: 'worker', reporterId: workerId ?? deviceId, seenAt: r.ts,
+        });
+        return null;
+      }
+      case 'task-replies':
+        if (workerId) await this.reply(q, out, deviceId, workerId, parsed.body);
+        return null;
     }
-    if (channel === 'task-replies' && workerId) return this.reply(q, out, deviceId, workerId, body as unknown as TaskReplyPayload);
   }
 
   /** Door and camera alerts: repeats of one device and type fold into the open incident (DESIGN §4). */
-  private async intakeAlert(q: Queryable, out: Outcome, deviceId: string, a: AlertPayload & { lat?: number | null; lon?: number | null; gridCode?: string | null }): Promise<void> {
+  private async intakeAlert(q: Queryable, out: Outcome, deviceId: string, a: InboxBody<'events'>): Promise<void> {
     const { metrics, live } = this.u.deps;
     // A handset's own alarms become incidents only where the category table has them (handset.sos,
     // migration 032); power cut, low battery, tamper, GNSS faults stay events on the screen.
@@ -94,7 +132,7 @@ export class InboxWork {
   }
 
   /** accept / decline / arrived / resolved from the handset holding the task. */
-  private async reply(q: Queryable, out: Outcome, deviceId: string, workerId: string, r: TaskReplyPayload): Promise<void> {
+  private async reply(q: Queryable, out: Outcome, deviceId: string, workerId: string, r: InboxBody<'task-replies'>): Promise<void> {
     const offer = await loadOffer(q, r.taskId);
     if (!offer || offer.workerId !== workerId) {
       this.u.deps.metrics.inc('dispatch_replies_ignored_total', { why: 'unknown_task' });

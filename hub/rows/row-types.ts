@@ -1,7 +1,9 @@
 // The rows a device message turns into, and the registered device they belong to: written by the
 // batch writer here (hub/rows/), produced by the ingest stages (hub/ingest/), read by the live
 // state, the device registry and duty sync. Declared here so ingest imports store, never the reverse.
-import type { DeviceKind } from '../../protocol/topics.js';
+import { z } from 'zod';
+import { alertSchema, reportSchema, taskReplySchema } from '../../protocol/schemas.js';
+import { DEVICE_KINDS, type DeviceKind } from '../../protocol/topics.js';
 
 export interface DeviceInfo {
   id: string;
@@ -63,14 +65,41 @@ export interface StatusRow {
   online: boolean | null;
 }
 
-export interface InboxRow {
-  deviceId: string;
-  channel: 'reports' | 'task-replies' | 'events';
-  /** With ts, the idempotency key: an alert's eventId or type; '' for reports and replies. */
-  key: string;
-  ts: number;
-  body: unknown;
-}
+/**
+ * hub_inbox.body per channel: the upstream payload as ingest validated it, plus what ingest added (an
+ * alert carries its device's kind and registered place; a report's position is already WGS-84).
+ * Dispatch parses the body again when it takes the row (hub/dispatch/inbox-work.ts): a row written by
+ * an older hub or by hand that does not fit is refused and counted, never a crash that stops the drain.
+ */
+export const INBOX_BODY_SCHEMAS = {
+  events: alertSchema.extend({
+    deviceKind: z.enum(DEVICE_KINDS).optional(),
+    lat: z.number().nullable().optional(),
+    lon: z.number().nullable().optional(),
+    gridCode: z.string().nullable().optional(),
+  }),
+  reports: reportSchema,
+  'task-replies': taskReplySchema,
+} as const;
+
+export type InboxChannel = keyof typeof INBOX_BODY_SCHEMAS;
+export type InboxBody<C extends InboxChannel> = z.infer<(typeof INBOX_BODY_SCHEMAS)[C]>;
+
+/** One channel's body, parsed: dispatch switches on `channel` and gets the body's type with it. */
+export type ParsedInbox = { [C in InboxChannel]: { channel: C; body: InboxBody<C> } }[InboxChannel];
+
+export const isInboxChannel = (c: string): c is InboxChannel => Object.hasOwn(INBOX_BODY_SCHEMAS, c);
+
+export type InboxRow = {
+  [C in InboxChannel]: {
+    deviceId: string;
+    channel: C;
+    /** With ts, the idempotency key: an alert's eventId or type; '' for reports and replies. */
+    key: string;
+    ts: number;
+    body: z.input<(typeof INBOX_BODY_SCHEMAS)[C]>;
+  };
+}[InboxChannel];
 
 export interface DeadLetterRow {
   topic: string;
