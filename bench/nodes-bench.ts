@@ -137,7 +137,15 @@ for (const nodes of args.fault ? [NODE_COUNTS[0]!] : NODE_COUNTS) {
   });
   await new Promise<void>((r) => screen.once('snapshot', () => r()));
 
-  if (!args.fault) summaries.push(await steadyRun(nodes));
+  // What the node(s) cost with no handsets at all (timers, sweeps, health, Redis pings): a fixed cost,
+  // charged per fix only in proportion to the rate, so the marginal figure below leaves it out.
+  const idle0 = { ...cpuNow(), at: Date.now() };
+  await new Promise((r) => setTimeout(r, 10_000));
+  const idle1 = { ...cpuNow(), at: Date.now() };
+  const idleUsPerS = ((idle1.nodes + idle1.pg + idle1.redis - idle0.nodes - idle0.pg - idle0.redis) / (idle1.at - idle0.at)) * 1000;
+  console.log(`  idle: ${Math.round(idleUsPerS / 1e4)} % of a core`);
+
+  if (!args.fault) summaries.push(await steadyRun(nodes, idleUsPerS));
   else await faultRun(args.fault, nodes);
 
   clearInterval(rssTimer);
@@ -148,12 +156,22 @@ for (const nodes of args.fault ? [NODE_COUNTS[0]!] : NODE_COUNTS) {
 }
 if (summaries.length > 1) {
   const base = summaries[0]!;
-  console.log('\n| nodes | Redis | steady fixes/s | CPU µs per fix (nodes + PostgreSQL + Redis) | ratio | screen p50 / p99 | PUBACK p99 | loss |');
-  console.log('|---:|---|---:|---:|---:|---:|---:|---:|');
+  console.log('\n| nodes | Redis | steady fixes/s | CPU µs per fix (nodes + PostgreSQL + Redis) | ratio | idle CPU | marginal µs per fix | screen p50 / p99 | PUBACK p99 | loss |');
+  console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const s of summaries) {
     const ratio = s.cpuUsPerFix && base.cpuUsPerFix ? (s.cpuUsPerFix / base.cpuUsPerFix).toFixed(2) : '–';
     const c = s.cpuSplit;
-    console.log(`| ${s.nodes} | ${s.redis ? 'yes' : 'no'} | ${s.steadyAckedPerS ?? '–'} | ${s.cpuUsPerFix ?? '–'} (${c ? `${c.nodes} + ${c.pg} + ${c.redis}` : '–'}) | ${ratio} | ${s.screenP50ms} / ${s.screenP99ms} ms | ${s.ackP99ms} ms | ${s.loss} |`);
+    console.log(`| ${s.nodes} | ${s.redis ? 'yes' : 'no'} | ${s.steadyAckedPerS ?? '–'} | ${s.cpuUsPerFix ?? '–'} (${c ? `${c.nodes} + ${c.pg} + ${c.redis}` : '–'}) | ${ratio} | ${s.idleCpuPct} % | ${s.marginalUsPerFix ?? '–'} | ${s.screenP50ms} / ${s.screenP99ms} ms | ${s.ackP99ms} ms | ${s.loss} |`);
+  }
+  // A shared machine is noisy: `--nodes 1,2,1,2,1,2` alternates the configurations; compare medians.
+  const counts = [...new Set(summaries.map((s) => s.nodes))];
+  if (counts.length < summaries.length) {
+    const median = (xs: number[]) => Float64Array.from(xs).sort()[Math.floor((xs.length - 1) / 2)]!;
+    for (const k of ['cpuUsPerFix', 'marginalUsPerFix'] as const) {
+      const med = new Map(counts.map((n) => [n, median(summaries.filter((s) => s.nodes === n && s[k] !== null).map((s) => s[k]!))]));
+      const first = med.get(counts[0]!)!;
+      for (const n of counts) console.log(`median ${k}, ${n} node(s): ${med.get(n)} (${(med.get(n)! / first).toFixed(2)}× ${counts[0]} node(s))`);
+    }
   }
 }
 
@@ -164,10 +182,11 @@ process.exit(0);
 interface Summary {
   nodes: number; redis: boolean; handsets: number; durationS: number; loadProcs: number; sent: number; acked: number; stored: number; loss: number;
   connectS: number; steadyAckedPerS: number | null; screenP50ms: number; screenP99ms: number; ackP99ms: number;
-  cpuUsPerFix: number | null; cpuSplit: { nodes: number; pg: number; redis: number } | null; nodesPeakRssMiB: number; errors: number;
+  cpuUsPerFix: number | null; cpuSplit: { nodes: number; pg: number; redis: number } | null; idleCpuPct: number; marginalUsPerFix: number | null; nodesPeakRssMiB: number; errors: number;
+  errorsByKind: Record<string, number>;
 }
 
-async function steadyRun(nodes: number): Promise<Summary> {
+async function steadyRun(nodes: number, idleUsPerS: number): Promise<Summary> {
   const procs = Number(args['load-procs']);
   const share = Math.ceil(N / procs);
   const progress: LoadProgress[] = [];
@@ -213,8 +232,15 @@ async function steadyRun(nodes: number): Promise<Summary> {
     ackP99ms: Math.round(Math.max(...results.map((r) => r.ackLatencyMs?.p99 ?? NaN))),
     cpuUsPerFix: from ? per('nodes') + per('pg') + per('redis') : null,
     cpuSplit: from ? { nodes: per('nodes'), pg: per('pg'), redis: per('redis') } : null,
+    idleCpuPct: Math.round(idleUsPerS / 1e4),
+    // CPU per fix beyond the idle cost: what each more fix costs, the figure that scales.
+    marginalUsPerFix: from ? Math.round(per('nodes') + per('pg') + per('redis') - (idleUsPerS * ((end.at - from.at) / 1000)) / fixes) : null,
     nodesPeakRssMiB: Math.round(peakRss / 1048576),
     errors: results.reduce((s, r) => s + r.errors, 0),
+    errorsByKind: results.reduce<Record<string, number>>((acc, r) => {
+      for (const [k, v] of Object.entries(r.errorsByKind)) acc[k] = (acc[k] ?? 0) + v;
+      return acc;
+    }, {}),
   };
   console.log(JSON.stringify(summary, null, 2));
   return summary;
