@@ -1,14 +1,15 @@
 // People over HTTP (issue 3 item 2): who is there, on duty or not, where they were last seen and
-// how much they carry; duty set by an operator; workers registered in bulk.
+// how much they carry; duty set by an operator; workers registered in bulk. Paths, queries, bodies
+// and replies are the contract's (protocol/people-api.ts, issue 17 item 4).
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { systemClock, type Clock } from '../../common/clock.js';
 import { AppError } from '../../common/error-codes.js';
 import type { WorkerLive } from '../../protocol/socket-events.js';
-import { WORKER_ROLES, type WorkerRole } from '../../protocol/worker-roles.js';
-import { sendFailure } from '../regions/region-routes.js';
+import { PEOPLE_ROUTES as R, type WorkerView } from '../../protocol/people-api.js';
+import { zodValidatorCompiler, type ZodTypeProvider } from '../http/zod-schema.js';
 import { areaOf } from '../auth/request-area.js';
-import { checkWorkers, findWorker, listWorkers, saveWorkers, setWorkerDuty, type Duty, type WorkerInput, type WorkerRecord } from './worker-store.js';
+import { checkWorkers, findWorker, listWorkers, saveWorkers, setWorkerDuty, type Duty, type WorkerRecord } from './worker-store.js';
 
 export interface WorkerRouteOptions {
   pool: pg.Pool;
@@ -21,26 +22,10 @@ export interface WorkerRouteOptions {
   onWorkersChanged?: () => void | Promise<void>;
 }
 
-export interface WorkerView {
-  id: string;
-  name: string;
-  role: WorkerRole;
-  gridCodes: string[];
-  categories: string[];
-  duty: Duty;
-  dutySince: string | null;
-  online: boolean;
-  deviceId: string | null;
-  position: { lat: number; lon: number; ts: string; ageMs: number; battery: number | null } | null;
-  load: number;
-}
-
-const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 128 } } } as const;
-const roleEnum = { type: 'string', enum: [...WORKER_ROLES] } as const;
-const dutyEnum = { type: 'string', enum: ['on', 'off'] } as const;
-const code = { type: 'string', minLength: 1, maxLength: 64 } as const;
-
-export async function workerRoutes(app: FastifyInstance, opts: WorkerRouteOptions): Promise<void> {
+export async function workerRoutes(fastify: FastifyInstance, opts: WorkerRouteOptions): Promise<void> {
+  // Until every plugin's routes come from the contract, each such plugin installs the zod validator.
+  fastify.setValidatorCompiler(zodValidatorCompiler);
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
   const { pool } = opts;
   const clock = opts.clock ?? systemClock;
 
@@ -64,89 +49,50 @@ export async function workerRoutes(app: FastifyInstance, opts: WorkerRouteOption
     };
   };
 
-  app.get<{ Querystring: { grid?: string; role?: WorkerRole; duty?: Duty } }>(
-    '/api/workers',
-    {
-      config: { access: 'read', areaParam: 'grid' },
-      schema: {
-        querystring: { type: 'object', additionalProperties: false, properties: { grid: code, role: roleEnum, duty: dutyEnum } },
-      },
-    },
-    async (req) => {
+  app.route({
+    ...R.listWorkers,
+    config: { access: 'read', areaParam: 'grid' },
+    handler: async (req) => {
       const now = clock.now();
       // The caller's area only, by the live screen's rule: a worker belongs to its first grid.
       const area = areaOf(req);
       const workers = (await listWorkers(pool, req.query)).filter((w) => area.covers(w.gridCodes[0] ?? null));
       return { serverTime: new Date(now).toISOString(), workers: workers.map((w) => view(w, now)) };
     },
-  );
-
-  const emptyQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
-
-  app.get<{ Params: { id: string } }>('/api/workers/:id', { config: { access: 'read', target: 'worker' }, schema: { params: idParams, querystring: emptyQuery } }, async (req) => {
-    const w = await findWorker(pool, req.params.id);
-    if (!w) throw new AppError('WORKER_NOT_FOUND');
-    return view(w, clock.now());
   });
 
-  app.put<{ Params: { id: string }; Body: { duty: Duty } }>(
-    '/api/workers/:id/duty',
-    {
-      config: { access: 'operate', target: 'worker' },
-      schema: {
-        params: idParams,
-        querystring: emptyQuery,
-        body: { type: 'object', required: ['duty'], additionalProperties: false, properties: { duty: dutyEnum } },
-      },
+  app.route({
+    ...R.worker,
+    config: { access: 'read', target: 'worker' },
+    handler: async (req) => {
+      const w = await findWorker(pool, req.params.id);
+      if (!w) throw new AppError('WORKER_NOT_FOUND');
+      return view(w, clock.now());
     },
-    async (req) => {
+  });
+
+  app.route({
+    ...R.setDuty,
+    config: { access: 'operate', target: 'worker' },
+    handler: async (req) => {
       const result = await setWorkerDuty(pool, req.params.id, req.body.duty, clock.now());
       if (!result) throw new AppError('WORKER_NOT_FOUND');
       if (result.changed) await opts.onDutyChanged?.(req.params.id, result.duty);
-      return { ok: true, id: req.params.id, duty: result.duty, dutySince: new Date(result.dutySince).toISOString(), changed: result.changed };
+      return { ok: true as const, id: req.params.id, duty: result.duty, dutySince: new Date(result.dutySince).toISOString(), changed: result.changed };
     },
-  );
+  });
 
-  app.put<{ Body: { workers: WorkerInput[] } }>(
-    '/api/workers',
-    {
-      // The roster of the whole hub (it may move anyone anywhere): an admin of the whole tree.
-      config: { access: 'system', body: 'bulk' },
-      schema: {
-        querystring: emptyQuery,
-        body: {
-          type: 'object',
-          required: ['workers'],
-          additionalProperties: false,
-          properties: {
-            workers: {
-              type: 'array',
-              minItems: 1,
-              maxItems: 50_000,
-              items: {
-                type: 'object',
-                required: ['id', 'name', 'role'],
-                additionalProperties: false,
-                properties: {
-                  id: { type: 'string', minLength: 1, maxLength: 128 },
-                  name: { type: 'string', minLength: 1, maxLength: 200 },
-                  role: roleEnum,
-                  gridCodes: { type: 'array', items: code, maxItems: 1000, default: [] },
-                  categories: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 64 }, maxItems: 200, default: ['*'] },
-                },
-              },
-            },
-          },
-        },
-      },
-    },
-    async (req, reply) => {
+  app.route({
+    ...R.importWorkers,
+    // The roster of the whole hub (it may move anyone anywhere): an admin of the whole tree.
+    config: { access: 'system', body: 'bulk' },
+    handler: async (req) => {
       const { workers } = req.body;
       const problems = await checkWorkers(pool, workers);
-      if (problems.length > 0) return sendFailure(reply, 422, 'WORKERS_INVALID', { problems });
+      if (problems.length > 0) throw new AppError('WORKERS_INVALID', { problems });
       const saved = await saveWorkers(pool, workers);
       await opts.onWorkersChanged?.();
-      return { ok: true, ...saved };
+      return { ok: true as const, ...saved };
     },
-  );
+  });
 }

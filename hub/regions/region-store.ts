@@ -12,7 +12,9 @@ import { parseRegions, RegionImportError, type Problem, type ProblemCode, type R
 import { REGION_LEVELS, type RegionLevel } from '../../protocol/region-levels.js';
 import { upsertRegionRows } from '../../storage/region-rows.js';
 
-export const ACCEPT_FLAGS = ['overlaps', 'gaps', 'outside', 'detach'] as const;
+import { ACCEPT_FLAGS } from '../../protocol/region-api.js';
+
+export { ACCEPT_FLAGS };
 export type AcceptFlag = (typeof ACCEPT_FLAGS)[number];
 
 /** Geometric problems an operator may accept, and the flag that accepts each. */
@@ -65,7 +67,9 @@ const FEATURE_ID_KEY = '$featureId';
 const CORE_KEYS = new Set(['code', 'parent', 'level', 'name']);
 
 type Queryable = Pick<pg.Pool, 'query'>;
-type RegionFeature = Feature<Polygon | MultiPolygon, Record<string, unknown>>;
+/** A region's properties as exported: its own extra fields, then the four the tree is made of. */
+type RegionProperties = Record<string, unknown> & { code: string; parent: string | null; level: RegionLevel; name: string };
+type RegionFeature = Feature<Polygon | MultiPolygon, RegionProperties>;
 
 interface RegionRow {
   code: string;
@@ -86,7 +90,7 @@ export interface RegionFilter {
 const LEVEL_ORDER = `array_position(ARRAY[${REGION_LEVELS.map((l) => `'${l}'`).join(',')}], level)`;
 
 /** Regions as GeoJSON, parents before children (so the file imports as it is). Null: root unknown. */
-export async function readRegions(db: Queryable, filter: RegionFilter = {}): Promise<FeatureCollection<Polygon | MultiPolygon, Record<string, unknown>> | null> {
+export async function readRegions(db: Queryable, filter: RegionFilter = {}): Promise<FeatureCollection<Polygon | MultiPolygon, RegionProperties> | null> {
   const params: unknown[] = [];
   let source = 'regions';
   if (filter.root !== undefined) {

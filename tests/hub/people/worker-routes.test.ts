@@ -9,7 +9,7 @@ import { parseRegions } from '../../../hub/regions/region-tree.js';
 import { replaceRegions } from '../../../hub/regions/region-store.js';
 import { upsertDevices } from '../../../storage/device-store.js';
 import { fixture } from '../regions/fixtures.js';
-import type { WorkerView } from '../../../hub/people/worker-routes.js';
+import type { WorkerView } from '../../../protocol/people-api.js';
 
 const A1 = '430211001001-01';
 const A2 = '430211001001-02';
