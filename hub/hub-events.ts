@@ -6,6 +6,7 @@
 // Why not Node's EventEmitter: its emit neither waits for async listeners nor reports their
 // failures, and two of these events are awaited by their sender (an HTTP reply waits until the hub
 // reloaded the regions; the broker hears of a device change only after the hub reloaded it).
+import type { Logger } from '../common/logger.js';
 import type { AlarmView, IncidentView } from '../protocol/socket-events.js';
 import type { DeviceChange } from '../protocol/device-api.js';
 import type { Rows } from './rows/row-types.js';
@@ -37,6 +38,9 @@ export type HubListener<K extends HubEventName> = (...args: HubEvents[K]) => voi
 export class HubBus {
   private readonly listeners: { [K in HubEventName]?: HubListener<K>[] } = {};
 
+  /** `log` takes the failures of listeners whose sender does not wait (`tell`). */
+  constructor(private readonly log?: Logger) {}
+
   /** Listens from now on; returns the way to stop listening (a service's stop calls it). */
   on<K extends HubEventName>(name: K, listener: HubListener<K>): () => void {
     const list: HubListener<K>[] = (this.listeners[name] ??= []);
@@ -66,6 +70,11 @@ export class HubBus {
       if (result instanceof Promise) return result.then(() => runFrom(list, i + 1, args));
     }
     return Promise.resolve();
+  }
+
+  /** For a sender that does not wait (a commit, a dispatch decision): a listener's failure is logged, never thrown back. */
+  tell<K extends HubEventName>(name: K, ...args: HubEvents[K]): void {
+    this.emit(name, ...args).catch((err: unknown) => this.log?.error({ event: name, err: (err as Error).message }, 'event listener failed'));
   }
 }
 

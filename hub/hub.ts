@@ -30,7 +30,7 @@ import { openPeerRedis } from './live/live-peer-redis.js';
 import type { Redis } from 'ioredis';
 import { DeviceRegistry } from './devices/device-registry.js';
 import { loadDeviceSecretKey, type DeviceSecretKey } from '../common/secrets.js';
-import { HubBus, type HubEventName, type HubEvents } from './hub-events.js';
+import { HubBus } from './hub-events.js';
 import type { DeviceChange } from '../protocol/device-api.js';
 import { serviceOf, ServiceList, type HubService } from './hub-services.js';
 
@@ -80,7 +80,7 @@ export class Hub {
   /** The HTTP app (tests/hub/http/route-walk.test.ts reads the routes it registered). */
   private http!: HttpApp;
   /** What the services tell each other (hub-events.ts); tests and benchmarks may listen too. */
-  readonly events = new HubBus();
+  readonly events: HubBus;
   private services: ServiceList | null = null;
   private drainTimeoutMs = 10_000;
   private readonly log: Logger;
@@ -91,6 +91,7 @@ export class Hub {
     this.live = new LiveState(() => (deps.clock ?? systemClock).now());
     this.devices = new DeviceDirectory(deps.pool);
     this.log = deps.logger.child({ mod: 'hub' });
+    this.events = new HubBus(this.log);
   }
 
   /** Re-reads devices and workers (after registering new ones). */
@@ -142,10 +143,6 @@ export class Hub {
     const clock = this.deps.clock ?? systemClock;
     const bus = this.events;
     let redis: { pub: Redis; sub: Redis } | null = null;
-    // A sender that does not wait: a listener's failure is logged, never thrown into the sender.
-    const tell = <K extends HubEventName>(name: K, ...args: HubEvents[K]): void => {
-      bus.emit(name, ...args).catch((err) => this.log.error({ event: name, err: (err as Error).message }, 'event listener failed'));
-    };
 
     // Built before the list runs: the HTTP routes are handed them; each is started by its entry.
     this.auth = new AuthService(pool, { required: config.AUTH_REQUIRED, sessionTtlMin: config.SESSION_TTL_MIN });
@@ -155,7 +152,7 @@ export class Hub {
     });
     this.dispatch = new DispatchService({
       pool, clock, config, live: this.live, metrics, logger, publisher,
-      notify: { incident: (v) => tell('incidentChanged', v), alarm: (a) => tell('alarmChanged', a) },
+      notify: { incident: (v) => bus.tell('incidentChanged', v), alarm: (a) => bus.tell('alarmChanged', a) },
     });
     this.deviceRegistry = new DeviceRegistry({
       pool, key: this.deps.deviceSecretKey ?? loadDeviceSecretKey(config), metrics, logger, scopes: this.auth.scopes, live: this.live,
@@ -262,7 +259,7 @@ export class Hub {
             copyPositions: !this.deps.embedded,
             metrics,
             logger,
-            onCommitted: (rows, at) => tell('rowsCommitted', rows, at),
+            onCommitted: (rows, at) => bus.tell('rowsCommitted', rows, at),
             // No reading to pause any more: each device connection waits for its own commit (broker/ingest-gate.ts).
             onPressure: (high) => this.log.warn({ backlog: high }, high ? 'ingest backlog high: commits are behind' : 'ingest backlog cleared'),
           });

@@ -2,6 +2,8 @@
 // were added, async ones awaited one after the other, synchronous ones done before emit returns.
 import { describe, expect, it } from 'vitest';
 import { HubBus } from '../../hub/hub-events.js';
+import type { Logger } from '../../common/logger.js';
+import type { IncidentView } from '../../protocol/socket-events.js';
 import { emptyRows } from '../../hub/rows/row-types.js';
 
 describe('hub event bus', () => {
@@ -59,6 +61,18 @@ describe('hub event bus', () => {
     bus.on('dutyChanged', (id) => void heard.push(id));
     await expect(bus.emit('dutyChanged', 'w-1', 'on')).rejects.toThrow('live state broke');
     expect(heard).toEqual([]);
+  });
+
+  it('tell (a sender that does not wait): a failing listener is logged, never thrown back to the sender', async () => {
+    const logged: unknown[] = [];
+    const log = { error: (fields: unknown) => void logged.push(fields) } as unknown as Logger;
+    const bus = new HubBus(log);
+    bus.on('incidentChanged', () => {
+      throw new Error('screen push broke');
+    });
+    expect(() => bus.tell('incidentChanged', { id: 'I1' } as IncidentView)).not.toThrow();
+    await new Promise((r) => setImmediate(r));
+    expect(logged).toEqual([{ event: 'incidentChanged', err: 'screen push broke' }]);
   });
 
   it('unsubscribing stops a listener, also from inside an emit without skipping the next one', async () => {
