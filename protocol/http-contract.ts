@@ -1,6 +1,6 @@
 // The shape of an HTTP route in the contract (issue 17 item 4): method, path and zod schemas for its
 // path parameters, query string, body and replies, declared once here in protocol/. The hub serves
-// it (validation and handler types from these schemas, hub/http/zod-schema.ts), the OpenAPI
+// it (validation and handler types from these schemas, common/zod-schema.ts), the OpenAPI
 // document is generated from it (/api/docs), and tools and the command screen take their types
 // from it. Query strings arrive as text: numbers and flags are coerced here, as ajv did before.
 import { z } from 'zod';

@@ -18,7 +18,7 @@ import { toWgs84 } from '../../common/crs.js';
 import { areaOf } from '../auth/request-area.js';
 import { isOnBehalfAction } from '../../protocol/incident-actions.js';
 import { INCIDENT_ROUTES as R } from '../../protocol/incident-api.js';
-import { zodValidatorCompiler, type ZodTypeProvider } from '../http/zod-schema.js';
+import { zodValidatorCompiler, type ZodTypeProvider } from '../../common/zod-schema.js';
 
 /** The state machine's refusal, as the registry answers it (status by code). */
 function asAppError(err: unknown): unknown {

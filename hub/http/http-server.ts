@@ -6,7 +6,7 @@ import Fastify from 'fastify';
 import fastifyStatic from '@fastify/static';
 import rateLimit from '@fastify/rate-limit';
 import { AppError, errorEnvelope } from '../../common/error-codes.js';
-import { zodSerializerCompiler } from './zod-schema.js';
+import { zodSerializerCompiler } from '../../common/zod-schema.js';
 import type pg from 'pg';
 import type { Logger } from '../../common/logger.js';
 import type { Metrics } from '../../common/metrics.js';
@@ -76,7 +76,7 @@ export async function buildHttpServer(deps: HttpDeps) {
   // Every /api route declares its access, body class and schemas (a gap is logged, and fails the route walk test).
   app.addHook('onRoute', routePolicy(app, { pool: deps.pool, guarded: deps.auth !== undefined, warn: (msg) => app.log.warn(msg) }));
 
-  // Replies are checked against the contract's schemas (hub/http/zod-schema.ts): a mismatch is a bug, 500.
+  // Replies are checked against the contract's schemas (common/zod-schema.ts): a mismatch is a bug, 500.
   app.setSerializerCompiler(
     zodSerializerCompiler({
       mismatch: (route, status, issues) => {

@@ -7,7 +7,7 @@ import { systemClock, type Clock } from '../../common/clock.js';
 import { AppError } from '../../common/error-codes.js';
 import type { WorkerLive } from '../../protocol/socket-events.js';
 import { PEOPLE_ROUTES as R, type WorkerView } from '../../protocol/people-api.js';
-import { zodValidatorCompiler, type ZodTypeProvider } from '../http/zod-schema.js';
+import { zodValidatorCompiler, type ZodTypeProvider } from '../../common/zod-schema.js';
 import { areaOf } from '../auth/request-area.js';
 import { checkWorkers, findWorker, listWorkers, saveWorkers, setWorkerDuty, type Duty, type WorkerRecord } from './worker-store.js';
 

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { AppError } from '../../common/error-codes.js';
 import { REGION_ROUTES as R } from '../../protocol/region-api.js';
 import { areaOf } from '../auth/request-area.js';
-import { zodValidatorCompiler, type ZodTypeProvider } from '../http/zod-schema.js';
+import { zodValidatorCompiler, type ZodTypeProvider } from '../../common/zod-schema.js';
 import { assessRegionImport, parseAcceptFlags, readRegions, replaceRegions } from './region-store.js';
 
 export interface RegionRouteOptions {

@@ -7,6 +7,9 @@
 // the handler's own object (JSON.stringify, as fastify does for a route without a schema), so a
 // schema that forgot a field cannot strip it from the command screen's answer. A reply that does
 // not match answers 500 and counts in `http_response_mismatch_total{route}`: tests catch it.
+//
+// Here in common/, not in hub/http/: every folder's routes import it and hub/http imports their
+// routes, so in hub/http it made each route folder and http import each other (issue 17 item 2).
 import type { FastifyInstance, FastifySchemaCompiler, FastifyTypeProvider, FastifySerializerCompiler } from 'fastify';
 import type { z } from 'zod';
 
@@ -29,7 +32,7 @@ export function issueLines(error: z.ZodError): string[] {
  * `.strict()`); the refusal is fastify's FST_ERR_VALIDATION, 400, with the issues beside it.
  */
 export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema, httpPart }) => (data: unknown) => {
-  if (!isZod(schema)) throw new Error(`${httpPart} schema is not a zod schema (hub/http/zod-schema.ts)`);
+  if (!isZod(schema)) throw new Error(`${httpPart} schema is not a zod schema (common/zod-schema.ts)`);
   const r = schema.safeParse(data);
   if (r.success) return { value: r.data };
   const issues = issueLines(r.error);
