@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import type { Logger } from '../common/logger.js';
+import { withTransaction } from './database-transaction.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 
@@ -34,20 +35,16 @@ export async function migrate(pool: pg.Pool, opts: { timescale: boolean }, logge
   const applied: string[] = [];
   for (const m of listMigrations()) {
     if (done.has(m.name) || (m.timescaleOnly && !opts.timescale)) continue;
-    const client = await pool.connect();
     try {
-      await client.query('BEGIN');
-      await client.query(m.sql);
-      await client.query('INSERT INTO schema_migrations (name) VALUES ($1)', [m.name]);
-      await client.query('COMMIT');
-      applied.push(m.name);
-      log.info({ migration: m.name }, 'migration applied');
+      await withTransaction(pool, async (client) => {
+        await client.query(m.sql);
+        await client.query('INSERT INTO schema_migrations (name) VALUES ($1)', [m.name]);
+      });
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
       throw new Error(`migration ${m.name} failed: ${(err as Error).message}`);
-    } finally {
-      client.release();
     }
+    applied.push(m.name);
+    log.info({ migration: m.name }, 'migration applied');
   }
   return applied;
 }

@@ -4,6 +4,7 @@
 // writes the devices and their audit in chunks (3,400 handsets: a few statements, well under a
 // second of database time), reporting progress.
 import type pg from 'pg';
+import { withTransaction } from '../../storage/database-transaction.js';
 import { hmacDeviceSecret, newSecret, type DeviceSecretKey } from '../../common/secrets.js';
 import { deviceCreateSchema, type DeviceCreate } from '../../protocol/device-api.js';
 import type { CsvRow } from './device-csv.js';
@@ -148,9 +149,7 @@ export async function applyImport(
 ): Promise<{ created: number; updated: number; secrets: { id: string; secret: string }[] }> {
   if (plan.problems.length) throw new Error('refusing to apply an import plan with problems');
   const total = plan.create.length + plan.update.length;
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await withTransaction(pool, async (client) => {
     for (let i = 0; i < plan.create.length; i += CHUNK) {
       const chunk = plan.create.slice(i, i + CHUNK);
       const rows: NewDeviceRow[] = chunk.map((c) => ({ id: c.id, ...c.fields, secretHash: hmacDeviceSecret(key, c.id, c.secret) }));
@@ -164,13 +163,7 @@ export async function applyImport(
       await insertAudit(client, [audit(u.id, actor, 'import', u.changes)]);
       if ((i + 1) % CHUNK === 0 || i === plan.update.length - 1) progress(plan.create.length + i + 1, total);
     }
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
   return {
     created: plan.create.length,
     updated: plan.update.length,

@@ -5,6 +5,7 @@
 // screens (hub/auth/region-scope.ts). The HTTP routes and the CLI both go through here.
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
+import { withTransaction } from '../../storage/database-transaction.js';
 import type { Logger } from '../../common/logger.js';
 import type { Metrics } from '../../common/metrics.js';
 import { hmacDeviceSecret, isScryptHash, newSecret, type DeviceSecretKey } from '../../common/secrets.js';
@@ -171,17 +172,10 @@ export class DeviceRegistry {
 
   /** Runs `work` in one transaction on one connection of the pool. */
   async transaction<T>(work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.deps.pool.connect();
     try {
-      await client.query('BEGIN');
-      const out = await work(client);
-      await client.query('COMMIT');
-      return out;
+      return await withTransaction(this.deps.pool, (client) => work(client));
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
       throw translate(err);
-    } finally {
-      client.release();
     }
   }
 

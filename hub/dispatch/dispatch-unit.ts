@@ -2,7 +2,7 @@
 // what follows its commit (Socket.IO pushes, task messages, metrics). Every piece of work (intake,
 // inbox, deadlines, people's actions) runs through here and nothing here knows which piece it runs:
 // the work modules import this one, never the other way round (issue 17).
-import { isAbandonedQuery } from '../../storage/database.js';
+import { withTransaction } from '../../storage/database-transaction.js';
 import type pg from 'pg';
 import type { Clock } from '../../common/clock.js';
 import type { Config } from '../../common/config.js';
@@ -103,21 +103,14 @@ export class DispatchUnits {
   async unit(work: (q: Queryable, out: Outcome) => Promise<void>): Promise<Outcome> {
     for (let attempt = 0; ; attempt++) {
       const out: Outcome = { plans: [], alarms: [], touched: [] };
-      const client = await this.deps.pool.connect();
       try {
-        await client.query('BEGIN');
-        await work(client, out);
-        await client.query('COMMIT');
+        await withTransaction(this.deps.pool, (client) => work(client, out));
       } catch (err) {
-        // An abandoned statement still holds the connection: a ROLLBACK would wait behind it.
-        if (!isAbandonedQuery(err)) await client.query('ROLLBACK').catch(() => undefined);
         if (err instanceof VersionConflict && attempt < 3) {
           this.deps.metrics.inc('dispatch_version_conflicts_total');
           continue;
         }
         throw err;
-      } finally {
-        client.release();
       }
       await this.afterCommit(out);
       return out;

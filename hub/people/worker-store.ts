@@ -2,6 +2,7 @@
 // and current load (open incidents assigned to them). Positions and presence are live state, not
 // rows here: the routes merge them in.
 import type pg from 'pg';
+import { withTransaction } from '../../storage/database-transaction.js';
 import { upsertWorkers } from '../../storage/device-store.js';
 import { WORKER_ROLES, type WorkerRole } from '../../protocol/worker-roles.js';
 import { LOAD_STATES } from '../dispatch/incident-state-machine.js';
@@ -92,12 +93,10 @@ export interface DutyResult {
  * handset status then wins, an older buffered one does not.
  */
 export async function setWorkerDuty(pool: pg.Pool, id: string, duty: Duty, at: number): Promise<DutyResult | null> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return withTransaction(pool, async (client, end) => {
     const cur = await client.query<{ duty: Duty; duty_since: Date | null }>('SELECT duty, duty_since FROM workers WHERE id = $1 FOR UPDATE', [id]);
     if (cur.rowCount === 0) {
-      await client.query('ROLLBACK');
+      end.rollback();
       return null;
     }
     const changed = cur.rows[0].duty !== duty;
@@ -109,14 +108,8 @@ export async function setWorkerDuty(pool: pg.Pool, id: string, duty: Duty, at: n
        ON CONFLICT (device_id, kind, ts) DO UPDATE SET duty = EXCLUDED.duty`,
       [id, new Date(at), duty],
     );
-    await client.query('COMMIT');
     return { duty, dutySince: since.getTime(), changed };
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 export interface WorkerInput {
@@ -167,20 +160,12 @@ export async function checkWorkers(db: Queryable, workers: readonly WorkerInput[
 
 /** Upserts in one transaction; returns how many were new. Call checkWorkers first. */
 export async function saveWorkers(pool: pg.Pool, workers: readonly WorkerInput[]): Promise<{ created: number; updated: number }> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return withTransaction(pool, async (client) => {
     const ids = workers.map((w) => w.id);
     const existing = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM workers WHERE id = ANY($1::text[])', [ids]);
     // Chunks keep one statement's JSON reasonable for a city's worth of people.
     for (let i = 0; i < workers.length; i += 2000) await upsertWorkers(client, workers.slice(i, i + 2000));
-    await client.query('COMMIT');
     const updated = existing.rows[0].n;
     return { created: workers.length - updated, updated };
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }

@@ -11,6 +11,7 @@ import type pg from 'pg';
 import { parseRegions, RegionImportError, type Problem, type ProblemCode, type RegionTree } from './region-tree.js';
 import { REGION_LEVELS, type RegionLevel } from '../../protocol/region-levels.js';
 import { upsertRegionRows } from '../../storage/region-rows.js';
+import { withTransaction } from '../../storage/database-transaction.js';
 
 import { ACCEPT_FLAGS } from '../../protocol/region-api.js';
 
@@ -155,9 +156,7 @@ export interface ReplaceResult {
  * devices hang in regions the import removes, unless `detach` is accepted.
  */
 export async function replaceRegions(pool: pg.Pool, tree: RegionTree, opts: ReplaceOptions): Promise<ReplaceResult> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return withTransaction(pool, async (client, end) => {
     // Two imports at once would interleave their deletes and upserts: the second waits.
     await client.query('LOCK TABLE regions IN SHARE ROW EXCLUSIVE MODE');
     const existing = new Set((await client.query<{ code: string }>('SELECT code FROM regions')).rows.map((r) => r.code));
@@ -180,7 +179,7 @@ export async function replaceRegions(pool: pg.Pool, tree: RegionTree, opts: Repl
       openIncidentsInRemovedGrids: [],
     };
     if (devices.length > 0 && !detach) {
-      await client.query('ROLLBACK');
+      end.rollback();
       return { ...result, outcome: 'in_use' };
     }
     if (detach && devices.length > 0) {
@@ -214,15 +213,9 @@ export async function replaceRegions(pool: pg.Pool, tree: RegionTree, opts: Repl
     );
     result.openIncidentsInRemovedGrids = incidents.rows.map((i) => ({ id: i.id, gridCode: i.grid_code }));
     if (opts.dryRun) {
-      await client.query('ROLLBACK');
+      end.rollback();
       return { ...result, outcome: 'dry_run' };
     }
-    await client.query('COMMIT');
     return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }

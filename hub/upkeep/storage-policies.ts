@@ -6,6 +6,7 @@
 // TimescaleDB server the background worker runs them and the hub leaves them alone.
 import type pg from 'pg';
 import { withLongStatements } from '../../storage/database.js';
+import { withTransaction } from '../../storage/database-transaction.js';
 
 export interface StoragePolicyConfig {
   /** PostgreSQL interval: chunks entirely older than this are compressed. */
@@ -44,9 +45,7 @@ export async function applyStoragePolicies(pool: pg.Pool, timescale: boolean, cf
  * engine). Several hubs starting on one server take turns through an advisory lock.
  */
 export async function syncStoragePolicies(pool: pg.Pool, cfg: StoragePolicyConfig): Promise<PolicyChange[]> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return withTransaction(pool, async (client) => {
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('grid-hub:storage-policies'))`);
     const changes: PolicyChange[] = [];
     for (const p of POLICIES) {
@@ -75,14 +74,8 @@ export async function syncStoragePolicies(pool: pg.Pool, cfg: StoragePolicyConfi
         changes.push({ policy: p.policy, action: job ? 'replaced' : 'added', jobId: added.rows[0].id });
       }
     }
-    await client.query('COMMIT');
     return changes;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 // Refresh aggregates before retention drops the raw rows under them.
