@@ -82,6 +82,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     notReady: () => (broker.listening ? null : 'mqtt broker not listening'),
     deviceSecretKey,
     onDeviceChanged: (deviceId) => broker.deviceChanged(deviceId),
+    // A region import reaches the other nodes as the device changes do (docs/decisions/014).
+    onRegionsChanged: (origin) => broker.regionsChanged(origin),
     deviceText: (deviceId, text) => textLink.gateway?.sendText(deviceId, text) ?? Promise.resolve('not_connected'),
   });
   // On a PostgreSQL server, cap concurrent password checks so a connect storm cannot starve ingest
@@ -93,6 +95,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     drainTimeoutMs,
     redisUrl: config.REDIS_URL,
     deviceSecretKey,
+    onRegionsChanged: (origin) => hub.regionsChangedOn(origin),
   });
   await hub.start(broker);
   await broker.listen();

@@ -10,6 +10,7 @@ import { testConfig } from '../common/config.js';
 import { silentLogger } from '../common/logger.js';
 import { Metrics } from '../common/metrics.js';
 import { DispatchService } from '../hub/dispatch/dispatch-service.js';
+import { RegionDirectory } from '../hub/regions/region-directory.js';
 import { LiveState } from '../hub/live/live-state.js';
 import { openDatabase, type Database } from '../storage/database.js';
 import { seedDemoDistrict } from '../simulators/simulation.js';
@@ -40,8 +41,10 @@ async function run(label: string, db: Database): Promise<void> {
   const lats = box.map((p) => p[1]);
   const inBox = () => ({ lon: Math.min(...lons) + rng.next() * (Math.max(...lons) - Math.min(...lons)), lat: Math.min(...lats) + rng.next() * (Math.max(...lats) - Math.min(...lats)) });
   for (const w of live.workers.values()) Object.assign(w, { ...inBox(), ts: clock.now() - 60_000, online: true, duty: 'on' });
+  const regions = new RegionDirectory(db.pool);
+  await regions.load();
   const dispatch = new DispatchService({
-    pool: db.pool, clock, config, live, publisher: null, metrics: new Metrics(), logger: silentLogger,
+    pool: db.pool, clock, config, live, publisher: null, metrics: new Metrics(), logger: silentLogger, regions,
     notify: { incident: () => undefined, alarm: () => undefined },
   });
   await dispatch.start();

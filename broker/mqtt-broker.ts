@@ -24,7 +24,7 @@ import { guardPublishBacklog } from './publish-backlog.js';
 import { installOutgoingQueues } from './outgoing-queues.js';
 import { IngestGate, type IngestSink } from './ingest-gate.js';
 import mqemitter from 'mqemitter';
-import { createRoutedMq, DEVICE_CHANGED_TOPIC } from './routed-mq.js';
+import { createRoutedMq, DEVICE_CHANGED_TOPIC, REGIONS_CHANGED_TOPIC } from './routed-mq.js';
 
 /** Above the hub's payload limit, so an oversize payload still reaches the hub's dead letters;
  *  anything bigger than this never gets buffered at all. */
@@ -91,6 +91,8 @@ export interface BrokerOptions {
   redisUrl?: string;
   /** HMAC key of device secrets (common/secrets.ts loadDeviceSecretKey; issue 14). */
   deviceSecretKey?: DeviceSecretKey;
+  /** A node's regions-changed notice (any node's, this one's too): system.ts hands it to the hub. */
+  onRegionsChanged?(origin: string): void | Promise<void>;
   /** Password-guessing backoff (broker/verify-limit.ts); tests shorten it. */
   authBackoff?: Partial<BackoffPolicy>;
   /** Keepalive ceiling, seconds (MAX_KEEPALIVE_S); tests shorten it. */
@@ -122,6 +124,8 @@ export interface RunningBroker {
   /** The registry changed this device: reload its credentials, close its connection if it was
    *  deleted, disabled, re-keyed or changed kind (issue 15). */
   deviceChanged(deviceId: string): Promise<void>;
+  /** A region tree was imported on node `origin`: every node hears it (opts.onRegionsChanged). */
+  regionsChanged(origin: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -188,6 +192,16 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
       () => done(),
       (err: Error) => {
         log.error({ err: err.message }, 'device change not applied');
+        done();
+      },
+    );
+  });
+  // The broker only carries it: regions are the hub's (system.ts wires both ends).
+  mq.on(REGIONS_CHANGED_TOPIC, (packet, done) => {
+    Promise.resolve(opts.onRegionsChanged?.(String(packet.payload))).then(
+      () => done(),
+      (err: Error) => {
+        log.error({ err: err.message }, 'regions change not applied');
         done();
       },
     );
@@ -285,6 +299,10 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
     deviceChanged: (deviceId) =>
       new Promise<void>((resolve, reject) => {
         mq.emit({ topic: DEVICE_CHANGED_TOPIC, payload: Buffer.from(deviceId) }, (err?: Error) => (err ? reject(err) : resolve()));
+      }),
+    regionsChanged: (origin) =>
+      new Promise<void>((resolve, reject) => {
+        mq.emit({ topic: REGIONS_CHANGED_TOPIC, payload: Buffer.from(origin) }, (err?: Error) => (err ? reject(err) : resolve()));
       }),
     async listen() {
       gate.open();

@@ -4,7 +4,8 @@
 // What crosses: task messages to handsets (`{root}/devices/+/tasks`: dispatch on node A offers a
 // case to a handset connected to node B), Aedes' takeover notice (`$SYS/+/new/clients`: a handset
 // that reconnects to node B makes node A close its old connection, Aedes' own mechanism), and the
-// registry's device-changed notice (a device disabled on A's screen is cut off on B). What does
+// registry's device-changed notice (a device disabled on A's screen is cut off on B), and the
+// regions-changed notice (a tree imported on A is read again by B's hub). What does
 // not: upstream telemetry (ingested where it arrives, broadcasting 10,000 fixes/s to every node would
 // cost each node the whole fleet), Aedes' heartbeats and births (each node's wills are its own).
 //
@@ -32,9 +33,11 @@ export function filtersOverlap(a: string, b: string): boolean {
 /** The registry changed a device (disabled, deleted, re-keyed): every node re-reads it and closes
  *  its connection if it must go. Devices cannot subscribe to `$` topics (topic-acl.ts). */
 export const DEVICE_CHANGED_TOPIC = '$GRID/devices/changed';
+/** A node imported a region tree: every other node's hub reads it again (payload: the origin node). */
+export const REGIONS_CHANGED_TOPIC = '$GRID/regions/changed';
 
 export function crossingFilters(topicRoot: string): string[] {
-  return ['$SYS/+/new/clients', `${topicRoot}/devices/+/tasks`, DEVICE_CHANGED_TOPIC];
+  return ['$SYS/+/new/clients', `${topicRoot}/devices/+/tasks`, DEVICE_CHANGED_TOPIC, REGIONS_CHANGED_TOPIC];
 }
 
 export interface RoutedMq {

@@ -2,6 +2,7 @@
 // ingest pipeline → batch writer (the promise resolves after commit, and only then does the broker
 // send the PUBACK) → live state → Socket.IO push; plus dispatch, the HTTP API and the dashboard.
 // start()/stop(); all dependencies come in as arguments.
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
@@ -13,6 +14,7 @@ import type { Rows } from './rows/row-types.js';
 import { defaultBatchRows } from './rows/commit-rows.js';
 import { BatchWriter } from './rows/batch-writer.js';
 import { DeviceDirectory } from './rows/device-directory.js';
+import { RegionDirectory } from './regions/region-directory.js';
 import { OwnGridFence } from './regions/own-grid-fence.js';
 import { LiveState } from './live/live-state.js';
 import { LivePush } from './live/live-push.js';
@@ -52,6 +54,11 @@ export interface HubDeps {
   /** After the device registry committed a change: the broker reloads the device, closes its link if it must go. */
   onDeviceChanged?(deviceId: string, change: DeviceChange): void | Promise<void>;
   /**
+   * After a region import committed on this node: tell the other nodes (system.ts sends the
+   * broker's `$GRID/regions/changed` notice with `origin`; each node's hub gets `regionsChangedOn`).
+   */
+  onRegionsChanged?(origin: string): void | Promise<void>;
+  /**
    * Text to a handset's screen (a JT/T 808 terminal, 0x8300), resolved with its answer; system.ts
    * wires the gateway here, as the broker is the Downstream. Absent: such terminals get no offers
    * and the operators are asked to call (hub/dispatch/task-publisher.ts, docs/decisions/013).
@@ -68,6 +75,10 @@ export type CommitListener = (rows: Rows, committedAt: number) => void;
 
 export class Hub {
   readonly devices: DeviceDirectory;
+  /** The region tree, read once per change and handed to auth, HTTP and dispatch. */
+  readonly regions: RegionDirectory;
+  /** This hub among the nodes: its own regions-changed notice is not applied twice. */
+  readonly nodeId = randomUUID();
   private readonly fence = new OwnGridFence();
   readonly live: LiveState;
   private writer!: BatchWriter;
@@ -90,17 +101,24 @@ export class Hub {
     // The hub's clock, not the wall's: a dot never moves to a fix far ahead of it (sim:day runs faster).
     this.live = new LiveState(() => (deps.clock ?? systemClock).now());
     this.devices = new DeviceDirectory(deps.pool);
+    this.regions = new RegionDirectory(deps.pool);
     this.log = deps.logger.child({ mod: 'hub' });
     this.events = new HubBus(this.log);
   }
 
-  /** Re-reads devices and workers (after registering new ones). */
+  /** Re-reads regions, devices and workers (after an import, or registering new ones). */
   async reloadRegistry(): Promise<void> {
+    await this.regions.load();
     await this.devices.load();
     await this.fence.load(this.deps.pool);
     await this.live.load(this.deps.pool);
     await this.dispatch?.reload();
-    await this.auth?.scopes.load();
+  }
+
+  /** Another node imported regions (its `$GRID/regions/changed` notice): read them again, as after an import here. */
+  async regionsChangedOn(origin: string): Promise<void> {
+    if (origin === this.nodeId) return;
+    await this.reloadRegistry();
   }
 
   /** The checks behind /health/ready: can this node take devices' data now? */
@@ -145,13 +163,13 @@ export class Hub {
     let redis: { pub: Redis; sub: Redis } | null = null;
 
     // Built before the list runs: the HTTP routes are handed them; each is started by its entry.
-    this.auth = new AuthService(pool, { required: config.AUTH_REQUIRED, sessionTtlMin: config.SESSION_TTL_MIN });
+    this.auth = new AuthService(pool, this.regions, { required: config.AUTH_REQUIRED, sessionTtlMin: config.SESSION_TTL_MIN });
     const publisher = new TaskPublisher({
       downstream, topicRoot: config.TOPIC_ROOT, metrics, protocolOf: (id) => this.devices.protocolOf(id),
       ...(this.deps.deviceText ? { deviceText: this.deps.deviceText } : {}),
     });
     this.dispatch = new DispatchService({
-      pool, clock, config, live: this.live, metrics, logger, publisher,
+      pool, clock, config, live: this.live, metrics, logger, publisher, regions: this.regions,
       notify: { incident: (v) => bus.tell('incidentChanged', v), alarm: (a) => bus.tell('alarmChanged', a) },
     });
     this.deviceRegistry = new DeviceRegistry({
@@ -165,10 +183,17 @@ export class Hub {
 
     return [
       serviceOf('directory', async () => {
+        await this.regions.load();
         await this.devices.load();
         await this.fence.load(pool);
         await this.live.load(pool);
-        return [bus.on('registryChanged', () => this.reloadRegistry())];
+        return [
+          bus.on('registryChanged', () => this.reloadRegistry()),
+          // An import here, once reloaded: the other nodes read the tree again (docs/decisions/014).
+          bus.on('registryChanged', async (c) => {
+            if (c.kind === 'regions') await this.deps.onRegionsChanged?.(this.nodeId);
+          }),
+        ];
       }),
       {
         name: 'storage-policies',
@@ -176,12 +201,11 @@ export class Hub {
           await applyStoragePolicies(pool, this.deps.timescale, DEFAULT_STORAGE_POLICY);
         },
       },
-      { name: 'auth', start: () => this.auth.start() },
       {
         name: 'http',
         start: async () => {
           this.http = await buildHttpServer({
-            pool, live: this.live, metrics, logger, timescale: this.deps.timescale, info: this.deps.info ?? (() => ({})),
+            pool, regions: this.regions, live: this.live, metrics, logger, timescale: this.deps.timescale, info: this.deps.info ?? (() => ({})),
             readiness: () => this.readiness(),
             trustProxy: parseTrustProxy(config.TRUST_PROXY),
             // OwnTracks phones in HTTP mode, and their one-scan setup link (gateways/owntracks).

@@ -4,6 +4,7 @@
 import type { Database } from '../../storage/database.js';
 import { kpiReport, type KpiDimension } from '../../hub/analytics/kpi-query.js';
 import { readTiles } from '../../hub/analytics/kpi-tiles.js';
+import { RegionDirectory } from '../../hub/regions/region-directory.js';
 import { rollupIncidents } from '../../hub/analytics/incident-rollup.js';
 import { REBUILD_DAYS_PER_STEP, rollupKpiRegions } from '../../hub/analytics/kpi-fast.js';
 import { seedGovernance } from './kpi-bench-data.js';
@@ -61,12 +62,14 @@ export async function benchKpis(db: Database, days: number, o: StorageBenchOptio
   const region = await timed(() => rollupKpiRegions(db.pool, now - 600_000));
   const rebuild = await rebuildSteps(db, now - 600_000);
   await db.pool.query('ANALYZE incident_region_daily');
+  const regions = new RegionDirectory(db.pool);
+  await regions.load();
   for (let q = 0; q < n; q++) {
     for (const by of ['none', 'region', 'category', 'department', 'day'] as KpiDimension[]) {
       // rollupAll: time the rollup for region too (kpiReport keeps region on the raw path, see FAST_DIMENSIONS).
       const req = { scope: 'D', from, to, by, now, hotspotRes: 10, hotspotLimit: 10, rollupAll: true };
-      const fast = () => timed(() => kpiReport(db.pool, req));
-      const slow = () => timed(() => kpiReport(db.pool, { ...req, rawOnly: true }));
+      const fast = () => timed(() => kpiReport(db.pool, regions, req));
+      const slow = () => timed(() => kpiReport(db.pool, regions, { ...req, rawOnly: true }));
       // Alternate which goes first, so neither always follows the other's cache effects.
       const [a, b] = q % 2 === 0 ? [await fast(), await slow()] : [await slow(), await fast()].reverse();
       (report[by] ??= []).push(a.ms);
@@ -74,6 +77,6 @@ export async function benchKpis(db: Database, days: number, o: StorageBenchOptio
     }
   }
   const tiles: number[] = [];
-  for (let q = 0; q < n; q++) tiles.push((await timed(() => readTiles(db.pool, q % 2 === 0 ? 'D' : 'S3', now))).ms);
+  for (let q = 0; q < n; q++) tiles.push((await timed(() => readTiles(db.pool, regions, q % 2 === 0 ? 'D' : 'S3', now))).ms);
   return { incidents: seed.value, seedMs: seed.ms, report, raw, tiles, rollupMs: rollup.ms, regionRollupMs: region.ms, regionRows: region.value, rebuild };
 }

@@ -11,9 +11,12 @@ import { gridCoverage } from './coverage-query.js';
 import { DEFAULT_STOP_RULE } from './trail-stops.js';
 import { trailGeoJson } from './trail-query.js';
 import { kpiRoutes } from './kpi-routes.js';
+import type { RegionDirectory } from '../regions/region-directory.js';
 
 export interface AnalyticsRouteOptions {
   pool: pg.Pool;
+  /** The hub's region directory: KPI scopes are looked up there. */
+  regions: RegionDirectory;
   timescale: boolean;
   /** Defaults to the system clock (tests inject one: "today" of the KPI tiles). */
   clock?: Clock;
@@ -49,7 +52,7 @@ const time = { type: 'string', minLength: 10, maxLength: 40 } as const;
 
 export async function analyticsRoutes(app: FastifyInstance, opts: AnalyticsRouteOptions): Promise<void> {
   const { pool } = opts;
-  await kpiRoutes(app, { pool, clock: opts.clock, tilesTtlMs: opts.tilesTtlMs });
+  await kpiRoutes(app, { pool, regions: opts.regions, clock: opts.clock, tilesTtlMs: opts.tilesTtlMs });
 
   app.get<{ Params: WorkerParams; Querystring: TrailQuery }>(
     '/api/workers/:id/trail',
@@ -122,6 +125,6 @@ export async function analyticsRoutes(app: FastifyInstance, opts: AnalyticsRoute
         },
       },
     },
-    async (req) => gridCoverage(pool, req.query.grid, req.query.date, { ...DEFAULT_PATROL_RULE, minShare: req.query.minShare }),
+    async (req) => gridCoverage(pool, opts.regions, req.query.grid, req.query.date, { ...DEFAULT_PATROL_RULE, minShare: req.query.minShare }),
   );
 }

@@ -1,9 +1,9 @@
 // Patrol coverage of one grid on one Asia/Shanghai day: share of its H3 cells visited by the
 // workers who answer for it, the twice-a-day rule, and the visit heat map for the screen.
 import type pg from 'pg';
-import type { MultiPolygon, Polygon } from 'geojson';
 import type { TimedPoint } from './geo-distance.js';
 import { AnalyticsError } from './analytics-errors.js';
+import type { RegionDirectory } from '../regions/region-directory.js';
 import {
   CELL_AREA_M2,
   COVERAGE_RES,
@@ -27,12 +27,13 @@ export interface GridCoverage extends Share {
   heat: { cell: string; fixes: number; visits: number; inGrid: boolean }[];
 }
 
-export async function gridCoverage(pool: Pick<pg.Pool, 'query'>, grid: string, date: string, rule: PatrolRule): Promise<GridCoverage> {
+export async function gridCoverage(pool: Pick<pg.Pool, 'query'>, regions: RegionDirectory, grid: string, date: string, rule: PatrolRule): Promise<GridCoverage> {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new AnalyticsError('BAD_DATE');
   const dayStart = shanghaiDayStart(date);
-  const g = await pool.query<{ geometry: Polygon | MultiPolygon }>(`SELECT geometry FROM regions WHERE code = $1 AND level = 'grid'`, [grid]);
-  if (g.rowCount === 0) throw new AnalyticsError('GRID_NOT_FOUND');
-  const cells = gridCells(g.rows[0].geometry);
+  // The grid's polygon from the hub's region directory, not a read of the table per request.
+  const g = regions.get(grid);
+  if (!g || g.level !== 'grid') throw new AnalyticsError('GRID_NOT_FOUND');
+  const cells = gridCells(g.geometry);
   const w = await pool.query<{ id: string }>(`SELECT id FROM workers WHERE $1 = ANY (grid_codes) ORDER BY id`, [grid]);
   const workers = w.rows.map((r) => r.id);
   // One track per device, in fix order: visits count entries into a cell along each track.

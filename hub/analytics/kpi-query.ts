@@ -14,6 +14,7 @@
 //   assignee belongs to no department (grid staff).
 import type pg from 'pg';
 import { resolveScopeTree, scopeGridsCte, type Scope } from './kpi-scope.js';
+import type { RegionDirectory } from '../regions/region-directory.js';
 import { FAST_DIMENSIONS, ROLLUP_DIMENSIONS, fastFiguresSql, planFastPath } from './kpi-fast.js';
 import { hotspots } from './kpi-hotspots.js';
 
@@ -209,8 +210,8 @@ function bucketLabel(by: KpiDimension, iso: string): string {
   return local.slice(0, 10);
 }
 
-export async function kpiReport(pool: Pick<pg.Pool, 'query'>, req: KpiRequest): Promise<KpiReport> {
-  const { scope, wholeTree } = await resolveScopeTree(pool, req.scope);
+export async function kpiReport(pool: Pick<pg.Pool, 'query'>, regions: RegionDirectory, req: KpiRequest): Promise<KpiReport> {
+  const { scope, wholeTree } = resolveScopeTree(regions, req.scope);
   // The sole root needs no walk of the tree, unless the breakdown labels its children.
   const whole = wholeTree && req.by !== 'region';
   const { key, label } = keyExpr(req.by);

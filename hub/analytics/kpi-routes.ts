@@ -11,9 +11,11 @@ import { csvFilename, kpiCsv } from './kpi-csv.js';
 import { KPI_DIMENSIONS, kpiReport, type KpiDimension } from './kpi-query.js';
 import { allowedScope } from './kpi-scope.js';
 import { TileCache } from './kpi-tiles.js';
+import type { RegionDirectory } from '../regions/region-directory.js';
 
 export interface KpiRouteOptions {
   pool: pg.Pool;
+  regions: RegionDirectory;
   clock?: Clock;
   /** How long one scope's tiles are reused; screens poll every 10 s. */
   tilesTtlMs?: number;
@@ -60,15 +62,15 @@ function viewerScope(req: FastifyRequest): string | null {
 }
 
 export async function kpiRoutes(app: FastifyInstance, opts: KpiRouteOptions): Promise<void> {
-  const { pool } = opts;
+  const { pool, regions } = opts;
   const clock = opts.clock ?? systemClock;
-  const tiles = new TileCache(pool, clock, opts.tilesTtlMs);
+  const tiles = new TileCache(pool, regions, clock, opts.tilesTtlMs);
 
   const report = async (req: FastifyRequest<{ Querystring: KpiQuery }>) => {
     const q = req.query;
     const range = parseRange(q.from, q.to, YEAR_MS);
-    const scope = await allowedScope(pool, q.scope, viewerScope(req));
-    return kpiReport(pool, { scope, ...range, by: q.by, now: clock.now(), hotspotRes: q.hotspotRes, hotspotLimit: q.hotspots });
+    const scope = allowedScope(regions, q.scope, viewerScope(req));
+    return kpiReport(pool, regions, { scope, ...range, by: q.by, now: clock.now(), hotspotRes: q.hotspotRes, hotspotLimit: q.hotspots });
   };
 
   app.get<{ Querystring: KpiQuery }>('/api/kpis', { config: readScope, schema: { querystring: kpiQuerySchema } }, report);
@@ -84,7 +86,7 @@ export async function kpiRoutes(app: FastifyInstance, opts: KpiRouteOptions): Pr
     { config: readScope, schema: { querystring: { type: 'object', required: ['from', 'to'], additionalProperties: false, properties: { scope: code, from: time, to: time } } } },
     async (req) => {
       const range = parseRange(req.query.from, req.query.to, YEAR_MS);
-      const scope = await allowedScope(pool, req.query.scope, viewerScope(req));
+      const scope = allowedScope(regions, req.query.scope, viewerScope(req));
       return { scope, from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString(), items: await readGridDaily(pool, scope, range.from, range.to) };
     },
   );
@@ -93,7 +95,7 @@ export async function kpiRoutes(app: FastifyInstance, opts: KpiRouteOptions): Pr
     '/api/kpis/tiles',
     { config: readScope, schema: { querystring: { type: 'object', additionalProperties: false, properties: { scope: code } } } },
     async (req, reply) => {
-      const scope = await allowedScope(pool, req.query.scope, viewerScope(req));
+      const scope = allowedScope(regions, req.query.scope, viewerScope(req));
       // Screens may reuse the answer as long as the hub does.
       void reply.header('cache-control', `private, max-age=${Math.floor(tiles.ttlMs / 1000)}`);
       return tiles.get(scope);

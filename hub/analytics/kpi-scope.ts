@@ -2,8 +2,8 @@
 // scope when their grid_code is the region itself or any region under it in the regions tree;
 // each is also labelled with the child of the scope it lies under, for "by region" breakdowns
 // (a district by street, a street by community, a community by grid; a grid is its own child).
-import type pg from 'pg';
 import { AppError } from '../../common/error-codes.js';
+import type { RegionDirectory } from '../regions/region-directory.js';
 
 export interface Scope {
   code: string;
@@ -11,30 +11,15 @@ export interface Scope {
   name: string;
 }
 
-export async function resolveScope(pool: Pick<pg.Pool, 'query'>, code: string): Promise<Scope> {
-  return (await resolveScopeTree(pool, code)).scope;
-}
-
 /**
  * The scope, and whether it is the whole tree (the sole root: a city's district screen), where
- * every region is in scope and the tree need not be walked (see scopeGridsCte).
+ * every region is in scope and the tree need not be walked (see scopeGridsCte). From the hub's
+ * region directory, as every other "what is this code" question.
  */
-export async function resolveScopeTree(pool: Pick<pg.Pool, 'query'>, code: string): Promise<{ scope: Scope; wholeTree: boolean }> {
-  const r = await pool.query<Scope & { whole: boolean }>(
-    `SELECT code, level, name,
-            parent_code IS NULL AND NOT EXISTS (SELECT 1 FROM regions o WHERE o.parent_code IS NULL AND o.code <> r.code) AS whole
-       FROM regions r WHERE code = $1`,
-    [code],
-  );
-  if (r.rowCount === 0) throw new AppError('REGION_NOT_FOUND');
-  const { whole, ...scope } = r.rows[0];
-  return { scope, wholeTree: whole };
-}
-
-/** The district when the tree has exactly one root: the natural default scope. */
-async function soleRoot(pool: Pick<pg.Pool, 'query'>): Promise<string | null> {
-  const r = await pool.query<{ code: string }>(`SELECT code FROM regions WHERE parent_code IS NULL LIMIT 2`);
-  return r.rows.length === 1 ? r.rows[0].code : null;
+export function resolveScopeTree(regions: RegionDirectory, code: string): { scope: Scope; wholeTree: boolean } {
+  const r = regions.get(code);
+  if (!r) throw new AppError('REGION_NOT_FOUND');
+  return { scope: { code: r.code, level: r.level, name: r.name }, wholeTree: regions.isWholeTree(code) };
 }
 
 /**
@@ -43,27 +28,22 @@ async function soleRoot(pool: Pick<pg.Pool, 'query'>): Promise<string | null> {
  * viewer scope (auth off) or the all-seeing one ('*'), any region; `asked` defaults to the
  * viewer's scope, else to the root region when there is only one.
  */
-export async function allowedScope(pool: Pick<pg.Pool, 'query'>, asked: string | undefined, viewerScope: string | null): Promise<string> {
+export function allowedScope(regions: RegionDirectory, asked: string | undefined, viewerScope: string | null): string {
   const own = viewerScope === null || viewerScope === '*' ? null : viewerScope;
-  const code = asked ?? own ?? (await soleRoot(pool));
+  const code = asked ?? own ?? regions.soleRoot();
   if (code === null) throw new AppError('REGION_NOT_FOUND');
   if (own === null || code === own) return code;
-  const r = await pool.query(
-    `WITH RECURSIVE up(code, parent_code, depth) AS (
-        SELECT code, parent_code, 0 FROM regions WHERE code = $1
-        UNION ALL
-        SELECT r.code, r.parent_code, up.depth + 1 FROM regions r JOIN up ON r.code = up.parent_code WHERE up.depth < 16
-      ) SELECT 1 FROM up WHERE code = $2`,
-    [code, own],
-  );
-  if (r.rowCount === 0) throw new AppError('OUT_OF_SCOPE');
+  if (!regions.covers(own, code)) throw new AppError('OUT_OF_SCOPE');
   return code;
 }
 
 /**
  * A CTE, `scope_grids(grid_code, region, region_name)`, with the scope code as parameter $n.
- * Walked per query, so it stays correct when the tree is re-imported: a few milliseconds on a
- * server, 12–24 ms embedded for a 3,411-region city (bench/storage-bench.ts, KPIs). With
+ * The one walk of the tree left in SQL (the KPI report, tiles, hotspots and the per grid per day
+ * read): it labels each region with the scope's child it lies under inside the aggregate's own
+ * statement, and sees the tree in the same snapshot as `incident_region_daily`, whose rollup the
+ * trigger on `regions` invalidates in the transaction that changes the tree. Walked per query: a few milliseconds
+ * on a server, 12–24 ms embedded for a 3,411-region city (bench/storage-bench.ts, KPIs). With
  * `wholeTree` (the scope is the sole root, resolveScopeTree) every region is in scope and the walk
  * is skipped; region and region_name are then null, so not for breakdowns by region. Regions, not
  * "every incident": an incident of a grid an import removed is in no scope either way.

@@ -7,6 +7,7 @@ import type { Clock } from '../../common/clock.js';
 import { shanghaiDayStart } from './coverage-cells.js';
 import { OPEN_SQL } from './kpi-query.js';
 import { resolveScopeTree, scopeGridsCte } from './kpi-scope.js';
+import type { RegionDirectory } from '../regions/region-directory.js';
 
 // The reply's shape is the wire contract's (protocol/http-api.ts), shared with the screen.
 export type { KpiTiles };
@@ -59,8 +60,8 @@ const tilesSql = (wholeTree: boolean) => `
 const TILES_SUBTREE = tilesSql(false);
 const TILES_WHOLE_TREE = tilesSql(true);
 
-export async function readTiles(pool: Pick<pg.Pool, 'query'>, scope: string, now: number): Promise<KpiTiles> {
-  const { wholeTree } = await resolveScopeTree(pool, scope);
+export async function readTiles(pool: Pick<pg.Pool, 'query'>, regions: RegionDirectory, scope: string, now: number): Promise<KpiTiles> {
+  const { wholeTree } = resolveScopeTree(regions, scope);
   const day = new Date(now + 8 * 3_600_000).toISOString().slice(0, 10);
   const r = await pool.query<TileRow>(wholeTree ? TILES_WHOLE_TREE : TILES_SUBTREE, [scope, shanghaiDayStart(day)]);
   const t = r.rows[0];
@@ -87,6 +88,7 @@ export class TileCache {
 
   constructor(
     private readonly pool: Pick<pg.Pool, 'query'>,
+    private readonly regions: RegionDirectory,
     private readonly clock: Clock,
     readonly ttlMs = 5_000,
   ) {}
@@ -95,7 +97,7 @@ export class TileCache {
     const now = this.clock.now();
     const hit = this.entries.get(scope);
     if (hit && now - hit.at < this.ttlMs) return hit.value;
-    const value = readTiles(this.pool, scope, now);
+    const value = readTiles(this.pool, this.regions, scope, now);
     this.entries.set(scope, { at: now, value });
     // A failure (unknown scope, database down) is not cached: the next poll asks again.
     value.catch(() => {

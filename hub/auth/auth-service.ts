@@ -1,7 +1,7 @@
 // Who is asking: turns a session token (cookie or bearer) into a viewer with a scope. Shared by the
 // HTTP auth plugin and the Socket.IO handshake (hub/live/live-push.ts), so both apply one rule.
 import type pg from 'pg';
-import { ALL_SCOPE, RegionScopes } from './region-scope.js';
+import { ALL_SCOPE, RegionScopes, type RegionLookup } from './region-scope.js';
 import { UserStore, type PublicUser } from './user-store.js';
 
 export const SESSION_COOKIE = 'grid_session';
@@ -52,18 +52,16 @@ export class AuthService {
   readonly ttlMs: number;
   private readonly endListeners = new Set<(token: string) => void>();
 
+  /** `regions`: the hub's region directory, loaded by its owner (the hub, or a test) before use. */
   constructor(
     pool: Pick<pg.Pool, 'query'>,
+    regions: RegionLookup,
     readonly settings: AuthSettings,
     readonly now: () => number = Date.now,
   ) {
     this.users = new UserStore(pool, now);
-    this.scopes = new RegionScopes(pool, now);
+    this.scopes = new RegionScopes(regions);
     this.ttlMs = settings.sessionTtlMin * 60_000;
-  }
-
-  async start(): Promise<void> {
-    await this.scopes.load();
   }
 
   /** The viewer for a token; null means "refuse" (auth required and no live session). */

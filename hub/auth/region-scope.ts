@@ -1,44 +1,34 @@
 // Which screens may see what: a screen's scope is a region code, and a thing (worker, alert,
 // incident, alarm) belongs to a grid. The screen sees it when its scope is the grid or one of the
-// grid's ancestors (regions(code, parent_code)). Ancestor chains are computed once per grid and
-// cached, so routing a position costs a map lookup, not a tree walk.
-import type pg from 'pg';
+// grid's ancestors. The chains come from the hub's region directory (loaded once per change) and
+// are cached per grid, so routing a position costs a map lookup, not a tree walk.
 import type { LiveSnapshot } from '../../protocol/socket-events.js';
 
 /** The room of screens that see everything (auth off, or a hub-wide service view). */
 export const ALL_SCOPE = '*';
-const RELOAD_MIN_GAP_MS = 5000;
+
+/**
+ * What the scope rule needs of the region tree: the hub's one directory of it
+ * (hub/regions/region-directory.ts), loaded once per change. Declared here so that auth imports
+ * nothing else of the hub.
+ */
+export interface RegionLookup {
+  /** Loads so far: derived answers are dropped when it moves. */
+  readonly version: number;
+  readonly roots: readonly string[];
+  /** The code, its parent, … up to its root; empty for a code the tree does not have. */
+  ancestry(code: string): readonly string[];
+  /** The scope and every region under it. */
+  under(scope: string): readonly string[];
+  /** Whether the code is the sole root. */
+  isWholeTree(code: string): boolean;
+}
 
 export class RegionScopes {
-  private parent = new Map<string, string | null>();
-  private chains = new Map<string, readonly string[]>();
-  private roots: string[] = [];
-  private lastLoad = 0;
-  private loading: Promise<void> | null = null;
+  private rooms_ = new Map<string, readonly string[]>();
+  private seen = -1;
 
-  constructor(
-    private readonly pool: Pick<pg.Pool, 'query'>,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  async load(): Promise<void> {
-    const r = await this.pool.query<{ code: string; parent_code: string | null }>('SELECT code, parent_code FROM regions');
-    this.parent = new Map(r.rows.map((row) => [row.code, row.parent_code]));
-    this.roots = r.rows.filter((row) => row.parent_code === null).map((row) => row.code);
-    this.chains = new Map();
-    this.lastLoad = this.now();
-  }
-
-  /** Regions added after start (an import) are picked up on the first miss, at most every 5 s. */
-  private reloadSoon(): void {
-    if (this.loading || this.now() - this.lastLoad < RELOAD_MIN_GAP_MS) return;
-    this.loading = this.load().finally(() => (this.loading = null));
-    this.loading.catch(() => undefined);
-  }
-
-  has(code: string): boolean {
-    return this.parent.has(code);
-  }
+  constructor(readonly regions: RegionLookup) {}
 
   /**
    * The rooms a thing in this grid goes to: the grid, each ancestor up to the district, and the
@@ -46,22 +36,19 @@ export class RegionScopes {
    * it, DESIGN §4: nothing is left unowned) and the all-seeing room.
    */
   rooms(gridCode: string | null): readonly string[] {
-    if (gridCode === null) return [...this.roots, ALL_SCOPE];
-    const cached = this.chains.get(gridCode);
+    if (gridCode === null) return [...this.regions.roots, ALL_SCOPE];
+    if (this.seen !== this.regions.version) {
+      this.rooms_ = new Map();
+      this.seen = this.regions.version;
+    }
+    const cached = this.rooms_.get(gridCode);
     if (cached) return cached;
-    if (!this.parent.has(gridCode)) {
-      this.reloadSoon();
-      return [gridCode, ALL_SCOPE]; // not cached: becomes a full chain after the reload
-    }
-    const chain: string[] = [];
-    const seen = new Set<string>();
-    for (let c: string | null | undefined = gridCode; c != null && !seen.has(c); c = this.parent.get(c)) {
-      seen.add(c);
-      chain.push(c);
-    }
-    chain.push(ALL_SCOPE);
-    this.chains.set(gridCode, chain);
-    return chain;
+    const chain = this.regions.ancestry(gridCode);
+    // Not cached: a code the tree does not have yet (the directory reads the table again soon).
+    if (chain.length === 0) return [gridCode, ALL_SCOPE];
+    const rooms = [...chain, ALL_SCOPE];
+    this.rooms_.set(gridCode, rooms);
+    return rooms;
   }
 
   /**
@@ -69,7 +56,7 @@ export class RegionScopes {
    * root): what hub-wide settings (the region tree, the SLA table, dead letters) need.
    */
   isWholeTree(scope: string): boolean {
-    return scope === ALL_SCOPE || (this.roots.length === 1 && this.roots[0] === scope);
+    return scope === ALL_SCOPE || this.regions.isWholeTree(scope);
   }
 
   /** Whether a screen scoped to `scope` may see a thing in `gridCode`. */

@@ -60,10 +60,10 @@ export function areaFor(scope: string, scopes: RegionScopes): Area {
     reaches: (code) => scopes.covers(scope, code),
     whole: () => scopes.isWholeTree(scope),
     sql(column, params) {
-      params.push(scope);
-      // Walked per query, as the KPI scope is (analytics/kpi-scope.ts): right after a re-import.
-      return `${column} IN (WITH RECURSIVE sub(code) AS (SELECT $${params.length}::text UNION ALL
-        SELECT r.code FROM regions r JOIN sub ON r.parent_code = sub.code) SELECT code FROM sub)`;
+      // The codes under the scope from the region directory (as the live rooms), not a walk of the
+      // table per query: the directory is loaded again on every change of the tree.
+      params.push(scopes.regions.under(scope));
+      return `${column} = ANY($${params.length}::text[])`;
     },
   };
 }

@@ -1,10 +1,12 @@
 // What a dispatch decision reads besides the incident rows: the category table with its SLA and the
-// region tree with its grid locator. Loaded at start and again after an import or an admin change
-// (DispatchService.reload), never per decision: a decision must not wait on a 3,000-grid read.
+// region tree with its grid locator (taken from the hub's region directory, which reads the table
+// once per change). Taken at start and again after an import or an admin change
+// (DispatchService.reload), never per decision: one decision never sees two trees.
 import type pg from 'pg';
-import { gridLocatorFromTree, type GridLocator } from '../regions/grid-locator.js';
+import type { GridLocator } from '../regions/grid-locator.js';
 import { bboxOf } from '../regions/geo-measure.js';
-import { parseRegions, type RegionTree } from '../regions/region-tree.js';
+import type { RegionTree } from '../regions/region-tree.js';
+import type { RegionDirectory } from '../regions/region-directory.js';
 import { loadCategories } from './category-store.js';
 import type { SlaCategory } from './sla-policy.js';
 
@@ -13,15 +15,12 @@ export class DispatchReference {
   private regionTree: RegionTree | null = null;
   private locator: GridLocator | null = null;
 
-  /** Re-reads categories and regions; an empty regions table keeps what was loaded before. */
-  async load(pool: pg.Pool): Promise<void> {
+  /** Re-reads categories, takes the directory's regions; an empty regions table keeps what was taken before. */
+  async load(pool: pg.Pool, regions: RegionDirectory): Promise<void> {
     this.sla = await loadCategories(pool);
-    const r = await pool.query('SELECT code, parent_code, level, name, geometry FROM regions');
-    if (r.rows.length > 0) {
-      const fc = { type: 'FeatureCollection', features: r.rows.map((x) => ({ type: 'Feature', properties: { code: x.code, parent: x.parent_code, level: x.level, name: x.name }, geometry: x.geometry })) };
-      const { tree } = parseRegions(fc, { skipGeometry: true });
-      this.regionTree = tree;
-      this.locator = tree.regions.some((g) => g.level === 'grid') ? gridLocatorFromTree(tree) : null;
+    if (regions.size > 0) {
+      this.regionTree = regions.tree;
+      this.locator = regions.locator();
     }
   }
 

@@ -37,7 +37,7 @@ export class DispatchService {
 
   constructor(readonly deps: DispatchServiceDeps) {
     this.log = deps.logger.child({ mod: 'dispatch' });
-    this.roster = new WorkerRoster(deps.pool, deps.live, deps.clock, 2000, (id) => deps.publisher?.reach(id) ?? 'device');
+    this.roster = new WorkerRoster(deps.pool, deps.regions, deps.live, deps.clock, 2000, (id) => deps.publisher?.reach(id) ?? 'device');
     this.units = new DispatchUnits(deps, this.reference, this.roster, this.log);
     this.intake = new IntakeWork(this.units);
     this.inbox = new InboxWork(this.units, this.intake);
@@ -56,7 +56,7 @@ export class DispatchService {
 
   /** Re-reads categories, regions and the roster (after an import or an admin change). */
   async reload(): Promise<void> {
-    await this.reference.load(this.deps.pool);
+    await this.reference.load(this.deps.pool, this.deps.regions);
     await this.roster.load();
     if (this.reference.ready) await this.units.serial(() => this.deadlines.relocateOrphans());
   }

@@ -18,6 +18,7 @@ import { commitPlan, loadIncident, loadOffer, markOfferPublished, raiseAlarm, Ve
 import type { TaskDelivery, TaskPublisher } from './task-publisher.js';
 import { taskText } from './task-text.js';
 import type { WorkerRoster } from './worker-roster.js';
+import type { RegionDirectory } from '../regions/region-directory.js';
 
 export interface DispatchNotify {
   incident(view: IncidentView): void;
@@ -33,6 +34,8 @@ export interface DispatchDeps {
   publisher: Pick<TaskPublisher, 'send' | 'reach'> | null;
   metrics: Metrics;
   logger: Logger;
+  /** The hub's region directory, loaded by the hub; dispatch takes the tree and the grid locator from it on reload(). */
+  regions: RegionDirectory;
 }
 
 /** What a unit of work did, for the after-commit side effects. */

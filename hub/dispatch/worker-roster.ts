@@ -7,6 +7,7 @@ import type { TaskReach } from '../../protocol/http-api.js';
 import type { LiveState } from '../live/live-state.js';
 import { WorkerIndex, type DispatchWorker } from './worker-index.js';
 import type { WorkerRole } from '../../protocol/worker-roles.js';
+import type { RegionDirectory } from '../regions/region-directory.js';
 import { loadsByWorker } from './incident-store.js';
 
 interface WorkerAttrs {
@@ -24,6 +25,7 @@ export class WorkerRoster {
 
   constructor(
     private readonly pool: Pick<pg.Pool, 'query'>,
+    private readonly regions: RegionDirectory,
     private readonly live: LiveState,
     private readonly clock: Clock,
     private readonly maxAgeMs = 2000,
@@ -35,8 +37,7 @@ export class WorkerRoster {
   async load(): Promise<void> {
     const r = await this.pool.query('SELECT id, role, grid_codes, categories FROM workers ORDER BY id');
     this.attrs = r.rows.map((w) => ({ id: w.id, role: w.role, gridCodes: w.grid_codes, categories: w.categories.length ? w.categories : ['*'] }));
-    const g = await this.pool.query(`SELECT code FROM regions WHERE level = 'grid' ORDER BY code`);
-    this.allGrids = g.rows.map((x) => x.code as string);
+    this.allGrids = this.regions.atLevel('grid');
     this.index = null;
   }
 

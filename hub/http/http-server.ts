@@ -13,6 +13,7 @@ import type { Metrics } from '../../common/metrics.js';
 import type { LiveState } from '../live/live-state.js';
 import { analyticsRoutes } from '../analytics/analytics-routes.js';
 import { regionRoutes } from '../regions/region-routes.js';
+import type { RegionDirectory } from '../regions/region-directory.js';
 import { workerRoutes } from '../people/worker-routes.js';
 import type { Duty } from '../people/worker-store.js';
 import { authPlugin } from '../auth/auth-plugin.js';
@@ -31,6 +32,8 @@ export const DASHBOARD_DIST = fileURLToPath(new URL('../../dashboard/dist/', imp
 
 export interface HttpDeps {
   pool: pg.Pool;
+  /** The hub's region directory (hub/regions/region-directory.ts), loaded; the region routes reload it. */
+  regions: RegionDirectory;
   live: LiveState;
   metrics: Metrics;
   logger: Logger;
@@ -126,7 +129,7 @@ export async function buildHttpServer(deps: HttpDeps) {
 
   app.get('/api/config', { config: { access: 'public' }, schema: { querystring: EMPTY_QUERY } }, async () => ({ tileUrl: deps.tileUrl, tileAttribution: deps.tileAttribution ?? null }));
 
-  await app.register(regionRoutes, { pool: deps.pool, onRegionsChanged: deps.onRegionsChanged });
+  await app.register(regionRoutes, { pool: deps.pool, regions: deps.regions, onRegionsChanged: deps.onRegionsChanged });
 
   // Cut to the caller's scope by the same rule as the /live push.
   app.get('/api/live', { config: { access: 'read' }, schema: { querystring: EMPTY_QUERY } }, async (req) => {
@@ -137,7 +140,7 @@ export async function buildHttpServer(deps: HttpDeps) {
   if (deps.dispatch) await app.register(incidentRoutes, { pool: deps.pool, dispatch: deps.dispatch });
   if (deps.devices) await app.register(deviceRoutes, { registry: deps.devices, metrics: deps.metrics });
   if (deps.ownTracks) await app.register(ownTracksRoutes, { ...deps.ownTracks, pool: deps.pool, metrics: deps.metrics, logger: deps.logger });
-  await app.register(analyticsRoutes, { pool: deps.pool, timescale: deps.timescale });
+  await app.register(analyticsRoutes, { pool: deps.pool, regions: deps.regions, timescale: deps.timescale });
   await app.register(workerRoutes, { pool: deps.pool, live: deps.live, onDutyChanged: deps.onDutyChanged, onWorkersChanged: deps.onWorkersChanged });
 
   app.get<{ Querystring: { limit?: number } }>(

@@ -9,10 +9,13 @@ import { AppError } from '../../common/error-codes.js';
 import { REGION_ROUTES as R } from '../../protocol/region-api.js';
 import { areaOf } from '../auth/request-area.js';
 import { zodValidatorCompiler, type ZodTypeProvider } from '../../common/zod-schema.js';
+import type { RegionDirectory } from './region-directory.js';
 import { assessRegionImport, parseAcceptFlags, readRegions, replaceRegions } from './region-store.js';
 
 export interface RegionRouteOptions {
   pool: pg.Pool;
+  /** The hub's region directory: read again here after a committed import, before anyone else reloads. */
+  regions: RegionDirectory;
   /** Called after a committed import; the hub reloads its grid locator and live state here. */
   onRegionsChanged?: () => void | Promise<void>;
   /** Largest accepted GeoJSON body. Default 64 MiB (a city of 3,000+ detailed grids). */
@@ -57,6 +60,7 @@ export async function regionRoutes(fastify: FastifyInstance, opts: RegionRouteOp
       let reloaded = false;
       if (!dryRun) {
         try {
+          await opts.regions.load();
           await opts.onRegionsChanged?.();
           reloaded = opts.onRegionsChanged !== undefined;
         } catch (err) {

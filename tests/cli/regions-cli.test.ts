@@ -12,6 +12,7 @@ import { silentLogger } from '../../common/logger.js';
 import { Metrics } from '../../common/metrics.js';
 import { LiveState } from '../../hub/live/live-state.js';
 import { buildHttpServer, type HttpApp } from '../../hub/http/http-server.js';
+import { RegionDirectory } from '../../hub/regions/region-directory.js';
 
 type FC = FeatureCollection<Geometry, Record<string, unknown>>;
 const FIXTURES = new URL('../hub/regions/fixtures/', import.meta.url);
@@ -114,7 +115,7 @@ describe('regions import/export through a running hub', () => {
   beforeAll(async () => {
     db = await openDatabase({ DATABASE_URL: undefined, DATA_DIR: '' }, silentLogger, { inMemory: true });
     app = await buildHttpServer({
-      pool: db.pool, live: new LiveState(), metrics: new Metrics(), logger: silentLogger, tileUrl: null, timescale: db.timescale,
+      pool: db.pool, regions: new RegionDirectory(db.pool), live: new LiveState(), metrics: new Metrics(), logger: silentLogger, tileUrl: null, timescale: db.timescale,
       info: () => ({}), onRegionsChanged: () => { reloads++; },
     });
     await app.listen({ host: '127.0.0.1', port: 0 });

@@ -23,8 +23,8 @@ export async function startAuthFront(
   opts: { required?: boolean; sessionTtlMin?: number; tileUrl?: string | null; now?: () => number } = {},
 ): Promise<AuthFront> {
   const pool = sys.db.pool;
-  const auth = new AuthService(pool, { required: opts.required ?? true, sessionTtlMin: opts.sessionTtlMin ?? 60 }, opts.now);
-  await auth.start();
+  // The hub's own region directory: an import through the hub reaches this front's scopes too.
+  const auth = new AuthService(pool, sys.hub.regions, { required: opts.required ?? true, sessionTtlMin: opts.sessionTtlMin ?? 60 }, opts.now);
   const state = new LiveState();
   await state.load(pool);
   const metrics = new Metrics();
@@ -37,6 +37,7 @@ export async function startAuthFront(
     timescale: sys.db.timescale,
     info: () => ({}),
     auth,
+    regions: sys.hub.regions,
     // The hub's own dispatch: incident routes answer here too, scoped by this front's login.
     ...(sys.hub.dispatch ? { dispatch: sys.hub.dispatch } : {}),
   });

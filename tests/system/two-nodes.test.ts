@@ -2,7 +2,7 @@
 // server and one Redis (issue 14): a screen on node B sees a worker whose handset is on node A; a
 // case filed on B is offered to that handset on A; a handset that reconnects to B takes over its
 // session (A closes the old connection); with Redis stopped, ingest on A goes on, and the screen on
-// B catches up by itself once Redis is back.
+// B catches up by itself once Redis is back; a region tree imported through B is read again on A.
 import mqtt, { type MqttClient } from 'mqtt';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -133,4 +133,19 @@ it('cuts off on node A a device disabled through node B', async () => {
   const r = await fetch(`${b.httpUrl}/api/devices/hs-cmd-1`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ enabled: false }) });
   expect(r.status).toBe(200);
   await closed;
+});
+
+it('reads on node A a region tree imported through node B', async () => {
+  const tree = (await (await fetch(`${b.httpUrl}/api/regions`)).json()) as { features: { properties: { code: string; name: string } }[] };
+  for (const f of tree.features) if (f.properties.code === 'D02') f.properties.name = '东街道（新）';
+  const put = await fetch(`${b.httpUrl}/api/regions`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(tree) });
+  expect(put.status, await put.text()).toBe(200);
+  // No code is new to A, so only B's regions-changed notice makes A's directory read the tree again.
+  const range = 'from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z';
+  await eventually(
+    async () => ((await (await fetch(`${a.httpUrl}/api/kpis?scope=D02&${range}`)).json()) as { scope?: { name: string } }).scope?.name,
+    (name) => name === '东街道（新）',
+    15_000,
+    'the new name of D02 on node A',
+  );
 });

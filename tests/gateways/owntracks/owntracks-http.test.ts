@@ -63,7 +63,7 @@ beforeAll(async () => {
   tokens.admin = (await sys.hub.auth.users.createSession('u-ot-admin', 3_600_000)).token;
   tokens.viewer = (await sys.hub.auth.users.createSession('u-ot-viewer', 3_600_000)).token;
   app = await buildHttpServer({
-    pool: sys.db.pool, live: sys.hub.live, metrics: sys.metrics, logger: silentLogger, tileUrl: null, timescale: sys.db.timescale, info: () => ({}), auth: sys.hub.auth,
+    pool: sys.db.pool, regions: sys.hub.regions, live: sys.hub.live, metrics: sys.metrics, logger: silentLogger, tileUrl: null, timescale: sys.db.timescale, info: () => ({}), auth: sys.hub.auth,
     ownTracks: { submit: sys.hub.submit, topicRoot: sys.config.TOPIC_ROOT, key: sys.deviceSecretKey, mqttPort: sys.broker.port, backoff: BACKOFF },
   });
   await app.listen({ host: '127.0.0.1', port: 0 });

@@ -9,6 +9,7 @@ import { kpiReport, type KpiDimension, type KpiReport, type KpiRequest } from '.
 import { planFastPath, rollupKpiRegions } from '../../../hub/analytics/kpi-fast.js';
 import { resolveScopeTree, scopeGridsCte } from '../../../hub/analytics/kpi-scope.js';
 import { shanghaiDayStart } from '../../../hub/analytics/coverage-cells.js';
+import { RegionDirectory } from '../../../hub/regions/region-directory.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -25,13 +26,14 @@ export function kpiFastSuite(engine: string, open: () => Promise<{ db: Database;
   describe(`KPI fast path equals the raw path on ${engine}`, () => {
     let db: Database;
     let stop: () => Promise<void>;
+    let regions: RegionDirectory;
     // The last pass ran at 06:00 Shanghai on day 11 (index 10); "now" is 09:00 that day.
     const pass = DAY0 + 10 * DAY + 6 * HOUR;
     const now = DAY0 + 10 * DAY + 9 * HOUR;
 
     const both = async (req: Omit<KpiRequest, 'now' | 'hotspotRes' | 'hotspotLimit' | 'rawOnly'> & Partial<KpiRequest>) => {
       const full: KpiRequest = { now, hotspotRes: 10, hotspotLimit: 8, rollupAll: true, ...req };
-      const [fast, raw] = [await kpiReport(db.pool, full), await kpiReport(db.pool, { ...full, rawOnly: true })];
+      const [fast, raw] = [await kpiReport(db.pool, regions, full), await kpiReport(db.pool, regions, { ...full, rawOnly: true })];
       expect(normalise(fast)).toEqual(normalise(raw));
       return fast;
     };
@@ -39,6 +41,8 @@ export function kpiFastSuite(engine: string, open: () => Promise<{ db: Database;
     beforeAll(async () => {
       ({ db, stop } = await open());
       await seedGovernance(db.pool, DAY0, DAYS, PER_DAY);
+      regions = new RegionDirectory(db.pool);
+      await regions.load();
       // Only incidents that existed at the pass are in it (the seed made all twelve days at once).
       const later = await db.pool.query(`DELETE FROM incidents WHERE created_at >= $1 RETURNING *`, [new Date(pass)]);
       expect(later.rowCount).toBeGreaterThan(0);
@@ -81,8 +85,8 @@ export function kpiFastSuite(engine: string, open: () => Promise<{ db: Database;
     });
 
     it('answers the sole root without walking the tree, with the figures of the walk', async () => {
-      expect((await resolveScopeTree(db.pool, 'D')).wholeTree).toBe(true);
-      expect((await resolveScopeTree(db.pool, 'S3')).wholeTree).toBe(false);
+      expect(resolveScopeTree(regions, 'D').wholeTree).toBe(true);
+      expect(resolveScopeTree(regions, 'S3').wholeTree).toBe(false);
       const grids = async (whole: boolean) =>
         (await db.pool.query<{ g: string }>(`WITH ${scopeGridsCte(1, whole)} SELECT grid_code AS g FROM scope_grids ORDER BY 1`, ['D'])).rows.map((r) => r.g);
       expect(await grids(true)).toEqual(await grids(false));

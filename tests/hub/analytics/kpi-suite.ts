@@ -15,6 +15,7 @@ import { planFastPath, rollupKpiRegions } from '../../../hub/analytics/kpi-fast.
 import { resolveScopeTree } from '../../../hub/analytics/kpi-scope.js';
 import type { KpiTiles } from '../../../hub/analytics/kpi-tiles.js';
 import { DAY, DAY_INCIDENTS, H, HOUR, MIN, OTHER_INCIDENTS, PLACE_A, PLACE_B, insertIncidents, seedRegionsAndPeople } from './kpi-fixtures.js';
+import { RegionDirectory } from '../../../hub/regions/region-directory.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const TILES_TTL = 5_000;
@@ -24,6 +25,7 @@ export function kpiSuite(engine: string, open: () => Promise<{ db: Database; sto
     let db: Database;
     let stop: () => Promise<void>;
     let app: FastifyInstance;
+    let regions: RegionDirectory;
     const clock = new ManualClock(H(36));
 
     const get = async <T>(url: string, status = 200): Promise<T> => {
@@ -38,6 +40,8 @@ export function kpiSuite(engine: string, open: () => Promise<{ db: Database; sto
     beforeAll(async () => {
       ({ db, stop } = await open());
       await seedRegionsAndPeople(db.pool);
+      regions = new RegionDirectory(db.pool);
+      await regions.load();
       await insertIncidents(db.pool, [...DAY_INCIDENTS, ...OTHER_INCIDENTS]);
       app = Fastify();
       // What the auth plugin does (hub/auth/auth-plugin.ts): a viewer with a scope on the request.
@@ -46,7 +50,7 @@ export function kpiSuite(engine: string, open: () => Promise<{ db: Database; sto
         const scope = req.headers['x-test-scope'];
         (req as unknown as { viewer: { scope: string } | null }).viewer = typeof scope === 'string' ? { scope } : null;
       });
-      await app.register(analyticsRoutes, { pool: db.pool, timescale: db.timescale, clock, tilesTtlMs: TILES_TTL });
+      await app.register(analyticsRoutes, { pool: db.pool, regions, timescale: db.timescale, clock, tilesTtlMs: TILES_TTL });
       await app.ready();
     });
     afterAll(async () => {
@@ -58,7 +62,7 @@ export function kpiSuite(engine: string, open: () => Promise<{ db: Database; sto
       const r = await kpis(`scope=D&${dayRange}`);
       expect(r.scope).toEqual({ code: 'D', level: 'district', name: '石峰区' });
       // D is a root but not the only one (D2): its figures come from walking the tree, so IX is out.
-      expect((await resolveScopeTree(db.pool, 'D')).wholeTree).toBe(false);
+      expect(resolveScopeTree(regions, 'D').wholeTree).toBe(false);
       expect(r.asOf).toBe(iso(H(36)));
       // I1..I6 (I7 is the day before, I9 in November, IX in another district). Open: I3, I4.
       // Closed: I1, I2 of 6 − 1 cancelled. Resolved I1 (2 h), I2 (27 h, late: 24 h SLA), I6 (4 h).
@@ -178,13 +182,12 @@ export function kpiSuite(engine: string, open: () => Promise<{ db: Database; sto
     });
 
     it('behind the real login: 401 without a session, a community viewer only sees its community', async () => {
-      const auth = new AuthService(db.pool, { required: true, sessionTtlMin: 60 });
-      await auth.start();
+      const auth = new AuthService(db.pool, regions, { required: true, sessionTtlMin: 60 });
       await auth.users.upsert([{ id: 'u-c1', username: 'c1-screen', displayName: '一社区大屏', password: 'correct horse battery', role: 'viewer', scope: 'C1' }]);
       const { token } = await auth.users.createSession('u-c1', auth.ttlMs);
       const guarded = Fastify();
       await guarded.register(authPlugin, { auth });
-      await guarded.register(analyticsRoutes, { pool: db.pool, timescale: db.timescale, clock });
+      await guarded.register(analyticsRoutes, { pool: db.pool, regions, timescale: db.timescale, clock });
       try {
         const as = (url: string, bearer: string | null) => guarded.inject({ url, headers: bearer ? { authorization: `Bearer ${bearer}` } : {} });
         expect((await as(`/api/kpis/tiles?scope=C1`, null)).statusCode).toBe(401);
@@ -299,7 +302,7 @@ export function kpiSuite(engine: string, open: () => Promise<{ db: Database; sto
         for (const by of ['none', 'region', 'category', 'source', 'priority', 'day', 'week', 'month'] as KpiDimension[]) {
           for (const scope of ['D', 'S2', 'G1']) {
             const req = { ...q, scope, from, to, by };
-            expect(await kpiReport(db.pool, req)).toEqual(await kpiReport(db.pool, { ...req, rawOnly: true }));
+            expect(await kpiReport(db.pool, regions, req)).toEqual(await kpiReport(db.pool, regions, { ...req, rawOnly: true }));
           }
         }
       }

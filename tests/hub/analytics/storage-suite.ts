@@ -28,6 +28,7 @@ import { upsertDevices, upsertWorkers } from '../../../storage/device-store.js';
 import { writeRows } from '../../../hub/rows/row-writer.js';
 import { emptyRows } from '../../../hub/rows/row-types.js';
 import { setWorkerDuty } from '../../../hub/people/worker-store.js';
+import { RegionDirectory } from '../../../hub/regions/region-directory.js';
 
 type Trail = FeatureCollection<Geometry | null>;
 
@@ -49,8 +50,10 @@ export function storageSuite(engine: string, open: () => Promise<{ db: Database;
     beforeAll(async () => {
       ({ db, stop } = await open());
       await seedPeople(db.pool);
+      const regions = new RegionDirectory(db.pool);
+      await regions.load();
       app = Fastify();
-      await app.register(analyticsRoutes, { pool: db.pool, timescale: db.timescale });
+      await app.register(analyticsRoutes, { pool: db.pool, regions, timescale: db.timescale });
       await app.ready();
     });
     afterAll(async () => {

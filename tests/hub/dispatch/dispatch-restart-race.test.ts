@@ -12,6 +12,7 @@ import type { RunningSystem } from '../../../system.js';
 import { startPostgres, type PostgresServer } from '../../../testkit/postgres-server.js';
 import { startTestSystem } from '../../../testkit/test-system.js';
 import { IN_G1, TestHandset, incidentDetail, postJson, seedBorderDistrict } from './border-district.js';
+import { RegionDirectory } from '../../../hub/regions/region-directory.js';
 
 describe('dispatch across restarts and hubs', () => {
   const clock = new ManualClock(Date.now());
@@ -58,8 +59,10 @@ describe('dispatch across restarts and hubs', () => {
     const pool2 = new pg.Pool({ connectionString: server.url, max: 2 });
     const live2 = new LiveState(() => clock.now());
     await live2.load(pool2);
+    const regions2 = new RegionDirectory(pool2);
+    await regions2.load();
     const hub2 = new DispatchService({
-      pool: pool2, clock, config: testConfig(env()), live: live2, publisher: null, metrics: new Metrics(), logger: silentLogger,
+      pool: pool2, clock, config: testConfig(env()), live: live2, publisher: null, metrics: new Metrics(), logger: silentLogger, regions: regions2,
       notify: { incident: () => undefined, alarm: () => undefined },
     });
     await hub2.start();

@@ -18,19 +18,21 @@ import { apiRoutesOf, BODY_LIMITS } from '../../../hub/auth/route-policy.js';
 import { parseRegions } from '../../../hub/regions/region-tree.js';
 import { replaceRegions } from '../../../hub/regions/region-store.js';
 import { fixture } from '../regions/fixtures.js';
+import { RegionDirectory } from '../../../hub/regions/region-directory.js';
 
 const DISTRICT = '430211';
 const STREET = '430211001';
 
 let db: Database;
 let auth: AuthService;
+let regions: RegionDirectory;
 const apps: HttpApp[] = [];
 const tokens: Record<string, string> = {};
 
 async function start(extra: Partial<HttpDeps> = {}): Promise<{ app: HttpApp; url: string; metrics: Metrics }> {
   const metrics = new Metrics();
   const app = await buildHttpServer({
-    pool: db.pool, live: new LiveState(), metrics, logger: silentLogger, tileUrl: null, timescale: db.timescale, info: () => ({}), auth, ...extra,
+    pool: db.pool, regions, live: new LiveState(), metrics, logger: silentLogger, tileUrl: null, timescale: db.timescale, info: () => ({}), auth, ...extra,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   apps.push(app);
@@ -58,8 +60,9 @@ function login(url: string, headers: Record<string, string> = {}, password = 'wr
 beforeAll(async () => {
   db = await openDatabase({ DATABASE_URL: undefined, DATA_DIR: '' }, silentLogger, { inMemory: true });
   await replaceRegions(db.pool, parseRegions(fixture('two-streets.geojson')).tree, { accept: new Set() });
-  auth = new AuthService(db.pool, { required: true, sessionTtlMin: 60 });
-  await auth.start();
+  regions = new RegionDirectory(db.pool);
+  await regions.load();
+  auth = new AuthService(db.pool, regions, { required: true, sessionTtlMin: 60 });
   await auth.users.upsert([
     { id: 'u-admin', username: 'admin', displayName: '区管理员', password: 'correct horse battery', role: 'admin', scope: DISTRICT },
     { id: 'u-street', username: 'street', displayName: '街道值班员', password: 'correct horse battery', role: 'operator', scope: STREET },

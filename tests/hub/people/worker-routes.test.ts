@@ -10,6 +10,7 @@ import { replaceRegions } from '../../../hub/regions/region-store.js';
 import { upsertDevices } from '../../../storage/device-store.js';
 import { fixture } from '../regions/fixtures.js';
 import type { WorkerView } from '../../../protocol/people-api.js';
+import { RegionDirectory } from '../../../hub/regions/region-directory.js';
 
 const A1 = '430211001001-01';
 const A2 = '430211001001-02';
@@ -41,7 +42,7 @@ describe('people API', () => {
     await replaceRegions(db.pool, parseRegions(fixture('two-streets.geojson')).tree, { accept: new Set() });
     live = new LiveState();
     app = await buildHttpServer({
-      pool: db.pool, live, metrics: new Metrics(), logger: silentLogger, tileUrl: null, timescale: db.timescale, info: () => ({}),
+      pool: db.pool, regions: new RegionDirectory(db.pool), live, metrics: new Metrics(), logger: silentLogger, tileUrl: null, timescale: db.timescale, info: () => ({}),
       onDutyChanged: (id, duty) => { dutyCalls.push([id, duty]); },
       onWorkersChanged: () => { workerReloads++; },
     });

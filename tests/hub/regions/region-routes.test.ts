@@ -8,6 +8,7 @@ import { LiveState } from '../../../hub/live/live-state.js';
 import { buildHttpServer, type HttpApp } from '../../../hub/http/http-server.js';
 import { upsertDevices, upsertWorkers } from '../../../storage/device-store.js';
 import { fixture } from './fixtures.js';
+import { RegionDirectory } from '../../../hub/regions/region-directory.js';
 
 type FC = FeatureCollection<Geometry, Record<string, unknown>>;
 const byCode = (fc: FC) => [...fc.features].sort((a, b) => (String(a.properties.code) < String(b.properties.code) ? -1 : 1));
@@ -17,7 +18,10 @@ const GRID_A1 = '430211001001-01';
 describe('regions import/export over HTTP', () => {
   let db: Database;
   let app: HttpApp;
+  let regions: RegionDirectory;
   let reloads = 0;
+  /** How many regions the directory held when the hub was told to reload: it must be read first. */
+  let directoryAtReload = -1;
 
   const put = (body: unknown, query = '', contentType = 'application/json') =>
     app.inject({ method: 'PUT', url: `/api/regions${query}`, payload: JSON.stringify(body), headers: { 'content-type': contentType } });
@@ -29,9 +33,10 @@ describe('regions import/export over HTTP', () => {
 
   beforeAll(async () => {
     db = await openDatabase({ DATABASE_URL: undefined, DATA_DIR: '' }, silentLogger, { inMemory: true });
+    regions = new RegionDirectory(db.pool);
     app = await buildHttpServer({
-      pool: db.pool, live: new LiveState(), metrics: new Metrics(), logger: silentLogger, tileUrl: null, timescale: db.timescale,
-      info: () => ({}), onRegionsChanged: () => { reloads++; },
+      pool: db.pool, regions, live: new LiveState(), metrics: new Metrics(), logger: silentLogger, tileUrl: null, timescale: db.timescale,
+      info: () => ({}), onRegionsChanged: () => { reloads++; directoryAtReload = regions.size; },
     });
     await app.ready();
   });
@@ -49,6 +54,9 @@ describe('regions import/export over HTTP', () => {
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toMatchObject({ ok: true, dryRun: false, counts: { total: 10, added: 10, updated: 0, removed: 0 }, problems: [], reloaded: true });
     expect(reloads).toBe(1);
+    // The import read the region directory again before the hub reloaded what depends on it.
+    expect(directoryAtReload).toBe(10);
+    expect(regions.has(GRID_A1)).toBe(true);
 
     const out = await exported();
     expect(byCode(out)).toEqual(byCode(TWO_STREETS)); // ids, extra properties, holes, MultiPolygon
