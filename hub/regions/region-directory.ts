@@ -4,9 +4,11 @@
 // scope), which ancestors a grid has (the live rooms it goes to), which grid owns a point (the
 // locator, built on first use). The import and edit paths call `load()` after they commit; other
 // nodes hear of it through the hub's regions-changed notice (hub.ts, docs/decisions/014). A code
-// never seen before makes it read the table again (at most every 5 s), as the live scopes always did,
-// so regions written behind the hub's back (the regions CLI straight into the database) are found
-// when first asked about.
+// never seen before makes it look for that code in the table (at most every 5 s, as the live scopes
+// always did) and read the whole tree again only when it is there, so regions written behind the
+// hub's back (the regions CLI straight into the database) are found when first asked about, and a
+// code that is nowhere (a worker's grid an import removed, a mistyped scope) costs one indexed
+// lookup per 5 s, never a reload of every polygon.
 import type pg from 'pg';
 import type { MultiPolygon, Polygon } from 'geojson';
 import type { RegionLevel } from '../../protocol/region-levels.js';
@@ -34,8 +36,9 @@ interface Derived {
 export class RegionDirectory {
   private current: RegionTree = EMPTY_TREE;
   private derived: Derived = { chains: new Map(), under: new Map() };
-  private lastLoad = Number.NEGATIVE_INFINITY;
-  private loading: Promise<void> | null = null;
+  /** When the table was last read or looked into for a missing code. */
+  private lastLook = Number.NEGATIVE_INFINITY;
+  private loading: Promise<unknown> | null = null;
   private readonly listeners = new Set<() => void>();
   /** Loads so far: a reader that caches its own derivation compares this. */
   version = 0;
@@ -52,7 +55,7 @@ export class RegionDirectory {
     // The table holds what an import accepted: the structure is read back, not judged again.
     this.current = features.length > 0 ? parseRegions({ type: 'FeatureCollection', features }, { skipGeometry: true }).tree : EMPTY_TREE;
     this.derived = { chains: new Map(), under: new Map() };
-    this.lastLoad = this.now();
+    this.lastLook = this.now();
     this.version += 1;
     for (const fn of this.listeners) fn();
   }
@@ -63,10 +66,14 @@ export class RegionDirectory {
     return () => this.listeners.delete(fn);
   }
 
-  /** A code this hub has never seen: read the table again soon (once per 5 s at most). */
-  private reloadSoon(): void {
-    if (this.loading || this.now() - this.lastLoad < RELOAD_MIN_GAP_MS) return;
-    this.loading = this.load().finally(() => (this.loading = null));
+  /** A code this hub has never seen: if the table has it now, read the tree again (looked for once per 5 s at most). */
+  private reloadSoon(code: string): void {
+    if (this.loading || this.now() - this.lastLook < RELOAD_MIN_GAP_MS) return;
+    this.lastLook = this.now();
+    this.loading = this.pool
+      .query<{ found: boolean }>('SELECT EXISTS (SELECT 1 FROM regions WHERE code = $1) AS found', [code])
+      .then((r) => (r.rows[0]?.found ? this.load() : undefined))
+      .finally(() => (this.loading = null));
     this.loading.catch(() => undefined);
   }
 
@@ -95,7 +102,7 @@ export class RegionDirectory {
   /** The region, or undefined when the table does not have it (a miss makes the table read again soon). */
   get(code: string): Region | undefined {
     const r = this.current.byCode.get(code);
-    if (!r) this.reloadSoon();
+    if (!r) this.reloadSoon(code);
     return r;
   }
 
@@ -148,7 +155,7 @@ export class RegionDirectory {
       out.push(c);
       stack.push(...(this.current.children.get(c) ?? []));
     }
-    if (!this.current.byCode.has(scope)) this.reloadSoon();
+    if (!this.current.byCode.has(scope)) this.reloadSoon(scope);
     const sorted = out.sort();
     this.derived.under.set(scope, sorted);
     return sorted;

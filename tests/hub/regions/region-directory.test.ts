@@ -36,18 +36,23 @@ const TREE: Row[] = [
   row('G3', 'C2', 'grid', 113.02),
 ];
 
-/** The `regions` table as the directory reads it, and how often it was read. */
+/** The `regions` table as the directory reads it: how often it was read whole, and looked into for one code. */
 interface FakeTable {
   rows: Row[];
   reads: number;
+  looks: number;
   pool: Pick<pg.Pool, 'query'>;
 }
 
 function fakeTable(rows: Row[]): FakeTable {
-  const table: FakeTable = { rows, reads: 0, pool: { query: async () => ({ rows: [] }) } as unknown as Pick<pg.Pool, 'query'> };
+  const table: FakeTable = { rows, reads: 0, looks: 0, pool: { query: async () => ({ rows: [] }) } as unknown as Pick<pg.Pool, 'query'> };
   table.pool = {
-    query: async (sql: string) => {
+    query: async (sql: string, params: unknown[] = []) => {
       expect(sql).toMatch(/FROM regions/);
+      if (/EXISTS/.test(sql)) {
+        table.looks++;
+        return { rows: [{ found: table.rows.some((r) => r.code === params[0]) }], rowCount: 1 };
+      }
       table.reads++;
       return { rows: table.rows.map((r) => ({ ...r })), rowCount: table.rows.length };
     },
@@ -132,22 +137,34 @@ describe('read again on a change', () => {
     expect(dir.locator()?.locate(113.025, 27.805)).toMatchObject({ gridCode: 'G2', flagged: 'outside' });
   });
 
-  it('reads the table again when asked about a code it has never seen, at most every 5 s', async () => {
+  it('reads the table again when asked about a code it has never seen and the table has, looking at most every 5 s', async () => {
     const { dir, table, clock } = await loaded();
     table.rows = [...TREE, row('G4', 'C2', 'grid', 113.03)];
     clock.set(1000);
-    // Within 5 s of the last load: no read, the code stays unknown.
+    // Within 5 s of the last load: not even a look, the code stays unknown.
     expect(dir.has('G4')).toBe(false);
-    expect(table.reads).toBe(1);
+    expect([table.looks, table.reads]).toEqual([0, 1]);
     clock.set(6000);
     const changed = new Promise<void>((resolve) => dir.onChange(resolve));
-    expect(dir.has('G4')).toBe(false); // this miss starts the read
+    expect(dir.has('G4')).toBe(false); // this miss looks for G4, finds it, and reads the tree
     await changed;
-    expect(table.reads).toBe(2);
+    expect([table.looks, table.reads]).toEqual([1, 2]);
     expect(dir.has('G4')).toBe(true);
     expect(dir.under('C2')).toEqual(['C2', 'G3', 'G4']);
-    // A second unknown code right after: no read within the next 5 s.
+    // A second unknown code right after: no look within the next 5 s.
     expect(dir.has('G5')).toBe(false);
-    expect(table.reads).toBe(2);
+    expect(table.looks).toBe(1);
+  });
+
+  it('looks for a code that is nowhere once per 5 s, and never reads every polygon for it', async () => {
+    const { dir, table, clock } = await loaded();
+    for (let t = 10_000; t <= 60_000; t += 1000) {
+      clock.set(t);
+      expect(dir.ancestry('GONE')).toEqual([]);
+      await Promise.resolve();
+    }
+    await new Promise((r) => setImmediate(r));
+    expect(table.looks).toBe(11); // 10 s, 15 s, … 60 s
+    expect(table.reads).toBe(1);
   });
 });
