@@ -110,7 +110,7 @@ export class Hub {
   async reloadRegistry(): Promise<void> {
     await this.regions.load();
     await this.devices.load();
-    await this.fence.load(this.deps.pool);
+    await this.fence.load(this.deps.pool, this.regions);
     await this.live.load(this.deps.pool);
     await this.dispatch?.reload();
   }
@@ -185,7 +185,7 @@ export class Hub {
       serviceOf('directory', async () => {
         await this.regions.load();
         await this.devices.load();
-        await this.fence.load(pool);
+        await this.fence.load(pool, this.regions);
         await this.live.load(pool);
         return [
           bus.on('registryChanged', () => this.reloadRegistry()),

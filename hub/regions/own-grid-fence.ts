@@ -1,10 +1,12 @@
 // Whether a fix lies inside one of its worker's own grids: decided once, at ingest, and stored
 // with the fix (positions.in_grid), so that the hourly rollup can sum the time a worker spent in
 // their grid without testing polygons in SQL. Reloaded with the registry when regions or workers
-// change; a fix keeps the answer of the grids its worker had when it arrived.
+// change (the polygons from the region directory, read just before); a fix keeps the answer of the
+// grids its worker had when it arrived.
 import type pg from 'pg';
 import type { MultiPolygon, Polygon } from 'geojson';
 import { booleanPointInPolygon } from '@turf/boolean-point-in-polygon';
+import type { RegionDirectory } from './region-directory.js';
 
 export interface Fence {
   minLon: number;
@@ -17,15 +19,17 @@ export interface Fence {
 export class OwnGridFence {
   private byWorker = new Map<string, Fence[]>();
 
-  async load(pool: Pick<pg.Pool, 'query'>): Promise<void> {
-    const r = await pool.query<{ id: string; geometry: Polygon | MultiPolygon }>(
-      `SELECT w.id, r.geometry FROM workers w JOIN regions r ON r.code = ANY (w.grid_codes)`,
-    );
+  /** The workers' grids from the table, their polygons from the (loaded) region directory. */
+  async load(pool: Pick<pg.Pool, 'query'>, regions: RegionDirectory): Promise<void> {
+    const r = await pool.query<{ id: string; grid_codes: string[] }>('SELECT id, grid_codes FROM workers');
     const next = new Map<string, Fence[]>();
     for (const row of r.rows) {
-      const list = next.get(row.id) ?? [];
-      list.push(fence(row.geometry));
-      next.set(row.id, list);
+      // A grid an import removed is no fence: as the join on regions this replaces left it out.
+      const fences = row.grid_codes.flatMap((code) => {
+        const region = regions.get(code);
+        return region ? [fence(region.geometry)] : [];
+      });
+      if (fences.length > 0) next.set(row.id, fences);
     }
     this.byWorker = next;
   }

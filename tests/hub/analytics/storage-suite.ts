@@ -37,6 +37,7 @@ export function storageSuite(engine: string, open: () => Promise<{ db: Database;
     let db: Database;
     let stop: () => Promise<void>;
     let app: FastifyInstance;
+    let regions: RegionDirectory;
 
     const count = async (worker: string) =>
       (await db.pool.query<{ n: number }>('SELECT count(*) AS n FROM positions WHERE worker_id = $1', [worker])).rows[0].n;
@@ -50,7 +51,7 @@ export function storageSuite(engine: string, open: () => Promise<{ db: Database;
     beforeAll(async () => {
       ({ db, stop } = await open());
       await seedPeople(db.pool);
-      const regions = new RegionDirectory(db.pool);
+      regions = new RegionDirectory(db.pool);
       await regions.load();
       app = Fastify();
       await app.register(analyticsRoutes, { pool: db.pool, regions, timescale: db.timescale });
@@ -229,7 +230,7 @@ export function storageSuite(engine: string, open: () => Promise<{ db: Database;
       await upsertWorkers(db.pool, [{ id: 'w-g', name: '网格员丙', role: 'grid_worker', gridCodes: ['G1'] }]);
       await upsertDevices(db.pool, [{ id: 'hs-g', kind: 'handset', secret: 'secret-hs-g-0123456789', workerId: 'w-g', gridCode: null, lat: null, lon: null }]);
       const fence = new OwnGridFence();
-      await fence.load(db.pool);
+      await fence.load(db.pool, regions);
       const [inLat, inLon] = cellToLatLng(SEVEN[0]);
       const [outLat, outLon] = cellToLatLng(OUTSIDE);
       const at = (ts: number, inside: boolean) => {
