@@ -10,7 +10,8 @@
 //
 // Here in common/, not in hub/http/: every folder's routes import it and hub/http imports their
 // routes, so in hub/http it made each route folder and http import each other (issue 17 item 2).
-import type { FastifyInstance, FastifySchemaCompiler, FastifyTypeProvider, FastifySerializerCompiler } from 'fastify';
+// The OwnTracks gateway's routes use it too.
+import type { FastifyBaseLogger, FastifyInstance, FastifySchemaCompiler, FastifyTypeProvider, FastifySerializerCompiler, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { z } from 'zod';
 
 export interface ZodTypeProvider extends FastifyTypeProvider {
@@ -21,6 +22,9 @@ export interface ZodTypeProvider extends FastifyTypeProvider {
 export function isZod(schema: unknown): schema is z.ZodType {
   return typeof schema === 'object' && schema !== null && typeof (schema as { safeParse?: unknown }).safeParse === 'function';
 }
+
+/** A fastify instance whose routes take their types from zod schemas. */
+export type ZodApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
 
 /** One line per zod issue: `path: message` (`(body)` for the whole part). */
 export function issueLines(error: z.ZodError): string[] {
@@ -61,7 +65,10 @@ export function zodSerializerCompiler(check: ResponseCheck): FastifySerializerCo
 }
 
 /** Installs both compilers on `app` (the root instance: every route registered after it inherits them). */
-export function useZodSchemas(app: FastifyInstance, check: ResponseCheck): void {
+export function useZodSchemas(
+  app: { setValidatorCompiler(c: FastifySchemaCompiler<z.ZodType>): unknown; setSerializerCompiler(c: FastifySerializerCompiler<z.ZodType>): unknown },
+  check: ResponseCheck,
+): void {
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(zodSerializerCompiler(check));
 }

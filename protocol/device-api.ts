@@ -3,6 +3,7 @@
 // command screen (types). Types are inferred here, never re-declared.
 import { z } from 'zod';
 import { DEVICE_ID_PATTERN, DEVICE_KINDS } from './topics.js';
+import { noQuery, route } from './http-contract.js';
 
 export const DEVICE_PROTOCOLS = ['native', 'owntracks', 'jt808'] as const;
 export type DeviceProtocol = (typeof DEVICE_PROTOCOLS)[number];
@@ -145,3 +146,38 @@ export type DeviceDetailReply = z.infer<typeof deviceDetailReplySchema>;
 /** POST /api/devices and POST /api/devices/:id/secret: the secret, shown this once. */
 export const deviceSecretReplySchema = z.object({ device: deviceViewSchema, secret: z.string() });
 export type DeviceSecretReply = z.infer<typeof deviceSecretReplySchema>;
+
+// --- routes (issue 17 item 4): served by hub/devices/device-routes.ts; refusals 422 DEVICE_INVALID with `issues` ---
+
+const byId = { params: deviceParamsSchema, querystring: noQuery };
+
+export const DEVICE_ROUTES = {
+  listDevices: route('GET', '/api/devices', {
+    summary: "Devices in the caller's area; `grid` takes any region under it",
+    querystring: deviceListQuerySchema,
+    response: { 200: deviceListReplySchema },
+  }),
+  device: route('GET', '/api/devices/:id', { summary: 'One device and its audit', ...byId, response: { 200: deviceDetailReplySchema } }),
+  createDevice: route('POST', '/api/devices', {
+    summary: 'Register a device; the secret is in the reply this once (cache-control: no-store)',
+    querystring: noQuery,
+    body: deviceCreateSchema,
+    response: { 201: deviceSecretReplySchema },
+  }),
+  patchDevice: route('PATCH', '/api/devices/:id', {
+    summary: 'Change a device; disabling closes its connection within a second',
+    ...byId,
+    body: devicePatchSchema,
+    response: { 200: deviceViewSchema },
+  }),
+  deleteDevice: route('DELETE', '/api/devices/:id', {
+    summary: 'Delete a device and close its connection; the audit stays',
+    ...byId,
+    response: { 200: z.object({ ok: z.literal(true), id: z.string() }) },
+  }),
+  rotateSecret: route('POST', '/api/devices/:id/secret', {
+    summary: 'A new secret; the old one and its connection are gone',
+    ...byId,
+    response: { 200: deviceSecretReplySchema },
+  }),
+} as const;

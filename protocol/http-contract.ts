@@ -12,7 +12,7 @@ export interface RouteSchema {
   params?: z.ZodType;
   querystring: z.ZodType;
   body?: z.ZodType;
-  /** Replies by status; the error envelope for 4xx/5xx is added by `route()`. */
+  /** Replies by status (2xx); refusals use the one error envelope. */
   response: Record<number, z.ZodType>;
 }
 
@@ -23,15 +23,12 @@ export const errorEnvelopeSchema = z.looseObject({
 });
 export type ErrorEnvelope = z.infer<typeof errorEnvelopeSchema>;
 
-/** A route of the contract. `schema.response` carries the envelope for every refusal and failure. */
+/**
+ * A route of the contract. Refusals and failures answer in the error envelope (errorEnvelopeSchema),
+ * which the hub's one error handler guarantees; the OpenAPI document adds it to every route.
+ */
 export function route<const M extends HttpMethod, const U extends string, const S extends RouteSchema>(method: M, url: U, schema: S) {
-  return {
-    method,
-    url,
-    schema: { ...schema, response: { ...schema.response, '4xx': errorEnvelopeSchema, '5xx': errorEnvelopeSchema } } as S & {
-      response: S['response'] & { '4xx': typeof errorEnvelopeSchema; '5xx': typeof errorEnvelopeSchema };
-    },
-  };
+  return { method, url, schema };
 }
 
 /** No query parameters: an unknown one is refused (400), not ignored. */

@@ -14,8 +14,6 @@
 //                              of one OwnTracks device, given its secret (checked against the registry).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
-import type { ZodType } from 'zod';
-import { z } from 'zod';
 import type { Clock } from '../../common/clock.js';
 import { errorEnvelope, type OWNTRACKS_ERRORS } from '../../common/error-codes.js';
 import type { Logger } from '../../common/logger.js';
@@ -23,7 +21,8 @@ import type { Metrics } from '../../common/metrics.js';
 import type { DeviceSecretKey } from '../../common/secrets.js';
 import type { BackoffPolicy } from '../../broker/verify-limit.js';
 import { findDevice } from '../../storage/device-store.js';
-import { DEVICE_ID_PATTERN } from '../../protocol/topics.js';
+import { OWNTRACKS_ROUTES as R } from '../../protocol/owntracks-api.js';
+import type { ZodTypeProvider } from '../../common/zod-schema.js';
 import type { OwnTracksSetup, OwnTracksSetupDefaults } from '../../protocol/owntracks-config.js';
 import { ownTracksSetup } from './owntracks-qr.js';
 import { OwnTracksHttpAuth } from './owntracks-http-auth.js';
@@ -56,29 +55,6 @@ function send(reply: FastifyReply, status: number, code: OwnTracksErrorCode, ext
 const REFUSAL_CODES = { 401: 'OWNTRACKS_UNAUTHENTICATED', 403: 'OWNTRACKS_FORBIDDEN', 429: 'OWNTRACKS_TOO_MANY', 503: 'OWNTRACKS_UNAVAILABLE' } as const;
 
 /** The Recorder's query form of user and device (booklet "HTTP"); the headers win when both come. */
-const postQuery = {
-  type: 'object',
-  additionalProperties: false,
-  properties: { u: { type: 'string', maxLength: 64 }, d: { type: 'string', maxLength: 64 } },
-} as const;
-
-/** POST /api/owntracks/setup. Types meet owntracks-config.ts's OwnTracksSetup (checked by `satisfies`). */
-const setupBody = z
-  .object({
-    deviceId: z.string().regex(DEVICE_ID_PATTERN),
-    secret: z.string().min(1).max(256),
-    mode: z.enum(['mqtt', 'http']).default('mqtt'),
-    host: z.string().trim().min(1).max(253).regex(/^[A-Za-z0-9.:[\]-]+$/, 'a host name or address').optional(),
-    port: z.number().int().min(1).max(65535).optional(),
-    tls: z.boolean().optional(),
-    url: z.string().url().max(500).optional(),
-    appDevice: z.string().regex(OWNTRACKS_NAME_PATTERN).optional(),
-    tid: z.string().trim().min(1).max(2).optional(),
-    monitoring: z.union([z.literal(-1), z.literal(0), z.literal(1), z.literal(2)]).optional(),
-    locatorInterval: z.number().int().min(5).max(3600).optional(),
-  })
-  .strict() satisfies z.ZodType<OwnTracksSetup>;
-
 /** GET /api/owntracks/setup: what the page needs to build a link without sending the secret anywhere. */
 export type { OwnTracksSetupDefaults };
 
@@ -98,11 +74,10 @@ export async function ownTracksRoutes(app: FastifyInstance, opts: OwnTracksHttpO
   await app.register(async (r) => {
     r.removeAllContentTypeParsers();
     r.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-    r.post<{ Querystring: { u?: string; d?: string } }>(
-      '/api/owntracks',
-      // body: {} accepts the raw bytes; the translation judges them.
-      { config: { access: 'public', body: 'form' }, schema: { querystring: postQuery, body: {} } },
-      async (req, reply) => {
+    r.withTypeProvider<ZodTypeProvider>().route({
+      ...R.post,
+      config: { access: 'public', body: 'form' },
+      handler: async (req, reply) => {
         const verdict = await auth.check(req.ip, header(req, 'authorization'));
         if (!verdict.ok) {
           if (verdict.status === 401) void reply.header('www-authenticate', 'Basic realm="owntracks", charset="UTF-8"');
@@ -119,23 +94,19 @@ export async function ownTracksRoutes(app: FastifyInstance, opts: OwnTracksHttpO
           return send(reply, 503, 'OWNTRACKS_UNAVAILABLE');
         }
         metrics.inc('owntracks_http_stored_total');
-        return reply.status(200).type('application/json').send('[]');
+        return reply.status(200).type('application/json').send([]);
       },
-    );
+    });
   });
 
-  // The setup link for one device. Request schemas are zod, through this plugin's own validator
-  // compiler (fastify's documented seam, as hub/devices/device-routes.ts does).
-  await app.register(async (r) => {
-    r.setValidatorCompiler(({ schema }) => (data: unknown) => {
-      const v = (schema as ZodType).safeParse(data);
-      return v.success ? { value: v.data } : { error: new Error(v.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')) };
-    });
-    r.setErrorHandler((err: Error & { code?: string }, _req, reply) => {
+  // The setup link for one device. A body the contract refuses is 422 OWNTRACKS_SETUP_INVALID here.
+  await app.register(async (plugin) => {
+    plugin.setErrorHandler((err: Error & { code?: string; issues?: string[] }, _req, reply) => {
       if (err.code !== 'FST_ERR_VALIDATION') throw err;
       metrics.inc('owntracks_setup_refused_total', { reason: 'invalid' });
-      return send(reply, 422, 'OWNTRACKS_SETUP_INVALID', { issues: [err.message] });
+      return send(reply, 422, 'OWNTRACKS_SETUP_INVALID', { issues: [(err.issues ?? [err.message]).join('; ')] });
     });
+    const r = plugin.withTypeProvider<ZodTypeProvider>();
     // Where the phone reaches the hub, unless the caller says: the address the admin's browser used
     // (the phone is usually on the same network), the broker's port, this route's URL.
     const defaults = (req: FastifyRequest): OwnTracksSetupDefaults => ({
@@ -143,11 +114,11 @@ export async function ownTracksRoutes(app: FastifyInstance, opts: OwnTracksHttpO
       http: { url: `${req.protocol}://${req.host}/api/owntracks` },
       appDevice: DEFAULT_APP_DEVICE,
     });
-    r.get('/api/owntracks/setup', { config: { access: 'admin' }, schema: { querystring: z.object({}).strict() } }, async (req) => defaults(req));
-    r.post<{ Body: z.output<typeof setupBody> }>(
-      '/api/owntracks/setup',
-      { config: { access: 'admin', body: 'form' }, schema: { querystring: z.object({}).strict(), body: setupBody } },
-      async (req, reply) => {
+    r.route({ ...R.setupDefaults, config: { access: 'admin' }, handler: async (req) => defaults(req) });
+    r.route({
+      ...R.setup,
+      config: { access: 'admin', body: 'form' },
+      handler: async (req, reply) => {
         const device = await auth.device(req.body.deviceId);
         if (!device) return send(reply, 404, 'OWNTRACKS_NOT_FOUND');
         if (device.protocol !== 'owntracks') return send(reply, 409, 'OWNTRACKS_NOT_OWNTRACKS');
@@ -167,6 +138,6 @@ export async function ownTracksRoutes(app: FastifyInstance, opts: OwnTracksHttpO
           return send(reply, 422, 'OWNTRACKS_SETUP_INVALID', { issues: [(err as Error).message.slice(0, 300)] });
         }
       },
-    );
+    });
   });
 }

@@ -6,7 +6,9 @@ import { getHexagonAreaAvg, latLngToCell, polygonToCells } from 'h3-js';
 import type { MultiPolygon, Polygon } from 'geojson';
 import type { TimedPoint } from './geo-distance.js';
 
-export const COVERAGE_RES = 10;
+// The resolution is the API's (protocol/analytics-api.ts: hotspots reach down to it).
+import { COVERAGE_RES } from '../../protocol/analytics-api.js';
+export { COVERAGE_RES };
 export const CELL_AREA_M2 = Math.round(getHexagonAreaAvg(COVERAGE_RES, 'm2'));
 
 /** Cells of a grid polygon; a grid smaller than one cell gets the cell of its first vertex. */

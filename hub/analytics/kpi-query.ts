@@ -18,8 +18,9 @@ import type { RegionDirectory } from '../regions/region-directory.js';
 import { FAST_DIMENSIONS, ROLLUP_DIMENSIONS, fastFiguresSql, planFastPath } from './kpi-fast.js';
 import { hotspots } from './kpi-hotspots.js';
 
-export const KPI_DIMENSIONS = ['none', 'region', 'category', 'source', 'priority', 'department', 'hour', 'day', 'week', 'month'] as const;
-export type KpiDimension = (typeof KPI_DIMENSIONS)[number];
+// The breakdowns are the API's (protocol/analytics-api.ts).
+export { KPI_DIMENSIONS, type KpiDimension } from '../../protocol/analytics-api.js';
+import type { KpiDimension } from '../../protocol/analytics-api.js';
 
 /**
  * Open = not yet done: every state but these (hub/dispatch/incident-state-machine.ts OPEN). Written

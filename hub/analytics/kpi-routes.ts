@@ -1,14 +1,15 @@
 // Governance KPI routes: the report (JSON and CSV), the per grid per day rollup, and the command
 // screen's tiles. Registered by analyticsRoutes; a logged-in viewer may ask only for its own scope
 // or regions under it (hub/auth/auth-plugin.ts).
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { systemClock, type Clock } from '../../common/clock.js';
+import { ANALYTICS_ROUTES as R } from '../../protocol/analytics-api.js';
+import type { ZodApp } from '../../common/zod-schema.js';
 import { parseRange } from './analytics-errors.js';
-import { COVERAGE_RES } from './coverage-cells.js';
 import { readGridDaily } from './incident-rollup.js';
 import { csvFilename, kpiCsv } from './kpi-csv.js';
-import { KPI_DIMENSIONS, kpiReport, type KpiDimension } from './kpi-query.js';
+import { kpiReport, type KpiDimension } from './kpi-query.js';
 import { allowedScope } from './kpi-scope.js';
 import { TileCache } from './kpi-tiles.js';
 import type { RegionDirectory } from '../regions/region-directory.js';
@@ -30,28 +31,7 @@ interface KpiQuery {
   hotspots: number;
 }
 
-interface RangeQuery {
-  scope?: string;
-  from: string;
-  to: string;
-}
-
 const YEAR_MS = 366 * 86_400_000;
-const code = { type: 'string', minLength: 1, maxLength: 64 } as const;
-const time = { type: 'string', minLength: 10, maxLength: 40 } as const;
-const kpiQuerySchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['from', 'to'],
-  properties: {
-    scope: code,
-    from: time,
-    to: time,
-    by: { type: 'string', enum: KPI_DIMENSIONS, default: 'none' },
-    hotspotRes: { type: 'integer', minimum: 5, maximum: COVERAGE_RES, default: COVERAGE_RES },
-    hotspots: { type: 'integer', minimum: 0, maximum: 500, default: 10 },
-  },
-} as const;
 
 /** Any signed-in screen; `scope` must lie in its area (checked again by allowedScope in the handler). */
 const readScope = { access: 'read', areaParam: 'scope' } as const;
@@ -61,44 +41,47 @@ function viewerScope(req: FastifyRequest): string | null {
   return (req as FastifyRequest & { viewer?: { scope?: string } | null }).viewer?.scope ?? null;
 }
 
-export async function kpiRoutes(app: FastifyInstance, opts: KpiRouteOptions): Promise<void> {
+export async function kpiRoutes(app: ZodApp, opts: KpiRouteOptions): Promise<void> {
   const { pool, regions } = opts;
   const clock = opts.clock ?? systemClock;
   const tiles = new TileCache(pool, regions, clock, opts.tilesTtlMs);
 
-  const report = async (req: FastifyRequest<{ Querystring: KpiQuery }>) => {
-    const q = req.query;
+  const report = async (req: FastifyRequest, q: KpiQuery) => {
     const range = parseRange(q.from, q.to, YEAR_MS);
     const scope = allowedScope(regions, q.scope, viewerScope(req));
     return kpiReport(pool, regions, { scope, ...range, by: q.by, now: clock.now(), hotspotRes: q.hotspotRes, hotspotLimit: q.hotspots });
   };
 
-  app.get<{ Querystring: KpiQuery }>('/api/kpis', { config: readScope, schema: { querystring: kpiQuerySchema } }, report);
+  app.route({ ...R.kpis, config: readScope, handler: async (req) => report(req, req.query) });
 
-  app.get<{ Querystring: KpiQuery }>('/api/kpis/export.csv', { config: readScope, schema: { querystring: kpiQuerySchema } }, async (req, reply) => {
-    const r = await report(req);
-    void reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${csvFilename(r)}"`);
-    return kpiCsv(r);
+  app.route({
+    ...R.kpisCsv,
+    config: readScope,
+    handler: async (req, reply) => {
+      const r = await report(req, req.query);
+      void reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${csvFilename(r)}"`);
+      return kpiCsv(r);
+    },
   });
 
-  app.get<{ Querystring: RangeQuery }>(
-    '/api/kpis/grid-daily',
-    { config: readScope, schema: { querystring: { type: 'object', required: ['from', 'to'], additionalProperties: false, properties: { scope: code, from: time, to: time } } } },
-    async (req) => {
+  app.route({
+    ...R.gridDaily,
+    config: readScope,
+    handler: async (req) => {
       const range = parseRange(req.query.from, req.query.to, YEAR_MS);
       const scope = allowedScope(regions, req.query.scope, viewerScope(req));
       return { scope, from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString(), items: await readGridDaily(pool, scope, range.from, range.to) };
     },
-  );
+  });
 
-  app.get<{ Querystring: { scope?: string } }>(
-    '/api/kpis/tiles',
-    { config: readScope, schema: { querystring: { type: 'object', additionalProperties: false, properties: { scope: code } } } },
-    async (req, reply) => {
+  app.route({
+    ...R.tiles,
+    config: readScope,
+    handler: async (req, reply) => {
       const scope = allowedScope(regions, req.query.scope, viewerScope(req));
       // Screens may reuse the answer as long as the hub does.
       void reply.header('cache-control', `private, max-age=${Math.floor(tiles.ttlMs / 1000)}`);
       return tiles.get(scope);
     },
-  );
+  });
 }

@@ -2,7 +2,9 @@
 // instance (not an encapsulated plugin) so its onRequest hook covers every route registered after it.
 // Who may call a route is the route's own declaration (`config.access`, route-policy.ts): checked
 // here, in onRequest, before the body is read; the area checks run next (request-area.ts).
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { HUB_ROUTES as R } from '../../protocol/hub-api.js';
+import type { ZodTypeProvider } from '../../common/zod-schema.js';
 import { AppError } from '../../common/error-codes.js';
 import { SESSION_COOKIE, tokenFrom, type AuthService, type Viewer } from './auth-service.js';
 import { areaFor, NO_AREA, type Area } from './request-area.js';
@@ -28,15 +30,6 @@ export function roleRefusal(access: Access, viewer: Viewer, area: Area): AppErro
   }
   // Viewers watch; changing anything (acknowledging an alarm, dispatching) takes an operator.
   return role === 'viewer' ? new AppError('READ_ONLY') : null;
-}
-
-const EMPTY_QUERY = { type: 'object', additionalProperties: false, properties: {} } as const;
-
-interface LoginBody {
-  username: string;
-  password: string;
-  /** Tools ask for the token in the reply (then sent as `Authorization: Bearer`); the page does not. */
-  bearer?: boolean;
 }
 
 /** Login attempts a minute per client address. */
@@ -76,46 +69,42 @@ export async function authPlugin(app: FastifyInstance, opts: { auth: AuthService
     if (refusal) throw refusal;
   });
 
-  app.post<{ Body: LoginBody }>(
-    '/api/auth/login',
-    {
-      // Password guessing: a handful of tries a minute per address (the limiter lives in
-      // http-server.ts; behind a proxy the address is the client's only with TRUST_PROXY set).
-      config: { access: 'public', rateLimit: { max: LOGIN_PER_MIN, timeWindow: 60_000 } },
-      schema: {
-        querystring: EMPTY_QUERY,
-        body: {
-          type: 'object',
-          required: ['username', 'password'],
-          additionalProperties: false,
-          properties: {
-            username: { type: 'string', minLength: 1, maxLength: 64 },
-            password: { type: 'string', minLength: 1, maxLength: 256 },
-            bearer: { type: 'boolean' },
-          },
-        },
-      },
-    },
-    async (req, reply) => {
+  // The auth routes come from the contract (protocol/hub-api.ts); this plugin shares the root
+  // instance (skip-override), so the zod compilers installed there by http-server.ts apply.
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  r.route({
+    ...R.login,
+    // Password guessing: a handful of tries a minute per address (the limiter lives in
+    // http-server.ts; behind a proxy the address is the client's only with TRUST_PROXY set).
+    config: { access: 'public', rateLimit: { max: LOGIN_PER_MIN, timeWindow: 60_000 } },
+    handler: async (req, reply) => {
       const user = await auth.users.verify(req.body.username, req.body.password);
       if (!user) throw new AppError('BAD_CREDENTIALS');
       const session = await auth.users.createSession(user.id, auth.ttlMs);
       void reply.header('set-cookie', sessionCookie(req, session.token, Math.floor(auth.ttlMs / 1000)));
       return { user, expiresAt: session.expiresAt, ...(req.body.bearer === true ? { token: session.token } : {}) };
     },
-  );
+  });
 
-  app.post('/api/auth/logout', { config: { access: 'public', body: 'none' }, schema: { querystring: EMPTY_QUERY } }, async (req: FastifyRequest, reply: FastifyReply) => {
-    const token = tokenFrom(req.headers);
-    if (token !== null) await auth.endSession(token);
-    void reply.header('set-cookie', sessionCookie(req, '', 0));
-    return { ok: true };
+  r.route({
+    ...R.logout,
+    config: { access: 'public', body: 'none' },
+    handler: async (req, reply) => {
+      const token = tokenFrom(req.headers);
+      if (token !== null) await auth.endSession(token);
+      void reply.header('set-cookie', sessionCookie(req, '', 0));
+      return { ok: true as const };
+    },
   });
 
   /** Who the page is: `user` null means anonymous (only possible with auth off). */
-  app.get('/api/auth/me', { config: { access: 'public' }, schema: { querystring: EMPTY_QUERY } }, async (req: FastifyRequest) => {
-    const v = req.viewer;
-    return { authRequired: auth.settings.required, user: v?.user ?? null, expiresAt: v?.expiresAt ?? null };
+  r.route({
+    ...R.me,
+    config: { access: 'public' },
+    handler: async (req) => {
+      const v = req.viewer;
+      return { authRequired: auth.settings.required, user: v?.user ?? null, expiresAt: v?.expiresAt ?? null };
+    },
   });
 }
 

@@ -5,7 +5,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { hashSecret, verifySecret } from '../../common/secrets.js';
 
-export const USER_ROLES = ['admin', 'operator', 'viewer'] as const;
+import { USER_ROLES } from '../../protocol/hub-api.js';
+
+export { USER_ROLES };
 export type UserRole = (typeof USER_ROLES)[number];
 
 /** What the page may know about its user: never the hash, never the token. */

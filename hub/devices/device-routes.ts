@@ -1,17 +1,13 @@
 // /api/devices (issue 15 §1): admins write, everyone signed in reads the devices of their scope.
-// Request schemas are the zod ones of protocol/device-api.ts, plugged in through fastify's
-// validator compiler for this plugin only (its documented seam), so validation and types come
-// from one declaration. The role is checked in onRequest, before any body is read (issue 16:
+// Paths, requests and replies are the contract's (protocol/device-api.ts DEVICE_ROUTES, issue 17
+// item 4), so validation, types and the OpenAPI document come from one declaration. The role is checked in onRequest, before any body is read (issue 16:
 // a refusal must not depend on the body).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z, type ZodType } from 'zod';
-import {
-  deviceCreateSchema, deviceListQuerySchema, deviceParamsSchema, devicePatchSchema,
-  type DeviceCreate, type DeviceDetailReply, type DeviceListQuery, type DeviceListReply, type DevicePatch, type DeviceSecretReply,
-} from '../../protocol/device-api.js';
+import { DEVICE_ROUTES as R } from '../../protocol/device-api.js';
 import type { Metrics } from '../../common/metrics.js';
 import { ALL_SCOPE } from '../auth/region-scope.js';
 import { AppError, DEVICE_ERRORS, errorEnvelope, userMessage } from '../../common/error-codes.js';
+import type { ZodTypeProvider } from '../../common/zod-schema.js';
 import type { Actor, DeviceRegistry } from './device-registry.js';
 
 export interface DeviceRouteOptions {
@@ -25,23 +21,13 @@ function actorOf(req: FastifyRequest): Actor {
   return { id: user?.id ?? 'anonymous', role: user?.role ?? null, scope: req.viewer?.scope ?? ALL_SCOPE };
 }
 
-// Every route states its query string (none here but the list's) so an unknown parameter is refused,
-// and its access class for the hub's route policy (hub/auth/route-policy.ts): reads cut to the
-// caller's area, writes for admins in their area.
-const noQuery = z.object({}).strict();
-const id = { params: deviceParamsSchema, querystring: noQuery };
+// Reads cut to the caller's area, writes for admins in their area (hub/auth/route-policy.ts).
 const read = { access: 'read' } as const;
 const admin = { access: 'admin' } as const;
 
-export async function deviceRoutes(app: FastifyInstance, opts: DeviceRouteOptions): Promise<void> {
+export async function deviceRoutes(fastify: FastifyInstance, opts: DeviceRouteOptions): Promise<void> {
   const { registry, metrics } = opts;
-
-  app.setValidatorCompiler(({ schema }) => (data: unknown) => {
-    const r = (schema as ZodType).safeParse(data);
-    if (r.success) return { value: r.data };
-    const issues = r.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
-    return { error: Object.assign(new Error(issues.join('; ')), { issues }) };
-  });
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string; issues?: string[]; validationContext?: string }, req, reply: FastifyReply) => {
     // Only the registry's device codes are answered here; the rest (auth, rate limit) go to the hub's handler.
@@ -67,36 +53,58 @@ export async function deviceRoutes(app: FastifyInstance, opts: DeviceRouteOption
     if (user !== null && user.role !== 'admin') throw new AppError('DEVICE_ADMIN_ONLY');
   });
 
-  app.get<{ Querystring: DeviceListQuery }>('/api/devices', { config: { ...read, areaParam: 'grid' }, schema: { querystring: deviceListQuerySchema } }, async (req): Promise<DeviceListReply> => {
-    const { total, items } = await registry.list(req.query, actorOf(req).scope);
-    return { serverTime: new Date().toISOString(), total, items };
+  app.route({
+    ...R.listDevices,
+    config: { ...read, areaParam: 'grid' },
+    handler: async (req) => {
+      const { total, items } = await registry.list(req.query, actorOf(req).scope);
+      return { serverTime: new Date().toISOString(), total, items };
+    },
   });
 
-  app.get<{ Params: { id: string } }>('/api/devices/:id', { config: read, schema: id }, async (req): Promise<DeviceDetailReply> => {
-    const found = await registry.get(req.params.id, actorOf(req).scope);
-    if (!found) throw new AppError('DEVICE_NOT_FOUND', { id: req.params.id });
-    return found;
+  app.route({
+    ...R.device,
+    config: read,
+    handler: async (req) => {
+      const found = await registry.get(req.params.id, actorOf(req).scope);
+      if (!found) throw new AppError('DEVICE_NOT_FOUND', { id: req.params.id });
+      return found;
+    },
   });
 
-  app.post<{ Body: DeviceCreate }>('/api/devices', { bodyLimit: 16 * 1024, config: { ...admin, body: 'form' }, schema: { querystring: noQuery, body: deviceCreateSchema } }, async (req, reply): Promise<DeviceSecretReply> => {
-    const created = await registry.create(req.body, actorOf(req));
-    // The secret is shown this once: never cached by a proxy or the browser.
-    void reply.status(201).header('cache-control', 'no-store');
-    return created;
+  app.route({
+    ...R.createDevice,
+    bodyLimit: 16 * 1024,
+    config: { ...admin, body: 'form' },
+    handler: async (req, reply) => {
+      const created = await registry.create(req.body, actorOf(req));
+      // The secret is shown this once: never cached by a proxy or the browser.
+      return reply.status(201).header('cache-control', 'no-store').send(created);
+    },
   });
 
-  app.patch<{ Params: { id: string }; Body: DevicePatch }>('/api/devices/:id', { bodyLimit: 16 * 1024, config: { ...admin, body: 'form' }, schema: { ...id, body: devicePatchSchema } }, async (req) =>
-    registry.update(req.params.id, req.body, actorOf(req)),
-  );
-
-  app.delete<{ Params: { id: string } }>('/api/devices/:id', { config: { ...admin, body: 'none' }, schema: id }, async (req) => {
-    await registry.remove(req.params.id, actorOf(req));
-    return { ok: true, id: req.params.id };
+  app.route({
+    ...R.patchDevice,
+    bodyLimit: 16 * 1024,
+    config: { ...admin, body: 'form' },
+    handler: async (req) => registry.update(req.params.id, req.body, actorOf(req)),
   });
 
-  app.post<{ Params: { id: string } }>('/api/devices/:id/secret', { config: { ...admin, body: 'none' }, schema: id }, async (req, reply): Promise<DeviceSecretReply> => {
-    const rotated = await registry.rotate(req.params.id, actorOf(req));
-    void reply.header('cache-control', 'no-store');
-    return rotated;
+  app.route({
+    ...R.deleteDevice,
+    config: { ...admin, body: 'none' },
+    handler: async (req) => {
+      await registry.remove(req.params.id, actorOf(req));
+      return { ok: true as const, id: req.params.id };
+    },
+  });
+
+  app.route({
+    ...R.rotateSecret,
+    config: { ...admin, body: 'none' },
+    handler: async (req, reply) => {
+      const rotated = await registry.rotate(req.params.id, actorOf(req));
+      return reply.header('cache-control', 'no-store').send(rotated);
+    },
   });
 }

@@ -18,7 +18,7 @@ import { toWgs84 } from '../../common/crs.js';
 import { areaOf } from '../auth/request-area.js';
 import { isOnBehalfAction } from '../../protocol/incident-actions.js';
 import { INCIDENT_ROUTES as R } from '../../protocol/incident-api.js';
-import { zodValidatorCompiler, type ZodTypeProvider } from '../../common/zod-schema.js';
+import type { ZodTypeProvider } from '../../common/zod-schema.js';
 
 /** The state machine's refusal, as the registry answers it (status by code). */
 function asAppError(err: unknown): unknown {
@@ -36,8 +36,6 @@ function actorId(req: FastifyRequest): string {
 const resident = { access: 'public' } as const;
 
 export async function incidentRoutes(fastify: FastifyInstance, opts: { pool: pg.Pool; dispatch: DispatchService }): Promise<void> {
-  // Until every plugin's routes come from the contract, each such plugin installs the zod validator.
-  fastify.setValidatorCompiler(zodValidatorCompiler);
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const { pool, dispatch } = opts;
   const { intake, actions } = dispatch;

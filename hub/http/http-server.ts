@@ -6,7 +6,8 @@ import Fastify from 'fastify';
 import fastifyStatic from '@fastify/static';
 import rateLimit from '@fastify/rate-limit';
 import { AppError, errorEnvelope } from '../../common/error-codes.js';
-import { zodSerializerCompiler } from '../../common/zod-schema.js';
+import { useZodSchemas, type ZodTypeProvider } from '../../common/zod-schema.js';
+import { HUB_ROUTES as R } from '../../protocol/hub-api.js';
 import type pg from 'pg';
 import type { Logger } from '../../common/logger.js';
 import type { Metrics } from '../../common/metrics.js';
@@ -65,8 +66,6 @@ export interface HttpDeps {
 /** Refusals of bad input counted by reason (issue 16): the codes a caller can provoke on purpose. */
 const REJECTED = new Set([400, 401, 403, 404, 405, 413, 415]);
 
-const EMPTY_QUERY = { type: 'object', additionalProperties: false, properties: {} } as const;
-
 export async function buildHttpServer(deps: HttpDeps) {
   // Request lines stay out of the log (a wall screen polls); warnings and errors go in.
   const app = Fastify({
@@ -79,15 +78,14 @@ export async function buildHttpServer(deps: HttpDeps) {
   // Every /api route declares its access, body class and schemas (a gap is logged, and fails the route walk test).
   app.addHook('onRoute', routePolicy(app, { pool: deps.pool, guarded: deps.auth !== undefined, warn: (msg) => app.log.warn(msg) }));
 
-  // Replies are checked against the contract's schemas (common/zod-schema.ts): a mismatch is a bug, 500.
-  app.setSerializerCompiler(
-    zodSerializerCompiler({
-      mismatch: (route, status, issues) => {
-        deps.metrics.inc('http_response_mismatch_total', { route });
-        app.log.error({ route, status, issues: issues.slice(0, 10) }, 'reply does not match its schema');
-      },
-    }),
-  );
+  // Every route's schemas are zod, from the contract in protocol/ (common/zod-schema.ts): requests
+  // parsed by them, replies checked against them (a mismatch is a bug: 500, counted and logged).
+  useZodSchemas(app, {
+    mismatch: (route, status, issues) => {
+      deps.metrics.inc('http_response_mismatch_total', { route });
+      app.log.error({ route, status, issues: issues.slice(0, 10) }, 'reply does not match its schema');
+    },
+  });
 
   app.setErrorHandler((err: { statusCode?: number; message: string; code?: string }, req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
@@ -127,14 +125,19 @@ export async function buildHttpServer(deps: HttpDeps) {
     return deps.metrics.render();
   });
 
-  app.get('/api/config', { config: { access: 'public' }, schema: { querystring: EMPTY_QUERY } }, async () => ({ tileUrl: deps.tileUrl, tileAttribution: deps.tileAttribution ?? null }));
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  api.route({ ...R.config, config: { access: 'public' }, handler: async () => ({ tileUrl: deps.tileUrl, tileAttribution: deps.tileAttribution ?? null }) });
 
   await app.register(regionRoutes, { pool: deps.pool, regions: deps.regions, onRegionsChanged: deps.onRegionsChanged });
 
   // Cut to the caller's scope by the same rule as the /live push.
-  app.get('/api/live', { config: { access: 'read' }, schema: { querystring: EMPTY_QUERY } }, async (req) => {
-    const snap = deps.live.snapshot();
-    return deps.auth && req.viewer ? deps.auth.scopes.filterSnapshot(snap, req.viewer.scope) : snap;
+  api.route({
+    ...R.live,
+    config: { access: 'read' },
+    handler: async (req) => {
+      const snap = deps.live.snapshot();
+      return deps.auth && req.viewer ? deps.auth.scopes.filterSnapshot(snap, req.viewer.scope) : snap;
+    },
   });
 
   if (deps.dispatch) await app.register(incidentRoutes, { pool: deps.pool, dispatch: deps.dispatch });
@@ -143,22 +146,20 @@ export async function buildHttpServer(deps: HttpDeps) {
   await app.register(analyticsRoutes, { pool: deps.pool, regions: deps.regions, timescale: deps.timescale });
   await app.register(workerRoutes, { pool: deps.pool, live: deps.live, onDutyChanged: deps.onDutyChanged, onWorkersChanged: deps.onWorkersChanged });
 
-  app.get<{ Querystring: { limit?: number } }>(
-    '/api/dead-letters',
-    {
-      // Device payloads of the whole hub: diagnostics for the district's admins only.
-      config: { access: 'system' },
-      schema: { querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } } } },
-    },
-    async (req) => {
-      const r = await deps.pool.query(
+  api.route({
+    ...R.deadLetters,
+    // Device payloads of the whole hub: diagnostics for the district's admins only.
+    config: { access: 'system' },
+    handler: async (req) => {
+      const r = await deps.pool.query<{ id: string; received_at: Date; topic: string; device_id: string | null; reason: string; size: number; preview: string | null }>(
         `SELECT id, received_at, topic, device_id, reason, size, encode(substring(payload from 1 for 512), 'escape') AS preview
            FROM dead_letters ORDER BY id DESC LIMIT $1`,
-        [req.query.limit ?? 100],
+        [req.query.limit],
       );
-      return { items: r.rows };
+      // The instant as JSON always wrote it; typed here so the reply meets its schema.
+      return { items: r.rows.map((row) => ({ ...row, received_at: row.received_at.toISOString() })) };
     },
-  );
+  });
 
   if (existsSync(DASHBOARD_DIST)) {
     await app.register(fastifyStatic, { root: DASHBOARD_DIST, prefix: '/' });

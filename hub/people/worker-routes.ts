@@ -7,7 +7,7 @@ import { systemClock, type Clock } from '../../common/clock.js';
 import { AppError } from '../../common/error-codes.js';
 import type { WorkerLive } from '../../protocol/socket-events.js';
 import { PEOPLE_ROUTES as R, type WorkerView } from '../../protocol/people-api.js';
-import { zodValidatorCompiler, type ZodTypeProvider } from '../../common/zod-schema.js';
+import type { ZodTypeProvider } from '../../common/zod-schema.js';
 import { areaOf } from '../auth/request-area.js';
 import { checkWorkers, findWorker, listWorkers, saveWorkers, setWorkerDuty, type Duty, type WorkerRecord } from './worker-store.js';
 
@@ -23,8 +23,6 @@ export interface WorkerRouteOptions {
 }
 
 export async function workerRoutes(fastify: FastifyInstance, opts: WorkerRouteOptions): Promise<void> {
-  // Until every plugin's routes come from the contract, each such plugin installs the zod validator.
-  fastify.setValidatorCompiler(zodValidatorCompiler);
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const { pool } = opts;
   const clock = opts.clock ?? systemClock;

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { AppError } from '../../common/error-codes.js';
 import { REGION_ROUTES as R } from '../../protocol/region-api.js';
 import { areaOf } from '../auth/request-area.js';
-import { zodValidatorCompiler, type ZodTypeProvider } from '../../common/zod-schema.js';
+import type { ZodTypeProvider } from '../../common/zod-schema.js';
 import type { RegionDirectory } from './region-directory.js';
 import { assessRegionImport, parseAcceptFlags, readRegions, replaceRegions } from './region-store.js';
 
@@ -23,8 +23,6 @@ export interface RegionRouteOptions {
 }
 
 export async function regionRoutes(fastify: FastifyInstance, opts: RegionRouteOptions): Promise<void> {
-  // Until every plugin's routes come from the contract, each such plugin installs the zod validator.
-  fastify.setValidatorCompiler(zodValidatorCompiler);
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const { pool } = opts;
   const bodyLimit = opts.bodyLimit ?? 64 * 1024 * 1024;

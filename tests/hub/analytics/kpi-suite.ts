@@ -1,6 +1,7 @@
 // Governance KPIs, the per grid per day rollup, CSV and tiles on one engine, against the
 // hand-computed history of kpi-fixtures.ts. Run by kpi-embedded.test.ts and kpi-postgres.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useZodSchemas } from '../../../common/zod-schema.js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { cellToParent, latLngToCell } from 'h3-js';
 import type { Database } from '../../../storage/database.js';
@@ -44,6 +45,7 @@ export function kpiSuite(engine: string, open: () => Promise<{ db: Database; sto
       await regions.load();
       await insertIncidents(db.pool, [...DAY_INCIDENTS, ...OTHER_INCIDENTS]);
       app = Fastify();
+      useZodSchemas(app, { mismatch: () => {} }); // as the hub's app (hub/http/http-server.ts)
       // What the auth plugin does (hub/auth/auth-plugin.ts): a viewer with a scope on the request.
       app.decorateRequest('viewer', null);
       app.addHook('onRequest', async (req) => {
@@ -186,6 +188,7 @@ export function kpiSuite(engine: string, open: () => Promise<{ db: Database; sto
       await auth.users.upsert([{ id: 'u-c1', username: 'c1-screen', displayName: '一社区大屏', password: 'correct horse battery', role: 'viewer', scope: 'C1' }]);
       const { token } = await auth.users.createSession('u-c1', auth.ttlMs);
       const guarded = Fastify();
+      useZodSchemas(guarded, { mismatch: () => {} }); // as the hub's app (hub/http/http-server.ts)
       await guarded.register(authPlugin, { auth });
       await guarded.register(analyticsRoutes, { pool: db.pool, regions, timescale: db.timescale, clock });
       try {

@@ -1,6 +1,7 @@
 // The storage and analytics checks, run against one engine (embedded TimescaleDB or plain
 // PostgreSQL) by the two *.test.ts files next to this one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useZodSchemas } from '../../../common/zod-schema.js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Feature, FeatureCollection, Geometry, LineString } from 'geojson';
 import type { Database } from '../../../storage/database.js';
@@ -54,6 +55,7 @@ export function storageSuite(engine: string, open: () => Promise<{ db: Database;
       regions = new RegionDirectory(db.pool);
       await regions.load();
       app = Fastify();
+      useZodSchemas(app, { mismatch: () => {} }); // as the hub's app (hub/http/http-server.ts)
       await app.register(analyticsRoutes, { pool: db.pool, regions, timescale: db.timescale });
       await app.ready();
     });
