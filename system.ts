@@ -92,6 +92,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     host: config.HOST, port: config.MQTT_PORT, topicRoot: config.TOPIC_ROOT, service, pool: db.pool, metrics, logger,
     maxVerifications: db.engine === 'server' ? defaultMaxVerifications() : undefined,
     ingest: ownTracksSink({ submit: hub.submit, topicRoot: config.TOPIC_ROOT, pool: db.pool, metrics, logger }),
+    onTasksListener: (deviceId) => hub.tasksListener(deviceId),
     drainTimeoutMs,
     redisUrl: config.REDIS_URL,
     deviceSecretKey,

@@ -11,7 +11,7 @@ import { Aedes, type Client, type PublishPacket } from 'aedes';
 import type pg from 'pg';
 import type { Logger } from '../common/logger.js';
 import type { Metrics } from '../common/metrics.js';
-import { maxTopicDepth } from '../protocol/topics.js';
+import { deviceTopic, maxTopicDepth } from '../protocol/topics.js';
 import { MAX_PAYLOAD_BYTES } from '../protocol/schemas.js';
 import { DeviceAuth, type ServiceAccount } from './device-auth.js';
 import type { DeviceSecretKey } from '../common/secrets.js';
@@ -99,6 +99,13 @@ export interface BrokerOptions {
   maxKeepaliveS?: number;
   /** Connections waiting for their CONNACK at once (DEFAULT_UNAUTHENTICATED); tests shorten it. */
   unauthenticated?: Partial<UnauthenticatedLimits>;
+  /**
+   * A device subscribed to its own tasks topic on a connection that began with no session here
+   * (CONNACK sessionPresent 0: a clean session, a session held by another node, or one this node
+   * lost when it restarted): nothing queued for it reaches it, so the hub sends its pending offers
+   * again (hub/dispatch/dispatch-service.ts, resendPendingOffers).
+   */
+  onTasksListener?(deviceId: string): void;
   /** Conformance test mode ONLY (the Paho interoperability tests, tests/hostile/): clients with no
    *  username get in and may use any topic but `test/nosubscribe`. No configuration sets it. */
   conformanceTest?: boolean;
@@ -218,11 +225,25 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
   const unauthenticated = new UnauthenticatedConnections({ ...DEFAULT_UNAUTHENTICATED, ...opts.unauthenticated });
   opts.metrics.gauge('mqtt_unauthenticated_connections', () => unauthenticated.size, 'connections waiting for their CONNACK');
   const links = new WeakMap<object, { socket: net.Socket; guard: PacketSizeGuard; address: string }>();
+  /** Connections whose CONNACK said "no session here", until they subscribe to their tasks. */
+  const sessionless = new WeakSet<Client>();
   aedes.on('connackSent', (packet, client) => {
     const link = links.get(client.conn);
     if (!link || packet.returnCode !== 0) return;
     link.guard.authenticated();
     unauthenticated.release(link.socket);
+    if (!packet.sessionPresent) sessionless.add(client);
+  });
+  // Aedes emits 'subscribe' for SUBSCRIBE packets only (not for a session it restores), after the
+  // ACL granted them: a refused topic comes with qos 128.
+  aedes.on('subscribe', (subs, client) => {
+    if (!opts.onTasksListener || !client || !sessionless.has(client)) return;
+    const identity = auth.identities.get(client);
+    if (!identity || identity.service) return;
+    const tasks = deviceTopic(opts.topicRoot, identity.deviceId, 'tasks');
+    if (!subs.some((s) => s.topic === tasks && (s.qos as number) !== 128)) return;
+    sessionless.delete(client);
+    opts.onTasksListener(identity.deviceId);
   });
 
   const sockets = new Set<net.Socket>();

@@ -30,6 +30,8 @@ export interface HubEvents {
   registryChanged: [change: RegistryChange];
   /** An operator's duty change for a worker is committed (`PUT /api/workers/:id/duty`). */
   dutyChanged: [workerId: string, duty: Duty];
+  /** A handset listens for tasks on this node with nothing queued for it here (the broker's onTasksListener). */
+  tasksListener: [deviceId: string];
 }
 
 export type HubEventName = keyof HubEvents;

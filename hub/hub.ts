@@ -138,6 +138,15 @@ export class Hub {
     return { database, broker: notReady ? { ok: false, reason: notReady } : { ok: true }, ingest };
   }
 
+  /**
+   * A handset subscribed to its tasks with no session on this node (a clean session, a session on
+   * another node, or one lost in a restart): its pending offers are sent again. system.ts wires the
+   * broker's onTasksListener here.
+   */
+  tasksListener(deviceId: string): void {
+    this.events.tell('tasksListener', deviceId);
+  }
+
   /** For benchmarks and tests: observe each commit. */
   onCommit(listener: CommitListener): void {
     this.events.on('rowsCommitted', listener);
@@ -259,8 +268,11 @@ export class Hub {
         const off = bus.on('rowsCommitted', (rows) => {
           if (rows.inbox.length > 0) this.dispatch.poke();
         });
+        const offListener = bus.on('tasksListener', async (deviceId) => {
+          await this.dispatch.resendPendingOffers(deviceId);
+        });
         await this.dispatch.start();
-        return [off, () => this.dispatch.stop()];
+        return [off, offListener, () => this.dispatch.stop()];
       }),
       serviceOf('device-registry', async () => {
         const offs = [

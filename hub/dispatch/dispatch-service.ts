@@ -15,7 +15,8 @@ import { alarmView, DispatchUnits, type DispatchDeps } from './dispatch-unit.js'
 import { InboxWork } from './inbox-work.js';
 import { IntakeWork } from './intake-work.js';
 import { incidentView, recordFromRow } from './incident-record.js';
-import { alarmFromRow, unpublishedOffers } from './incident-store.js';
+import { alarmFromRow, offerIncidentFromRow, pendingOffersOf, unpublishedOffers, type OfferIncident } from './incident-store.js';
+import type { OfferRecord } from './dispatch-plan.js';
 import type { SlaCategory } from './sla-policy.js';
 import { WorkerRoster } from './worker-roster.js';
 import type { Logger } from '../../common/logger.js';
@@ -108,11 +109,38 @@ export class DispatchService {
       // (or the operators were asked to call) when the offer was made; a phone never gets one.
       if (!o.deviceId || this.deps.publisher?.reach(o.deviceId) !== 'device') continue;
       const inc = await this.deps.pool.query('SELECT category, title, lat, lon, grid_code FROM incidents WHERE id = $1', [o.incidentId]);
-      const x = inc.rows[0];
-      if (!x) continue;
-      await this.units.send(o.deviceId, { ts: this.deps.clock.now(), kind: 'offer', taskId: o.taskId, incidentId: o.incidentId, category: x.category, title: x.title ?? x.category, lat: x.lat, lon: x.lon, acceptBy: o.acceptBy }, { category: x.category, gridCode: x.grid_code });
+      if (!inc.rows[0]) continue;
+      await this.sendOffer(o.deviceId, o, offerIncidentFromRow(inc.rows[0]));
     }
     if (offers.length) this.log.info({ offers: offers.length }, 'unsent offers sent again');
+  }
+
+  /**
+   * A handset listens for tasks with no session on this node (broker onTasksListener): an offer
+   * queued for it elsewhere (another node, or this one before a restart) or published while it had
+   * a clean session never reaches it, so its offers still open go out again, once more each (the
+   * same task id: a handset takes a repeated offer as the same one, as MQTT's at-least-once asks).
+   * Run in the dispatch queue, so an offer withdrawn meanwhile is not sent after its withdrawal.
+   */
+  async resendPendingOffers(deviceId: string): Promise<number> {
+    if (this.deps.publisher?.reach(deviceId) !== 'device' || this.units.stopped) return 0;
+    return this.units.serial(async () => {
+      const offers = await pendingOffersOf(this.deps.pool, deviceId, this.deps.clock.now());
+      for (const o of offers) await this.sendOffer(deviceId, o, o);
+      if (offers.length > 0) {
+        this.deps.metrics.inc('dispatch_offers_resent_total', undefined, offers.length);
+        this.log.info({ device: deviceId, offers: offers.length }, 'open offers sent again to a handset with no session here');
+      }
+      return offers.length;
+    });
+  }
+
+  private sendOffer(deviceId: string, o: OfferRecord, x: OfferIncident): Promise<void> {
+    return this.units.send(
+      deviceId,
+      { ts: this.deps.clock.now(), kind: 'offer', taskId: o.taskId, incidentId: o.incidentId, category: x.category, title: x.title, lat: x.lat, lon: x.lon, acceptBy: o.acceptBy },
+      { category: x.category, gridCode: x.gridCode },
+    );
   }
 }
 

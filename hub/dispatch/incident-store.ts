@@ -180,6 +180,29 @@ export async function unpublishedOffers(q: Queryable): Promise<OfferRecord[]> {
   return r.rows.map(offerFromRow);
 }
 
+/** A device's offers still open at `now`, with what the offer message says of their incident. */
+export async function pendingOffersOf(q: Queryable, deviceId: string, now: number): Promise<(OfferRecord & OfferIncident)[]> {
+  const r = await q.query(
+    `SELECT o.*, i.category, i.title, i.lat, i.lon, i.grid_code FROM incident_offers o JOIN incidents i ON i.id = o.incident_id
+      WHERE o.device_id = $1 AND o.status = 'pending' AND o.accept_by > $2 ORDER BY o.offered_at`,
+    [deviceId, new Date(now)],
+  );
+  return r.rows.map((x) => ({ ...offerFromRow(x), ...offerIncidentFromRow(x) }));
+}
+
+/** What an offer message tells of its incident. */
+export interface OfferIncident {
+  category: string;
+  title: string;
+  lat: number;
+  lon: number;
+  gridCode: string;
+}
+
+export function offerIncidentFromRow(x: Record<string, unknown>): OfferIncident {
+  return { category: x.category as string, title: (x.title as string | null) ?? (x.category as string), lat: x.lat as number, lon: x.lon as number, gridCode: x.grid_code as string };
+}
+
 /** An alarm raised outside a plan (a text the terminal never showed); null if that one exists already. */
 export async function raiseAlarm(q: Queryable, incidentId: string, stage: string, level: number, at: number): Promise<AlarmRow | null> {
   const r = await q.query(

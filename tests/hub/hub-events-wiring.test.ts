@@ -14,7 +14,7 @@ describe('hub event bus, wired', () => {
   let sys: RunningSystem;
   let hs: TestHandset | undefined;
   // What the bus said, per event, in order.
-  const heard: { [K in HubEventName]: HubEvents[K][] } = { rowsCommitted: [], incidentChanged: [], alarmChanged: [], registryChanged: [], dutyChanged: [] };
+  const heard: { [K in HubEventName]: HubEvents[K][] } = { rowsCommitted: [], incidentChanged: [], alarmChanged: [], registryChanged: [], dutyChanged: [], tasksListener: [] };
   const of = <K extends HubEventName>(name: K): HubEvents[K][] => heard[name];
 
   beforeAll(async () => {
@@ -25,6 +25,7 @@ describe('hub event bus, wired', () => {
     bus.on('alarmChanged', (...args) => void heard.alarmChanged.push(args));
     bus.on('registryChanged', (...args) => void heard.registryChanged.push(args));
     bus.on('dutyChanged', (...args) => void heard.dutyChanged.push(args));
+    bus.on('tasksListener', (...args) => void heard.tasksListener.push(args));
     await seedBorderDistrict(sys);
   }, 120_000);
 
@@ -36,6 +37,8 @@ describe('hub event bus, wired', () => {
   it("rows committed: a handset's status and fix, heard after the live state took them", async () => {
     const t0 = Date.now();
     hs = await TestHandset.connect(sys, 'w-g1', { lat: IN_G1.lat + 0.001, lon: IN_G1.lon }, t0);
+    // Its first session on this broker: subscribing to its tasks is heard (its open offers go out again).
+    expect(of('tasksListener')).toContainEqual(['hs-w-g1']);
     const rows = of('rowsCommitted').map(([r]) => r);
     expect(rows.some((r) => r.statuses.some((s) => s.deviceId === 'hs-w-g1' && s.kind === 'status' && s.duty === 'on' && s.ts === t0))).toBe(true);
     expect(rows.some((r) => r.positions.some((p) => p.deviceId === 'hs-w-g1' && p.ts === t0))).toBe(true);
