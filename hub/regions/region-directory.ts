@@ -14,17 +14,12 @@ import type { MultiPolygon, Polygon } from 'geojson';
 import type { RegionLevel } from '../../protocol/region-levels.js';
 import { gridLocatorFromTree, type GridLocator } from './grid-locator.js';
 import { parseRegions, type Region, type RegionTree } from './region-tree.js';
+import type { RegionRow } from './region-store.js';
 
 const RELOAD_MIN_GAP_MS = 5000;
 const EMPTY_TREE: RegionTree = { regions: [], byCode: new Map(), children: new Map(), roots: [] };
 
-interface RegionRow {
-  code: string;
-  parent_code: string | null;
-  level: RegionLevel;
-  name: string;
-  geometry: Polygon | MultiPolygon;
-}
+type DirectoryRow = Omit<RegionRow, 'props'>;
 
 /** The tree and what is derived from it, dropped whole on every load. */
 interface Derived {

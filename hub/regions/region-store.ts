@@ -72,7 +72,8 @@ type Queryable = Pick<pg.Pool, 'query'>;
 type RegionProperties = Record<string, unknown> & { code: string; parent: string | null; level: RegionLevel; name: string };
 type RegionFeature = Feature<Polygon | MultiPolygon, RegionProperties>;
 
-interface RegionRow {
+/** A row of `regions` as read (the directory reads the same columns but props). */
+export interface RegionRow {
   code: string;
   parent_code: string | null;
   level: RegionLevel;

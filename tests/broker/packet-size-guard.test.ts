@@ -4,6 +4,7 @@ import { finished } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { PacketSizeGuard, UnauthenticatedConnections } from '../../broker/packet-size-guard.js';
 import { aedesRefusalReason } from '../../broker/mqtt-broker.js';
+import { remainingLength } from '../../testkit/hostile/hostile-sockets.js';
 
 /** Feeds `chunks` to a guard; resolves with what passed and what was cut. */
 async function feed(guard: PacketSizeGuard, chunks: Buffer[]): Promise<{ passed: number; error: string | null }> {
@@ -17,17 +18,7 @@ async function feed(guard: PacketSizeGuard, chunks: Buffer[]): Promise<{ passed:
   return { passed, error };
 }
 
-const publish = (bodyBytes: number): Buffer => Buffer.concat([Buffer.from([0x30]), remaining(bodyBytes), Buffer.alloc(bodyBytes, 0x61)]);
-function remaining(n: number): Buffer {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return Buffer.from(out);
-}
+const publish = (bodyBytes: number): Buffer => Buffer.concat([Buffer.from([0x30]), remainingLength(bodyBytes), Buffer.alloc(bodyBytes, 0x61)]);
 
 describe('PacketSizeGuard', () => {
   it('before authentication, counts every byte: the packet that would pass the cap is cut at its header', async () => {
