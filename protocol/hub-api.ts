@@ -102,4 +102,20 @@ export const HUB_ROUTES = {
       }),
     },
   }),
+  docs: route('GET', '/api/docs', {
+    summary: 'This list of routes as a page (no script; the document itself is openapi.json)',
+    querystring: noQuery,
+    response: { 200: z.string() },
+  }),
+  openApi: route('GET', '/api/docs/openapi.json', {
+    summary: 'The OpenAPI 3.1 document of every /api route, generated from this contract',
+    querystring: noQuery,
+    response: {
+      200: z.object({
+        openapi: z.string(),
+        info: z.object({ title: z.string(), version: z.string(), description: z.string() }),
+        paths: z.record(z.string(), z.record(z.string(), z.unknown())),
+      }),
+    },
+  }),
 } as const;

@@ -70,6 +70,8 @@ export interface RouteEntry {
   bodyLimit: number;
   target?: TargetKind;
   areaParam?: string;
+  /** The route's schemas as registered (zod from the contract): what the OpenAPI document is made of. */
+  schema?: RouteOptions['schema'];
 }
 
 const tables = new WeakMap<object, RouteEntry[]>();
@@ -105,6 +107,9 @@ export function routePolicy(
     const q = schema.querystring;
     if (q === undefined || (typeof q.safeParse !== 'function' && q.additionalProperties !== false)) problems.push('schema.querystring with additionalProperties: false');
     if (route.url.includes(':') && schema.params === undefined) problems.push('schema.params');
+    // The reply is declared too (issue 17 item 4): the OpenAPI document and the reply check read it.
+    const response = (route.schema as { response?: Record<string, unknown> } | undefined)?.response;
+    if (response === undefined || !Object.keys(response).some((k) => k.startsWith('2'))) problems.push('schema.response (a 2xx reply)');
     let cls: BodyClass = config.body ?? (writes ? 'form' : 'none');
     if (!(cls in BODY_LIMITS)) {
       problems.push(`config.body (one of ${Object.keys(BODY_LIMITS).join(', ')})`);
@@ -115,7 +120,7 @@ export function routePolicy(
     if (problems.length > 0) deps.warn?.(`${methods.join(',')} ${route.url} does not declare ${problems.join(', ')} (hub/auth/route-policy.ts)`);
     route.bodyLimit ??= BODY_LIMITS[cls];
     for (const method of methods) {
-      table.push({ method, url: route.url, access: config.access, problems, body: cls, bodyLimit: route.bodyLimit, target: config.target, areaParam: config.areaParam });
+      table.push({ method, url: route.url, access: config.access, problems, body: cls, bodyLimit: route.bodyLimit, target: config.target, areaParam: config.areaParam, schema: route.schema });
     }
     if (writes && cls === 'none') route.preValidation = append(route.preValidation, noBody as never);
 

@@ -8,6 +8,7 @@ import rateLimit from '@fastify/rate-limit';
 import { AppError, errorEnvelope } from '../../common/error-codes.js';
 import { useZodSchemas, type ZodTypeProvider } from '../../common/zod-schema.js';
 import { HUB_ROUTES as R } from '../../protocol/hub-api.js';
+import { docsPage, openApiDocument, type OpenApiDocument } from './openapi-document.js';
 import type pg from 'pg';
 import type { Logger } from '../../common/logger.js';
 import type { Metrics } from '../../common/metrics.js';
@@ -20,7 +21,7 @@ import type { Duty } from '../people/worker-store.js';
 import { authPlugin } from '../auth/auth-plugin.js';
 import helmet from '@fastify/helmet';
 import { helmetOptions } from './http-security.js';
-import { routePolicy } from '../auth/route-policy.js';
+import { apiRoutesOf, routePolicy } from '../auth/route-policy.js';
 import { healthRoutes, type Readiness } from './health-routes.js';
 import { incidentRoutes } from '../dispatch/incident-routes.js';
 import type { DispatchService } from '../dispatch/dispatch-service.js';
@@ -28,6 +29,9 @@ import type { AuthService } from '../auth/auth-service.js';
 import { deviceRoutes } from '../devices/device-routes.js';
 import type { DeviceRegistry } from '../devices/device-registry.js';
 import { ownTracksRoutes, type OwnTracksHttpOptions } from '../../gateways/owntracks/owntracks-http.js';
+
+/** The HTTP API's version in its OpenAPI document (the wire contract's, as the MQTT topics' grid/v1). */
+const API_VERSION = '1';
 
 export const DASHBOARD_DIST = fileURLToPath(new URL('../../dashboard/dist/', import.meta.url));
 
@@ -160,6 +164,15 @@ export async function buildHttpServer(deps: HttpDeps) {
       return { items: r.rows.map((row) => ({ ...row, received_at: row.received_at.toISOString() })) };
     },
   });
+
+  // The OpenAPI document of every /api route, from the same schemas (openapi-document.ts), made on
+  // the first request, once every route is registered. Signed-in callers only, as every other /api
+  // read: it names no data, but an unknown /api path already tells strangers nothing (decision 011),
+  // and the document would tell them the whole surface.
+  let doc: OpenApiDocument | null = null;
+  const openApi = (): OpenApiDocument => (doc ??= openApiDocument(apiRoutesOf(app), API_VERSION));
+  api.route({ ...R.openApi, config: { access: 'read' }, handler: async () => openApi() });
+  api.route({ ...R.docs, config: { access: 'read' }, handler: async (_req, reply) => reply.type('text/html; charset=utf-8').send(docsPage(openApi())) });
 
   if (existsSync(DASHBOARD_DIST)) {
     await app.register(fastifyStatic, { root: DASHBOARD_DIST, prefix: '/' });

@@ -40,10 +40,11 @@ describe('routePolicy', () => {
     const app = Fastify();
     app.addHook('onRoute', routePolicy(app, { pool: { query: async () => ({ rows: [] }) } as never, guarded: false }));
     const q = { type: 'object', additionalProperties: false, properties: {} };
-    app.get('/api/fine', { config: { access: 'read' }, schema: { querystring: q } }, async () => ({}));
-    app.post('/api/form', { config: { access: 'operate' }, schema: { querystring: q, body: { type: 'object' } } }, async () => ({}));
+    const response = { 200: { type: 'object' } };
+    app.get('/api/fine', { config: { access: 'read' }, schema: { querystring: q, response } }, async () => ({}));
+    app.post('/api/form', { config: { access: 'operate' }, schema: { querystring: q, body: { type: 'object' }, response } }, async () => ({}));
     app.post('/api/forgot/:id', async () => ({}));
-    app.get('/api/loose', { config: { access: 'read' }, schema: { querystring: { type: 'object' } } }, async () => ({}));
+    app.get('/api/loose', { config: { access: 'read' }, schema: { querystring: { type: 'object' }, response } }, async () => ({}));
     app.get('/health/x', async () => ({}));
     await app.ready();
     const byKey = Object.fromEntries(apiRoutesOf(app).map((r) => [`${r.method} ${r.url}`, r]));
@@ -56,6 +57,7 @@ describe('routePolicy', () => {
       'config.access (one of public, read, operate, admin, system)',
       'schema.querystring with additionalProperties: false',
       'schema.params',
+      'schema.response (a 2xx reply)',
       'schema.body (or config.body: "none")',
     ]);
     expect(byKey['GET /api/loose']!.problems).toEqual(['schema.querystring with additionalProperties: false']);

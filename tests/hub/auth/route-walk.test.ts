@@ -82,6 +82,9 @@ const CASES: Record<string, (f: Fixtures) => Case> = {
   'GET /api/config': () => ({ who: 'public' }),
   'GET /api/live': () => ({ who: 'read', adminSees: true, own: {} }),
   'GET /api/dead-letters': () => ({ who: 'system', adminSees: true }),
+  // The OpenAPI document and its page (issue 17 item 4): the API's surface, no data of any area.
+  'GET /api/docs': () => ({ who: 'read', own: {} }),
+  'GET /api/docs/openapi.json': () => ({ who: 'read', own: {} }),
   'GET /api/regions': () => ({ who: 'read', foreign: [{}, { query: { root: FOREIGN_STREET } }], adminSees: true, own: {} }),
   'PUT /api/regions': () => ({ who: 'system', foreign: { query: { dryRun: 'true' }, body: district.regions } }),
   'GET /api/workers': () => ({ who: 'read', foreign: [{}, { query: { grid: foreignDoor.gridCode } }], adminSees: true, own: {} }),
@@ -240,6 +243,30 @@ describe('every /api route, as a viewer and an operator of one area against data
 
   it('every route declares its access, body class and schemas (hub/auth/route-policy.ts)', () => {
     expect(routes.filter((r) => r.problems.length > 0).map((r) => `${r.method} ${r.url}: ${r.problems.join(', ')}`)).toEqual([]);
+  });
+
+  it('the OpenAPI document holds every registered route, its access and its replies, from the same schemas', async () => {
+    const res = await call('shequ', 'GET', '/api/docs/openapi.json');
+    expect(res.status, res.text).toBe(200);
+    const doc = JSON.parse(res.text) as { openapi: string; paths: Record<string, Record<string, { 'x-access': string; responses: Record<string, unknown>; parameters: { name: string; in: string }[] }>> };
+    expect(doc.openapi).toBe('3.1.0');
+    const missing: string[] = [];
+    for (const r of routes) {
+      const op = doc.paths[r.url.replace(/:(\w+)/g, '{$1}')]?.[r.method.toLowerCase()];
+      if (!op) missing.push(`${r.method} ${r.url}`);
+      else {
+        expect(op['x-access'], `${r.method} ${r.url}`).toBe(r.access);
+        expect(Object.keys(op.responses).some((k) => k.startsWith('2')), `${r.method} ${r.url} has a 2xx reply`).toBe(true);
+        for (const name of r.url.match(/:(\w+)/g) ?? []) expect(op.parameters.map((p) => `${p.in}:${p.name}`)).toContain(`path:${name.slice(1)}`);
+      }
+    }
+    expect(missing, 'routes missing from the OpenAPI document').toEqual([]);
+    expect(Object.values(doc.paths).flatMap((ops) => Object.keys(ops)).length).toBe(routes.length);
+    // The page lists them too, with nothing to fetch (the CSP allows no script, no CDN).
+    const page = await call('shequ', 'GET', '/api/docs');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('/api/incidents/{id}/actions');
+    expect(page.text).not.toMatch(/<script|<link|https?:\/\/(?!hub)/);
   });
 
   it('public routes answer without a session; every other route refuses it (401)', async () => {
