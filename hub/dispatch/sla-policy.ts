@@ -4,7 +4,7 @@
 // bigger ones go to the community, hard ones to the street" (街乡吹哨，部门报到, DESIGN §1).
 // The table is data: a deployment may load its own and validate it with slaTableSchema.
 import type { IncidentState } from './incident-state-machine.js';
-import { PRIORITIES, type Priority } from '../../protocol/incident-vocabulary.js';
+import type { Priority } from '../../protocol/incident-vocabulary.js';
 
 // The table's row schema is part of the HTTP contract (PUT /api/categories/:code, issue 17 item 4).
 export { HANDLING_TIERS, deadlineMinutesSchema, slaCategorySchema, slaTableSchema } from '../../protocol/incident-api.js';

@@ -10,7 +10,6 @@
 // code that is nowhere (a worker's grid an import removed, a mistyped scope) costs one indexed
 // lookup per 5 s, never a reload of every polygon.
 import type pg from 'pg';
-import type { MultiPolygon, Polygon } from 'geojson';
 import type { RegionLevel } from '../../protocol/region-levels.js';
 import { gridLocatorFromTree, type GridLocator } from './grid-locator.js';
 import { parseRegions, type Region, type RegionTree } from './region-tree.js';
@@ -45,7 +44,7 @@ export class RegionDirectory {
 
   /** Reads the whole tree (after an import or an edit, and at start); one statement. */
   async load(): Promise<void> {
-    const r = await this.pool.query<RegionRow>('SELECT code, parent_code, level, name, geometry FROM regions');
+    const r = await this.pool.query<DirectoryRow>('SELECT code, parent_code, level, name, geometry FROM regions');
     const features = r.rows.map((x) => ({ type: 'Feature', properties: { code: x.code, parent: x.parent_code, level: x.level, name: x.name }, geometry: x.geometry }));
     // The table holds what an import accepted: the structure is read back, not judged again.
     this.current = features.length > 0 ? parseRegions({ type: 'FeatureCollection', features }, { skipGeometry: true }).tree : EMPTY_TREE;
