@@ -15,7 +15,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import type { Clock } from '../../common/clock.js';
-import { errorEnvelope, type OWNTRACKS_ERRORS } from '../../common/error-codes.js';
+import { errorEnvelope, errorStatus, type OWNTRACKS_ERRORS } from '../../common/error-codes.js';
 import type { Logger } from '../../common/logger.js';
 import type { Metrics } from '../../common/metrics.js';
 import type { DeviceSecretKey } from '../../common/secrets.js';
@@ -48,8 +48,9 @@ export interface OwnTracksHttpOptions {
   clock?: Clock;
 }
 
-function send(reply: FastifyReply, status: number, code: OwnTracksErrorCode, extra: Record<string, unknown> = {}): FastifyReply {
-  return reply.status(status).send(errorEnvelope(code, extra));
+/** The one envelope, at the status the registry gives the code. */
+function send(reply: FastifyReply, code: OwnTracksErrorCode, extra: Record<string, unknown> = {}): FastifyReply {
+  return reply.status(errorStatus(code)).send(errorEnvelope(code, extra));
 }
 
 const REFUSAL_CODES = { 401: 'OWNTRACKS_UNAUTHENTICATED', 403: 'OWNTRACKS_FORBIDDEN', 429: 'OWNTRACKS_TOO_MANY', 503: 'OWNTRACKS_UNAVAILABLE' } as const;
@@ -81,7 +82,7 @@ export async function ownTracksRoutes(app: FastifyInstance, opts: OwnTracksHttpO
         const verdict = await auth.check(req.ip, header(req, 'authorization'));
         if (!verdict.ok) {
           if (verdict.status === 401) void reply.header('www-authenticate', 'Basic realm="owntracks", charset="UTF-8"');
-          return send(reply, verdict.status, REFUSAL_CODES[verdict.status]);
+          return send(reply, REFUSAL_CODES[verdict.status]);
         }
         const asked = header(req, 'x-limit-d') ?? req.query.d;
         const appDevice = asked !== undefined && OWNTRACKS_NAME_PATTERN.test(asked) ? asked : DEFAULT_APP_DEVICE;
@@ -91,7 +92,7 @@ export async function ownTracksRoutes(app: FastifyInstance, opts: OwnTracksHttpO
         } catch (err) {
           // A dead letter that could not be written: nothing is acknowledged, the app posts it again.
           req.log.error({ err: (err as Error).message, deviceId: verdict.deviceId }, 'owntracks post not stored');
-          return send(reply, 503, 'OWNTRACKS_UNAVAILABLE');
+          return send(reply, 'OWNTRACKS_UNAVAILABLE');
         }
         metrics.inc('owntracks_http_stored_total');
         return reply.status(200).type('application/json').send([]);
@@ -104,7 +105,7 @@ export async function ownTracksRoutes(app: FastifyInstance, opts: OwnTracksHttpO
     plugin.setErrorHandler((err: Error & { code?: string; issues?: string[] }, _req, reply) => {
       if (err.code !== 'FST_ERR_VALIDATION') throw err;
       metrics.inc('owntracks_setup_refused_total', { reason: 'invalid' });
-      return send(reply, 422, 'OWNTRACKS_SETUP_INVALID', { issues: [(err.issues ?? [err.message]).join('; ')] });
+      return send(reply, 'OWNTRACKS_SETUP_INVALID', { issues: [(err.issues ?? [err.message]).join('; ')] });
     });
     const r = plugin.withTypeProvider<ZodTypeProvider>();
     // Where the phone reaches the hub, unless the caller says: the address the admin's browser used
@@ -120,11 +121,11 @@ export async function ownTracksRoutes(app: FastifyInstance, opts: OwnTracksHttpO
       config: { access: 'admin', body: 'form' },
       handler: async (req, reply) => {
         const device = await auth.device(req.body.deviceId);
-        if (!device) return send(reply, 404, 'OWNTRACKS_NOT_FOUND');
-        if (device.protocol !== 'owntracks') return send(reply, 409, 'OWNTRACKS_NOT_OWNTRACKS');
+        if (!device) return send(reply, 'OWNTRACKS_NOT_FOUND');
+        if (device.protocol !== 'owntracks') return send(reply, 'OWNTRACKS_NOT_OWNTRACKS');
         if (!(await auth.matches(device, req.body.secret))) {
           metrics.inc('owntracks_setup_refused_total', { reason: 'secret_mismatch' });
-          return send(reply, 422, 'OWNTRACKS_SECRET_MISMATCH');
+          return send(reply, 'OWNTRACKS_SECRET_MISMATCH');
         }
         const d = defaults(req);
         const input: OwnTracksSetup = { ...req.body, host: req.body.host ?? d.mqtt.host, port: req.body.port ?? d.mqtt.port ?? undefined, url: req.body.url ?? d.http.url };
@@ -135,7 +136,7 @@ export async function ownTracksRoutes(app: FastifyInstance, opts: OwnTracksHttpO
           return reply.header('cache-control', 'no-store').send(setup);
         } catch (err) {
           metrics.inc('owntracks_setup_refused_total', { reason: 'invalid' });
-          return send(reply, 422, 'OWNTRACKS_SETUP_INVALID', { issues: [(err as Error).message.slice(0, 300)] });
+          return send(reply, 'OWNTRACKS_SETUP_INVALID', { issues: [(err as Error).message.slice(0, 300)] });
         }
       },
     });
