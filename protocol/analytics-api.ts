@@ -4,7 +4,6 @@
 // Times are ISO-8601 text, judged by the hub (400 BAD_TIME / BAD_RANGE), not by the schema.
 import { z } from 'zod';
 import { idParams, isoTime, regionCode, route } from './http-contract.js';
-import type { KpiTiles } from './http-api.js';
 
 export const KPI_DIMENSIONS = ['none', 'region', 'category', 'source', 'priority', 'department', 'hour', 'day', 'week', 'month'] as const;
 export type KpiDimension = (typeof KPI_DIMENSIONS)[number];
@@ -35,11 +34,29 @@ export const kpiReportSchema = z.object({
 });
 
 export const kpiTilesSchema = z.object({
-  scope: z.string(), day: z.string(), asOf: isoTime,
-  incidentsToday: count, open: count, closed: count, closureRate: rate, onTimeRate: rate,
-  medianAcceptMs: z.number().nullable(), medianResolveMs: z.number().nullable(),
-  workersOnline: count, workersOnPatrol: count,
-}) satisfies z.ZodType<KpiTiles>;
+  scope: z.string(),
+  /** Today in Asia/Shanghai, YYYY-MM-DD, and the instant the figures were read. */
+  day: z.string(),
+  asOf: isoTime,
+  /** Created today, not cancelled. */
+  incidentsToday: count,
+  /** Open now (any day): not resolved, verified, closed or cancelled. */
+  open: count,
+  /** Of today's incidents, closed already. */
+  closed: count,
+  /** closed / incidentsToday; null before the first incident of the day. */
+  closureRate: rate,
+  /** Of incidents resolved today, the share resolved by resolve_by; null when none. */
+  onTimeRate: rate,
+  /** Median time from report (or reopen) to acceptance, over incidents accepted today. */
+  medianAcceptMs: z.number().nullable(),
+  /** Median time from report (or reopen) to resolution, over incidents resolved today. */
+  medianResolveMs: z.number().nullable(),
+  /** Workers in scope whose handset's last presence is online. */
+  workersOnline: count,
+  /** Of those, on duty (the later of the handset's duty status and an operator's change). */
+  workersOnPatrol: count,
+});
 
 export const gridDaySchema = z.object({
   grid: z.string(), day: isoTime, date: z.string(),

@@ -1,48 +1,28 @@
 // Response shapes of the HTTP API that the command screen reads, typed once (STYLE: nobody
-// re-declares a payload). The hub's routes check their replies against these with `satisfies`.
-import type { IncidentView } from './socket-events.js';
+// re-declares a payload): the types come from the routes' zod schemas (incident-api.ts,
+// analytics-api.ts) by type imports, and the constants here are plain, so the command screen
+// imports this file without zod.
+import type { z } from 'zod';
+import type { kpiTilesSchema } from './analytics-api.js';
+import type { auditEntryViewSchema, incidentDetailViewSchema, offerViewSchema } from './incident-api.js';
 
 /** One step of an incident's append-only audit log. */
-export interface AuditEntryView {
-  version: number;
-  /** Epoch ms. */
-  at: number;
-  actorKind: string;
-  actorId: string;
-  actorRole: string | null;
-  action: string;
-  fromState: string | null;
-  toState: string;
-  reason: string | null;
-  detail: Record<string, unknown> | null;
-}
+export type AuditEntryView = z.infer<typeof auditEntryViewSchema>;
+/** An offer made to a worker, with the score parts that chose them ("why this worker"). */
+export type OfferView = z.infer<typeof offerViewSchema>;
+/** GET /api/incidents/:id */
+export type IncidentDetailView = z.infer<typeof incidentDetailViewSchema>;
+/** GET /api/kpis/tiles?scope= : the command screen's live tiles (meanings in hub/README.md). */
+export type KpiTiles = z.infer<typeof kpiTilesSchema>;
 
-export type ScorePart = 'responsibility' | 'distance' | 'load' | 'freshness' | 'fitness';
+/** The parts of a candidate's score ("why this worker"). */
+export const SCORE_PARTS = ['responsibility', 'distance', 'load', 'freshness', 'fitness'] as const;
+export type ScorePart = (typeof SCORE_PARTS)[number];
 /** Why the worker was a candidate: their own grid, the ladder rung's scope, or a neighbour nearby. */
 export const OFFER_VIAS = ['own_grid', 'scope', 'neighbour'] as const;
 export type OfferVia = (typeof OFFER_VIAS)[number];
 export const OFFER_STATUSES = ['pending', 'accepted', 'declined', 'timed_out', 'withdrawn'] as const;
 export type OfferStatus = (typeof OFFER_STATUSES)[number];
-
-/** An offer made to a worker, with the score parts that chose them ("why this worker"). */
-export interface OfferView {
-  taskId: string;
-  incidentId: string;
-  workerId: string;
-  deviceId: string | null;
-  level: number;
-  via: OfferVia;
-  rank: number;
-  total: number;
-  parts: Record<ScorePart, number>;
-  distanceM: number | null;
-  positionAgeMs: number | null;
-  offeredAt: number;
-  acceptBy: number;
-  status: OfferStatus;
-  answeredAt: number | null;
-  publishedAt: number | null;
-}
 
 /**
  * How a worker's handset takes a task offer (docs/decisions/013): `device` reads and answers it
@@ -59,46 +39,3 @@ export const OPERATOR_ACTIONS = ['verify', 'reject_resolution', 'close', 'reopen
 export const ON_BEHALF_ACTIONS = ['accept_for', 'decline_for', 'arrive_for', 'resolve_for'] as const;
 export type OnBehalfAction = (typeof ON_BEHALF_ACTIONS)[number];
 
-/** GET /api/incidents/:id */
-export interface IncidentDetailView {
-  incident: IncidentView & {
-    description: string | null;
-    photos: string[];
-    reopenCount: number;
-    ratingScore: number | null;
-    acceptedAt: number | null;
-    arrivedAt: number | null;
-    resolvedAt: number | null;
-    closedAt: number | null;
-  };
-  audit: AuditEntryView[];
-  offers: OfferView[];
-  /** How the assignee's handset takes offers; null when nobody has the case or no handset is known. */
-  assigneeReach?: TaskReach | null;
-}
-
-/** GET /api/kpis/tiles?scope= : the command screen's live tiles. */
-export interface KpiTiles {
-  scope: string;
-  /** Today in Asia/Shanghai, YYYY-MM-DD, and the instant the figures were read. */
-  day: string;
-  asOf: string;
-  /** Created today, not cancelled. */
-  incidentsToday: number;
-  /** Open now (any day): not resolved, verified, closed or cancelled. */
-  open: number;
-  /** Of today's incidents, closed already. */
-  closed: number;
-  /** closed / incidentsToday; null before the first incident of the day. */
-  closureRate: number | null;
-  /** Of incidents resolved today, the share resolved by resolve_by; null when none. */
-  onTimeRate: number | null;
-  /** Median time from report (or reopen) to acceptance, over incidents accepted today. */
-  medianAcceptMs: number | null;
-  /** Median time from report (or reopen) to resolution, over incidents resolved today. */
-  medianResolveMs: number | null;
-  /** Workers in scope whose handset's last presence is online. */
-  workersOnline: number;
-  /** Of those, on duty (the later of the handset's duty status and an operator's change). */
-  workersOnPatrol: number;
-}

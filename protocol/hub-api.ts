@@ -5,7 +5,6 @@ import { z } from 'zod';
 import { epochMs, isoTime, noQuery, okReply, route } from './http-contract.js';
 import { deviceProtocolSchema } from './device-api.js';
 import { alarmViewSchema, incidentViewSchema } from './incident-api.js';
-import type { AlertView, LiveSnapshot, WorkerLive } from './socket-events.js';
 
 export const USER_ROLES = ['admin', 'operator', 'viewer'] as const;
 
@@ -26,15 +25,19 @@ export const workerLiveSchema = z.object({
   name: z.string(),
   role: z.string(),
   gridCode: z.string().nullable(),
+  /** Last fix, WGS-84. Null until the first fix arrives. */
   lat: z.number().nullable(),
   lon: z.number().nullable(),
+  /** Fix time, epoch ms. */
   ts: epochMs.nullable(),
   battery: z.number().nullable(),
   duty: z.enum(['on', 'off']),
   online: z.boolean(),
+  /** Seconds the handset's clock ran ahead of the hub's at its last live location message (0: right; null: unknown). */
   clockAheadS: z.number().nullable().optional(),
+  /** How the worker's handset talks to the hub (the worker card shows it); from the device registry. */
   protocol: deviceProtocolSchema.optional(),
-}) satisfies z.ZodType<WorkerLive>;
+});
 
 export const alertViewSchema = z.object({
   id: z.string(),
@@ -46,15 +49,17 @@ export const alertViewSchema = z.object({
   lat: z.number().nullable(),
   lon: z.number().nullable(),
   gridCode: z.string().nullable(),
-}) satisfies z.ZodType<AlertView>;
+});
 
 export const liveSnapshotSchema = z.object({
   serverTime: epochMs,
   workers: z.array(workerLiveSchema),
   alerts: z.array(alertViewSchema),
+  /** Open incidents (and those closed in the last hour). */
   incidents: z.array(incidentViewSchema),
+  /** Alarms not yet acknowledged. */
   alarms: z.array(alarmViewSchema),
-}) satisfies z.ZodType<LiveSnapshot>;
+});
 
 export const HUB_ROUTES = {
   login: route('POST', '/api/auth/login', {

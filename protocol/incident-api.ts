@@ -4,9 +4,7 @@
 // interfaces (socket-events.ts, http-api.ts) these schemas are checked against.
 import { z } from 'zod';
 import { epochMs, idParams, noQuery, queryFlag, route } from './http-contract.js';
-import type { AlarmView, IncidentView } from './socket-events.js';
-import type { AuditEntryView, IncidentDetailView, OfferView } from './http-api.js';
-import { OFFER_STATUSES, OFFER_VIAS, TASK_REACH } from './http-api.js';
+import { OFFER_STATUSES, OFFER_VIAS, SCORE_PARTS, TASK_REACH } from './http-api.js';
 import { incidentActionBodySchema } from './incident-actions.js';
 import { CRS } from './schemas.js';
 import { incidentSourceSchema, prioritySchema } from './incident-vocabulary.js';
@@ -62,6 +60,7 @@ export const incidentViewSchema = z.object({
   lat: z.number(),
   lon: z.number(),
   gridCode: z.string(),
+  /** 'outside': no grid contained the point; the nearest grid owns it until reviewed. */
   locationFlag: z.literal('outside').nullable(),
   escalationLevel: z.number().int(),
   assigneeId: z.string().nullable(),
@@ -71,9 +70,10 @@ export const incidentViewSchema = z.object({
   acceptBy: epochMs,
   arriveBy: epochMs,
   resolveBy: epochMs,
+  /** SLA stages already missed ('accept' | 'arrive' | 'resolve'): the screen paints these red. */
   overdue: z.array(z.string()),
   rating: z.enum(['satisfied', 'unsatisfied']).nullable(),
-}) satisfies z.ZodType<IncidentView>;
+});
 
 export const alarmViewSchema = z.object({
   id: z.number().int(),
@@ -84,7 +84,7 @@ export const alarmViewSchema = z.object({
   raisedAt: epochMs,
   acknowledgedAt: epochMs.nullable(),
   acknowledgedBy: z.string().nullable(),
-}) satisfies z.ZodType<AlarmView>;
+});
 
 export const auditEntryViewSchema = z.object({
   version: z.number().int(),
@@ -97,9 +97,8 @@ export const auditEntryViewSchema = z.object({
   toState: z.string(),
   reason: z.string().nullable(),
   detail: z.record(z.string(), z.unknown()).nullable(),
-}) satisfies z.ZodType<AuditEntryView>;
+});
 
-const scorePart = z.number();
 export const offerViewSchema = z.object({
   taskId: z.string(),
   incidentId: z.string(),
@@ -109,7 +108,7 @@ export const offerViewSchema = z.object({
   via: z.enum(OFFER_VIAS),
   rank: z.number().int(),
   total: z.number(),
-  parts: z.object({ responsibility: scorePart, distance: scorePart, load: scorePart, freshness: scorePart, fitness: scorePart }),
+  parts: z.record(z.enum(SCORE_PARTS), z.number()),
   distanceM: z.number().nullable(),
   positionAgeMs: z.number().nullable(),
   offeredAt: epochMs,
@@ -117,7 +116,7 @@ export const offerViewSchema = z.object({
   status: z.enum(OFFER_STATUSES),
   answeredAt: epochMs.nullable(),
   publishedAt: epochMs.nullable(),
-}) satisfies z.ZodType<OfferView>;
+});
 
 export const incidentDetailViewSchema = z.object({
   incident: incidentViewSchema.extend({
@@ -132,8 +131,9 @@ export const incidentDetailViewSchema = z.object({
   }),
   audit: z.array(auditEntryViewSchema),
   offers: z.array(offerViewSchema),
+  /** How the assignee's handset takes offers; null when nobody has the case or no handset is known. */
   assigneeReach: z.enum(TASK_REACH).nullable().optional(),
-}) satisfies z.ZodType<IncidentDetailView>;
+});
 
 const incidentReply = z.object({ incident: incidentViewSchema });
 const point = { lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) };
