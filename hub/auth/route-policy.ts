@@ -101,11 +101,12 @@ export function routePolicy(
       problems.push(`config.access (one of ${ACCESS.join(', ')})`);
       config.access = writes ? 'operate' : 'read';
     }
-    const schema = (route.schema ?? {}) as Record<string, { additionalProperties?: unknown; safeParse?: unknown } | undefined>;
-    // Unknown parameters are refused (the app's ajv does not strip them): a typo is an error, not
-    // a no-op. A zod schema (a plugin's own validator compiler) answers for its own strictness.
+    const schema = (route.schema ?? {}) as Record<string, { additionalProperties?: unknown; safeParse?: unknown; def?: { catchall?: { def?: { type?: string } } } } | undefined>;
+    // Unknown parameters are refused, not stripped: a typo is an error, not a no-op.
     const q = schema.querystring;
-    if (q === undefined || (typeof q.safeParse !== 'function' && q.additionalProperties !== false)) problems.push('schema.querystring with additionalProperties: false');
+    // A zod object refuses unknown keys when it is strict (its catchall is `never`): z.strictObject().
+    const strict = q !== undefined && (typeof q.safeParse === 'function' ? q.def?.catchall?.def?.type === 'never' : q.additionalProperties === false);
+    if (!strict) problems.push('schema.querystring with additionalProperties: false');
     if (route.url.includes(':') && schema.params === undefined) problems.push('schema.params');
     // The reply is declared too (issue 17 item 4): the OpenAPI document and the reply check read it.
     const response = (route.schema as { response?: Record<string, unknown> } | undefined)?.response;
