@@ -87,7 +87,11 @@ export function startJt808(o: Jt808WiringOptions): Promise<RunningJt808Gateway> 
     ...(o.textReplyTimeoutMs === undefined ? {} : { textReplyTimeoutMs: o.textReplyTimeoutMs }),
     deadLetter: async (d) => {
       await o.pool.query('INSERT INTO dead_letters (topic, device_id, reason, size, payload) VALUES ($1, $2, $3, $4, $5)', [
-        'jt808', d.deviceId, d.reason, d.frame.length, d.frame.subarray(0, 4096),
+        'jt808',
+        d.deviceId,
+        d.reason,
+        d.frame.length,
+        d.frame.subarray(0, 4096),
       ]);
     },
   });

@@ -65,8 +65,12 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   const drainTimeoutMs = opts.drainTimeoutMs ?? 10_000;
   // Device secrets' key (issue 14): DEVICE_SECRET_KEY or DATA_DIR's key file; an in-memory database
   // dies with the process, and so may its key.
-  const deviceSecretKey = opts.inMemoryDb && !config.DATABASE_URL && !config.DEVICE_SECRET_KEY ? ephemeralDeviceSecretKey() : loadDeviceSecretKey(config);
-  logger.info({ mod: 'system', keyId: deviceSecretKey.id, source: 'source' in deviceSecretKey ? deviceSecretKey.source : 'ephemeral' }, 'device secret key');
+  const deviceSecretKey =
+    opts.inMemoryDb && !config.DATABASE_URL && !config.DEVICE_SECRET_KEY ? ephemeralDeviceSecretKey() : loadDeviceSecretKey(config);
+  logger.info(
+    { mod: 'system', keyId: deviceSecretKey.id, source: 'source' in deviceSecretKey ? deviceSecretKey.source : 'ephemeral' },
+    'device secret key',
+  );
   // Task offers as text on JT/T 808 terminals' screens: the gateway starts after the hub (its
   // terminals' data needs the hub), so the hub holds this link and finds the gateway once it runs.
   const textLink: { gateway: RunningJt808Gateway | null } = { gateway: null };
@@ -89,7 +93,13 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   // On a PostgreSQL server, cap concurrent password checks so a connect storm cannot starve ingest
   // (docs/decisions/006); the embedded engine measured worse with the cap, so it keeps the default.
   const broker: RunningBroker = await createBroker({
-    host: config.HOST, port: config.MQTT_PORT, topicRoot: config.TOPIC_ROOT, service, pool: db.pool, metrics, logger,
+    host: config.HOST,
+    port: config.MQTT_PORT,
+    topicRoot: config.TOPIC_ROOT,
+    service,
+    pool: db.pool,
+    metrics,
+    logger,
     maxVerifications: db.engine === 'server' ? defaultMaxVerifications() : undefined,
     ingest: ownTracksSink({ submit: hub.submit, topicRoot: config.TOPIC_ROOT, pool: db.pool, metrics, logger }),
     onTasksListener: (deviceId) => hub.tasksListener(deviceId),
@@ -102,16 +112,26 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   await broker.listen();
   // JT/T 808 terminals on their own port, into the same ingest (system-jt808.ts).
   const jt808 = await startJt808({
-    pool: db.pool, config, key: deviceSecretKey, submit: hub.submit, metrics, logger, clock: opts.clock ?? systemClock,
+    pool: db.pool,
+    config,
+    key: deviceSecretKey,
+    submit: hub.submit,
+    metrics,
+    logger,
+    clock: opts.clock ?? systemClock,
     ...(opts.jt808TextReplyTimeoutMs === undefined ? {} : { textReplyTimeoutMs: opts.jt808TextReplyTimeoutMs }),
   });
   textLink.gateway = jt808;
   const mqttUrl = `mqtt://${config.HOST}:${broker.port}`;
   const httpUrl = `http://${config.HOST}:${hub.httpPort}`;
-  const sim = simulation && district ? await simulation.startSimulation({ mqttUrl, config, logger, clock: opts.clock ?? systemClock, district }) : null;
-  const people = simulation && district
-    ? await simulation.startPeople({ httpUrl, district, clock: opts.clock ?? systemClock, logger, authRequired: config.AUTH_REQUIRED })
-    : null;
+  const sim =
+    simulation && district
+      ? await simulation.startSimulation({ mqttUrl, config, logger, clock: opts.clock ?? systemClock, district })
+      : null;
+  const people =
+    simulation && district
+      ? await simulation.startPeople({ httpUrl, district, clock: opts.clock ?? systemClock, logger, authRequired: config.AUTH_REQUIRED })
+      : null;
 
   return {
     config,

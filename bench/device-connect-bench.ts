@@ -68,14 +68,19 @@ async function main(): Promise<void> {
     console.log(`${scheme}: registered ${N} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
     const passes = scheme === 'migrate' ? ['migrate (first connect)', 'migrated (second broker)'] : [scheme];
     for (const pass of passes) {
-      results.push({ pass, ...(await connectPass(db, devices, { withKey: scheme !== 'scrypt' ? key : undefined, storm, wave: Number(args.wave), log })) });
+      results.push({
+        pass,
+        ...(await connectPass(db, devices, { withKey: scheme !== 'scrypt' ? key : undefined, storm, wave: Number(args.wave), log })),
+      });
       console.log(JSON.stringify(results.at(-1)));
     }
   }
   console.log('\n| pass | handsets | connect s | broker CPU s | scrypt checks | storm attempts (refused / held / dropped) |');
   console.log('|---|---|---|---|---|---|');
   for (const r of results) {
-    console.log(`| ${r.pass} | ${r.connected} / ${N} | ${r.connectS} | ${r.brokerCpuS} | ${r.scryptChecks} | ${r.storm ? `${(r.storm as StormResult).attempts} (${(r.storm as StormResult).refused} / ${r.heldPeak} / ${(r.storm as StormResult).dropped})` : '—'} |`);
+    console.log(
+      `| ${r.pass} | ${r.connected} / ${N} | ${r.connectS} | ${r.brokerCpuS} | ${r.scryptChecks} | ${r.storm ? `${(r.storm as StormResult).attempts} (${(r.storm as StormResult).refused} / ${r.heldPeak} / ${(r.storm as StormResult).dropped})` : '—'} |`,
+    );
   }
   await db.close();
   await pg?.stop();
@@ -84,7 +89,9 @@ async function main(): Promise<void> {
 
 function randomToken(i: number): string {
   // 24 bytes of base64url, as the registry issues them; deterministic so runs compare.
-  return Buffer.from(`bench-secret-${String(i).padStart(8, '0')}-xyz`).toString('base64url').slice(0, 32);
+  return Buffer.from(`bench-secret-${String(i).padStart(8, '0')}-xyz`)
+    .toString('base64url')
+    .slice(0, 32);
 }
 
 interface StormResult {
@@ -101,8 +108,13 @@ async function connectPass(
 ): Promise<Record<string, unknown>> {
   const metrics = new Metrics();
   const opts: BrokerOptions = {
-    host: '127.0.0.1', port: 0, topicRoot: 'grid/v1', service: { username: 'hub', password: 'bench-service-password' },
-    pool: db.pool, metrics, logger: o.log,
+    host: '127.0.0.1',
+    port: 0,
+    topicRoot: 'grid/v1',
+    service: { username: 'hub', password: 'bench-service-password' },
+    pool: db.pool,
+    metrics,
+    logger: o.log,
     // The broker alone: fixes published during the ramp are taken and dropped.
     ingest: async () => undefined,
     // As system.ts sets it: cores − 1 scrypt checks with a server, libuv's default embedded.
@@ -115,11 +127,31 @@ async function connectPass(
   const heldTimer = setInterval(() => {
     heldPeak = Math.max(heldPeak, metrics.snapshot().mqtt_auth_refusals_held ?? 0);
   }, 100);
-  const stormer = o.storm > 0 ? startStorm(broker.port, devices.map((d) => d.id), o.storm) : null;
+  const stormer =
+    o.storm > 0
+      ? startStorm(
+          broker.port,
+          devices.map((d) => d.id),
+          o.storm,
+        )
+      : null;
   const cpu0 = process.cpuUsage();
   const child = fork(new URL('./ingest-load-child.ts', import.meta.url), [], { execArgv: ['--import', 'tsx'] });
-  child.send({ host: '127.0.0.1', port: broker.port, devices, rateHz: 1, durationS: 0, topicRoot: 'grid/v1', waveSize: o.wave, connectTimeoutMs: 30_000, connectPhaseMaxS: 600, drainMs: 0 });
-  const load = await new Promise<LoadResult>((resolve) => child.on('message', (m: { result?: LoadResult }) => m.result && resolve(m.result)));
+  child.send({
+    host: '127.0.0.1',
+    port: broker.port,
+    devices,
+    rateHz: 1,
+    durationS: 0,
+    topicRoot: 'grid/v1',
+    waveSize: o.wave,
+    connectTimeoutMs: 30_000,
+    connectPhaseMaxS: 600,
+    drainMs: 0,
+  });
+  const load = await new Promise<LoadResult>((resolve) =>
+    child.on('message', (m: { result?: LoadResult }) => m.result && resolve(m.result)),
+  );
   const cpu = process.cpuUsage(cpu0);
   const stormResult = stormer ? await stormer.stop() : null;
   clearInterval(heldTimer);
@@ -175,7 +207,18 @@ async function stormChild(): Promise<void> {
       });
       s.on('connect', () => {
         r.attempts++;
-        s.write(generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: id, clean: true, keepalive: 60, username: id, password: Buffer.from(`wrong-${n}`) }));
+        s.write(
+          generate({
+            cmd: 'connect',
+            protocolId: 'MQTT',
+            protocolVersion: 4,
+            clientId: id,
+            clean: true,
+            keepalive: 60,
+            username: id,
+            password: Buffer.from(`wrong-${n}`),
+          }),
+        );
       });
     });
   let n = 0;

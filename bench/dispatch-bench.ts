@@ -39,7 +39,21 @@ function grids(): { code: string; geometry: Polygon }[] {
   for (let r = 0; r < ROWS; r++) {
     for (let c = 0; c < COLS; c++) {
       const [x, y] = [LON0 + c * CELL_DEG, LAT0 + r * CELL_DEG];
-      out.push({ code: gridCode(c, r), geometry: { type: 'Polygon', coordinates: [[[x, y], [x + CELL_DEG, y], [x + CELL_DEG, y + CELL_DEG], [x, y + CELL_DEG], [x, y]]] } });
+      out.push({
+        code: gridCode(c, r),
+        geometry: {
+          type: 'Polygon',
+          coordinates: [
+            [
+              [x, y],
+              [x + CELL_DEG, y],
+              [x + CELL_DEG, y + CELL_DEG],
+              [x, y + CELL_DEG],
+              [x, y],
+            ],
+          ],
+        },
+      });
     }
   }
   return out;
@@ -47,7 +61,12 @@ function grids(): { code: string; geometry: Polygon }[] {
 
 function workers(n: number): DispatchWorker[] {
   const rng = createRng(`${SEED}:workers:${n}`);
-  const roles: (readonly [WorkerRole, number])[] = [['grid_worker', 85], ['grid_leader', 8], ['community_police', 5], ['command', 2]];
+  const roles: (readonly [WorkerRole, number])[] = [
+    ['grid_worker', 85],
+    ['grid_leader', 8],
+    ['community_police', 5],
+    ['command', 2],
+  ];
   return Array.from({ length: n }, (_, i) => {
     const c = rng.int(0, COLS - 1);
     const r = rng.int(0, ROWS - 1);
@@ -76,13 +95,31 @@ function incidents(): Case[] {
     const lat = LAT0 + rng.float(0, ROWS * CELL_DEG);
     const lon = LON0 + rng.float(0, COLS * CELL_DEG);
     const { gridCode: g } = locator.locate(lon, lat);
-    const level = rng.weighted([[0, 80], [1, 10], [2, 10]] as const);
+    const level = rng.weighted([
+      [0, 80],
+      [1, 10],
+      [2, 10],
+    ] as const);
     const [c, r] = [Number(g.slice(4, 7)), Number(g.slice(1, 4))];
     const incident: Incident = {
-      id: `i${i}`, source: 'resident', category: rng.pick(['drain', 'noise', 'door.forced', 'camera.fire', 'garbage']),
-      priority: 'normal', lat, lon, gridCode: g, state: 'reported', version: 1, escalationLevel: level,
-      assigneeId: null, triedWorkerIds: [], reporterId: null, reopenCount: 0, rating: null,
-      createdAt: T0, updatedAt: T0, slaStartedAt: T0,
+      id: `i${i}`,
+      source: 'resident',
+      category: rng.pick(['drain', 'noise', 'door.forced', 'camera.fire', 'garbage']),
+      priority: 'normal',
+      lat,
+      lon,
+      gridCode: g,
+      state: 'reported',
+      version: 1,
+      escalationLevel: level,
+      assigneeId: null,
+      triedWorkerIds: [],
+      reporterId: null,
+      reopenCount: 0,
+      rating: null,
+      createdAt: T0,
+      updatedAt: T0,
+      slaStartedAt: T0,
     };
     return { incident, options: { scopeGridCodes: level === 2 ? communityGrids(c, r) : [g], neighbourRadiusM: 1500 } };
   });
@@ -104,10 +141,20 @@ function bench(n: number, cases: Case[]): void {
   const index = WorkerIndex.build(ws, T0);
   for (const k of cases) rankCandidates(k.incident, index, k.options, clock); // warm-up (JIT), one full pass
   let found = 0;
-  const raw = cases.map((k) => time(() => { found += rankCandidates(k.incident, index, k.options, clock).length; }));
+  const raw = cases.map((k) =>
+    time(() => {
+      found += rankCandidates(k.incident, index, k.options, clock).length;
+    }),
+  );
   // Two more passes; the per-incident minimum strips preemption by other processes on a shared box.
   const best = raw.slice();
-  for (let pass = 0; pass < 2; pass++) cases.forEach((k, i) => { best[i] = Math.min(best[i], time(() => rankCandidates(k.incident, index, k.options, clock))); });
+  for (let pass = 0; pass < 2; pass++)
+    cases.forEach((k, i) => {
+      best[i] = Math.min(
+        best[i],
+        time(() => rankCandidates(k.incident, index, k.options, clock)),
+      );
+    });
   const samples = raw.slice().sort((a, b) => a - b);
   const bestSorted = best.sort((a, b) => a - b);
   const total = samples.reduce((s, x) => s + x, 0);
@@ -117,7 +164,10 @@ function bench(n: number, cases: Case[]): void {
   const baseSamples = base.map((k) => time(() => rankCandidatesByScan(k.incident, ws, k.options, clock))).sort((a, b) => a - b);
   // Same answers, or the speed-up means nothing.
   for (const k of base.slice(0, 50)) {
-    if (JSON.stringify(rankCandidates(k.incident, index, k.options, clock)) !== JSON.stringify(rankCandidatesByScan(k.incident, ws, k.options, clock))) {
+    if (
+      JSON.stringify(rankCandidates(k.incident, index, k.options, clock)) !==
+      JSON.stringify(rankCandidatesByScan(k.incident, ws, k.options, clock))
+    ) {
       throw new Error(`index and scan disagree on ${k.incident.id}`);
     }
   }
@@ -125,16 +175,24 @@ function bench(n: number, cases: Case[]): void {
   const b50 = percentile(baseSamples, 50);
   console.log(
     `${String(n).padStart(6)} workers | index p50 ${p50.toFixed(3)} ms  p99 ${percentile(samples, 99).toFixed(3)} ms  ` +
-    `max ${samples[samples.length - 1].toFixed(3)} ms  ${Math.round((cases.length / total) * 1000)} rankings/s  ` +
-    `(${(found / cases.length).toFixed(1)} candidates/ranking, index build ${buildMs.toFixed(1)} ms)\n` +
-    `${' '.repeat(6)}         | index, best of 3 passes per incident: p50 ${percentile(bestSorted, 50).toFixed(3)} ms  p99 ${percentile(bestSorted, 99).toFixed(3)} ms\n` +
-    `${' '.repeat(6)}         | full-scan baseline p50 ${b50.toFixed(3)} ms  p99 ${percentile(baseSamples, 99).toFixed(3)} ms  ` +
-    `${Math.round((base.length / baseSamples.reduce((s, x) => s + x, 0)) * 1000)} rankings/s  → index is ${(b50 / p50).toFixed(0)}× faster at p50`,
+      `max ${samples[samples.length - 1].toFixed(3)} ms  ${Math.round((cases.length / total) * 1000)} rankings/s  ` +
+      `(${(found / cases.length).toFixed(1)} candidates/ranking, index build ${buildMs.toFixed(1)} ms)\n` +
+      `${' '.repeat(6)}         | index, best of 3 passes per incident: p50 ${percentile(bestSorted, 50).toFixed(3)} ms  p99 ${percentile(bestSorted, 99).toFixed(3)} ms\n` +
+      `${' '.repeat(6)}         | full-scan baseline p50 ${b50.toFixed(3)} ms  p99 ${percentile(baseSamples, 99).toFixed(3)} ms  ` +
+      `${Math.round((base.length / baseSamples.reduce((s, x) => s + x, 0)) * 1000)} rankings/s  → index is ${(b50 / p50).toFixed(0)}× faster at p50`,
   );
 }
 
 const cases = incidents();
-console.log(`dispatch ranking bench — ${new Date().toISOString()} — node ${process.version} — ${cpus()[0]?.model ?? 'cpu?'} × ${cpus().length}`);
-console.log(`load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (other processes inflate the single-pass p99)`);
-console.log(`${COLS * ROWS} grids, ${INCIDENTS} incidents (80 % grid level, 10 % grid leader, 10 % community scope), radius 1500 m, seed ${SEED}`);
+console.log(
+  `dispatch ranking bench — ${new Date().toISOString()} — node ${process.version} — ${cpus()[0]?.model ?? 'cpu?'} × ${cpus().length}`,
+);
+console.log(
+  `load average before: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')} (other processes inflate the single-pass p99)`,
+);
+console.log(
+  `${COLS * ROWS} grids, ${INCIDENTS} incidents (80 % grid level, 10 % grid leader, 10 % community scope), radius 1500 m, seed ${SEED}`,
+);
 for (const n of [3400, 34000]) bench(n, cases);

@@ -39,12 +39,22 @@ async function run(label: string, db: Database): Promise<void> {
   const box = district.regions.features.find((f) => f.properties.level === 'district')!.geometry.coordinates[0];
   const lons = box.map((p) => p[0]);
   const lats = box.map((p) => p[1]);
-  const inBox = () => ({ lon: Math.min(...lons) + rng.next() * (Math.max(...lons) - Math.min(...lons)), lat: Math.min(...lats) + rng.next() * (Math.max(...lats) - Math.min(...lats)) });
+  const inBox = () => ({
+    lon: Math.min(...lons) + rng.next() * (Math.max(...lons) - Math.min(...lons)),
+    lat: Math.min(...lats) + rng.next() * (Math.max(...lats) - Math.min(...lats)),
+  });
   for (const w of live.workers.values()) Object.assign(w, { ...inBox(), ts: clock.now() - 60_000, online: true, duty: 'on' });
   const regions = new RegionDirectory(db.pool);
   await regions.load();
   const dispatch = new DispatchService({
-    pool: db.pool, clock, config, live, publisher: null, metrics: new Metrics(), logger: silentLogger, regions,
+    pool: db.pool,
+    clock,
+    config,
+    live,
+    publisher: null,
+    metrics: new Metrics(),
+    logger: silentLogger,
+    regions,
     notify: { incident: () => undefined, alarm: () => undefined },
   });
   await dispatch.start();
@@ -78,8 +88,8 @@ async function run(label: string, db: Database): Promise<void> {
   floor.sort((a, b) => a - b);
   console.log(
     `${label.padEnd(22)} | ${INCIDENTS} incidents, ${live.workers.size} workers: ${(INCIDENTS / total).toFixed(0)} incidents/s, ` +
-    `p50 ${pct(samples, 50).toFixed(2)} ms p99 ${pct(samples, 99).toFixed(2)} ms, ${offered} offered at once | ` +
-    `bare INSERT transaction p50 ${pct(floor, 50).toFixed(2)} ms → dispatch costs ${(pct(samples, 50) / pct(floor, 50)).toFixed(1)}× the commit floor`,
+      `p50 ${pct(samples, 50).toFixed(2)} ms p99 ${pct(samples, 99).toFixed(2)} ms, ${offered} offered at once | ` +
+      `bare INSERT transaction p50 ${pct(floor, 50).toFixed(2)} ms → dispatch costs ${(pct(samples, 50) / pct(floor, 50)).toFixed(1)}× the commit floor`,
   );
 }
 

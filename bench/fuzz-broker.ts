@@ -26,17 +26,38 @@ const sys = await startSystemProcess();
 const crashFile = fileURLToPath(new URL(`../tests/hostile/fixtures/fuzz-crash-${seed}.json`, import.meta.url));
 try {
   const r = await fuzzSystem(sys, {
-    seed, sessions: Number(args.sessions), durationMs: Number(args.duration) * 1000, concurrency: Number(args.concurrency), roundSessions: Number(args.round), crashFile,
-    onRound: ({ round, stats, rssMB }) => console.error(`round ${round}: ${stats.sessions} sessions, ${stats.packets} packets, RSS ${rssMB} MB`),
+    seed,
+    sessions: Number(args.sessions),
+    durationMs: Number(args.duration) * 1000,
+    concurrency: Number(args.concurrency),
+    roundSessions: Number(args.round),
+    crashFile,
+    onRound: ({ round, stats, rssMB }) =>
+      console.error(`round ${round}: ${stats.sessions} sessions, ${stats.packets} packets, RSS ${rssMB} MB`),
   });
-  console.log(JSON.stringify({
-    machine: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`, node: process.version, date: new Date().toISOString(),
-    seed: r.seed, seconds: Math.round(r.stats.ms / 1000), sessions: r.stats.sessions, packets: r.stats.packets, MBsent: +(r.stats.bytes / 1e6).toFixed(1),
-    closedByBroker: r.stats.closedByBroker, authenticated: r.stats.authenticated, survived: r.alive, roundTrips: r.roundTrips,
-    rssMB: { before: MB(r.before.rss), peak: MB(r.peak), after: MB(r.after.rss) },
-    heapAndBuffersMB: { before: MB(r.before.heapUsed + r.before.external), after: MB(r.after.heapUsed + r.after.external) },
-    rejected: r.rejected,
-  }, null, 1));
+  console.log(
+    JSON.stringify(
+      {
+        machine: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
+        node: process.version,
+        date: new Date().toISOString(),
+        seed: r.seed,
+        seconds: Math.round(r.stats.ms / 1000),
+        sessions: r.stats.sessions,
+        packets: r.stats.packets,
+        MBsent: +(r.stats.bytes / 1e6).toFixed(1),
+        closedByBroker: r.stats.closedByBroker,
+        authenticated: r.stats.authenticated,
+        survived: r.alive,
+        roundTrips: r.roundTrips,
+        rssMB: { before: MB(r.before.rss), peak: MB(r.peak), after: MB(r.after.rss) },
+        heapAndBuffersMB: { before: MB(r.before.heapUsed + r.before.external), after: MB(r.after.heapUsed + r.after.external) },
+        rejected: r.rejected,
+      },
+      null,
+      1,
+    ),
+  );
   process.exitCode = r.alive ? 0 : 1;
 } finally {
   await sys.stop();

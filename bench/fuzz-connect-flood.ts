@@ -32,12 +32,27 @@ try {
   // The broker's side of each socket closes a moment later.
   while ((await sys.metrics()).metrics.mqtt_unauthenticated_connections! > 0) await new Promise((r) => setTimeout(r, 100));
   const after = await sys.memory({ gc: true });
-  console.log(JSON.stringify({
-    sockets: sockets.length, bytesEach: Number(args.bytes), attemptedMB: +(attempted / 1e6).toFixed(1), sentMs, closedByServer,
-    rssBefore: MB(before.rss), rssPeak: MB(during.peak), rssHeld: MB(during.rss), rssAfter: MB(after.rss),
-    heapAndBuffers: { before: MB(before.heapUsed + before.external), held: MB(during.heapUsed + during.external), after: MB(after.heapUsed + after.external) },
-    rejected: Object.fromEntries(Object.entries(metrics).filter(([k]) => k.startsWith('mqtt_rejected_total') || k.startsWith('mqtt_connections_refused'))),
-  }));
+  console.log(
+    JSON.stringify({
+      sockets: sockets.length,
+      bytesEach: Number(args.bytes),
+      attemptedMB: +(attempted / 1e6).toFixed(1),
+      sentMs,
+      closedByServer,
+      rssBefore: MB(before.rss),
+      rssPeak: MB(during.peak),
+      rssHeld: MB(during.rss),
+      rssAfter: MB(after.rss),
+      heapAndBuffers: {
+        before: MB(before.heapUsed + before.external),
+        held: MB(during.heapUsed + during.external),
+        after: MB(after.heapUsed + after.external),
+      },
+      rejected: Object.fromEntries(
+        Object.entries(metrics).filter(([k]) => k.startsWith('mqtt_rejected_total') || k.startsWith('mqtt_connections_refused')),
+      ),
+    }),
+  );
 } finally {
   await sys.stop();
 }

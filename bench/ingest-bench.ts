@@ -69,7 +69,13 @@ if (args.baseline && args.baseline !== 'aedes' && args.baseline !== 'mosquitto')
  * Runs the load generator in its own process against a port; calls `steady` once every handset is
  * connected and `end` at its last progress report (publishing over), each with the acks so far.
  */
-function runLoad(port: number, devs: LoadDevice[], topicRoot: string, hooks: { progress?: (p: LoadProgress) => void | Promise<void>; steady?: (acked: number) => void; end?: (acked: number) => void }, wire: LoadProtocol = 'native'): Promise<LoadResult> {
+function runLoad(
+  port: number,
+  devs: LoadDevice[],
+  topicRoot: string,
+  hooks: { progress?: (p: LoadProgress) => void | Promise<void>; steady?: (acked: number) => void; end?: (acked: number) => void },
+  wire: LoadProtocol = 'native',
+): Promise<LoadResult> {
   const child = fork(new URL('./ingest-load-child.ts', import.meta.url), [], { execArgv: childExecArgv });
   child.send({ host: '127.0.0.1', port, devices: devs, rateHz: 1, durationS, topicRoot, waveSize: 200, drainMs: 15000, protocol: wire });
   let steadyAt = false;
@@ -89,20 +95,26 @@ function runLoad(port: number, devs: LoadDevice[], topicRoot: string, hooks: { p
 }
 
 /** CPU µs per acknowledged message of a stock broker and subscriber, same load, same machine. */
-async function runBaseline(kind: BaselineKind, devs: { id: string; secret: string }[]): Promise<{ kind: BaselineKind; cpuUsPerMsg: number; ackP99ms: number | null; sent: number; acked: number }> {
+async function runBaseline(
+  kind: BaselineKind,
+  devs: { id: string; secret: string }[],
+): Promise<{ kind: BaselineKind; cpuUsPerMsg: number; ackP99ms: number | null; sent: number; acked: number }> {
   const broker = await startStockBroker(kind, 'grid/v1');
   const meter = new CpuMeter(() => broker.pids);
   let from = { cpu: 0, acked: 0 };
   let to = { cpu: 0, acked: 0 };
   console.log(`baseline: stock ${kind} + mosquitto_sub -q 1, ${devs.length} handsets…`);
   const r = await runLoad(broker.port, devs, 'grid/v1', {
-    progress: (p) => console.log(`  t=${p.elapsedS.toFixed(0)}s connected=${p.connected} sent=${p.sent} acked=${p.acked} errors=${p.errors}`),
+    progress: (p) =>
+      console.log(`  t=${p.elapsedS.toFixed(0)}s connected=${p.connected} sent=${p.sent} acked=${p.acked} errors=${p.errors}`),
     steady: (acked) => (from = { cpu: meter.sample(), acked }),
     end: (acked) => (to = { cpu: meter.sample(), acked }),
   });
   await broker.stop();
   const cpuUsPerMsg = Math.round((to.cpu - from.cpu) / Math.max(1, to.acked - from.acked));
-  console.log(`baseline ${kind}: ${cpuUsPerMsg} µs CPU per message (broker + subscriber), PUBACK p99 ${r.ackLatencyMs ? Math.round(r.ackLatencyMs.p99) : '-'} ms`);
+  console.log(
+    `baseline ${kind}: ${cpuUsPerMsg} µs CPU per message (broker + subscriber), PUBACK p99 ${r.ackLatencyMs ? Math.round(r.ackLatencyMs.p99) : '-'} ms`,
+  );
   return { kind, cpuUsPerMsg, ackP99ms: r.ackLatencyMs ? Math.round(r.ackLatencyMs.p99) : null, sent: r.sent, acked: r.acked };
 }
 
@@ -124,10 +136,20 @@ interface Target {
 }
 
 async function startTarget(): Promise<Target> {
-  const config = testConfig({ LOG_LEVEL: 'warn', ...(pg ? { DATABASE_URL: pg.url } : {}), ...(args['push-ms'] ? { PUSH_INTERVAL_MS: args['push-ms'] } : {}) });
+  const config = testConfig({
+    LOG_LEVEL: 'warn',
+    ...(pg ? { DATABASE_URL: pg.url } : {}),
+    ...(args['push-ms'] ? { PUSH_INTERVAL_MS: args['push-ms'] } : {}),
+  });
   const sys = await startSystem({ config, logger: log, inMemoryDb: !pg });
   return {
-    db: sys.db, hub: sys.hub, metrics: sys.metrics, mqttUrl: sys.mqttUrl, httpUrl: sys.httpUrl, jt808Port: sys.jt808.port, topicRoot: config.TOPIC_ROOT,
+    db: sys.db,
+    hub: sys.hub,
+    metrics: sys.metrics,
+    mqttUrl: sys.mqttUrl,
+    httpUrl: sys.httpUrl,
+    jt808Port: sys.jt808.port,
+    topicRoot: config.TOPIC_ROOT,
     reloadDevices: () => sys.broker.reloadDevices(),
     deviceSecretKey: sys.deviceSecretKey,
     brokerMetrics: async () => sys.metrics.snapshot(),
@@ -135,10 +157,24 @@ async function startTarget(): Promise<Target> {
   };
 }
 
-const devices: LoadDevice[] = Array.from({ length: N }, (_, i) => ({ id: `lg-${String(i).padStart(5, '0')}`, secret: `load-secret-${i}-abcdefgh`, ...(protocol === 'jt808' ? { terminalNo: `138${String(i).padStart(8, '0')}` } : {}) }));
+const devices: LoadDevice[] = Array.from({ length: N }, (_, i) => ({
+  id: `lg-${String(i).padStart(5, '0')}`,
+  secret: `load-secret-${i}-abcdefgh`,
+  ...(protocol === 'jt808' ? { terminalNo: `138${String(i).padStart(8, '0')}` } : {}),
+}));
 // OwnTracks and JT/T 808 fixes are dated to the whole second and sent `phase` ms later (load-generator.ts):
 // publish→commit and publish→screen are measured from the send, as for native fixes.
-const phaseOf = new Map(protocol === 'native' ? [] : devices.flatMap((d, i) => [[d.id, loadPhaseMs(i, N)], [`lw-${d.id}`, loadPhaseMs(i, N)]] as [string, number][]));
+const phaseOf = new Map(
+  protocol === 'native'
+    ? []
+    : devices.flatMap(
+        (d, i) =>
+          [
+            [d.id, loadPhaseMs(i, N)],
+            [`lw-${d.id}`, loadPhaseMs(i, N)],
+          ] as [string, number][],
+      ),
+);
 // The baseline first, alone on the machine (no database running yet).
 const baseline = args.baseline ? await runBaseline(args.baseline as BaselineKind, devices) : null;
 
@@ -157,9 +193,23 @@ await sys.db.pool.query(
 );
 for (let i = 0; i < N; i += 500) {
   const chunk = devices.slice(i, i + 500);
-  await upsertWorkers(sys.db.pool, chunk.map((d) => ({ id: `lw-${d.id}`, name: d.id, role: 'grid_worker' as const, gridCodes: ['LOAD'] })));
+  await upsertWorkers(
+    sys.db.pool,
+    chunk.map((d) => ({ id: `lw-${d.id}`, name: d.id, role: 'grid_worker' as const, gridCodes: ['LOAD'] })),
+  );
   // In the HMAC form under the node's key, as the registry writes them (decision 012).
-  await upsertDevices(sys.db.pool, chunk.map((d) => ({ id: d.id, kind: 'handset' as const, secret: d.secret, workerId: `lw-${d.id}`, protocol, protocolId: d.terminalNo ?? null })), sys.deviceSecretKey);
+  await upsertDevices(
+    sys.db.pool,
+    chunk.map((d) => ({
+      id: d.id,
+      kind: 'handset' as const,
+      secret: d.secret,
+      workerId: `lw-${d.id}`,
+      protocol,
+      protocolId: d.terminalNo ?? null,
+    })),
+    sys.deviceSecretKey,
+  );
 }
 await sys.hub.reloadRegistry();
 // As after a registry import: the broker knows every device before the connect storm, so its
@@ -193,7 +243,9 @@ sys.hub.onCommit((rows, at) => {
     if (sentAt >= steadyFrom) commitLatLate.push(at - sentAt);
   }
 });
-const screen = io(`${sys.httpUrl}${LIVE_NAMESPACE}`, { transports: ['websocket'] }) as unknown as import('socket.io-client').Socket<ServerToClientEvents>;
+const screen = io(`${sys.httpUrl}${LIVE_NAMESPACE}`, {
+  transports: ['websocket'],
+}) as unknown as import('socket.io-client').Socket<ServerToClientEvents>;
 const pushLat: number[] = [];
 const pushLatLate: number[] = [];
 screen.on('positions', (b) => {
@@ -222,27 +274,33 @@ let cpuFrom = { cpu: 0, acked: 0 };
 let cpuTo = { cpu: 0, acked: 0 };
 const t0 = Date.now();
 const url = new URL(sys.mqttUrl);
-const load = await runLoad(protocol === 'jt808' ? sys.jt808Port : Number(url.port), devices, sys.topicRoot, {
-  steady: (acked) => {
-    steady = true;
-    steadyFrom = Date.now();
-    cpuFrom = { cpu: pipelineCpu(), acked };
+const load = await runLoad(
+  protocol === 'jt808' ? sys.jt808Port : Number(url.port),
+  devices,
+  sys.topicRoot,
+  {
+    steady: (acked) => {
+      steady = true;
+      steadyFrom = Date.now();
+      cpuFrom = { cpu: pipelineCpu(), acked };
+    },
+    end: (acked) => (cpuTo = { cpu: pipelineCpu(), acked }),
+    progress: async (p) => {
+      const snap = { ...sys.metrics.snapshot(), ...(await sys.brokerMetrics()) };
+      const commits = sys.metrics.get('ingest_commits_total');
+      const commitMs = sys.metrics.get('ingest_commit_ms_total');
+      const win = `commits=${commits - lastCommits} mean=${Math.round((commitMs - lastCommitMs) / Math.max(1, commits - lastCommits))}ms queued=${snap['ingest_queued_rows'] ?? 0}`;
+      lastCommits = commits;
+      lastCommitMs = commitMs;
+      console.log(
+        `  t=${p.elapsedS.toFixed(0)}s connected=${p.connected} sent=${p.sent} acked=${p.acked} committed=${committed}` +
+          ` window publish→commit p50/p99=${Math.round(pct(windowLat, 50))}/${Math.round(pct(windowLat, 99))} ms inflight=${snap['mqtt_ingest_inflight'] ?? 0} ${win}`,
+      );
+      windowLat = [];
+    },
   },
-  end: (acked) => (cpuTo = { cpu: pipelineCpu(), acked }),
-  progress: async (p) => {
-    const snap = { ...sys.metrics.snapshot(), ...(await sys.brokerMetrics()) };
-    const commits = sys.metrics.get('ingest_commits_total');
-    const commitMs = sys.metrics.get('ingest_commit_ms_total');
-    const win = `commits=${commits - lastCommits} mean=${Math.round((commitMs - lastCommitMs) / Math.max(1, commits - lastCommits))}ms queued=${snap['ingest_queued_rows'] ?? 0}`;
-    lastCommits = commits;
-    lastCommitMs = commitMs;
-    console.log(
-      `  t=${p.elapsedS.toFixed(0)}s connected=${p.connected} sent=${p.sent} acked=${p.acked} committed=${committed}` +
-        ` window publish→commit p50/p99=${Math.round(pct(windowLat, 50))}/${Math.round(pct(windowLat, 99))} ms inflight=${snap['mqtt_ingest_inflight'] ?? 0} ${win}`,
-    );
-    windowLat = [];
-  },
-}, protocol);
+  protocol,
+);
 const cpuUsPerFix = Math.round((cpuTo.cpu - cpuFrom.cpu) / Math.max(1, cpuTo.acked - cpuFrom.acked));
 await sys.hub.drainForBench();
 const wallS = (Date.now() - t0) / 1000;
@@ -252,10 +310,15 @@ const stored = (await sys.db.pool.query(`SELECT count(*) AS n FROM positions WHE
 // PostgreSQL's autovacuum wakes once a minute and then vacuums and analyzes the growing table:
 // say whether it ran during the run, since it competes with the commits for the same two cores.
 const autovacuum = pg
-  ? (await sys.db.pool.query(`SELECT autovacuum_count + autoanalyze_count AS n, greatest(last_autovacuum, last_autoanalyze) AS last FROM pg_stat_user_tables WHERE relname = 'positions'`)).rows[0]
+  ? (
+      await sys.db.pool.query(
+        `SELECT autovacuum_count + autoanalyze_count AS n, greatest(last_autovacuum, last_autoanalyze) AS last FROM pg_stat_user_tables WHERE relname = 'positions'`,
+      )
+    ).rows[0]
   : null;
 // Every fix lies inside its worker's grid: the ingest fence must have said so for each.
-const fenced = (await sys.db.pool.query<{ inside: number }>(`SELECT count(*) FILTER (WHERE in_grid)::int AS inside FROM positions`)).rows[0].inside;
+const fenced = (await sys.db.pool.query<{ inside: number }>(`SELECT count(*) FILTER (WHERE in_grid)::int AS inside FROM positions`)).rows[0]
+  .inside;
 const summary = {
   engine: sys.db.engine,
   protocol,
@@ -273,7 +336,12 @@ const summary = {
   dashboardP50ms: Math.round(pct(pushLat, 50)),
   dashboardP99ms: Math.round(pct(pushLat, 99)),
   // Only fixes published after every handset was connected (see commitLatLate).
-  publishedInSteady: { commitP50ms: Math.round(pct(commitLatLate, 50)), commitP99ms: Math.round(pct(commitLatLate, 99)), dashboardP50ms: Math.round(pct(pushLatLate, 50)), dashboardP99ms: Math.round(pct(pushLatLate, 99)) },
+  publishedInSteady: {
+    commitP50ms: Math.round(pct(commitLatLate, 50)),
+    commitP99ms: Math.round(pct(commitLatLate, 99)),
+    dashboardP50ms: Math.round(pct(pushLatLate, 50)),
+    dashboardP99ms: Math.round(pct(pushLatLate, 99)),
+  },
   pushIntervalMs: Number(args['push-ms'] ?? 100), // PUSH_INTERVAL_MS's default
   ackP99ms: load.ackLatencyMs ? Math.round(load.ackLatencyMs.p99) : null,
   hubPeakRssMiB: Math.round(peakRss / 1048576),

@@ -46,13 +46,16 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  console.log('npm run bench:nodes -- [--handsets 10000] [--nodes 2 | --nodes 1,2] [--redis-for-one] [--duration 60] [--load-procs 1] [--fault kill|db|redis] [--kill-every 30] [--outage 60]');
+  console.log(
+    'npm run bench:nodes -- [--handsets 10000] [--nodes 2 | --nodes 1,2] [--redis-for-one] [--duration 60] [--load-procs 1] [--fault kill|db|redis] [--kill-every 30] [--outage 60]',
+  );
   process.exit(0);
 }
 const N = Number(args.handsets);
 const durationS = Number(args.duration);
 const KEY = 'bench-nodes-device-secret-key-0123456789abcdef';
-const pct = (xs: number[], p: number) => (xs.length === 0 ? NaN : Float64Array.from(xs).sort()[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!);
+const pct = (xs: number[], p: number) =>
+  xs.length === 0 ? NaN : Float64Array.from(xs).sort()[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
 const pg = await startPostgres({ settings: { max_connections: '200', shared_buffers: '256MB' } });
 let redis: RedisServer = await startRedis();
@@ -63,18 +66,30 @@ const ring = Array.from({ length: 25 }, (_, k) => {
   const p = fromLocal(ZHUZHOU, 5_000 * Math.cos(a), 5_000 * Math.sin(a));
   return [p.lon, p.lat];
 });
-await db.pool.query(`INSERT INTO regions (code, parent_code, level, name, geometry) VALUES ('LOAD', NULL, 'grid', '压测网格', $1) ON CONFLICT (code) DO NOTHING`, [
-  JSON.stringify({ type: 'Polygon', coordinates: [ring] }),
-]);
+await db.pool.query(
+  `INSERT INTO regions (code, parent_code, level, name, geometry) VALUES ('LOAD', NULL, 'grid', '压测网格', $1) ON CONFLICT (code) DO NOTHING`,
+  [JSON.stringify({ type: 'Polygon', coordinates: [ring] })],
+);
 const key = deviceSecretKey(KEY);
 for (let i = 0; i < N; i += 1000) {
   const chunk = devices.slice(i, i + 1000);
-  await upsertWorkers(db.pool, chunk.map((d) => ({ id: `lw-${d.id}`, name: d.id, role: 'grid_worker' as const, gridCodes: ['LOAD'] })));
-  await upsertDevices(db.pool, chunk.map((d) => ({ id: d.id, kind: 'handset' as const, secret: d.secret, workerId: `lw-${d.id}` })), key);
+  await upsertWorkers(
+    db.pool,
+    chunk.map((d) => ({ id: `lw-${d.id}`, name: d.id, role: 'grid_worker' as const, gridCodes: ['LOAD'] })),
+  );
+  await upsertDevices(
+    db.pool,
+    chunk.map((d) => ({ id: d.id, kind: 'handset' as const, secret: d.secret, workerId: `lw-${d.id}` })),
+    key,
+  );
 }
 const NODE_COUNTS = args.nodes.split(',').map(Number);
 const baseEnv = {
-  DATABASE_URL: pg.url, SIM: 'false', AUTH_REQUIRED: 'false', DEVICE_SECRET_KEY: KEY, LOG_LEVEL: 'warn',
+  DATABASE_URL: pg.url,
+  SIM: 'false',
+  AUTH_REQUIRED: 'false',
+  DEVICE_SECRET_KEY: KEY,
+  LOG_LEVEL: 'warn',
 };
 /** The redis-server the harness started (a child of this process). */
 const redisPid = (): number | null => {
@@ -99,14 +114,18 @@ let peakRss = 0;
 let meters: { nodes: CpuMeter; pg: CpuMeter; redis: CpuMeter };
 const cpuNow = () => ({ nodes: meters.nodes.sample(), pg: meters.pg.sample(), redis: meters.redis.sample() });
 
-const stored = async () => (await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM positions WHERE device_id LIKE 'ln-%'`)).rows[0]!.n;
+const stored = async () =>
+  (await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM positions WHERE device_id LIKE 'ln-%'`)).rows[0]!.n;
 const summaries: Summary[] = [];
 
 for (const nodes of args.fault ? [NODE_COUNTS[0]!] : NODE_COUNTS) {
   // One node is run as a single-node user runs it (no Redis); several join through Redis.
   const env = {
-    ...baseEnv, NODES: String(nodes), ...(nodes > 1 || args['redis-for-one'] ? { REDIS_URL: redis.url } : {}),
-    MQTT_PORT: String(await freePort()), HTTP_PORT: String(await freePort()),
+    ...baseEnv,
+    NODES: String(nodes),
+    ...(nodes > 1 || args['redis-for-one'] ? { REDIS_URL: redis.url } : {}),
+    MQTT_PORT: String(await freePort()),
+    HTTP_PORT: String(await freePort()),
   };
   console.log(`registered ${N} handsets; starting ${nodes} node(s) on PostgreSQL${env.REDIS_URL ? ' + Redis' : ''}…`);
   node = await startNode(env, 180_000);
@@ -156,12 +175,16 @@ for (const nodes of args.fault ? [NODE_COUNTS[0]!] : NODE_COUNTS) {
 }
 if (summaries.length > 1) {
   const base = summaries[0]!;
-  console.log('\n| nodes | Redis | steady fixes/s | CPU µs per fix (nodes + PostgreSQL + Redis) | ratio | idle CPU | marginal µs per fix | screen p50 / p99 | PUBACK p99 | loss |');
+  console.log(
+    '\n| nodes | Redis | steady fixes/s | CPU µs per fix (nodes + PostgreSQL + Redis) | ratio | idle CPU | marginal µs per fix | screen p50 / p99 | PUBACK p99 | loss |',
+  );
   console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const s of summaries) {
     const ratio = s.cpuUsPerFix && base.cpuUsPerFix ? (s.cpuUsPerFix / base.cpuUsPerFix).toFixed(2) : '–';
     const c = s.cpuSplit;
-    console.log(`| ${s.nodes} | ${s.redis ? 'yes' : 'no'} | ${s.steadyAckedPerS ?? '–'} | ${s.cpuUsPerFix ?? '–'} (${c ? `${c.nodes} + ${c.pg} + ${c.redis}` : '–'}) | ${ratio} | ${s.idleCpuPct} % | ${s.marginalUsPerFix ?? '–'} | ${s.screenP50ms} / ${s.screenP99ms} ms | ${s.ackP99ms} ms | ${s.loss} |`);
+    console.log(
+      `| ${s.nodes} | ${s.redis ? 'yes' : 'no'} | ${s.steadyAckedPerS ?? '–'} | ${s.cpuUsPerFix ?? '–'} (${c ? `${c.nodes} + ${c.pg} + ${c.redis}` : '–'}) | ${ratio} | ${s.idleCpuPct} % | ${s.marginalUsPerFix ?? '–'} | ${s.screenP50ms} / ${s.screenP99ms} ms | ${s.ackP99ms} ms | ${s.loss} |`,
+    );
   }
   // A shared machine is noisy: `--nodes 1,2,1,2,1,2` alternates the configurations; compare medians.
   const counts = [...new Set(summaries.map((s) => s.nodes))];
@@ -170,7 +193,8 @@ if (summaries.length > 1) {
     for (const k of ['cpuUsPerFix', 'marginalUsPerFix'] as const) {
       const med = new Map(counts.map((n) => [n, median(summaries.filter((s) => s.nodes === n && s[k] !== null).map((s) => s[k]!))]));
       const first = med.get(counts[0]!)!;
-      for (const n of counts) console.log(`median ${k}, ${n} node(s): ${med.get(n)} (${(med.get(n)! / first).toFixed(2)}× ${counts[0]} node(s))`);
+      for (const n of counts)
+        console.log(`median ${k}, ${n} node(s): ${med.get(n)} (${(med.get(n)! / first).toFixed(2)}× ${counts[0]} node(s))`);
     }
   }
 }
@@ -180,9 +204,26 @@ await Promise.all([pg.stop(), redis.stop()]);
 process.exit(0);
 
 interface Summary {
-  nodes: number; redis: boolean; handsets: number; durationS: number; loadProcs: number; sent: number; acked: number; stored: number; loss: number;
-  connectS: number; steadyAckedPerS: number | null; screenP50ms: number; screenP99ms: number; ackP99ms: number;
-  cpuUsPerFix: number | null; cpuSplit: { nodes: number; pg: number; redis: number } | null; idleCpuPct: number; marginalUsPerFix: number | null; nodesPeakRssMiB: number; errors: number;
+  nodes: number;
+  redis: boolean;
+  handsets: number;
+  durationS: number;
+  loadProcs: number;
+  sent: number;
+  acked: number;
+  stored: number;
+  loss: number;
+  connectS: number;
+  steadyAckedPerS: number | null;
+  screenP50ms: number;
+  screenP99ms: number;
+  ackP99ms: number;
+  cpuUsPerFix: number | null;
+  cpuSplit: { nodes: number; pg: number; redis: number } | null;
+  idleCpuPct: number;
+  marginalUsPerFix: number | null;
+  nodesPeakRssMiB: number;
+  errors: number;
   errorsByKind: Record<string, number>;
 }
 
@@ -196,7 +237,16 @@ async function steadyRun(nodes: number, idleUsPerS: number): Promise<Summary> {
   const results = await Promise.all(
     Array.from({ length: procs }, (_, k) => {
       const child = fork(new URL('./ingest-load-child.ts', import.meta.url), [], { execArgv: ['--import', 'tsx'] });
-      child.send({ host: '127.0.0.1', port: mqttPort, devices: devices.slice(k * share, (k + 1) * share), rateHz: 1, durationS, topicRoot: 'grid/v1', waveSize: 200, drainMs: 15000 });
+      child.send({
+        host: '127.0.0.1',
+        port: mqttPort,
+        devices: devices.slice(k * share, (k + 1) * share),
+        rateHz: 1,
+        durationS,
+        topicRoot: 'grid/v1',
+        waveSize: 200,
+        drainMs: 15000,
+      });
       return new Promise<LoadResult>((resolve) =>
         child.on('message', (m: { progress?: LoadProgress; result?: LoadResult }) => {
           if (m.progress) {
@@ -225,16 +275,27 @@ async function steadyRun(nodes: number, idleUsPerS: number): Promise<Summary> {
   const fixes = from ? Math.max(1, end.acked - from.acked) : 1;
   const per = (k: keyof Cpu) => (from ? Math.round((end.cpu[k] - from.cpu[k]) / fixes) : 0);
   const summary: Summary = {
-    nodes, redis: nodes > 1 || Boolean(args['redis-for-one']), handsets: N, durationS, loadProcs: procs, sent, acked, stored: n, loss: acked - n,
+    nodes,
+    redis: nodes > 1 || Boolean(args['redis-for-one']),
+    handsets: N,
+    durationS,
+    loadProcs: procs,
+    sent,
+    acked,
+    stored: n,
+    loss: acked - n,
     connectS: Math.max(...results.map((r) => r.connectS)),
     steadyAckedPerS: from ? Math.round((end.acked - from.acked) / ((end.at - from.at) / 1000)) : null,
-    screenP50ms: Math.round(pct(pushLat, 50)), screenP99ms: Math.round(pct(pushLat, 99)),
+    screenP50ms: Math.round(pct(pushLat, 50)),
+    screenP99ms: Math.round(pct(pushLat, 99)),
     ackP99ms: Math.round(Math.max(...results.map((r) => r.ackLatencyMs?.p99 ?? NaN))),
     cpuUsPerFix: from ? per('nodes') + per('pg') + per('redis') : null,
     cpuSplit: from ? { nodes: per('nodes'), pg: per('pg'), redis: per('redis') } : null,
     idleCpuPct: Math.round(idleUsPerS / 1e4),
     // CPU per fix beyond the idle cost: what each more fix costs, the figure that scales.
-    marginalUsPerFix: from ? Math.round(per('nodes') + per('pg') + per('redis') - (idleUsPerS * ((end.at - from.at) / 1000)) / fixes) : null,
+    marginalUsPerFix: from
+      ? Math.round(per('nodes') + per('pg') + per('redis') - (idleUsPerS * ((end.at - from.at) / 1000)) / fixes)
+      : null,
     nodesPeakRssMiB: Math.round(peakRss / 1048576),
     errors: results.reduce((s, r) => s + r.errors, 0),
     errorsByKind: results.reduce<Record<string, number>>((acc, r) => {
@@ -250,7 +311,10 @@ async function faultRun(kind: string, nodes: number): Promise<void> {
   const handsets = new RecordingHandsets({ port: () => mqttPort, devices: devices.slice(0, N), rateHz: 1, baseTs: Date.now() - 5000 });
   handsets.start();
   const t0 = Date.now();
-  const log = (what: string) => console.log(`  t=${Math.round((Date.now() - t0) / 1000)}s ${what}: acked ${handsets.ackedCount}, up ${handsets.upCount}/${N}, pending ${handsets.pending}`);
+  const log = (what: string) =>
+    console.log(
+      `  t=${Math.round((Date.now() - t0) / 1000)}s ${what}: acked ${handsets.ackedCount}, up ${handsets.upCount}/${N}, pending ${handsets.pending}`,
+    );
   while (handsets.upCount < N && Date.now() - t0 < 120_000) await new Promise((r) => setTimeout(r, 1000));
   log('connected');
   measuring = true;
@@ -260,7 +324,9 @@ async function faultRun(kind: string, nodes: number): Promise<void> {
     let kills = 0;
     while (Date.now() - t0 < durationS * 1000) {
       await new Promise((r) => setTimeout(r, every));
-      const workers = processTree(node.child.pid!).filter((p) => p !== node.child.pid && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('main.ts'));
+      const workers = processTree(node.child.pid!).filter(
+        (p) => p !== node.child.pid && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('main.ts'),
+      );
       const victim = workers[kills % Math.max(1, workers.length)];
       if (victim) {
         process.kill(victim, 'SIGKILL');
@@ -276,7 +342,9 @@ async function faultRun(kind: string, nodes: number): Promise<void> {
     const rss0 = peakRss;
     await new Promise((r) => setTimeout(r, outageS * 1000));
     const during = handsets.ackedCount - before;
-    log(`${outageS} s later (acked meanwhile: ${during}; node RSS peak ${Math.round(peakRss / 1048576)} MiB, before ${Math.round(rss0 / 1048576)} MiB)`);
+    log(
+      `${outageS} s later (acked meanwhile: ${during}; node RSS peak ${Math.round(peakRss / 1048576)} MiB, before ${Math.round(rss0 / 1048576)} MiB)`,
+    );
     pg.resume();
     const back = Date.now();
     const target = handsets.ackedCount + N * 5;
@@ -304,7 +372,9 @@ async function faultRun(kind: string, nodes: number): Promise<void> {
   while (handsets.pending > 0 && Date.now() - drainFrom < 180_000) await new Promise((r) => setTimeout(r, 500));
   log('handsets stopped publishing and emptied their buffers');
   handsets.stop();
-  const rows = await db.pool.query<{ device_id: string; seqs: number[] }>(`SELECT device_id, array_agg(seq::int) AS seqs FROM positions WHERE device_id LIKE 'ln-%' GROUP BY device_id`);
+  const rows = await db.pool.query<{ device_id: string; seqs: number[] }>(
+    `SELECT device_id, array_agg(seq::int) AS seqs FROM positions WHERE device_id LIKE 'ln-%' GROUP BY device_id`,
+  );
   const have = new Map(rows.rows.map((r) => [r.device_id, r.seqs]));
   let acked = 0;
   let missing = 0;
@@ -318,5 +388,22 @@ async function faultRun(kind: string, nodes: number): Promise<void> {
       if (!set.has(q)) missing++;
     }
   }
-  console.log(JSON.stringify({ fault: kind, nodes, handsets: N, acked, missingAcked: missing, duplicates: dupes, stored: await stored(), reconnects: handsets.connects - N, nodesPeakRssMiB: Math.round(peakRss / 1048576), screenP99ms: Math.round(pct(pushLat, 99)) }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        fault: kind,
+        nodes,
+        handsets: N,
+        acked,
+        missingAcked: missing,
+        duplicates: dupes,
+        stored: await stored(),
+        reconnects: handsets.connects - N,
+        nodesPeakRssMiB: Math.round(peakRss / 1048576),
+        screenP99ms: Math.round(pct(pushLat, 99)),
+      },
+      null,
+      2,
+    ),
+  );
 }

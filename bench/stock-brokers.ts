@@ -20,7 +20,10 @@ export interface StockBroker {
 function ensureMosquitto(): void {
   if (spawnSync('sh', ['-c', 'command -v mosquitto && command -v mosquitto_sub']).status === 0) return;
   console.log('installing Debian packages mosquitto, mosquitto-clients for the baseline…');
-  const r = spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'mosquitto', 'mosquitto-clients'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  const r = spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'mosquitto', 'mosquitto-clients'], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
   if (r.status !== 0) throw new Error('could not install mosquitto and mosquitto-clients (run apt-get update first, as root)');
 }
 
@@ -53,7 +56,10 @@ export async function startStockBroker(kind: BaselineKind, topicRoot: string): P
     dir = mkdtempSync(join(tmpdir(), 'gdh-mosquitto-'));
     const conf = join(dir, 'mosquitto.conf');
     // Mosquitto 2 listens on loopback only and refuses anonymous clients unless told.
-    writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 1000000\nmax_inflight_messages 0\n`);
+    writeFileSync(
+      conf,
+      `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 1000000\nmax_inflight_messages 0\n`,
+    );
     broker = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
     // Ready when it accepts a subscriber (below); a refused first try is retried.
   }

@@ -27,9 +27,19 @@ if (o.writeVariants) {
   const db = await openDatabase({ DATABASE_URL: server.url, DATA_DIR: '' }, silentLogger, { timeouts: false });
   try {
     const cpu = os.cpus();
-    console.log(`Machine: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, Node ${process.version}; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} at the start.`);
+    console.log(
+      `Machine: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, Node ${process.version}; load average ${os
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' / ')} at the start.`,
+    );
     await writeVariants(db, history(o.workers, o.days), o);
-    console.log(`load average ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} at the end.`);
+    console.log(
+      `load average ${os
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' / ')} at the end.`,
+    );
   } finally {
     await db.close();
     await server.stop();
@@ -41,7 +51,9 @@ const results: Result[] = [];
 if (o.engine !== 'embedded') {
   // A bulk load and whole-table statements: no deadlines (the hub's are for its own short statements).
   const given = o.databaseUrl;
-  const server = given ? await scratchDatabase(given, 'gdh_bench') : await startPostgres({ settings: { shared_buffers: '256MB', max_wal_size: '2GB' } });
+  const server = given
+    ? await scratchDatabase(given, 'gdh_bench')
+    : await startPostgres({ settings: { shared_buffers: '256MB', max_wal_size: '2GB' } });
   const stopServer = () => ('drop' in server ? server.drop() : server.stop());
   let db: Database | null = null;
   try {

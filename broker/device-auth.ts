@@ -22,7 +22,9 @@ import { LogBudget } from '../common/log-budget.js';
 
 /** `protocol` picks the device's topic grammar in the ACL: native `grid/v1/devices/…`, or an
  *  OwnTracks phone's `owntracks/{id}/…` (gateways/owntracks, issue 15 §2). */
-export type Identity = { service: true; username: string } | { service: false; deviceId: string; kind: DeviceKind; protocol: DeviceProtocol };
+export type Identity =
+  | { service: true; username: string }
+  | { service: false; deviceId: string; kind: DeviceKind; protocol: DeviceProtocol };
 
 export interface ServiceAccount {
   username: string;
@@ -108,8 +110,16 @@ export class DeviceAuth {
     this.backoff = new FailureBackoff(o.backoff, this.now);
     // Per address 5 lines a minute, 60 overall: 2,000 guesses in 10 s stay a handful of lines.
     this.logs = new LogBudget({ perKey: 5, total: 60, windowMs: 60_000, windows: 'start', clock: { now: this.now } });
-    metrics.gauge('mqtt_auth_verifications_queued', () => this.verifications.queued, 'CONNECTs waiting for a scrypt check (rows not yet migrated, capped)');
-    metrics.gauge('mqtt_auth_refusals_held', () => this.backoff.held, 'refused CONNECTs whose CONNACK is being held back (password-guessing backoff)');
+    metrics.gauge(
+      'mqtt_auth_verifications_queued',
+      () => this.verifications.queued,
+      'CONNECTs waiting for a scrypt check (rows not yet migrated, capped)',
+    );
+    metrics.gauge(
+      'mqtt_auth_refusals_held',
+      () => this.backoff.held,
+      'refused CONNECTs whose CONNACK is being held back (password-guessing backoff)',
+    );
     if (!this.key) log.warn('no device secret key: device rows in the HMAC form are refused, scrypt rows are not migrated');
   }
 
@@ -134,7 +144,11 @@ export class DeviceAuth {
     // The identifier is refused before the credentials are looked at (§3.1.4: checked in order).
     if (this.badClientIds.has(client)) {
       this.metrics.inc('mqtt_auth_total', { result: 'identifier_rejected' });
-      if (this.logs.take(address)) this.log.warn({ username, address, reason: 'identifier_rejected' }, 'mqtt connection refused: empty client id without a clean session');
+      if (this.logs.take(address))
+        this.log.warn(
+          { username, address, reason: 'identifier_rejected' },
+          'mqtt connection refused: empty client id without a clean session',
+        );
       return done(authError(2, 'an empty client id needs clean session 1'), false);
     }
     if (this.allowAnonymous && !username) {
@@ -156,7 +170,13 @@ export class DeviceAuth {
     );
   };
 
-  private refuse(client: Client, username: string | undefined, address: string, err: AuthenticateError, done: (err: AuthenticateError | null, ok: boolean | null) => void): void {
+  private refuse(
+    client: Client,
+    username: string | undefined,
+    address: string,
+    err: AuthenticateError,
+    done: (err: AuthenticateError | null, ok: boolean | null) => void,
+  ): void {
     const reason = err.returnCode === 5 ? 'not_authorized' : 'bad_credentials';
     this.metrics.inc('mqtt_auth_total', { result: reason });
     // Only wrong or unknown credentials are guesses; a disabled device or a registry outage is not.
@@ -165,7 +185,17 @@ export class DeviceAuth {
     if (budget) {
       // The client id and username are not secret; the password never appears in logs.
       this.log.warn(
-        { clientId: client.id, username, address, reason, detail: err.message, ...(verdict && verdict.scope !== 'none' ? { backoffMs: verdict.delayMs, failures: verdict.pairFailures, addressFailures: verdict.addressFailures } : {}), ...(budget.suppressed ? { suppressed: budget.suppressed } : {}) },
+        {
+          clientId: client.id,
+          username,
+          address,
+          reason,
+          detail: err.message,
+          ...(verdict && verdict.scope !== 'none'
+            ? { backoffMs: verdict.delayMs, failures: verdict.pairFailures, addressFailures: verdict.addressFailures }
+            : {}),
+          ...(budget.suppressed ? { suppressed: budget.suppressed } : {}),
+        },
         'mqtt connection refused',
       );
     }
@@ -210,7 +240,10 @@ export class DeviceAuth {
       // Every such device would be refused: say why once a minute, not once per device.
       this.metrics.inc('mqtt_auth_key_mismatch_total');
       if (this.logs.take('key-mismatch')) {
-        this.log.error({ deviceId: device.id, rowKey: storedKeyId(device.secretHash), brokerKey: this.key?.id ?? null }, 'device secret written under another key: set DEVICE_SECRET_KEY (or DATA_DIR) to the key these rows were written with, or rotate the secrets');
+        this.log.error(
+          { deviceId: device.id, rowKey: storedKeyId(device.secretHash), brokerKey: this.key?.id ?? null },
+          'device secret written under another key: set DEVICE_SECRET_KEY (or DATA_DIR) to the key these rows were written with, or rotate the secrets',
+        );
       }
       return false;
     }
@@ -277,9 +310,9 @@ export class DeviceAuth {
           ? 'kind_changed'
           : identity && !identity.service && identity.protocol !== device.protocol
             ? 'protocol_changed'
-          : !(this.proven.get(client) ?? []).includes(device.secretHash)
-            ? 'secret_rotated'
-            : null;
+            : !(this.proven.get(client) ?? []).includes(device.secretHash)
+              ? 'secret_rotated'
+              : null;
     if (why === null) return 'kept';
     this.connected.delete(deviceId);
     this.metrics.inc('mqtt_clients_closed_total', { reason: why });

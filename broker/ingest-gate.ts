@@ -26,7 +26,11 @@ export class IngestGate {
     private readonly metrics: Metrics,
     private readonly log: Logger,
   ) {
-    metrics.gauge('mqtt_ingest_inflight', () => this.inflight, 'device messages handed to ingest and not yet committed (their PUBACK waits)');
+    metrics.gauge(
+      'mqtt_ingest_inflight',
+      () => this.inflight,
+      'device messages handed to ingest and not yet committed (their PUBACK waits)',
+    );
   }
 
   get inFlight(): number {
@@ -55,7 +59,11 @@ export class IngestGate {
       new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
     ]);
     clearTimeout(timer);
-    if (this.inflight > 0) this.log.warn({ waiting: this.inflight, timeoutMs }, 'stop: messages still uncommitted; their devices were not acknowledged and will send them again');
+    if (this.inflight > 0)
+      this.log.warn(
+        { waiting: this.inflight, timeoutMs },
+        'stop: messages still uncommitted; their devices were not acknowledged and will send them again',
+      );
     return this.inflight;
   }
 

@@ -16,7 +16,13 @@ import { MAX_PAYLOAD_BYTES } from '../protocol/schemas.js';
 import { DeviceAuth, type ServiceAccount } from './device-auth.js';
 import type { DeviceSecretKey } from '../common/secrets.js';
 import type { BackoffPolicy } from './verify-limit.js';
-import { PacketSizeGuard, PRE_AUTH_MAX_BYTES, UnauthenticatedConnections, DEFAULT_UNAUTHENTICATED, type UnauthenticatedLimits } from './packet-size-guard.js';
+import {
+  PacketSizeGuard,
+  PRE_AUTH_MAX_BYTES,
+  UnauthenticatedConnections,
+  DEFAULT_UNAUTHENTICATED,
+  type UnauthenticatedLimits,
+} from './packet-size-guard.js';
 import { LogBudget } from '../common/log-budget.js';
 import { MqttConnection } from './mqtt-connection.js';
 import { TopicAcl } from './topic-acl.js';
@@ -145,10 +151,21 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
 
 export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const log = opts.logger.child({ mod: 'broker' });
-  const auth = new DeviceAuth(opts.pool, opts.service, opts.metrics, log, { maxVerifications: opts.maxVerifications, key: opts.deviceSecretKey, backoff: opts.authBackoff, allowAnonymous: opts.conformanceTest });
+  const auth = new DeviceAuth(opts.pool, opts.service, opts.metrics, log, {
+    maxVerifications: opts.maxVerifications,
+    key: opts.deviceSecretKey,
+    backoff: opts.authBackoff,
+    allowAnonymous: opts.conformanceTest,
+  });
   await auth.preload();
   if (opts.conformanceTest) log.warn('conformance test mode: clients without credentials are let in (never in production)');
-  const acl = new TopicAcl(opts.topicRoot, (c) => auth.identities.get(c), opts.metrics, log, (c) => auth.anonymous.has(c));
+  const acl = new TopicAcl(
+    opts.topicRoot,
+    (c) => auth.identities.get(c),
+    opts.metrics,
+    log,
+    (c) => auth.anonymous.has(c),
+  );
   const gate = new IngestGate(opts.ingest, opts.metrics, log);
   // The ACL decides; a device's allowed message then goes to ingest and is answered after commit.
   // The service account's publishes (none upstream) pass straight through.
@@ -163,7 +180,9 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
   };
   const routed = opts.redisUrl
     ? createRoutedMq({
-        topicRoot: opts.topicRoot, redisUrl: opts.redisUrl, concurrency: DELIVERY_CONCURRENCY,
+        topicRoot: opts.topicRoot,
+        redisUrl: opts.redisUrl,
+        concurrency: DELIVERY_CONCURRENCY,
         onError: (err) => log.warn({ err: err.message }, 'redis (cross-node tasks and takeovers) unavailable; retrying'),
       })
     : null;
@@ -180,7 +199,11 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
         opts.metrics.inc('mqtt_keepalive_capped_total');
         link.guard.closeWhenIdle(maxKeepaliveS * 1500, () => {
           opts.metrics.inc('mqtt_clients_closed_total', { reason: 'idle' });
-          if (logs.take(link.address)) log.info({ clientId: client.id, address: link.address, keepalive: packet.keepalive, idleS: maxKeepaliveS * 1.5 }, 'mqtt client idle past the server limit: closed');
+          if (logs.take(link.address))
+            log.info(
+              { clientId: client.id, address: link.address, keepalive: packet.keepalive, idleS: maxKeepaliveS * 1.5 },
+              'mqtt client idle past the server limit: closed',
+            );
           link.socket.destroy();
         });
       }
@@ -216,7 +239,11 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
   // A backlog must hold publishers back, never overflow the stack (mcollina/mqemitter#204).
   guardPublishBacklog(aedes, { metrics: opts.metrics, logger: log, mq: local });
   const outgoing = installOutgoingQueues(aedes);
-  opts.metrics.gauge('mqtt_unacked_messages', () => outgoing.pending(), 'QoS 1 messages delivered to persistent sessions and not yet acknowledged');
+  opts.metrics.gauge(
+    'mqtt_unacked_messages',
+    () => outgoing.pending(),
+    'QoS 1 messages delivered to persistent sessions and not yet acknowledged',
+  );
 
   const maxKeepaliveS = opts.maxKeepaliveS ?? MAX_KEEPALIVE_S;
   // Warn lines of hostile input: 5 per address a minute, 60 overall; the counters count them all.
@@ -254,7 +281,11 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
       const reason = full === 'total' ? 'too_many_unauthenticated' : 'too_many_unauthenticated_address';
       opts.metrics.inc('mqtt_rejected_total', { reason });
       const budget = logs.take(address);
-      if (budget) log.warn({ remote: address, reason, waiting: unauthenticated.size, ...(budget.suppressed ? { suppressed: budget.suppressed } : {}) }, 'mqtt connection refused: too many connections not yet authenticated');
+      if (budget)
+        log.warn(
+          { remote: address, reason, waiting: unauthenticated.size, ...(budget.suppressed ? { suppressed: budget.suppressed } : {}) },
+          'mqtt connection refused: too many connections not yet authenticated',
+        );
       socket.destroy();
       return;
     }
@@ -264,12 +295,20 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
       unauthenticated.release(socket);
     });
     socket.setNoDelay(true);
-    const guard = new PacketSizeGuard(MAX_PACKET_BYTES, (announced, kind, max) => {
-      opts.metrics.inc('mqtt_rejected_total', { reason: kind });
-      const budget = logs.take(address);
-      if (budget) log.warn({ remote: address, announced, max, reason: kind, ...(budget.suppressed ? { suppressed: budget.suppressed } : {}) }, 'mqtt packet too large: connection closed');
-      socket.destroy();
-    }, PRE_AUTH_MAX_BYTES);
+    const guard = new PacketSizeGuard(
+      MAX_PACKET_BYTES,
+      (announced, kind, max) => {
+        opts.metrics.inc('mqtt_rejected_total', { reason: kind });
+        const budget = logs.take(address);
+        if (budget)
+          log.warn(
+            { remote: address, announced, max, reason: kind, ...(budget.suppressed ? { suppressed: budget.suppressed } : {}) },
+            'mqtt packet too large: connection closed',
+          );
+        socket.destroy();
+      },
+      PRE_AUTH_MAX_BYTES,
+    );
     socket.pipe(guard);
     socket.on('close', () => guard.destroy());
     // Aedes reads the guarded bytes and writes its answers back to the socket, coalesced.
@@ -289,7 +328,17 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
     opts.metrics.inc('mqtt_rejected_total', { reason });
     const address = links.get(client.conn)?.address ?? 'unknown';
     const budget = logs.take(address);
-    if (budget) log.warn({ clientId: client.id, remote: address, reason, err: err.message.slice(0, 200), ...(budget.suppressed ? { suppressed: budget.suppressed } : {}) }, 'mqtt packet refused: connection closed');
+    if (budget)
+      log.warn(
+        {
+          clientId: client.id,
+          remote: address,
+          reason,
+          err: err.message.slice(0, 200),
+          ...(budget.suppressed ? { suppressed: budget.suppressed } : {}),
+        },
+        'mqtt packet refused: connection closed',
+      );
   });
   aedes.on('connectionError', (client, err) => {
     // The packet size guard counted and logged its own cut already.
@@ -299,7 +348,17 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
     opts.metrics.inc('mqtt_rejected_total', { reason });
     const address = links.get(client.conn)?.address ?? 'unknown';
     const budget = logs.take(address);
-    if (budget) log.warn({ clientId: client?.id, remote: address, reason, err: err.message.slice(0, 200), ...(budget.suppressed ? { suppressed: budget.suppressed } : {}) }, 'mqtt connection error (malformed packet?)');
+    if (budget)
+      log.warn(
+        {
+          clientId: client?.id,
+          remote: address,
+          reason,
+          err: err.message.slice(0, 200),
+          ...(budget.suppressed ? { suppressed: budget.suppressed } : {}),
+        },
+        'mqtt connection error (malformed packet?)',
+      );
   });
   opts.metrics.gauge('mqtt_connected_clients', () => aedes.connectedClients, 'MQTT clients connected to this broker');
 
@@ -337,7 +396,14 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
     },
     publish(topic, payload) {
       return new Promise((resolve, reject) => {
-        const packet = { cmd: 'publish' as const, topic, payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload), qos: 1 as const, retain: false, dup: false };
+        const packet = {
+          cmd: 'publish' as const,
+          topic,
+          payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload),
+          qos: 1 as const,
+          retain: false,
+          dup: false,
+        };
         aedes.publish(packet, (err) => (err ? reject(err) : resolve()));
       });
     },

@@ -99,7 +99,8 @@ export class OutgoingQueues {
     const k = counterKey(packet);
     const same = k ? q.byCounter.get(k) : undefined;
     if (same?.live) {
-      if (same.packet.messageId !== undefined && q.byMessageId.get(same.packet.messageId) === same) q.byMessageId.delete(same.packet.messageId);
+      if (same.packet.messageId !== undefined && q.byMessageId.get(same.packet.messageId) === same)
+        q.byMessageId.delete(same.packet.messageId);
       same.packet.messageId = packet.messageId;
       if (packet.messageId !== undefined) q.byMessageId.set(packet.messageId, same);
       return;
@@ -139,7 +140,8 @@ export class OutgoingQueues {
 /** Puts the indexed queues in place of the in-memory persistence's own (before any client). */
 export function installOutgoingQueues(aedes: Aedes): OutgoingQueues {
   const memory = (aedes as unknown as { persistence: { asyncPersistence?: Record<string, unknown> } }).persistence.asyncPersistence;
-  if (!memory || typeof memory.outgoingUpdate !== 'function') throw new Error('aedes persistence is not aedes-persistence memory: the outgoing queue index needs updating');
+  if (!memory || typeof memory.outgoingUpdate !== 'function')
+    throw new Error('aedes persistence is not aedes-persistence memory: the outgoing queue index needs updating');
   const queues = new OutgoingQueues();
   for (const m of ['outgoingEnqueue', 'outgoingEnqueueCombi', 'outgoingUpdate', 'outgoingClearMessageId', 'outgoingStream'] as const) {
     memory[m] = (queues[m] as (...a: unknown[]) => unknown).bind(queues);

@@ -69,7 +69,11 @@ export class PacketSizeGuard extends Transform {
       // Before authentication the whole stream so far counts, not only this packet.
       const cost = len === 'bad' ? Number.POSITIVE_INFINITY : preAuth ? this.taken + this.header.length + len : len;
       if (len === 'bad' || cost > max) {
-        this.onOversize(len === 'bad' ? -1 : len, preAuth && this.preAuthMaxBytes < this.maxBytes ? 'oversize_connect' : 'oversize_packet', max);
+        this.onOversize(
+          len === 'bad' ? -1 : len,
+          preAuth && this.preAuthMaxBytes < this.maxBytes ? 'oversize_connect' : 'oversize_packet',
+          max,
+        );
         done(new Error(`MQTT packet over ${max} bytes`));
         return;
       }

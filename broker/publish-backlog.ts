@@ -75,7 +75,8 @@ export interface PublishBacklogOptions {
 export function guardPublishBacklog(aedes: Aedes, opts: PublishBacklogOptions): void {
   const mq = (opts.mq ?? (aedes as unknown as { mq: MqEmitterInternals }).mq) as MqEmitterInternals;
   if (typeof mq?._do !== 'function') throw new Error('aedes.mq is not an mqemitter: the publish backlog guard needs updating');
-  if (!Array.isArray(mq._messageQueue) || !Array.isArray(mq._messageCallbacks)) throw new Error('mqemitter internals changed: the publish backlog guard needs updating');
+  if (!Array.isArray(mq._messageQueue) || !Array.isArray(mq._messageCallbacks))
+    throw new Error('mqemitter internals changed: the publish backlog guard needs updating');
   mq._messageQueue = new Fifo();
   mq._messageCallbacks = new Fifo();
   const start = mq._do;
@@ -111,7 +112,10 @@ export function guardPublishBacklog(aedes: Aedes, opts: PublishBacklogOptions): 
   let warned = false;
   let peak = 0;
   opts.metrics.gauge('mqtt_publish_backlog', () => mq.length, 'publishes waiting for a delivery slot (publishers are held back meanwhile)');
-  opts.metrics.describe('mqtt_publish_backpressure_total', 'publishes that waited for a delivery slot because subscribers were slower than publishers');
+  opts.metrics.describe(
+    'mqtt_publish_backpressure_total',
+    'publishes that waited for a delivery slot because subscribers were slower than publishers',
+  );
   opts.metrics.describe('mqtt_publish_deferred_total', 'queued publishes started on a later tick to keep the stack flat (mqemitter#204)');
   const log = opts.logger.child({ mod: 'broker-backlog' });
   const timer = setInterval(() => {
@@ -119,7 +123,10 @@ export function guardPublishBacklog(aedes: Aedes, opts: PublishBacklogOptions): 
     peak = Math.max(peak, queued);
     if (!warned && queued >= warnAt) {
       warned = true;
-      log.warn({ backlog: queued, inFlight: mq.current }, 'publish backlog: subscribers (the hub?) are slower than publishers; devices are being held back');
+      log.warn(
+        { backlog: queued, inFlight: mq.current },
+        'publish backlog: subscribers (the hub?) are slower than publishers; devices are being held back',
+      );
     } else if (warned && queued < warnAt / 2) {
       warned = false;
       log.warn({ backlog: queued, peak }, 'publish backlog cleared');

@@ -74,7 +74,7 @@ export function createRoutedMq(opts: { topicRoot: string; redisUrl: string; conc
       return local.concurrent;
     },
     on(topic: string, listener: Listener, done?: () => void) {
-      if (!crosses(topic)) return local.on(topic, listener, done), mq;
+      if (!crosses(topic)) return (local.on(topic, listener, done), mq);
       let n = 2;
       const both = () => --n === 0 && done?.();
       local.on(topic, listener, both);

@@ -26,9 +26,9 @@ export class TopicAcl {
       ? this.orphanWillRefusal(packet.topic)
       : this.isAnonymous(client)
         ? conformancePublishRefusal(packet.topic)
-      : packet.qos === 2 && identity && !identity.service
-        ? 'qos2' // decision 009: a device has no use for it, and it parks messages in our memory
-        : this.publishRefusal(identity, packet.topic);
+        : packet.qos === 2 && identity && !identity.service
+          ? 'qos2' // decision 009: a device has no use for it, and it parks messages in our memory
+          : this.publishRefusal(identity, packet.topic);
     if (!reason) return done(null);
     this.metrics.inc('mqtt_acl_denied_total', { op: 'publish', reason });
     this.log.warn({ clientId: client?.id ?? null, topic: packet.topic.slice(0, 200), reason }, 'mqtt publish refused');
@@ -36,7 +36,9 @@ export class TopicAcl {
   };
 
   authorizeSubscribe = (client: Client, sub: Subscription, done: (err: Error | null, sub?: Subscription | null) => void): void => {
-    const reason = this.isAnonymous(client) ? conformanceSubscribeRefusal(sub.topic) : this.subscribeRefusal(this.identityOf(client), sub.topic);
+    const reason = this.isAnonymous(client)
+      ? conformanceSubscribeRefusal(sub.topic)
+      : this.subscribeRefusal(this.identityOf(client), sub.topic);
     if (!reason) return done(null, sub);
     this.metrics.inc('mqtt_acl_denied_total', { op: 'subscribe', reason });
     this.log.warn({ clientId: client.id, topic: sub.topic.slice(0, 200), reason }, 'mqtt subscribe refused');

@@ -10,7 +10,10 @@ export interface CliIo {
 
 /** A failure the user can act on: its message is printed, its code is the exit code. */
 export class CliFailure extends Error {
-  constructor(readonly exitCode: number, message: string) {
+  constructor(
+    readonly exitCode: number,
+    message: string,
+  ) {
     super(message);
   }
 }

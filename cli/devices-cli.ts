@@ -37,18 +37,35 @@ exit codes: 0 done, 1 refused (rows and reasons listed), 2 bad command or file, 
 
 export async function runDevicesCli(argv: readonly string[], io: CliIo): Promise<number> {
   // The registry's own refusals (a bad kind, an unknown worker, …) are the user's to fix too.
-  return runGuarded(io, () => run(argv, io), (err) => {
-    if (!(err instanceof AppError && err.code in DEVICE_ERRORS)) return null;
-    io.err(`${err.message}${Object.keys(err.details).length ? ` ${JSON.stringify(err.details)}` : ''}`);
-    return EXIT.REFUSED;
-  });
+  return runGuarded(
+    io,
+    () => run(argv, io),
+    (err) => {
+      if (!(err instanceof AppError && err.code in DEVICE_ERRORS)) return null;
+      io.err(`${err.message}${Object.keys(err.details).length ? ` ${JSON.stringify(err.details)}` : ''}`);
+      return EXIT.REFUSED;
+    },
+  );
 }
 
 const OPTIONS = {
-  kind: { type: 'string' }, id: { type: 'string' }, protocol: { type: 'string' }, 'protocol-id': { type: 'string' }, name: { type: 'string' },
-  worker: { type: 'string' }, grid: { type: 'string' }, lat: { type: 'string' }, lon: { type: 'string' }, model: { type: 'string' },
-  firmware: { type: 'string' }, enabled: { type: 'string' }, 'dry-run': { type: 'boolean' }, update: { type: 'boolean' },
-  'secrets-out': { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  kind: { type: 'string' },
+  id: { type: 'string' },
+  protocol: { type: 'string' },
+  'protocol-id': { type: 'string' },
+  name: { type: 'string' },
+  worker: { type: 'string' },
+  grid: { type: 'string' },
+  lat: { type: 'string' },
+  lon: { type: 'string' },
+  model: { type: 'string' },
+  firmware: { type: 'string' },
+  enabled: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  update: { type: 'boolean' },
+  'secrets-out': { type: 'string' },
+  out: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
 } as const;
 
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
@@ -65,17 +82,34 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     return EXIT.OK;
   }
   const needsArg = ['rotate', 'disable', 'enable', 'import'].includes(command ?? '');
-  if (!command || !['add', 'list', 'rotate', 'disable', 'enable', 'import', 'export'].includes(command) || needsArg !== (arg !== undefined) || extra.length) {
+  if (
+    !command ||
+    !['add', 'list', 'rotate', 'disable', 'enable', 'import', 'export'].includes(command) ||
+    needsArg !== (arg !== undefined) ||
+    extra.length
+  ) {
     throw new CliFailure(EXIT.USAGE, USAGE);
   }
   const actor: Actor = { id: `cli:${safeUser()}`, role: 'admin', scope: ALL_SCOPE };
 
   if (command === 'add') {
-    const input = deviceCreateSchema.safeParse(dropUndefined({
-      id: v.id, kind: v.kind, protocol: v.protocol, protocolId: v['protocol-id'], name: v.name, workerId: v.worker, gridCode: v.grid,
-      lat: v.lat === undefined ? undefined : Number(v.lat), lon: v.lon === undefined ? undefined : Number(v.lon), model: v.model, firmware: v.firmware,
-    }));
-    if (!input.success) throw new CliFailure(EXIT.USAGE, input.error.issues.map((i) => `${i.path.join('.') || 'device'}: ${i.message}`).join('\n'));
+    const input = deviceCreateSchema.safeParse(
+      dropUndefined({
+        id: v.id,
+        kind: v.kind,
+        protocol: v.protocol,
+        protocolId: v['protocol-id'],
+        name: v.name,
+        workerId: v.worker,
+        gridCode: v.grid,
+        lat: v.lat === undefined ? undefined : Number(v.lat),
+        lon: v.lon === undefined ? undefined : Number(v.lon),
+        model: v.model,
+        firmware: v.firmware,
+      }),
+    );
+    if (!input.success)
+      throw new CliFailure(EXIT.USAGE, input.error.issues.map((i) => `${i.path.join('.') || 'device'}: ${i.message}`).join('\n'));
     return withRegistry(io, async (registry) => {
       const { device, secret } = await registry.create(input.data, actor);
       io.err(`device ${device.id} (${device.kind}, ${device.protocol}) added; its secret, shown this once:`);
@@ -89,7 +123,11 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     if (!q.success) throw new CliFailure(EXIT.USAGE, q.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('\n'));
     return withRegistry(io, async (registry) => {
       const { items, total } = await registry.list({ ...q.data, limit: 20_000 }, ALL_SCOPE);
-      const line = (cells: string[]) => cells.map((c, i) => c.padEnd([24, 8, 10, 8, 14, 24][i] ?? 0)).join(' ').trimEnd();
+      const line = (cells: string[]) =>
+        cells
+          .map((c, i) => c.padEnd([24, 8, 10, 8, 14, 24][i] ?? 0))
+          .join(' ')
+          .trimEnd();
       io.out(`${line(['id', 'kind', 'protocol', 'enabled', 'grid/worker', 'last seen'])}\n`);
       for (const d of items) {
         io.out(`${line([d.id, d.kind, d.protocol, d.enabled ? 'yes' : 'NO', d.gridCode ?? d.workerId ?? '—', d.lastSeen ?? 'never'])}\n`);
@@ -120,10 +158,24 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       const { items } = await registry.list({ limit: 20_000, offset: 0 }, ALL_SCOPE);
       const lines = [EXPORT_COLUMNS.join(',')];
       for (const d of items) {
-        lines.push([
-          csvField(d.id), csvField(d.kind), csvField(d.protocol), csvField(d.protocolId), csvField(d.name, true), csvField(d.workerId), csvField(d.gridCode),
-          csvField(d.lat), csvField(d.lon), csvField(d.model, true), csvField(d.firmware, true), csvField(d.enabled), csvField(d.createdAt), csvField(d.lastSeen),
-        ].join(','));
+        lines.push(
+          [
+            csvField(d.id),
+            csvField(d.kind),
+            csvField(d.protocol),
+            csvField(d.protocolId),
+            csvField(d.name, true),
+            csvField(d.workerId),
+            csvField(d.gridCode),
+            csvField(d.lat),
+            csvField(d.lon),
+            csvField(d.model, true),
+            csvField(d.firmware, true),
+            csvField(d.enabled),
+            csvField(d.createdAt),
+            csvField(d.lastSeen),
+          ].join(','),
+        );
       }
       const text = `${lines.join('\r\n')}\r\n`;
       if (v.out) {
@@ -137,9 +189,15 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   return importFile(arg!, { dryRun: v['dry-run'] ?? false, update: v.update ?? false, secretsOut: v['secrets-out'] }, actor, io);
 }
 
-const runningHubNote = 'A hub running on this database applies the change to connected devices within a minute (at once when made on the Devices page or /api/devices).';
+const runningHubNote =
+  'A hub running on this database applies the change to connected devices within a minute (at once when made on the Devices page or /api/devices).';
 
-async function importFile(file: string, opts: { dryRun: boolean; update: boolean; secretsOut: string | undefined }, actor: Actor, io: CliIo): Promise<number> {
+async function importFile(
+  file: string,
+  opts: { dryRun: boolean; update: boolean; secretsOut: string | undefined },
+  actor: Actor,
+  io: CliIo,
+): Promise<number> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -174,7 +232,10 @@ async function importFile(file: string, opts: { dryRun: boolean; update: boolean
       try {
         await writeFile(secretsOut, '', { flag: 'wx', mode: 0o600 });
       } catch (err) {
-        throw new CliFailure(EXIT.USAGE, `cannot create ${secretsOut} for the new secrets (${(err as NodeJS.ErrnoException).code}); choose another with --secrets-out. Nothing was imported.`);
+        throw new CliFailure(
+          EXIT.USAGE,
+          `cannot create ${secretsOut} for the new secrets (${(err as NodeJS.ErrnoException).code}); choose another with --secrets-out. Nothing was imported.`,
+        );
       }
     }
     const result = await applyImport(db.pool, registry.key, plan, actor, (done, total) => io.err(`  written ${done}/${total}`));
@@ -211,8 +272,17 @@ async function withRegistry<T>(io: CliIo, work: (registry: DeviceRegistry, db: D
   if (!config.DATABASE_URL) {
     // The embedded engine is one process's: a hub answering on its address most likely holds it.
     const hub = `http://${config.HOST}:${config.HTTP_PORT}`;
-    const up = config.HTTP_PORT !== 0 && (await fetch(`${hub}/health`, { signal: AbortSignal.timeout(700) }).then((r) => r.ok, () => false));
-    if (up) throw new CliFailure(EXIT.UNAVAILABLE, `A hub is running at ${hub} and owns ${config.DATA_DIR}/pg. Stop it, or use its Devices page or ${hub}/api/devices.`);
+    const up =
+      config.HTTP_PORT !== 0 &&
+      (await fetch(`${hub}/health`, { signal: AbortSignal.timeout(700) }).then(
+        (r) => r.ok,
+        () => false,
+      ));
+    if (up)
+      throw new CliFailure(
+        EXIT.UNAVAILABLE,
+        `A hub is running at ${hub} and owns ${config.DATA_DIR}/pg. Stop it, or use its Devices page or ${hub}/api/devices.`,
+      );
   }
   io.err(`opening ${where} …`);
   const logger = pino({ level: io.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));

@@ -11,7 +11,14 @@ import { openDatabase, type Database } from '../storage/database.js';
 import { CliFailure, EXIT, runGuarded, type CliIo } from './cli-common.js';
 import type { Problem } from '../hub/regions/region-tree.js';
 import { REGION_LEVELS, type RegionLevel } from '../protocol/region-levels.js';
-import { assessRegionImport, parseAcceptFlags, readRegions, replaceRegions, type AcceptFlag, type ImportAssessment } from '../hub/regions/region-store.js';
+import {
+  assessRegionImport,
+  parseAcceptFlags,
+  readRegions,
+  replaceRegions,
+  type AcceptFlag,
+  type ImportAssessment,
+} from '../hub/regions/region-store.js';
 
 export { EXIT, type CliIo } from './cli-common.js';
 
@@ -67,7 +74,12 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     if (level !== undefined && !(REGION_LEVELS as readonly string[]).includes(level)) {
       throw new CliFailure(EXIT.USAGE, `--level must be one of ${REGION_LEVELS.join(', ')}`);
     }
-    return exportRegions({ level: level as RegionLevel | undefined, root: values.root }, values.out, hubOf(values.hub, values.token, io), io);
+    return exportRegions(
+      { level: level as RegionLevel | undefined, root: values.root },
+      values.out,
+      hubOf(values.hub, values.token, io),
+      io,
+    );
   }
   const input = await readGeoJson(file as string);
   if (command === 'check') return report(file as string, assessRegionImport(input, accept), accept, io, 'check');
@@ -107,16 +119,20 @@ function problemLine(p: Problem): string {
 /** Prints the verdict of the import policy; returns the exit code. */
 function report(file: string, judged: ImportAssessment, accept: ReadonlySet<AcceptFlag>, io: CliIo, mode: 'check' | 'import'): number {
   if (judged.verdict === 'unparseable') {
-    io.err(`${file} is not a region FeatureCollection (each feature needs properties code, parent, level, name and a Polygon or MultiPolygon):`);
+    io.err(
+      `${file} is not a region FeatureCollection (each feature needs properties code, parent, level, name and a Polygon or MultiPolygon):`,
+    );
     for (const i of judged.issues.slice(0, 50)) io.err(`  ${i}`);
     if (judged.issues.length > 50) io.err(`  … and ${judged.issues.length - 50} more`);
     return EXIT.REFUSED;
   }
   for (const p of judged.problems) io.err(problemLine(p));
   if (judged.verdict === 'invalid') {
-    io.err(judged.noGrid
-      ? `${file} has no region at level grid: without grids no incident could have an owner. Nothing was imported.`
-      : `${file} has structural errors (above). Nothing was imported. Fix them and run: npm run regions -- check ${file}`);
+    io.err(
+      judged.noGrid
+        ? `${file} has no region at level grid: without grids no incident could have an owner. Nothing was imported.`
+        : `${file} has structural errors (above). Nothing was imported. Fix them and run: npm run regions -- check ${file}`,
+    );
     return EXIT.REFUSED;
   }
   if (judged.verdict === 'refused') {
@@ -126,8 +142,13 @@ function report(file: string, judged: ImportAssessment, accept: ReadonlySet<Acce
   }
   const counts = new Map<string, number>();
   for (const r of judged.tree.regions) counts.set(r.level, (counts.get(r.level) ?? 0) + 1);
-  const summary = REGION_LEVELS.filter((l) => counts.has(l)).map((l) => `${counts.get(l)} ${l}`).join(', ');
-  if (mode === 'check') io.err(`${file}: ${summary}; ${judged.problems.length === 0 ? 'no problems' : 'accepted problems listed above'}. Import with: npm run regions -- import ${file}${accept.size ? ` --accept ${[...accept].join(',')}` : ''}`);
+  const summary = REGION_LEVELS.filter((l) => counts.has(l))
+    .map((l) => `${counts.get(l)} ${l}`)
+    .join(', ');
+  if (mode === 'check')
+    io.err(
+      `${file}: ${summary}; ${judged.problems.length === 0 ? 'no problems' : 'accepted problems listed above'}. Import with: npm run regions -- import ${file}${accept.size ? ` --accept ${[...accept].join(',')}` : ''}`,
+    );
   return EXIT.OK;
 }
 
@@ -148,15 +169,24 @@ async function withDatabase<T>(io: CliIo, work: (db: Database) => Promise<T>): P
     // The embedded engine is one process's: a second opener would corrupt it. A hub answering on its
     // address most likely holds it.
     const hub = `http://${config.HOST}:${config.HTTP_PORT}`;
-    const up = config.HTTP_PORT !== 0 && (await fetch(`${hub}/health`, { signal: AbortSignal.timeout(700) }).then((r) => r.ok, () => false));
-    if (up) throw new CliFailure(EXIT.UNAVAILABLE, `A hub is running at ${hub} and owns ${config.DATA_DIR}/pg. Go through it: add --hub ${hub}`);
+    const up =
+      config.HTTP_PORT !== 0 &&
+      (await fetch(`${hub}/health`, { signal: AbortSignal.timeout(700) }).then(
+        (r) => r.ok,
+        () => false,
+      ));
+    if (up)
+      throw new CliFailure(EXIT.UNAVAILABLE, `A hub is running at ${hub} and owns ${config.DATA_DIR}/pg. Go through it: add --hub ${hub}`);
   }
   io.err(`opening ${where} …`);
   let db: Database;
   try {
     db = await openDatabase(config, openLogger(io.env));
   } catch (err) {
-    throw new CliFailure(EXIT.UNAVAILABLE, `cannot open ${where}: ${(err as Error).message}\nCheck DATABASE_URL (or DATA_DIR), or go through a running hub with --hub http://host:8080`);
+    throw new CliFailure(
+      EXIT.UNAVAILABLE,
+      `cannot open ${where}: ${(err as Error).message}\nCheck DATABASE_URL (or DATA_DIR), or go through a running hub with --hub http://host:8080`,
+    );
   }
   try {
     return await work(db);
@@ -165,7 +195,14 @@ async function withDatabase<T>(io: CliIo, work: (db: Database) => Promise<T>): P
   }
 }
 
-async function importRegions(file: string, input: unknown, accept: Set<AcceptFlag>, dryRun: boolean, hub: HubTarget | undefined, io: CliIo): Promise<number> {
+async function importRegions(
+  file: string,
+  input: unknown,
+  accept: Set<AcceptFlag>,
+  dryRun: boolean,
+  hub: HubTarget | undefined,
+  io: CliIo,
+): Promise<number> {
   if (hub) return importThroughHub(file, input, accept, dryRun, hub, io);
   io.err(`checking ${file} …`);
   const judged = assessRegionImport(input, accept);
@@ -198,7 +235,9 @@ function printResult(file: string, r: ResultView, io: CliIo): number {
     return EXIT.REFUSED;
   }
   const c = r.counts;
-  io.err(`${r.dryRun ? 'dry run, nothing written: would import' : 'imported'} ${c.total} regions (${c.added} new, ${c.updated} updated, ${c.removed} removed)`);
+  io.err(
+    `${r.dryRun ? 'dry run, nothing written: would import' : 'imported'} ${c.total} regions (${c.added} new, ${c.updated} updated, ${c.removed} removed)`,
+  );
   if (r.removedCodes.length) io.err(`  removed: ${r.removedCodes.join(', ')}`);
   if (r.devicesDetached.length) io.err(`  devices detached from removed regions: ${r.devicesDetached.join(', ')}`);
   if (r.workersOutsideTree.length) {
@@ -225,12 +264,22 @@ async function hubRequest(hub: HubTarget, path: string, init: RequestInit): Prom
     throw new CliFailure(EXIT.UNAVAILABLE, `cannot reach the hub at ${hub.url}: ${(err as Error).cause ?? (err as Error).message}`);
   }
   if (res.status === 401 || res.status === 403) {
-    throw new CliFailure(EXIT.UNAVAILABLE, `the hub at ${hub.url} refused access (${res.status}): log in as an operator (POST /api/auth/login with "bearer": true) and pass the token with --token or HUB_TOKEN`);
+    throw new CliFailure(
+      EXIT.UNAVAILABLE,
+      `the hub at ${hub.url} refused access (${res.status}): log in as an operator (POST /api/auth/login with "bearer": true) and pass the token with --token or HUB_TOKEN`,
+    );
   }
   return res;
 }
 
-async function importThroughHub(file: string, input: unknown, accept: Set<AcceptFlag>, dryRun: boolean, hub: HubTarget, io: CliIo): Promise<number> {
+async function importThroughHub(
+  file: string,
+  input: unknown,
+  accept: Set<AcceptFlag>,
+  dryRun: boolean,
+  hub: HubTarget,
+  io: CliIo,
+): Promise<number> {
   const q = new URLSearchParams();
   if (accept.size) q.set('accept', [...accept].join(','));
   if (dryRun) q.set('dryRun', 'true');
@@ -246,7 +295,8 @@ async function importThroughHub(file: string, input: unknown, accept: Set<Accept
     io.err(`the hub refused ${file}: ${body.error?.message ?? res.status}`);
     for (const p of (body.problems as Problem[] | undefined) ?? []) io.err(problemLine(p));
     for (const i of (body.issues as string[] | undefined) ?? []) io.err(`  ${i}`);
-    for (const d of (body.devices as Array<{ id: string; gridCode: string }> | undefined) ?? []) io.err(`  device ${d.id} in ${d.gridCode}`);
+    for (const d of (body.devices as Array<{ id: string; gridCode: string }> | undefined) ?? [])
+      io.err(`  device ${d.id} in ${d.gridCode}`);
     const needs = body.needs as string[] | undefined;
     if (needs?.length) io.err(`Fix them, or accept them knowingly: --accept ${[...new Set([...accept, ...needs])].join(',')}`);
     if (res.status === 409) io.err('Move these devices first, or re-run with --accept detach.');
@@ -255,7 +305,12 @@ async function importThroughHub(file: string, input: unknown, accept: Set<Accept
   throw new CliFailure(EXIT.UNAVAILABLE, `the hub answered ${res.status}: ${body.error?.message ?? res.statusText}`);
 }
 
-async function exportRegions(filter: { level?: RegionLevel; root?: string }, out: string | undefined, hub: HubTarget | undefined, io: CliIo): Promise<number> {
+async function exportRegions(
+  filter: { level?: RegionLevel; root?: string },
+  out: string | undefined,
+  hub: HubTarget | undefined,
+  io: CliIo,
+): Promise<number> {
   let fc: { features: unknown[] } | null;
   if (hub) {
     const q = new URLSearchParams(Object.entries(filter).filter((e): e is [string, string] => e[1] !== undefined));

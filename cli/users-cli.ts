@@ -44,7 +44,9 @@ export async function runUserCli(argv: string[], env: NodeJS.ProcessEnv, out: (l
     const region = await db.pool.query('SELECT 1 FROM regions WHERE code = $1', [values.scope]);
     if (region.rowCount === 0) return (out(`no region with code ${values.scope}`), 1);
     const password = given ?? randomBytes(12).toString('base64url');
-    await new UserStore(db.pool).upsert([{ id: `u-${username}`, username, displayName: values.name ?? username, password, role, scope: values.scope }]);
+    await new UserStore(db.pool).upsert([
+      { id: `u-${username}`, username, displayName: values.name ?? username, password, role, scope: values.scope },
+    ]);
     out(given ? `user ${username} saved` : `user ${username} saved; password (shown once): ${password}`);
     return 0;
   } finally {

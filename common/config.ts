@@ -21,13 +21,19 @@ const envSchema = z.object({
   DEVICE_SECRET_KEY: z.string().min(32, 'at least 32 characters, e.g. the output of: openssl rand -base64 32').optional(),
   HOST: z.string().default('127.0.0.1'),
   // Behind a TLS proxy: `true` or the proxies' addresses/CIDRs (hub/http/http-security.ts).
-  TRUST_PROXY: z.string().regex(/^(true|false|[0-9a-fA-F.:/,\s]+)$/, "true, false or the proxies' addresses/CIDRs").optional(),
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|[0-9a-fA-F.:/,\s]+)$/, "true, false or the proxies' addresses/CIDRs")
+    .optional(),
   // JT/T 808 terminals (gateways/jt808/): their TCP port (the standard fixes none), idle limit.
   JT808_PORT: port.default(6808),
   JT808_IDLE_S: z.coerce.number().int().min(10).max(3600).default(180),
   MQTT_PORT: port.default(1883),
   HTTP_PORT: port.default(8080),
-  TOPIC_ROOT: z.string().regex(/^[a-z0-9_-]+(\/[a-z0-9_-]+)*$/).default(DEFAULT_TOPIC_ROOT),
+  TOPIC_ROOT: z
+    .string()
+    .regex(/^[a-z0-9_-]+(\/[a-z0-9_-]+)*$/)
+    .default(DEFAULT_TOPIC_ROOT),
   HUB_MQTT_USERNAME: z.string().default('hub'),
   HUB_MQTT_PASSWORD: z.string().min(12).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -57,8 +63,16 @@ const envSchema = z.object({
   SIM_FIX_EVERY_S: z.coerce.number().min(0.1).default(2),
   // Command screen (issue 4): login, session lifetime, optional base map.
   AUTH_REQUIRED: bool,
-  SESSION_TTL_MIN: z.coerce.number().int().min(1).max(7 * 24 * 60).default(12 * 60),
-  TILE_URL: z.string().regex(/^https?:\/\/.*\{z\}.*\{x\}.*\{y\}/, 'an XYZ template with {z}, {x} and {y}').optional(),
+  SESSION_TTL_MIN: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60)
+    .default(12 * 60),
+  TILE_URL: z
+    .string()
+    .regex(/^https?:\/\/.*\{z\}.*\{x\}.*\{y\}/, 'an XYZ template with {z}, {x} and {y}')
+    .optional(),
   TILE_ATTRIBUTION: z.string().max(300).optional(),
 });
 
@@ -82,5 +96,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 /** Config for tests and tools: defaults plus overrides, no environment. */
 export function testConfig(overrides: Partial<Record<keyof z.infer<typeof envSchema>, string>> = {}): Config {
   // AUTH_REQUIRED is off in tests unless a test turns it on (the auth tests do).
-  return loadConfig({ SIM: 'false', LOG_LEVEL: 'silent', MQTT_PORT: '0', HTTP_PORT: '0', JT808_PORT: '0', AUTH_REQUIRED: 'false', ...overrides });
+  return loadConfig({
+    SIM: 'false',
+    LOG_LEVEL: 'silent',
+    MQTT_PORT: '0',
+    HTTP_PORT: '0',
+    JT808_PORT: '0',
+    AUTH_REQUIRED: 'false',
+    ...overrides,
+  });
 }

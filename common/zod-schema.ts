@@ -11,7 +11,16 @@
 // Here in common/, not in hub/http/: every folder's routes import it and hub/http imports their
 // routes, so in hub/http it made each route folder and http import each other (issue 17 item 2).
 // The OwnTracks gateway's routes use it too.
-import type { FastifyBaseLogger, FastifyInstance, FastifySchemaCompiler, FastifyTypeProvider, FastifySerializerCompiler, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  FastifySchemaCompiler,
+  FastifyTypeProvider,
+  FastifySerializerCompiler,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from 'fastify';
 import type { z } from 'zod';
 
 export interface ZodTypeProvider extends FastifyTypeProvider {
@@ -24,7 +33,13 @@ export function isZod(schema: unknown): schema is z.ZodType {
 }
 
 /** A fastify instance whose routes take their types from zod schemas. */
-export type ZodApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
+export type ZodApp = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
 
 /** One line per zod issue: `path: message` (`(body)` for the whole part). */
 export function issueLines(error: z.ZodError): string[] {
@@ -35,13 +50,15 @@ export function issueLines(error: z.ZodError): string[] {
  * Requests: a zod schema parses (its defaults and coercions apply, unknown fields are refused by
  * `.strict()`); the refusal is fastify's FST_ERR_VALIDATION, 400, with the issues beside it.
  */
-export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema, httpPart }) => (data: unknown) => {
-  if (!isZod(schema)) throw new Error(`${httpPart} schema is not a zod schema (common/zod-schema.ts)`);
-  const r = schema.safeParse(data);
-  if (r.success) return { value: r.data };
-  const issues = issueLines(r.error);
-  return { error: Object.assign(new Error(`${httpPart ?? 'request'}/${issues.join('; ')}`), { issues }) };
-};
+export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> =
+  ({ schema, httpPart }) =>
+  (data: unknown) => {
+    if (!isZod(schema)) throw new Error(`${httpPart} schema is not a zod schema (common/zod-schema.ts)`);
+    const r = schema.safeParse(data);
+    if (r.success) return { value: r.data };
+    const issues = issueLines(r.error);
+    return { error: Object.assign(new Error(`${httpPart ?? 'request'}/${issues.join('; ')}`), { issues }) };
+  };
 
 export interface ResponseCheck {
   /** Called on a reply that does not match its schema, before it is refused with a 500. */
@@ -57,7 +74,10 @@ export function zodSerializerCompiler(check: ResponseCheck): FastifySerializerCo
       if (!r.success) {
         const issues = issueLines(r.error);
         check.mismatch(`${method} ${url}`, String(httpStatus), issues);
-        throw Object.assign(new Error(`reply of ${method} ${url} (${httpStatus}) does not match its schema: ${issues.slice(0, 5).join('; ')}`), { code: 'FST_ERR_RESPONSE_SCHEMA' });
+        throw Object.assign(
+          new Error(`reply of ${method} ${url} (${httpStatus}) does not match its schema: ${issues.slice(0, 5).join('; ')}`),
+          { code: 'FST_ERR_RESPONSE_SCHEMA' },
+        );
       }
       return JSON.stringify(data);
     };
@@ -66,7 +86,10 @@ export function zodSerializerCompiler(check: ResponseCheck): FastifySerializerCo
 
 /** Installs both compilers on `app` (the root instance: every route registered after it inherits them). */
 export function useZodSchemas(
-  app: { setValidatorCompiler(c: FastifySchemaCompiler<z.ZodType>): unknown; setSerializerCompiler(c: FastifySerializerCompiler<z.ZodType>): unknown },
+  app: {
+    setValidatorCompiler(c: FastifySchemaCompiler<z.ZodType>): unknown;
+    setSerializerCompiler(c: FastifySerializerCompiler<z.ZodType>): unknown;
+  },
   check: ResponseCheck,
 ): void {
   app.setValidatorCompiler(zodValidatorCompiler);

@@ -13,10 +13,7 @@ import type { Rows } from './rows/row-types.js';
 import type { Duty } from './people/worker-store.js';
 
 /** What changed in the tables the hub holds in memory (devices, grids, workers). */
-export type RegistryChange =
-  | { kind: 'regions' }
-  | { kind: 'workers' }
-  | { kind: 'device'; deviceId: string; change: DeviceChange };
+export type RegistryChange = { kind: 'regions' } | { kind: 'workers' } | { kind: 'device'; deviceId: string; change: DeviceChange };
 
 /** Event name → the listener's arguments. */
 export interface HubEvents {
@@ -76,7 +73,9 @@ export class HubBus {
 
   /** For a sender that does not wait (a commit, a dispatch decision): a listener's failure is logged, never thrown back. */
   tell<K extends HubEventName>(name: K, ...args: HubEvents[K]): void {
-    this.emit(name, ...args).catch((err: unknown) => this.log?.error({ event: name, err: (err as Error).message }, 'event listener failed'));
+    this.emit(name, ...args).catch((err: unknown) =>
+      this.log?.error({ event: name, err: (err as Error).message }, 'event listener failed'),
+    );
   }
 }
 

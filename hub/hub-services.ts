@@ -13,7 +13,10 @@ export interface HubService {
 }
 
 export class ServiceStartError extends Error {
-  constructor(readonly service: string, cause: unknown) {
+  constructor(
+    readonly service: string,
+    cause: unknown,
+  ) {
     super(`hub service "${service}" failed to start: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     this.name = 'ServiceStartError';
   }
@@ -23,7 +26,10 @@ export class ServiceList {
   /** The services started so far, in start order. */
   private readonly started: HubService[] = [];
 
-  constructor(private readonly services: readonly HubService[], private readonly log: Logger) {}
+  constructor(
+    private readonly services: readonly HubService[],
+    private readonly log: Logger,
+  ) {}
 
   /** Starts each in order; on a failure stops those already started (in reverse) and throws `ServiceStartError`. */
   async start(): Promise<void> {

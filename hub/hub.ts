@@ -123,9 +123,10 @@ export class Hub {
 
   /** The checks behind /health/ready: can this node take devices' data now? */
   async readiness(): Promise<Record<string, ReadinessCheck>> {
-    const database = await this.deps.pool
-      .query({ text: 'SELECT 1', query_timeout: 2000 } as { text: string })
-      .then(() => ({ ok: true }), (err: Error) => ({ ok: false, reason: `database: ${err.message}` }));
+    const database = await this.deps.pool.query({ text: 'SELECT 1', query_timeout: 2000 } as { text: string }).then(
+      () => ({ ok: true }),
+      (err: Error) => ({ ok: false, reason: `database: ${err.message}` }),
+    );
     const notReady = this.deps.notReady?.() ?? null;
     const backlog = this.writer?.backlog;
     const ingest = !backlog
@@ -174,21 +175,43 @@ export class Hub {
     // Built before the list runs: the HTTP routes are handed them; each is started by its entry.
     this.auth = new AuthService(pool, this.regions, { required: config.AUTH_REQUIRED, sessionTtlMin: config.SESSION_TTL_MIN });
     const publisher = new TaskPublisher({
-      downstream, topicRoot: config.TOPIC_ROOT, metrics, protocolOf: (id) => this.devices.protocolOf(id),
+      downstream,
+      topicRoot: config.TOPIC_ROOT,
+      metrics,
+      protocolOf: (id) => this.devices.protocolOf(id),
       ...(this.deps.deviceText ? { deviceText: this.deps.deviceText } : {}),
     });
     this.dispatch = new DispatchService({
-      pool, clock, config, live: this.live, metrics, logger, publisher, regions: this.regions,
+      pool,
+      clock,
+      config,
+      live: this.live,
+      metrics,
+      logger,
+      publisher,
+      regions: this.regions,
       notify: { incident: (v) => bus.tell('incidentChanged', v), alarm: (a) => bus.tell('alarmChanged', a) },
     });
     this.deviceRegistry = new DeviceRegistry({
-      pool, key: this.deps.deviceSecretKey ?? loadDeviceSecretKey(config), metrics, logger, scopes: this.auth.scopes, live: this.live,
+      pool,
+      key: this.deps.deviceSecretKey ?? loadDeviceSecretKey(config),
+      metrics,
+      logger,
+      scopes: this.auth.scopes,
+      live: this.live,
       onChanged: (deviceId, change) => bus.emit('registryChanged', { kind: 'device', deviceId, change }),
     });
     // Rollups (distance walked) on both engines; the policy jobs too where no background worker
     // runs them (the embedded WASM engine has none).
     // On a server several nodes may share the database: one maintenance pass at a time (its lease).
-    const maintenance = new StorageMaintenance({ pool, timescale: this.deps.timescale, runPolicies: this.deps.embedded, lease: !this.deps.embedded, clock: systemClock, logger });
+    const maintenance = new StorageMaintenance({
+      pool,
+      timescale: this.deps.timescale,
+      runPolicies: this.deps.embedded,
+      lease: !this.deps.embedded,
+      clock: systemClock,
+      logger,
+    });
 
     return [
       serviceOf('directory', async () => {
@@ -214,12 +237,20 @@ export class Hub {
         name: 'http',
         start: async () => {
           this.http = await buildHttpServer({
-            pool, regions: this.regions, live: this.live, metrics, logger, timescale: this.deps.timescale, info: this.deps.info ?? (() => ({})),
+            pool,
+            regions: this.regions,
+            live: this.live,
+            metrics,
+            logger,
+            timescale: this.deps.timescale,
+            info: this.deps.info ?? (() => ({})),
             readiness: () => this.readiness(),
             trustProxy: parseTrustProxy(config.TRUST_PROXY),
             // OwnTracks phones in HTTP mode, and their one-scan setup link (gateways/owntracks).
             ownTracks: { submit: this.submit, topicRoot: config.TOPIC_ROOT, key: this.deviceRegistry.key, mqttPort: config.MQTT_PORT },
-            tileUrl: config.TILE_URL ?? null, tileAttribution: config.TILE_ATTRIBUTION ?? null, auth: this.auth,
+            tileUrl: config.TILE_URL ?? null,
+            tileAttribution: config.TILE_ATTRIBUTION ?? null,
+            auth: this.auth,
             dispatch: this.dispatch,
             devices: this.deviceRegistry,
             onRegionsChanged: () => bus.emit('registryChanged', { kind: 'regions' }),
@@ -241,7 +272,15 @@ export class Hub {
         },
       },
       serviceOf('live-push', () => {
-        const push = new LivePush({ httpServer: this.http.server, state: this.live, intervalMs: config.PUSH_INTERVAL_MS, metrics, logger, auth: this.auth, peers: redis ?? undefined });
+        const push = new LivePush({
+          httpServer: this.http.server,
+          state: this.live,
+          intervalMs: config.PUSH_INTERVAL_MS,
+          metrics,
+          logger,
+          auth: this.auth,
+          peers: redis ?? undefined,
+        });
         push.start();
         return [
           bus.on('rowsCommitted', (rows) => push.publish(this.live.apply(rows))),
@@ -258,7 +297,9 @@ export class Hub {
       serviceOf('duty-sync', () => [
         bus.on('rowsCommitted', (rows) => {
           if (rows.statuses.length > 0) {
-            void syncDutyFromStatuses(pool, rows.statuses).catch((err) => this.log.error({ err: (err as Error).message }, 'duty sync failed'));
+            void syncDutyFromStatuses(pool, rows.statuses).catch((err) =>
+              this.log.error({ err: (err as Error).message }, 'duty sync failed'),
+            );
           }
         }),
       ]),
@@ -297,11 +338,22 @@ export class Hub {
             logger,
             onCommitted: (rows, at) => bus.tell('rowsCommitted', rows, at),
             // No reading to pause any more: each device connection waits for its own commit (broker/ingest-gate.ts).
-            onPressure: (high) => this.log.warn({ backlog: high }, high ? 'ingest backlog high: commits are behind' : 'ingest backlog cleared'),
+            onPressure: (high) =>
+              this.log.warn({ backlog: high }, high ? 'ingest backlog high: commits are behind' : 'ingest backlog cleared'),
           });
-          this.pipeline = new IngestPipeline(ingestStages(config.TOPIC_ROOT, this.devices, this.fence, { settings: fixFilterSettings(config), heads: storedFixHeads(pool), metrics, logger }), this.writer, metrics, logger,
+          this.pipeline = new IngestPipeline(
+            ingestStages(config.TOPIC_ROOT, this.devices, this.fence, {
+              settings: fixFilterSettings(config),
+              heads: storedFixHeads(pool),
+              metrics,
+              logger,
+            }),
+            this.writer,
+            metrics,
+            logger,
             // "Now" for receive times (the future-fix filter) is the hub's clock: sim:day and tests run a faster one.
-            () => clock.now());
+            () => clock.now(),
+          );
         },
         // Commits what was handed in; with the database away it gives up after the drain timeout:
         // what it held was never acknowledged to any device.

@@ -17,10 +17,23 @@ const rate = z.number().nullable();
 
 const durations = z.object({ n: count, mean: z.number().nullable(), p50: z.number().nullable(), p90: z.number().nullable() });
 export const kpiFiguresSchema = z.object({
-  incidents: count, open: count, closed: count, cancelled: count, closureRate: rate,
-  resolved: count, resolvedOnTime: count, onTimeRate: rate, overdueOpen: count,
-  acceptMs: durations, arriveMs: durations, resolveMs: durations,
-  rated: count, satisfied: count, satisfactionRate: rate, ratingScoreN: count, ratingScoreMean: z.number().nullable(),
+  incidents: count,
+  open: count,
+  closed: count,
+  cancelled: count,
+  closureRate: rate,
+  resolved: count,
+  resolvedOnTime: count,
+  onTimeRate: rate,
+  overdueOpen: count,
+  acceptMs: durations,
+  arriveMs: durations,
+  resolveMs: durations,
+  rated: count,
+  satisfied: count,
+  satisfactionRate: rate,
+  ratingScoreN: count,
+  ratingScoreMean: z.number().nullable(),
 });
 export const kpiReportSchema = z.object({
   scope: z.object({ code: z.string(), level: z.string(), name: z.string() }),
@@ -30,7 +43,10 @@ export const kpiReportSchema = z.object({
   asOf: isoTime,
   total: kpiFiguresSchema,
   groups: z.array(kpiFiguresSchema.extend({ key: z.string(), label: z.string() })),
-  hotspots: z.object({ resolution: z.number().int(), cells: z.array(z.object({ cell: z.string(), incidents: count, lat: z.number(), lon: z.number() })) }),
+  hotspots: z.object({
+    resolution: z.number().int(),
+    cells: z.array(z.object({ cell: z.string(), incidents: count, lat: z.number(), lon: z.number() })),
+  }),
 });
 
 export const kpiTilesSchema = z.object({
@@ -59,25 +75,42 @@ export const kpiTilesSchema = z.object({
 });
 
 export const gridDaySchema = z.object({
-  grid: z.string(), day: isoTime, date: z.string(),
-  incidents: count, closed: count, cancelled: count, resolved: count, resolvedOnTime: count, overdue: count,
-  closureRate: rate, onTimeRate: rate,
-  byCategory: z.record(z.string(), count), byState: z.record(z.string(), count),
+  grid: z.string(),
+  day: isoTime,
+  date: z.string(),
+  incidents: count,
+  closed: count,
+  cancelled: count,
+  resolved: count,
+  resolvedOnTime: count,
+  overdue: count,
+  closureRate: rate,
+  onTimeRate: rate,
+  byCategory: z.record(z.string(), count),
+  byState: z.record(z.string(), count),
 });
 
 const share = { visited: count, total: count, share: z.number() };
 const round = z.object({ ...share, from: isoTime, to: isoTime, pass: z.boolean() });
 export const gridCoverageSchema = z.object({
   ...share,
-  grid: z.string(), date: z.string(), resolution: z.number().int(), cellAreaM2: z.number(),
+  grid: z.string(),
+  date: z.string(),
+  resolution: z.number().int(),
+  cellAreaM2: z.number(),
   workers: z.array(z.string()),
   patrol: z.object({ morning: round, afternoon: round, pass: z.boolean() }),
   heat: z.array(z.object({ cell: z.string(), fixes: count, visits: count, inGrid: z.boolean() })),
 });
 
 export const activityRowSchema = z.object({
-  bucket: isoTime, fixes: count, distanceM: z.number(), inGridS: z.number(), onDutyS: z.number(),
-  firstTs: isoTime.nullable(), lastTs: isoTime.nullable(),
+  bucket: isoTime,
+  fixes: count,
+  distanceM: z.number(),
+  inGridS: z.number(),
+  onDutyS: z.number(),
+  firstTs: isoTime.nullable(),
+  lastTs: isoTime.nullable(),
 });
 
 /**
@@ -87,7 +120,9 @@ export const activityRowSchema = z.object({
  */
 export const trailSchema = z.object({
   type: z.literal('FeatureCollection'),
-  features: z.array(z.object({ type: z.literal('Feature'), geometry: z.unknown(), properties: z.record(z.string(), z.unknown()).nullable() })),
+  features: z.array(
+    z.object({ type: z.literal('Feature'), geometry: z.unknown(), properties: z.record(z.string(), z.unknown()).nullable() }),
+  ),
 });
 
 const kpiQuery = z.strictObject({

@@ -13,7 +13,9 @@ export type DeviceChange = 'updated' | 'disabled' | 'deleted' | 'secret';
 
 export const deviceKindSchema = z.enum(DEVICE_KINDS);
 export const deviceProtocolSchema = z.enum(DEVICE_PROTOCOLS);
-export const deviceIdSchema = z.string().regex(DEVICE_ID_PATTERN, 'letters, digits, "_", "." or "-", at most 64, starting with a letter or digit');
+export const deviceIdSchema = z
+  .string()
+  .regex(DEVICE_ID_PATTERN, 'letters, digits, "_", "." or "-", at most 64, starting with a letter or digit');
 
 const optionalText = (max: number) => z.string().trim().min(1).max(max).nullable().optional();
 const regionCode = z.string().trim().min(1).max(64);
@@ -27,9 +29,14 @@ export const OWNTRACKS_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}\/[A-Za-z0-9_.-]{1,64}
 /** Why a protocol identity does not fit its protocol; null when it fits. */
 export function protocolIdProblem(protocol: DeviceProtocol, protocolId: string | null | undefined, kind?: string): string | null {
   if (protocol === 'native') return protocolId ? 'protocolId is only for owntracks or jt808 devices' : null;
-  if (protocol === 'jt808') return protocolId && JT808_TERMINAL_PATTERN.test(protocolId) ? null : 'a jt808 device needs its terminal number (1–20 digits) as protocolId';
+  if (protocol === 'jt808')
+    return protocolId && JT808_TERMINAL_PATTERN.test(protocolId)
+      ? null
+      : 'a jt808 device needs its terminal number (1–20 digits) as protocolId';
   if (kind !== undefined && kind !== 'handset') return 'an owntracks device is a handset (a phone)';
-  return protocolId == null || OWNTRACKS_ID_PATTERN.test(protocolId) ? null : 'an owntracks protocolId is "user/device" as the app publishes it';
+  return protocolId == null || OWNTRACKS_ID_PATTERN.test(protocolId)
+    ? null
+    : 'an owntracks protocolId is "user/device" as the app publishes it';
 }
 
 const fields = {

@@ -38,4 +38,3 @@ export const OPERATOR_ACTIONS = ['verify', 'reject_resolution', 'close', 'reopen
 /** …and what an operator records on behalf of the assignee whose handset cannot answer (with `workerId`). */
 export const ON_BEHALF_ACTIONS = ['accept_for', 'decline_for', 'arrive_for', 'resolve_for'] as const;
 export type OnBehalfAction = (typeof ON_BEHALF_ACTIONS)[number];
-

@@ -73,7 +73,11 @@ export const HUB_ROUTES = {
     }),
     response: { 200: z.object({ user: publicUserSchema, expiresAt: epochMs, token: z.string().optional() }) },
   }),
-  logout: route('POST', '/api/auth/logout', { summary: 'End the session and clear its cookie', querystring: noQuery, response: { 200: okReply } }),
+  logout: route('POST', '/api/auth/logout', {
+    summary: 'End the session and clear its cookie',
+    querystring: noQuery,
+    response: { 200: okReply },
+  }),
   me: route('GET', '/api/auth/me', {
     summary: 'Who the page is: `user` null means anonymous (only with login off)',
     querystring: noQuery,
@@ -94,16 +98,18 @@ export const HUB_ROUTES = {
     querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
     response: {
       200: z.object({
-        items: z.array(z.object({
-          // bigserial: node-postgres hands it over as text.
-          id: z.union([z.string(), z.number()]),
-          received_at: isoTime,
-          topic: z.string().nullable(),
-          device_id: z.string().nullable(),
-          reason: z.string(),
-          size: z.number().int(),
-          preview: z.string().nullable(),
-        })),
+        items: z.array(
+          z.object({
+            // bigserial: node-postgres hands it over as text.
+            id: z.union([z.string(), z.number()]),
+            received_at: isoTime,
+            topic: z.string().nullable(),
+            device_id: z.string().nullable(),
+            reason: z.string(),
+            size: z.number().int(),
+            preview: z.string().nullable(),
+          }),
+        ),
       }),
     },
   }),

@@ -16,8 +16,10 @@ export const incidentActionBodySchema = z
   .strict()
   .superRefine((b, ctx) => {
     const onBehalf = (ON_BEHALF_ACTIONS as readonly string[]).includes(b.type);
-    if (onBehalf && b.workerId === undefined) ctx.addIssue({ code: 'custom', path: ['workerId'], message: `${b.type} needs the workerId it is recorded for` });
-    if (!onBehalf && b.workerId !== undefined) ctx.addIssue({ code: 'custom', path: ['workerId'], message: `${b.type} is not recorded on anyone's behalf: no workerId` });
+    if (onBehalf && b.workerId === undefined)
+      ctx.addIssue({ code: 'custom', path: ['workerId'], message: `${b.type} needs the workerId it is recorded for` });
+    if (!onBehalf && b.workerId !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['workerId'], message: `${b.type} is not recorded on anyone's behalf: no workerId` });
   });
 export type IncidentActionBody = z.infer<typeof incidentActionBodySchema>;
 

@@ -18,7 +18,10 @@ export type HandlingTier = (typeof HANDLING_TIERS)[number];
 
 const minutes = z.number().int().positive();
 const deadlineFields = z.strictObject({ acceptMin: minutes, arriveMin: minutes, resolveMin: minutes });
-export const deadlineMinutesSchema = deadlineFields.refine((d) => d.acceptMin <= d.arriveMin && d.arriveMin <= d.resolveMin, 'accept ≤ arrive ≤ resolve');
+export const deadlineMinutesSchema = deadlineFields.refine(
+  (d) => d.acceptMin <= d.arriveMin && d.arriveMin <= d.resolveMin,
+  'accept ≤ arrive ≤ resolve',
+);
 export type DeadlineMinutes = z.infer<typeof deadlineMinutesSchema>;
 
 export const CATEGORY_CODE = /^[a-z]+(\.[a-z_]+)*$/;
@@ -31,7 +34,12 @@ const categoryFields = {
 };
 export const slaCategorySchema = z.object({
   ...categoryFields,
-  deadlines: z.object({ low: deadlineMinutesSchema, normal: deadlineMinutesSchema, high: deadlineMinutesSchema, urgent: deadlineMinutesSchema }),
+  deadlines: z.object({
+    low: deadlineMinutesSchema,
+    normal: deadlineMinutesSchema,
+    high: deadlineMinutesSchema,
+    urgent: deadlineMinutesSchema,
+  }),
 });
 export type SlaCategory = z.infer<typeof slaCategorySchema>;
 export const slaTableSchema = z.array(slaCategorySchema).min(1);
@@ -137,7 +145,11 @@ export const incidentDetailViewSchema = z.object({
 
 const incidentReply = z.object({ incident: incidentViewSchema });
 const point = { lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) };
-const category = z.string().min(1).max(64).regex(/^[a-z_]+(\.[a-z_]+)*$/);
+const category = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z_]+(\.[a-z_]+)*$/);
 const receipt = z.string().min(8).max(200);
 
 // --- routes ---
@@ -147,7 +159,8 @@ export const INCIDENT_ROUTES = {
     summary: 'A resident files a complaint (12345); the token in the reply is the receipt, shown once',
     querystring: noQuery,
     body: z.strictObject({
-      category, ...point,
+      category,
+      ...point,
       /** WeChat and map apps in China report GCJ-02 (or BD-09); the hub stores WGS-84. */
       crs: z.enum(CRS).optional(),
       description: z.string().max(4000).optional(),
@@ -163,9 +176,15 @@ export const INCIDENT_ROUTES = {
     querystring: z.strictObject({ token: receipt }),
     response: {
       200: z.object({
-        id: z.string(), state: z.string(), version: z.number().int(), category: z.string(),
-        rating: z.enum(['satisfied', 'unsatisfied']).nullable(), ratingScore: z.number().int().nullable(),
-        createdAt: epochMs, resolvedAt: epochMs.nullable(), resolveBy: epochMs,
+        id: z.string(),
+        state: z.string(),
+        version: z.number().int(),
+        category: z.string(),
+        rating: z.enum(['satisfied', 'unsatisfied']).nullable(),
+        ratingScore: z.number().int().nullable(),
+        createdAt: epochMs,
+        resolvedAt: epochMs.nullable(),
+        resolveBy: epochMs,
       }),
     },
   }),
@@ -174,7 +193,14 @@ export const INCIDENT_ROUTES = {
     params: idParams,
     querystring: noQuery,
     body: z.strictObject({ token: receipt, score: z.number().int().min(1).max(5), comment: z.string().max(400).optional() }),
-    response: { 200: z.object({ id: z.string(), state: z.string(), version: z.number().int(), rating: z.enum(['satisfied', 'unsatisfied']).nullable() }) },
+    response: {
+      200: z.object({
+        id: z.string(),
+        state: z.string(),
+        version: z.number().int(),
+        rating: z.enum(['satisfied', 'unsatisfied']).nullable(),
+      }),
+    },
   }),
   listIncidents: route('GET', '/api/incidents', {
     summary: "Incidents in the caller's area, newest first",

@@ -14,7 +14,13 @@ export const ownTracksSetupBodySchema = z
     deviceId: z.string().regex(DEVICE_ID_PATTERN),
     secret: z.string().min(1).max(256),
     mode: z.enum(['mqtt', 'http']).default('mqtt'),
-    host: z.string().trim().min(1).max(253).regex(/^[A-Za-z0-9.:[\]-]+$/, 'a host name or address').optional(),
+    host: z
+      .string()
+      .trim()
+      .min(1)
+      .max(253)
+      .regex(/^[A-Za-z0-9.:[\]-]+$/, 'a host name or address')
+      .optional(),
     port: z.number().int().min(1).max(65535).optional(),
     tls: z.boolean().optional(),
     url: z.string().url().max(500).optional(),
@@ -33,7 +39,8 @@ export const ownTracksSetupDefaultsSchema = z.object({
 
 export const OWNTRACKS_ROUTES = {
   post: route('POST', '/api/owntracks', {
-    summary: "The OwnTracks app's POST in HTTP mode (Basic auth: device id and secret); the body is kept as bytes and judged by the translation",
+    summary:
+      "The OwnTracks app's POST in HTTP mode (Basic auth: device id and secret); the body is kept as bytes and judged by the translation",
     querystring: z.strictObject({ u: z.string().max(64).optional(), d: z.string().max(64).optional() }),
     body: z.unknown(),
     /** Always an empty list: the hub sends the app no cards or commands. */

@@ -41,9 +41,14 @@ export const REGION_ROUTES = {
     response: { 200: regionCollectionSchema },
   }),
   importRegions: route('PUT', '/api/regions', {
-    summary: 'Replace the whole tree (GeoJSON FeatureCollection; application/geo+json too). 422 with the problems, 409 when devices hang in removed regions',
+    summary:
+      'Replace the whole tree (GeoJSON FeatureCollection; application/geo+json too). 422 with the problems, 409 when devices hang in removed regions',
     querystring: z.strictObject({
-      accept: z.string().max(100).regex(new RegExp(`^${acceptWord}(,${acceptWord})*$`)).optional(),
+      accept: z
+        .string()
+        .max(100)
+        .regex(new RegExp(`^${acceptWord}(,${acceptWord})*$`))
+        .optional(),
       dryRun: queryFlag.default(false),
     }),
     // Only the envelope here: the features are judged by parseRegions, which reports every defect

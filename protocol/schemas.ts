@@ -9,17 +9,15 @@ export const MAX_PAYLOAD_BYTES = 256 * 1024;
 export const MAX_FIXES_PER_BATCH = 2000;
 
 /** ISO-8601 string or epoch milliseconds, turned into epoch ms. Rejects nonsense years. */
-export const timestamp = z
-  .union([z.number().finite(), z.string().min(10).max(40)])
-  .transform((v, ctx) => {
-    const ms = typeof v === 'number' ? v : Date.parse(v);
-    // 2000-01-01 .. 2100-01-01: a handset with a dead RTC reports 1970; we refuse, not guess.
-    if (!Number.isFinite(ms) || ms < 946684800000 || ms > 4102444800000) {
-      ctx.addIssue({ code: 'custom', message: 'ts must be ISO-8601 or epoch milliseconds between 2000 and 2100' });
-      return z.NEVER;
-    }
-    return Math.trunc(ms);
-  });
+export const timestamp = z.union([z.number().finite(), z.string().min(10).max(40)]).transform((v, ctx) => {
+  const ms = typeof v === 'number' ? v : Date.parse(v);
+  // 2000-01-01 .. 2100-01-01: a handset with a dead RTC reports 1970; we refuse, not guess.
+  if (!Number.isFinite(ms) || ms < 946684800000 || ms > 4102444800000) {
+    ctx.addIssue({ code: 'custom', message: 'ts must be ISO-8601 or epoch milliseconds between 2000 and 2100' });
+    return z.NEVER;
+  }
+  return Math.trunc(ms);
+});
 
 export const CRS = ['wgs84', 'gcj02', 'bd09'] as const;
 export type Crs = (typeof CRS)[number];
@@ -41,10 +39,7 @@ export const fixSchema = z
 export type Fix = z.infer<typeof fixSchema>;
 
 /** The location topic carries one fix or a store-and-forward batch. */
-export const locationSchema = z.union([
-  z.object({ fixes: z.array(fixSchema).min(1).max(MAX_FIXES_PER_BATCH) }).passthrough(),
-  fixSchema,
-]);
+export const locationSchema = z.union([z.object({ fixes: z.array(fixSchema).min(1).max(MAX_FIXES_PER_BATCH) }).passthrough(), fixSchema]);
 export type LocationPayload = z.infer<typeof locationSchema>;
 
 export const statusSchema = z

@@ -43,9 +43,22 @@ export class AlertDeviceSim {
 
   start(): void {
     if (this.model || this.stopped) return;
-    this.model = new AlertModel({ deviceId: this.id, profile: this.o.profile, rng: this.o.rng, startMs: this.o.clock.now(), meanEveryS: this.o.alertEveryS });
+    this.model = new AlertModel({
+      deviceId: this.id,
+      profile: this.o.profile,
+      rng: this.o.rng,
+      startMs: this.o.clock.now(),
+      meanEveryS: this.o.alertEveryS,
+    });
     // Fixed devices sit on wired networks: clean sessions, nothing to receive.
-    const client = connectDevice({ mqttUrl: this.o.mqttUrl, topicRoot: this.o.topicRoot, id: this.id, secret: this.o.device.secret, clock: this.o.clock, clean: true });
+    const client = connectDevice({
+      mqttUrl: this.o.mqttUrl,
+      topicRoot: this.o.topicRoot,
+      id: this.id,
+      secret: this.o.device.secret,
+      clock: this.o.clock,
+      clean: true,
+    });
     client.on('error', (err) => {
       if (this.stopped) return; // errors of a connection being closed on purpose say nothing
       this.stats.connectErrors++;

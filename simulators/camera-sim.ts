@@ -4,7 +4,13 @@ import type { AlertProfile } from './alert-model.js';
 
 export const CAMERA_PROFILE: AlertProfile = {
   kinds: [
-    { type: 'camera.parking', weight: 4, severity: 'low', confidence: [0.6, 0.95], data: (r) => ({ plate: `湘B${r.int(10000, 99999)}`, parkedS: r.int(300, 3600) }) },
+    {
+      type: 'camera.parking',
+      weight: 4,
+      severity: 'low',
+      confidence: [0.6, 0.95],
+      data: (r) => ({ plate: `湘B${r.int(10000, 99999)}`, parkedS: r.int(300, 3600) }),
+    },
     { type: 'camera.garbage', weight: 3, severity: 'low', confidence: [0.5, 0.9] },
     { type: 'camera.crowd', weight: 2, severity: 'medium', confidence: [0.6, 0.95], data: (r) => ({ count: r.int(20, 150) }) },
     { type: 'camera.intrusion', weight: 1.5, severity: 'high', confidence: [0.6, 0.98] },

@@ -75,8 +75,14 @@ export async function readDayKpis(pool: Pick<pg.Pool, 'query'>, from: number, to
     `SELECT count(*) AS n FROM incident_audit a JOIN incidents i ON i.id = a.incident_id WHERE a.action = 'escalate' AND ${inRangeI}`,
     range,
   );
-  const alarms = await pool.query(`SELECT count(*) AS n FROM incident_alarms a JOIN incidents i ON i.id = a.incident_id WHERE ${inRangeI}`, range);
-  const offers = await pool.query(`SELECT o.status AS k, count(*) AS n FROM incident_offers o JOIN incidents i ON i.id = o.incident_id WHERE ${inRangeI} GROUP BY 1 ORDER BY 1`, range);
+  const alarms = await pool.query(
+    `SELECT count(*) AS n FROM incident_alarms a JOIN incidents i ON i.id = a.incident_id WHERE ${inRangeI}`,
+    range,
+  );
+  const offers = await pool.query(
+    `SELECT o.status AS k, count(*) AS n FROM incident_offers o JOIN incidents i ON i.id = o.incident_id WHERE ${inRangeI} GROUP BY 1 ORDER BY 1`,
+    range,
+  );
   const orphans = await pool.query(
     `SELECT id FROM incidents i
       WHERE ${inRange} AND ${OPEN} AND assignee_id IS NULL AND escalation_level < 3
@@ -131,7 +137,10 @@ export function duration(s: number | null): string {
 }
 
 const pct = (x: number | null): string => (x === null ? '-' : `${(x * 100).toFixed(1)} %`);
-const kv = (r: Record<string, number>): string => Object.entries(r).map(([k, v]) => `${k} ${v}`).join(', ') || '-';
+const kv = (r: Record<string, number>): string =>
+  Object.entries(r)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ') || '-';
 
 /** The KPI table, plain text, two columns. */
 export function formatKpis(k: DayKpis): string {
@@ -139,7 +148,10 @@ export function formatKpis(k: DayKpis): string {
     ['incidents', `${k.incidents}  (${kv(k.bySource)})`],
     ['closed', String(k.closed)],
     ['closure rate', `${pct(k.closureRate)}  (closed / incidents not cancelled)`],
-    ['on-time rate', `${pct(k.onTimeRate)}  (${k.resolvedOnTime} resolved by resolve_by / ${k.resolved} resolved + ${k.openOverdue} open past it)`],
+    [
+      'on-time rate',
+      `${pct(k.onTimeRate)}  (${k.resolvedOnTime} resolved by resolve_by / ${k.resolved} resolved + ${k.openOverdue} open past it)`,
+    ],
     ['time to accept', `median ${duration(k.toAccept.medianS)}, p90 ${duration(k.toAccept.p90S)}  (n ${k.toAccept.n})`],
     ['time to arrive', `median ${duration(k.toArrive.medianS)}, p90 ${duration(k.toArrive.p90S)}  (n ${k.toArrive.n})`],
     ['time to resolve', `median ${duration(k.toResolve.medianS)}, p90 ${duration(k.toResolve.p90S)}  (n ${k.toResolve.n})`],
@@ -148,7 +160,10 @@ export function formatKpis(k: DayKpis): string {
     ['reopened (unsatisfied)', String(k.reopened)],
     ['offers', kv(k.offers)],
     ['states now', kv(k.byState)],
-    ['held at street command', `${Object.values(k.heldAtCommand).reduce((a, b) => a + b, 0)}  (${kv(k.heldAtCommand)}; open, nobody on it, alarmed)`],
+    [
+      'held at street command',
+      `${Object.values(k.heldAtCommand).reduce((a, b) => a + b, 0)}  (${kv(k.heldAtCommand)}; open, nobody on it, alarmed)`,
+    ],
     ['orphans', `${k.orphans}${k.orphans > 0 ? `  (${k.orphanIds.slice(0, 10).join(', ')})` : ''}`],
   ];
   const w = Math.max(...rows.map(([a]) => a.length));

@@ -144,14 +144,22 @@ export function buildDemoDistrict(opts: DemoDistrictOptions): DemoDistrict {
 
   const workers: DemoWorker[] = [];
   const newWorker = (rng: Rng, role: DemoRole, gridCodes: string[], categories?: string[]): DemoWorker => {
-    const w: DemoWorker = { id: `w-${pad(workers.length + 1, 4)}`, name: personName(rng), role, gridCodes, ...(categories ? { categories } : {}) };
+    const w: DemoWorker = {
+      id: `w-${pad(workers.length + 1, 4)}`,
+      name: personName(rng),
+      role,
+      gridCodes,
+      ...(categories ? { categories } : {}),
+    };
     workers.push(w);
     return w;
   };
   // Department staff answer for the whole district, for their own categories; listed first so
   // their ids stay put when the district grows.
   const peopleRng = root.fork('people');
-  const staff = DEPARTMENTS.map((d) => Object.assign(newWorker(peopleRng, 'department_staff', [], [...d.categories]), { department: d.name }));
+  const staff = DEPARTMENTS.map((d) =>
+    Object.assign(newWorker(peopleRng, 'department_staff', [], [...d.categories]), { department: d.name }),
+  );
 
   const gridFeatures: RegionFeature[] = [];
   const firstWorkers: DemoWorker[] = [];
@@ -173,7 +181,9 @@ export function buildDemoDistrict(opts: DemoDistrictOptions): DemoDistrict {
       const codes = community.grids.map((_, g) => `${communityCode}${pad(g + 1, 3)}`);
       community.grids.forEach((workerCount, g) => {
         const code = codes[g] as string;
-        gridFeatures.push(feature(code, communityCode, 'grid', `${communityName}社区第${cnNumber(g + 1)}网格`, lattice.cellRing(path[next + g] as Cell)));
+        gridFeatures.push(
+          feature(code, communityCode, 'grid', `${communityName}社区第${cnNumber(g + 1)}网格`, lattice.cellRing(path[next + g] as Cell)),
+        );
         firstWorkers.push(newWorker(rng, 'grid_worker', [code]));
         if (workerCount > 1) secondWorkers.push(newWorker(rng, 'grid_worker', [code]));
       });
@@ -208,7 +218,8 @@ export function buildDemoDistrict(opts: DemoDistrictOptions): DemoDistrict {
     // Drawn for every handset, so the mix leaves the native handsets' draws as they were.
     const gcj = rng.chance(0.3);
     const protocol = protocols[i] ?? 'native';
-    if (protocol === 'native') return { id, secret: demoSecret(seed, id), workerId: w.id, gridCode, crs: gcj ? 'gcj02' : 'wgs84', protocol };
+    if (protocol === 'native')
+      return { id, secret: demoSecret(seed, id), workerId: w.id, gridCode, crs: gcj ? 'gcj02' : 'wgs84', protocol };
     // OwnTracks phones (CoreLocation, Android's providers) and JT/T 808 GNSS modules report WGS-84.
     const h: DemoHandset = { id, secret: demoSecret(seed, id), workerId: w.id, gridCode, crs: 'wgs84', protocol };
     if (protocol === 'jt808') h.terminalNo = `139${pad(i + 1, 8)}`;
@@ -229,13 +240,29 @@ export function buildDemoDistrict(opts: DemoDistrictOptions): DemoDistrict {
     for (let k = 0; k < nDoors; k++) {
       const id = `door-${pad(doors.length + 1, 4)}`;
       const p = samplePointIn(polygon, rng, 10);
-      doors.push({ id, kind: 'door', secret: demoSecret(seed, id), gridCode: code, lat: round7(p.lat), lon: round7(p.lon), name: `${compound}${gates[k]}门禁` });
+      doors.push({
+        id,
+        kind: 'door',
+        secret: demoSecret(seed, id),
+        gridCode: code,
+        lat: round7(p.lat),
+        lon: round7(p.lon),
+        name: `${compound}${gates[k]}门禁`,
+      });
     }
     const nCams = countAround(rng, camerasPerGrid);
     for (let k = 0; k < nCams; k++) {
       const id = `cam-${pad(cameras.length + 1, 4)}`;
       const p = samplePointIn(polygon, rng, 10);
-      cameras.push({ id, kind: 'camera', secret: demoSecret(seed, id), gridCode: code, lat: round7(p.lat), lon: round7(p.lon), name: `${gridFeatures[g]?.properties.name ?? ''}${rng.pick(spots)}摄像头` });
+      cameras.push({
+        id,
+        kind: 'camera',
+        secret: demoSecret(seed, id),
+        gridCode: code,
+        lat: round7(p.lat),
+        lon: round7(p.lon),
+        name: `${gridFeatures[g]?.properties.name ?? ''}${rng.pick(spots)}摄像头`,
+      });
     }
   });
 

@@ -23,8 +23,22 @@ export function demoUsers(district: DemoDistrict): DemoUser[] {
   if (!root || !street || !community) return [];
   return [
     { id: 'u-admin', username: 'admin', password: 'grid-admin-2026', displayName: `${root.name}管理员`, role: 'admin', scope: root.code },
-    { id: 'u-street', username: 'jiedao', password: 'grid-street-2026', displayName: `${street.name}值班员`, role: 'operator', scope: street.code },
-    { id: 'u-community', username: 'shequ', password: 'grid-community-2026', displayName: `${community.name}指挥屏`, role: 'viewer', scope: community.code },
+    {
+      id: 'u-street',
+      username: 'jiedao',
+      password: 'grid-street-2026',
+      displayName: `${street.name}值班员`,
+      role: 'operator',
+      scope: street.code,
+    },
+    {
+      id: 'u-community',
+      username: 'shequ',
+      password: 'grid-community-2026',
+      displayName: `${community.name}指挥屏`,
+      role: 'viewer',
+      scope: community.code,
+    },
   ];
 }
 

@@ -50,7 +50,8 @@ export function connectDevice(o: DeviceConnectionOptions): MqttClient {
  */
 export async function closeDevice(client: MqttClient, topicRoot: string, id: string, clock: Clock, timeoutMs = 2000): Promise<void> {
   const bye = async (): Promise<void> => {
-    if (client.connected) await client.publishAsync(deviceTopic(topicRoot, id, 'presence'), presence(false, clock), { qos: 1, retain: true });
+    if (client.connected)
+      await client.publishAsync(deviceTopic(topicRoot, id, 'presence'), presence(false, clock), { qos: 1, retain: true });
     await client.endAsync();
   };
   let timer: NodeJS.Timeout | undefined;

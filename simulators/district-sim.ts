@@ -51,10 +51,20 @@ export async function startDistrictSim(o: DistrictSimOptions): Promise<DistrictS
   const jt808 = o.jt808 ?? { host: new URL(o.mqttUrl).hostname, port: config.JT808_PORT ?? 0 };
 
   const handsets = district.handsets.map(
-    (h) => new HandsetSim({ ...common, handset: h, polygon: regionPolygon(district, h.gridCode), rng: root.fork(h.id), fixEveryS: config.SIM_FIX_EVERY_S, ...(o.handsetModel ? { model: o.handsetModel } : {}), ...(h.protocol === 'jt808' ? { jt808 } : {}) }),
+    (h) =>
+      new HandsetSim({
+        ...common,
+        handset: h,
+        polygon: regionPolygon(district, h.gridCode),
+        rng: root.fork(h.id),
+        fixEveryS: config.SIM_FIX_EVERY_S,
+        ...(o.handsetModel ? { model: o.handsetModel } : {}),
+        ...(h.protocol === 'jt808' ? { jt808 } : {}),
+      }),
   );
   const terminals = district.handsets.filter((h) => h.protocol === 'jt808').length;
-  if (terminals > 0 && jt808.port === 0) log.warn({ terminals }, 'JT/T 808 handsets cannot connect: the gateway port is unknown (JT808_PORT=0); pass the port the gateway got');
+  if (terminals > 0 && jt808.port === 0)
+    log.warn({ terminals }, 'JT/T 808 handsets cannot connect: the gateway port is unknown (JT808_PORT=0); pass the port the gateway got');
   const fixed = { ...common, alertEveryS: config.SIM_ALERT_EVERY_S };
   const doors = district.doors.map((d) => createDoorSim({ ...fixed, device: d, rng: root.fork(d.id) }));
   const cameras = district.cameras.map((c) => createCameraSim({ ...fixed, device: c, rng: root.fork(c.id) }));
@@ -81,7 +91,18 @@ export async function startDistrictSim(o: DistrictSimOptions): Promise<DistrictS
   const gcj = district.handsets.filter((h) => h.crs === 'gcj02').length;
   const owntracks = district.handsets.filter((h) => h.protocol === 'owntracks').length;
   log.info(
-    { handsets: handsets.length, gcj02Handsets: gcj, owntracksHandsets: owntracks, jt808Handsets: terminals, doors: doors.length, cameras: cameras.length, grids, seed: o.seed ?? district.seed, fixEveryS: config.SIM_FIX_EVERY_S, alertEveryS: config.SIM_ALERT_EVERY_S },
+    {
+      handsets: handsets.length,
+      gcj02Handsets: gcj,
+      owntracksHandsets: owntracks,
+      jt808Handsets: terminals,
+      doors: doors.length,
+      cameras: cameras.length,
+      grids,
+      seed: o.seed ?? district.seed,
+      fixEveryS: config.SIM_FIX_EVERY_S,
+      alertEveryS: config.SIM_ALERT_EVERY_S,
+    },
     `district simulator started: ${handsets.length} handsets, ${doors.length} doors, ${cameras.length} cameras in ${grids} grids`,
   );
 

@@ -4,7 +4,13 @@ import type { AlertProfile } from './alert-model.js';
 
 export const DOOR_PROFILE: AlertProfile = {
   kinds: [
-    { type: 'door.stranger', weight: 4, severity: 'low', confidence: [0.55, 0.95], data: (r) => ({ matchScore: Math.round(r.float(0.1, 0.5) * 100) / 100 }) },
+    {
+      type: 'door.stranger',
+      weight: 4,
+      severity: 'low',
+      confidence: [0.55, 0.95],
+      data: (r) => ({ matchScore: Math.round(r.float(0.1, 0.5) * 100) / 100 }),
+    },
     // A gate propped open reports every so often until closed: the typical repeat.
     { type: 'door.held_open', weight: 3, severity: 'low', confidence: [0.99, 1], data: (r) => ({ openS: r.int(60, 600) }) },
     { type: 'door.tailgating', weight: 2, severity: 'medium', confidence: [0.5, 0.9], data: (r) => ({ persons: r.int(2, 4) }) },

@@ -66,7 +66,15 @@ export class HandsetModel {
   online = true;
 
   constructor(private readonly opts: HandsetModelOptions) {
-    this.o = { statusEveryS: 60, flakyShare: 0.25, outageEveryS: 600, outageS: [45, 240], batchSize: 100, ...stripUndefined(opts), fixEveryS: opts.fixEveryS };
+    this.o = {
+      statusEveryS: 60,
+      flakyShare: 0.25,
+      outageEveryS: 600,
+      outageS: [45, 240],
+      batchSize: 100,
+      ...stripUndefined(opts),
+      fixEveryS: opts.fixEveryS,
+    };
     this.rng = opts.rng;
     this.walker = new PatrolWalker(opts.polygon, this.rng.fork('walk'));
     this.flaky = this.rng.chance(this.o.flakyShare);
@@ -79,7 +87,14 @@ export class HandsetModel {
     this.nextOutageAt = this.flaky ? opts.startMs + this.rng.exponential(this.o.outageEveryS) * 1000 : Infinity;
     this.cursor = opts.startMs;
     // Its own stream: answering tasks does not shift the walk, outages or fix noise of a seed.
-    this.agent = new TaskAgent({ handsetId: opts.handset.id, crs: opts.handset.crs, walker: this.walker, rng: this.rng.fork('tasks'), startMs: opts.startMs, ...(opts.tasks ? { behaviour: opts.tasks } : {}) });
+    this.agent = new TaskAgent({
+      handsetId: opts.handset.id,
+      crs: opts.handset.crs,
+      walker: this.walker,
+      rng: this.rng.fork('tasks'),
+      startMs: opts.startMs,
+      ...(opts.tasks ? { behaviour: opts.tasks } : {}),
+    });
   }
 
   /** A message from the hub on this handset's tasks topic, received at `now`. */

@@ -66,7 +66,18 @@ export class HandsetSim extends EventEmitter<HandsetSimEvents> {
   private connectedOnce: Promise<void>;
   private resolveConnected: () => void = () => undefined;
   /** `unsent`: replies and reports the handset's protocol cannot carry (OwnTracks, JT/T 808). */
-  readonly stats = { fixes: 0, batches: 0, batchedFixes: 0, outages: 0, tasks: 0, replies: 0, reports: 0, connectErrors: 0, texts: 0, unsent: 0 };
+  readonly stats = {
+    fixes: 0,
+    batches: 0,
+    batchedFixes: 0,
+    outages: 0,
+    tasks: 0,
+    replies: 0,
+    reports: 0,
+    connectErrors: 0,
+    texts: 0,
+    unsent: 0,
+  };
 
   constructor(private readonly o: HandsetSimOptions) {
     super();
@@ -76,7 +87,10 @@ export class HandsetSim extends EventEmitter<HandsetSimEvents> {
       this.resolveConnected = resolve;
     });
     this.transport = createTransport({
-      handset: o.handset, mqttUrl: o.mqttUrl, topicRoot: o.topicRoot, clock: o.clock,
+      handset: o.handset,
+      mqttUrl: o.mqttUrl,
+      topicRoot: o.topicRoot,
+      clock: o.clock,
       ...(o.jt808 ? { jt808: o.jt808 } : {}),
       hooks: {
         up: () => this.onUp(),
@@ -114,7 +128,14 @@ export class HandsetSim extends EventEmitter<HandsetSimEvents> {
 
   start(): void {
     if (this.model) return;
-    this.model = new HandsetModel({ ...this.o.model, handset: this.o.handset, polygon: this.o.polygon, rng: this.o.rng, startMs: this.o.clock.now(), fixEveryS: this.o.fixEveryS });
+    this.model = new HandsetModel({
+      ...this.o.model,
+      handset: this.o.handset,
+      polygon: this.o.polygon,
+      rng: this.o.rng,
+      startMs: this.o.clock.now(),
+      fixEveryS: this.o.fixEveryS,
+    });
     this.transport.open();
   }
 

@@ -6,7 +6,10 @@ export interface JsonReply {
   json: unknown;
 }
 
-export async function requestJson(url: string, init: { method?: string; body?: unknown; bearer?: string | null; timeoutMs?: number } = {}): Promise<JsonReply> {
+export async function requestJson(
+  url: string,
+  init: { method?: string; body?: unknown; bearer?: string | null; timeoutMs?: number } = {},
+): Promise<JsonReply> {
   const headers: Record<string, string> = {};
   if (init.body !== undefined) headers['content-type'] = 'application/json';
   if (init.bearer) headers.authorization = `Bearer ${init.bearer}`;

@@ -8,8 +8,16 @@ import net from 'node:net';
 import { FrameSplitter, decodeFrame, encodeFrame, encodeSplit, type Jt808Version } from '../gateways/jt808/jt808-frame.js';
 import { encodeBatch, encodeLocation, type LocationInput } from '../gateways/jt808/jt808-location.js';
 import {
-  MSG, decodeGeneralReply, decodeRegisterReply, decodeText, encodeAuthentication, encodeGeneralReply, encodeRegistration,
-  type RegisterReply, type Registration, type TextMessage,
+  MSG,
+  decodeGeneralReply,
+  decodeRegisterReply,
+  decodeText,
+  encodeAuthentication,
+  encodeGeneralReply,
+  encodeRegistration,
+  type RegisterReply,
+  type Registration,
+  type TextMessage,
 } from '../gateways/jt808/jt808-messages.js';
 
 export interface Jt808TerminalOptions {
@@ -59,7 +67,7 @@ export class Jt808Terminal {
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('error', () => undefined);
     void this.closed.then(() => {
-      for (const w of this.waiters.values()) (clearTimeout(w.timer), w.reject(new Error('connection closed')));
+      for (const w of this.waiters.values()) clearTimeout(w.timer), w.reject(new Error('connection closed'));
       this.waiters.clear();
     });
   }
@@ -80,7 +88,19 @@ export class Jt808Terminal {
 
   /** 0x0100 → 0x8100; keeps the code it is given. */
   async register(info: Partial<Omit<Registration, 'layout'>> = {}): Promise<RegisterReply> {
-    const body = encodeRegistration({ province: 43, city: 200, manufacturer: 'GRID', model: 'SIM-808', terminalId: this.opts.terminalNo.slice(-7), plateColor: 0, plate: '', ...info }, this.opts.version);
+    const body = encodeRegistration(
+      {
+        province: 43,
+        city: 200,
+        manufacturer: 'GRID',
+        model: 'SIM-808',
+        terminalId: this.opts.terminalNo.slice(-7),
+        plateColor: 0,
+        plate: '',
+        ...info,
+      },
+      this.opts.version,
+    );
     const seq = this.send(MSG.register, body);
     const reply = decodeRegisterReply(await this.wait(`8100:${seq}`));
     if (reply.result === 0 && reply.authCode) this.authCode = reply.authCode;
@@ -89,7 +109,13 @@ export class Jt808Terminal {
 
   /** 0x0102 → 0x8001 result. */
   authenticate(code = this.authCode ?? ''): Promise<number> {
-    return this.request(MSG.auth, encodeAuthentication({ code, imei: this.opts.imei ?? '860000000000001', softwareVersion: this.opts.softwareVersion ?? 'sim-1.0' }, this.opts.version));
+    return this.request(
+      MSG.auth,
+      encodeAuthentication(
+        { code, imei: this.opts.imei ?? '860000000000001', softwareVersion: this.opts.softwareVersion ?? 'sim-1.0' },
+        this.opts.version,
+      ),
+    );
   }
 
   heartbeat(): Promise<number> {
@@ -170,7 +196,13 @@ export class Jt808Terminal {
   }
 
   private header(msgId: number, seq: number) {
-    return { msgId, version: this.opts.version, protocolVersion: this.opts.version === 2019 ? 1 : null, terminalNo: this.opts.terminalNo, seq };
+    return {
+      msgId,
+      version: this.opts.version,
+      protocolVersion: this.opts.version === 2019 ? 1 : null,
+      terminalNo: this.opts.terminalNo,
+      seq,
+    };
   }
 
   private send(msgId: number, body: Buffer): number {
@@ -213,7 +245,8 @@ export class Jt808Terminal {
       const waiter = this.textWaiters.shift();
       if (waiter) waiter(t);
       else this.texts.push(t);
-      if (this.opts.answerText ?? true) this.send(MSG.terminalReply, encodeGeneralReply({ replySeq: header.seq, replyMsgId: MSG.text, result: 0 }));
+      if (this.opts.answerText ?? true)
+        this.send(MSG.terminalReply, encodeGeneralReply({ replySeq: header.seq, replyMsgId: MSG.text, result: 0 }));
     }
   }
 }

@@ -22,7 +22,10 @@ const KEEP_FIXES = 10_000;
 
 /** The 0x0200 body of one fix: WGS-84, km/h, course, and the battery as GPS51's vendor item 0xFB. */
 export function jt808Location(fix: Fix): LocationInput {
-  const items = [{ id: 0x30, data: Buffer.from([24]) }, { id: 0x31, data: Buffer.from([Math.max(4, 16 - Math.round(fix.acc ?? 8))]) }];
+  const items = [
+    { id: 0x30, data: Buffer.from([24]) },
+    { id: 0x31, data: Buffer.from([Math.max(4, 16 - Math.round(fix.acc ?? 8))]) },
+  ];
   if (fix.battery !== undefined) {
     // Percent BYTE, volts WORD (0.01 V), charging BYTE: gateways/jt808/jt808-translate.ts reads the percent.
     const b = Buffer.alloc(4);
@@ -117,7 +120,14 @@ export class Jt808Transport implements HandsetTransport {
       let term: Jt808Terminal | null = null;
       try {
         if (!c.jt808 || c.jt808.port === 0) throw new Error('no JT/T 808 port given (JT808_PORT 0 and none passed to the simulation)');
-        term = await Jt808Terminal.connect({ host: c.jt808.host, port: c.jt808.port, terminalNo: this.terminalNo, version: this.version, imei: `86${this.terminalNo.padStart(13, '0')}`.slice(0, 15), softwareVersion: 'grid-sim-1.0' });
+        term = await Jt808Terminal.connect({
+          host: c.jt808.host,
+          port: c.jt808.port,
+          terminalNo: this.terminalNo,
+          version: this.version,
+          imei: `86${this.terminalNo.padStart(13, '0')}`.slice(0, 15),
+          softwareVersion: 'grid-sim-1.0',
+        });
         if (gen !== this.generation) {
           term.destroy();
           return;

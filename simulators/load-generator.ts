@@ -126,7 +126,14 @@ export async function startLoad(o: LoadOptions): Promise<LoadResult> {
 
   const progress = (): void => {
     const inflight = conns.reduce((s, c) => s + c.inflight.size, 0);
-    o.onProgress?.({ elapsedS: (performance.now() - t0) / 1000, connected: stats.connected, sent: stats.sent, acked: stats.acked, errors: stats.errors, inflight });
+    o.onProgress?.({
+      elapsedS: (performance.now() - t0) / 1000,
+      connected: stats.connected,
+      sent: stats.sent,
+      acked: stats.acked,
+      errors: stats.errors,
+      inflight,
+    });
   };
   const progressTimer = setInterval(progress, o.progressEveryMs ?? 1000);
 
@@ -154,22 +161,25 @@ export async function startLoad(o: LoadOptions): Promise<LoadResult> {
   };
 
   // One timer for all connections: each publishes when its own phase comes round.
-  const pump = setInterval(() => {
-    const now = performance.now();
-    if (now >= deadline) return;
-    for (const c of conns) {
-      if (!c.up || c.closing || c.nextAt > now) continue;
-      publish(c, now);
-      // A stalled event loop must not turn into a burst: skip the missed slots.
-      if (!aligned) c.nextAt = c.nextAt + periodMs < now ? now + periodMs : c.nextAt + periodMs;
-      else {
-        // Whole-second slots stay on their phase: skip whole slots, never shift within one.
-        const skip = Math.max(1, Math.ceil((now - c.nextAt) / periodMs));
-        c.nextAt += skip * periodMs;
-        c.slotTs += skip * periodMs;
+  const pump = setInterval(
+    () => {
+      const now = performance.now();
+      if (now >= deadline) return;
+      for (const c of conns) {
+        if (!c.up || c.closing || c.nextAt > now) continue;
+        publish(c, now);
+        // A stalled event loop must not turn into a burst: skip the missed slots.
+        if (!aligned) c.nextAt = c.nextAt + periodMs < now ? now + periodMs : c.nextAt + periodMs;
+        else {
+          // Whole-second slots stay on their phase: skip whole slots, never shift within one.
+          const skip = Math.max(1, Math.ceil((now - c.nextAt) / periodMs));
+          c.nextAt += skip * periodMs;
+          c.slotTs += skip * periodMs;
+        }
       }
-    }
-  }, Math.max(1, Math.min(20, periodMs / 4)));
+    },
+    Math.max(1, Math.min(20, periodMs / 4)),
+  );
 
   const open = (device: LoadDevice, index: number): Promise<void> =>
     new Promise((resolve) => {
@@ -179,42 +189,58 @@ export async function startLoad(o: LoadOptions): Promise<LoadResult> {
       const localAddress = o.host === '127.0.0.1' ? `127.0.0.${1 + (index % 250)}` : undefined;
       const socket = netConnect({ host: o.host, port: o.port, ...(localAddress ? { localAddress } : {}) });
       socket.setNoDelay(true);
-      const wire = createWire(protocol, { device, topicRoot: o.topicRoot, rateHz: o.rateHz }, {
-        ready: () => {
-          c.up = true;
-          stats.connected++;
-          stats.everConnected++;
-          if (!aligned) c.nextAt = performance.now() + rng.float(0, periodMs);
-          else {
-            // The first whole-second slot whose send time (slot + phase) is still ahead.
-            const wall = clock.now();
-            const slot = Math.ceil((wall - c.phaseMs) / 1000) * 1000;
-            c.slotTs = slot;
-            c.nextAt = performance.now() + (slot + c.phaseMs - wall);
-          }
-          settle();
+      const wire = createWire(
+        protocol,
+        { device, topicRoot: o.topicRoot, rateHz: o.rateHz },
+        {
+          ready: () => {
+            c.up = true;
+            stats.connected++;
+            stats.everConnected++;
+            if (!aligned) c.nextAt = performance.now() + rng.float(0, periodMs);
+            else {
+              // The first whole-second slot whose send time (slot + phase) is still ahead.
+              const wall = clock.now();
+              const slot = Math.ceil((wall - c.phaseMs) / 1000) * 1000;
+              c.slotTs = slot;
+              c.nextAt = performance.now() + (slot + c.phaseMs - wall);
+            }
+            settle();
+          },
+          refused: (kind) => {
+            fail(kind);
+            c.failed = true;
+            c.closing = true;
+            socket.end();
+            settle();
+          },
+          ack: (id, failed) => {
+            const at = c.inflight.get(id);
+            if (at === undefined) return;
+            c.inflight.delete(id);
+            if (failed) return fail(failed);
+            stats.acked++;
+            recordLatency(performance.now() - at);
+          },
+          protocolError: () => fail('protocol'),
         },
-        refused: (kind) => {
-          fail(kind);
-          c.failed = true;
-          c.closing = true;
-          socket.end();
-          settle();
-        },
-        ack: (id, failed) => {
-          const at = c.inflight.get(id);
-          if (at === undefined) return;
-          c.inflight.delete(id);
-          if (failed) return fail(failed);
-          stats.acked++;
-          recordLatency(performance.now() - at);
-        },
-        protocolError: () => fail('protocol'),
-      });
+      );
       const c: Conn = {
-        id: device.id, socket, wire, up: false, closing: false, failed: false, inflight: new Map(), seq: 0, lastTs: 0, nextAt: Infinity,
-        slotTs: 0, phaseMs: loadPhaseMs(index, o.devices.length),
-        x: rng.float(-3000, 3000), y: rng.float(-3000, 3000), angle: rng.float(0, 2 * Math.PI),
+        id: device.id,
+        socket,
+        wire,
+        up: false,
+        closing: false,
+        failed: false,
+        inflight: new Map(),
+        seq: 0,
+        lastTs: 0,
+        nextAt: Infinity,
+        slotTs: 0,
+        phaseMs: loadPhaseMs(index, o.devices.length),
+        x: rng.float(-3000, 3000),
+        y: rng.float(-3000, 3000),
+        angle: rng.float(0, 2 * Math.PI),
       };
       conns.push(c);
       let settled = false;
@@ -264,7 +290,8 @@ export async function startLoad(o: LoadOptions): Promise<LoadResult> {
 
   await Promise.all(conns.map((c) => closeConn(c)));
   latencies.sort((a, b) => a - b);
-  const pct = (q: number): number => Math.round((latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0) * 100) / 100;
+  const pct = (q: number): number =>
+    Math.round((latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0) * 100) / 100;
   return {
     sent: stats.sent,
     acked: stats.acked,

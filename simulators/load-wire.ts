@@ -9,7 +9,13 @@ import { deviceTopic } from '../protocol/topics.js';
 import { DEFAULT_APP_DEVICE, ownTracksTopic } from '../protocol/owntracks-topics.js';
 import { FrameSplitter, decodeFrame, encodeFrame } from '../gateways/jt808/jt808-frame.js';
 import { encodeLocation } from '../gateways/jt808/jt808-location.js';
-import { MSG, decodeGeneralReply, decodeRegisterReply, encodeAuthentication, encodeRegistration } from '../gateways/jt808/jt808-messages.js';
+import {
+  MSG,
+  decodeGeneralReply,
+  decodeRegisterReply,
+  encodeAuthentication,
+  encodeRegistration,
+} from '../gateways/jt808/jt808-messages.js';
 
 export const LOAD_PROTOCOLS = ['native', 'owntracks', 'jt808'] as const;
 export type LoadProtocol = (typeof LOAD_PROTOCOLS)[number];
@@ -73,8 +79,14 @@ function mqttWire(protocol: 'native' | 'owntracks', o: WireOptions, on: WireEven
   return {
     hello: () =>
       generate({
-        cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: id, clean: true,
-        keepalive: Math.max(60, Math.ceil(3 / o.rateHz)), username: id, password: Buffer.from(secret),
+        cmd: 'connect',
+        protocolId: 'MQTT',
+        protocolVersion: 4,
+        clientId: id,
+        clean: true,
+        keepalive: Math.max(60, Math.ceil(3 / o.rateHz)),
+        username: id,
+        password: Buffer.from(secret),
       }),
     data: (chunk) => {
       parser.parse(chunk);
@@ -83,8 +95,22 @@ function mqttWire(protocol: 'native' | 'owntracks', o: WireOptions, on: WireEven
       const messageId = nextMid;
       nextMid = nextMid === 65535 ? 1 : nextMid + 1;
       // OwnTracks: the app's location JSON (whole seconds); native: the contract's fix as it is.
-      const body = protocol === 'native' ? fix : { _type: 'location', tid, lat: fix.lat, lon: fix.lon, tst: Math.floor(Number(fix.ts) / 1000), acc: fix.acc, conn: 'm' };
-      return { bytes: generate({ cmd: 'publish', topic, payload: Buffer.from(JSON.stringify(body)), qos: 1, messageId, retain: false, dup: false }), id: messageId };
+      const body =
+        protocol === 'native'
+          ? fix
+          : { _type: 'location', tid, lat: fix.lat, lon: fix.lon, tst: Math.floor(Number(fix.ts) / 1000), acc: fix.acc, conn: 'm' };
+      return {
+        bytes: generate({
+          cmd: 'publish',
+          topic,
+          payload: Buffer.from(JSON.stringify(body)),
+          qos: 1,
+          messageId,
+          retain: false,
+          dup: false,
+        }),
+        id: messageId,
+      };
     },
     goodbye: () => generate({ cmd: 'disconnect' }),
   };
@@ -105,7 +131,14 @@ function jt808Wire(o: WireOptions, on: WireEvents): Wire {
     return { bytes: encodeFrame({ msgId, version, protocolVersion: null, terminalNo, seq: s }, body), id: s };
   };
   return {
-    hello: () => frame(MSG.register, encodeRegistration({ province: 43, city: 200, manufacturer: 'GRID', model: 'LOAD-808', terminalId: terminalNo.slice(-7), plateColor: 0, plate: '' }, version)).bytes,
+    hello: () =>
+      frame(
+        MSG.register,
+        encodeRegistration(
+          { province: 43, city: 200, manufacturer: 'GRID', model: 'LOAD-808', terminalId: terminalNo.slice(-7), plateColor: 0, plate: '' },
+          version,
+        ),
+      ).bytes,
     data: (chunk, write) => {
       for (const escaped of splitter.push(chunk).frames) {
         const d = decodeFrame(escaped);
@@ -118,7 +151,10 @@ function jt808Wire(o: WireOptions, on: WireEvents): Wire {
           const r = decodeRegisterReply(body);
           if (r.result !== 0 || !r.authCode) on.refused(`register-${r.result}`);
           else {
-            const auth = frame(MSG.auth, encodeAuthentication({ code: r.authCode, imei: '860000000000001', softwareVersion: 'load-1.0' }, version));
+            const auth = frame(
+              MSG.auth,
+              encodeAuthentication({ code: r.authCode, imei: '860000000000001', softwareVersion: 'load-1.0' }, version),
+            );
             authSeq = auth.id;
             write(auth.bytes);
           }
@@ -133,7 +169,8 @@ function jt808Wire(o: WireOptions, on: WireEvents): Wire {
         }
       }
     },
-    fix: (fix) => frame(MSG.location, encodeLocation({ lat: fix.lat, lon: fix.lon, ts: Number(fix.ts), altitudeM: 50, speedKmh: 4.5, course: 90 })),
+    fix: (fix) =>
+      frame(MSG.location, encodeLocation({ lat: fix.lat, lon: fix.lon, ts: Number(fix.ts), altitudeM: 50, speedKmh: 4.5, course: 90 })),
     // 0x0003 logout: the gateway records the terminal offline and closes.
     goodbye: () => frame(MSG.logout, Buffer.alloc(0)).bytes,
   };

@@ -7,7 +7,11 @@ import { closeDevice, connectDevice, dropDevice } from './device-connection.js';
 import type { HandsetTransport, TransportContext, UpstreamOutput } from './handset-transport.js';
 
 const CHANNEL: Record<UpstreamOutput['kind'], UpstreamChannel> = {
-  fix: 'location', batch: 'location', status: 'status', reply: 'task-replies', report: 'reports',
+  fix: 'location',
+  batch: 'location',
+  status: 'status',
+  reply: 'task-replies',
+  report: 'reports',
 };
 
 export class NativeTransport implements HandsetTransport {

@@ -70,7 +70,12 @@ export class OwnTracksTransport implements HandsetTransport {
       reconnectPeriod: RECONNECT_MS,
       connectTimeout: 10_000,
       // The app's will: `_type: lwt` with the time it connected (the hub records offline on arrival).
-      will: { topic: this.topic, payload: Buffer.from(JSON.stringify({ _type: 'lwt', tst: Math.floor(c.clock.now() / 1000) })), qos: 1, retain: false },
+      will: {
+        topic: this.topic,
+        payload: Buffer.from(JSON.stringify({ _type: 'lwt', tst: Math.floor(c.clock.now() / 1000) })),
+        qos: 1,
+        retain: false,
+      },
     });
     this.client = client;
     client.on('connect', () => {

@@ -112,7 +112,11 @@ function onEdge(ring: readonly Position[], rng: Rng): { p: LatLon; a: LatLon; b:
 }
 
 /** Where a complaint is about. */
-export function complaintPlace(district: DemoDistrict, rng: Rng, o: ResidentBehaviourOptions = DEFAULT_RESIDENT_BEHAVIOUR): { p: LatLon; kind: PlaceKind } {
+export function complaintPlace(
+  district: DemoDistrict,
+  rng: Rng,
+  o: ResidentBehaviourOptions = DEFAULT_RESIDENT_BEHAVIOUR,
+): { p: LatLon; kind: PlaceKind } {
   const x = rng.next();
   if (x < o.outsideShare) {
     const outer = districtPolygon(district);
@@ -161,7 +165,11 @@ export function newComplaint(district: DemoDistrict, rng: Rng, o: ResidentBehavi
 
 export type RatingDecision = { kind: 'silent' } | { kind: 'rate'; score: number; comment?: string };
 
-const SATISFIED: readonly (readonly [number, number])[] = [[5, 55], [4, 30], [3, 15]];
+const SATISFIED: readonly (readonly [number, number])[] = [
+  [5, 55],
+  [4, 30],
+  [3, 15],
+];
 const UNSATISFIED_COMMENTS = ['问题没有解决，又出现了', '处理太慢，态度敷衍', '现场根本没人来看过'];
 
 /** How a resident rates a resolved case; `round` counts earlier ratings of the same complaint. */
@@ -169,6 +177,14 @@ export function ratingFor(round: number, rng: Rng, o: ResidentBehaviourOptions =
   if (round === 0 && rng.chance(o.silentShare)) return { kind: 'silent' };
   // Twice unhappy is the most a case sees here; a third round always ends it.
   const unhappy = round >= 2 ? 0 : round === 0 ? o.unsatisfiedShare : o.unsatisfiedAgainShare;
-  if (rng.chance(unhappy)) return { kind: 'rate', score: rng.weighted([[1, 40], [2, 60]]), comment: rng.pick(UNSATISFIED_COMMENTS) };
+  if (rng.chance(unhappy))
+    return {
+      kind: 'rate',
+      score: rng.weighted([
+        [1, 40],
+        [2, 60],
+      ]),
+      comment: rng.pick(UNSATISFIED_COMMENTS),
+    };
   return { kind: 'rate', score: rng.weighted(SATISFIED) };
 }

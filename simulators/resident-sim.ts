@@ -7,7 +7,14 @@ import type { Clock } from '../common/clock.js';
 import type { Logger } from '../common/logger.js';
 import type { DemoDistrict } from './demo-district.js';
 import { field, requestJson } from './http-json.js';
-import { DEFAULT_RESIDENT_BEHAVIOUR, newComplaint, nextComplaintAt, ratingFor, type Complaint, type ResidentBehaviourOptions } from './resident-model.js';
+import {
+  DEFAULT_RESIDENT_BEHAVIOUR,
+  newComplaint,
+  nextComplaintAt,
+  ratingFor,
+  type Complaint,
+  type ResidentBehaviourOptions,
+} from './resident-model.js';
 import type { Rng } from './rng.js';
 
 export interface ResidentSimOptions {
@@ -74,7 +81,21 @@ export class ResidentSim {
       const n = this.cases.length + 1;
       // Each complaint has its own stream: what it says and how it is rated do not depend on HTTP timing.
       const rng = this.opts.rng.fork(`complaint:${n}`);
-      this.cases.push({ n, complaint: newComplaint(this.opts.district, rng, this.o), id: null, token: null, filedAt: this.nextFileAt, state: 'new', scores: [], done: false, rng, nextAt: this.nextFileAt, action: 'file', rating: null, busy: false });
+      this.cases.push({
+        n,
+        complaint: newComplaint(this.opts.district, rng, this.o),
+        id: null,
+        token: null,
+        filedAt: this.nextFileAt,
+        state: 'new',
+        scores: [],
+        done: false,
+        rng,
+        nextAt: this.nextFileAt,
+        action: 'file',
+        rating: null,
+        busy: false,
+      });
       this.nextFileAt = nextComplaintAt(this.nextFileAt, this.opts.rng, this.o.perHour);
     }
     const max = this.opts.maxInFlight ?? 16;
@@ -130,7 +151,9 @@ export class ResidentSim {
       }
       case 'poll': {
         this.stats.polls++;
-        const r = await requestJson(this.url(`/api/complaints/${encodeURIComponent(c.id ?? '')}/status?token=${encodeURIComponent(c.token ?? '')}`));
+        const r = await requestJson(
+          this.url(`/api/complaints/${encodeURIComponent(c.id ?? '')}/status?token=${encodeURIComponent(c.token ?? '')}`),
+        );
         if (r.status !== 200) throw new Error(`status ${r.status}`);
         c.state = String(field(r.json, 'state'));
         if (FINISHED.includes(c.state)) return this.finish(c);
@@ -147,7 +170,9 @@ export class ResidentSim {
       }
       case 'rate': {
         const rating = c.rating ?? { score: 5 };
-        const r = await requestJson(this.url(`/api/complaints/${encodeURIComponent(c.id ?? '')}/rating`), { body: { token: c.token, ...rating } });
+        const r = await requestJson(this.url(`/api/complaints/${encodeURIComponent(c.id ?? '')}/rating`), {
+          body: { token: c.token, ...rating },
+        });
         c.rating = null;
         if (r.status === 409) return this.pollLater(c, now); // no longer ratable (reopened meanwhile): look again later
         if (r.status !== 200) throw new Error(`rating ${r.status}`);

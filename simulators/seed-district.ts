@@ -10,7 +10,11 @@ import { upsertRegionRows } from '../storage/region-rows.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
-const HANDSET_NAME: Record<DemoHandset['protocol'], string> = { native: '的手持终端', owntracks: '的手机（OwnTracks）', jt808: '的定位终端（JT/T 808）' };
+const HANDSET_NAME: Record<DemoHandset['protocol'], string> = {
+  native: '的手持终端',
+  owntracks: '的手机（OwnTracks）',
+  jt808: '的定位终端（JT/T 808）',
+};
 
 /** The registry's protocol_id: the terminal number, or OwnTracks' "user/device" as the phone publishes it. */
 export function protocolIdOf(h: DemoHandset): string | null {
@@ -47,10 +51,23 @@ export async function seedDistrict(pool: Queryable, district: DemoDistrict): Pro
   const devices: NewDevice[] = [
     // A handset belongs to its worker; its grid is the worker's, not the device's.
     ...district.handsets.map((h) => ({
-      id: h.id, kind: 'handset' as const, secret: h.secret, workerId: h.workerId, name: `${names.get(h.workerId) ?? h.workerId}${HANDSET_NAME[h.protocol]}`,
-      protocol: h.protocol, protocolId: protocolIdOf(h),
+      id: h.id,
+      kind: 'handset' as const,
+      secret: h.secret,
+      workerId: h.workerId,
+      name: `${names.get(h.workerId) ?? h.workerId}${HANDSET_NAME[h.protocol]}`,
+      protocol: h.protocol,
+      protocolId: protocolIdOf(h),
     })),
-    ...[...district.doors, ...district.cameras].map((d) => ({ id: d.id, kind: d.kind, secret: d.secret, gridCode: d.gridCode, lat: d.lat, lon: d.lon, name: d.name })),
+    ...[...district.doors, ...district.cameras].map((d) => ({
+      id: d.id,
+      kind: d.kind,
+      secret: d.secret,
+      gridCode: d.gridCode,
+      lat: d.lat,
+      lon: d.lon,
+      name: d.name,
+    })),
   ];
   // Hashing is scrypt per device; chunks keep one statement's JSON reasonable for large districts.
   for (let i = 0; i < devices.length; i += 1000) await upsertDevices(pool, devices.slice(i, i + 1000));
@@ -59,7 +76,9 @@ export async function seedDistrict(pool: Queryable, district: DemoDistrict): Pro
   if (foreign.length > 0) {
     // An OwnTracks phone or a JT/T 808 terminal has no way to say "on duty" (the native handsets send
     // a status on every connect): their shift starts with the demo, as an operator would mark it.
-    await pool.query(`UPDATE workers SET duty = 'on', duty_since = now() WHERE id = ANY($1::text[]) AND duty <> 'on'`, [foreign.map((h) => h.workerId)]);
+    await pool.query(`UPDATE workers SET duty = 'on', duty_since = now() WHERE id = ANY($1::text[]) AND duty <> 'on'`, [
+      foreign.map((h) => h.workerId),
+    ]);
     // The node hands a JT/T 808 terminal its authentication code only until the terminal is first
     // seen after its secret was issued (system-jt808.ts). A real terminal keeps the code in flash; a
     // simulated one keeps it in memory, so every seeding (every start) opens registration again.

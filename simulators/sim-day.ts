@@ -81,8 +81,12 @@ const logger = createLogger(config.LOG_LEVEL, false);
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 const hhmm = (ms: number): string => new Date(ms + SH).toISOString().slice(11, 16);
 
-out(`sim:day seed ${seed}, ${hours} h from ${new Date(startMs + SH).toISOString().slice(0, 16)} (Asia/Shanghai) at ${speed}x: ~${((hours * 3600) / speed / 60).toFixed(1)} min`);
-out(`  ${handsetCount} handsets (fix every ${fixEveryS} s), alerts every ${values['alert-every']} s per device, patrol reports every ${values['report-every']} s per handset, ${perHour} complaints/h`);
+out(
+  `sim:day seed ${seed}, ${hours} h from ${new Date(startMs + SH).toISOString().slice(0, 16)} (Asia/Shanghai) at ${speed}x: ~${((hours * 3600) / speed / 60).toFixed(1)} min`,
+);
+out(
+  `  ${handsetCount} handsets (fix every ${fixEveryS} s), alerts every ${values['alert-every']} s per device, patrol reports every ${values['report-every']} s per handset, ${perHour} complaints/h`,
+);
 
 const district = buildDemoDistrict({ seed, handsets: handsetCount });
 // Held at the start of the day until everything is up (starting the embedded database takes seconds).
@@ -116,7 +120,10 @@ const sim = await startDistrictSim({
 const admin = users.find((u) => u.role === 'admin');
 const residents = new ResidentSim({ httpUrl: system.httpUrl, district, clock, rng: rng.fork('residents'), logger, behaviour: { perHour } });
 const operator = new OperatorSim({
-  httpUrl: system.httpUrl, clock, rng: rng.fork('operator'), logger,
+  httpUrl: system.httpUrl,
+  clock,
+  rng: rng.fork('operator'),
+  logger,
   ...(config.AUTH_REQUIRED && admin ? { credentials: { username: admin.username, password: admin.password } } : {}),
 });
 await operator.start();
@@ -140,7 +147,9 @@ const progress = async (): Promise<void> => {
   const row = r.rows[0] ?? {};
   const msgs = system.metrics.total('ingest_messages_total');
   const realS = (Date.now() - realStart) / 1000;
-  out(`  ${hhmm(clock.now())}  incidents ${String(row.n).padStart(4)}  open ${String(row.open).padStart(3)}  closed ${String(row.closed).padStart(4)}  complaints ${residents.stats.filed}  msgs ${msgs} (${Math.round(msgs / realS)}/s real)`);
+  out(
+    `  ${hhmm(clock.now())}  incidents ${String(row.n).padStart(4)}  open ${String(row.open).padStart(3)}  closed ${String(row.closed).padStart(4)}  complaints ${residents.stats.filed}  msgs ${msgs} (${Math.round(msgs / realS)}/s real)`,
+  );
 };
 await new Promise<void>((resolve) => {
   const t = setInterval(() => {
@@ -173,16 +182,30 @@ const realS = (Date.now() - realStart) / 1000;
 const hs = sim.handsets.reduce(
   (a, h) => {
     const s = h.agent?.stats;
-    return { offers: a.offers + (s?.offers ?? 0), accepted: a.accepted + (s?.accepted ?? 0), declined: a.declined + (s?.declined ?? 0), ignored: a.ignored + (s?.ignored ?? 0), reports: a.reports + (s?.reports ?? 0) };
+    return {
+      offers: a.offers + (s?.offers ?? 0),
+      accepted: a.accepted + (s?.accepted ?? 0),
+      declined: a.declined + (s?.declined ?? 0),
+      ignored: a.ignored + (s?.ignored ?? 0),
+      reports: a.reports + (s?.reports ?? 0),
+    };
   },
   { offers: 0, accepted: 0, declined: 0, ignored: 0, reports: 0 },
 );
 out('');
-out(`KPIs of ${hhmm(startMs)}–${hhmm(clock.now())} (${hours} h simulated in ${(realS / 60).toFixed(1)} min real, ${Math.round(system.metrics.total('ingest_messages_total') / realS)} MQTT msgs/s)`);
+out(
+  `KPIs of ${hhmm(startMs)}–${hhmm(clock.now())} (${hours} h simulated in ${(realS / 60).toFixed(1)} min real, ${Math.round(system.metrics.total('ingest_messages_total') / realS)} MQTT msgs/s)`,
+);
 out(formatKpis(kpis));
-out(`handsets: ${hs.offers} offers read, ${hs.accepted} accepted, ${hs.declined} declined, ${hs.ignored} ignored; ${hs.reports} patrol reports`);
-out(`residents: ${residents.stats.filed} complaints filed (${residents.stats.fileRejected} refused), ${residents.stats.satisfied} satisfied and ${residents.stats.unsatisfied} unsatisfied ratings, ${residents.stats.silent} silent, ${residents.stats.httpErrors} HTTP errors`);
-out(`operator: ${operator.stats.verified} verified, ${operator.stats.conflicts} version conflicts, ${operator.stats.httpErrors} HTTP errors`);
+out(
+  `handsets: ${hs.offers} offers read, ${hs.accepted} accepted, ${hs.declined} declined, ${hs.ignored} ignored; ${hs.reports} patrol reports`,
+);
+out(
+  `residents: ${residents.stats.filed} complaints filed (${residents.stats.fileRejected} refused), ${residents.stats.satisfied} satisfied and ${residents.stats.unsatisfied} unsatisfied ratings, ${residents.stats.silent} silent, ${residents.stats.httpErrors} HTTP errors`,
+);
+out(
+  `operator: ${operator.stats.verified} verified, ${operator.stats.conflicts} version conflicts, ${operator.stats.httpErrors} HTTP errors`,
+);
 await system.stop();
 if (kpis.orphans > 0) out(`FAIL: ${kpis.orphans} orphaned incident(s)`);
 // Idle keep-alive sockets of fetch would hold the process a while longer; the run is over.

@@ -31,10 +31,20 @@ export interface TaskBehaviourOptions {
 }
 
 const HANDLING_MIN: TaskBehaviourOptions['handlingMin'] = {
-  garbage: [10, 40], parking: [5, 20], noise: [10, 30], drain: [30, 120], road: [30, 150],
-  streetlight: [15, 60], dispute: [30, 120], hazard: [20, 90], other: [10, 45],
-  'camera.fire': [20, 60], 'camera.smoke': [10, 30], 'camera.fall': [10, 40],
-  door: [3, 15], camera: [5, 25],
+  garbage: [10, 40],
+  parking: [5, 20],
+  noise: [10, 30],
+  drain: [30, 120],
+  road: [30, 150],
+  streetlight: [15, 60],
+  dispute: [30, 120],
+  hazard: [20, 90],
+  other: [10, 45],
+  'camera.fire': [20, 60],
+  'camera.smoke': [10, 30],
+  'camera.fall': [10, 40],
+  door: [3, 15],
+  camera: [5, 25],
 };
 
 export const DEFAULT_TASK_BEHAVIOUR: Readonly<TaskBehaviourOptions> = Object.freeze({
@@ -59,7 +69,13 @@ const DECLINE_REASONS: readonly (readonly [string, number])[] = [
 export const BUSY_REASON = '正在处理其他任务';
 
 /** Accept, decline or ignore an offer received at `now`; the answer comes after a reaction delay. */
-export function decideOffer(offer: TaskMessage, now: number, busy: boolean, rng: Rng, o: TaskBehaviourOptions = DEFAULT_TASK_BEHAVIOUR): OfferDecision {
+export function decideOffer(
+  offer: TaskMessage,
+  now: number,
+  busy: boolean,
+  rng: Rng,
+  o: TaskBehaviourOptions = DEFAULT_TASK_BEHAVIOUR,
+): OfferDecision {
   const windowMs = offer.acceptBy !== undefined ? offer.acceptBy - now : Infinity;
   // Delivered after its deadline (the handset was out of coverage): the hub has moved on already.
   if (windowMs <= 0) return { kind: 'ignore' };
@@ -80,9 +96,16 @@ export function handlingMs(category: string | undefined, rng: Rng, o: TaskBehavi
 }
 
 const RESOLVE_NOTES: Readonly<Record<string, string>> = {
-  garbage: '垃圾已清运，现场已清理', parking: '已联系车主挪车', noise: '已劝导，噪音已停止', drain: '已疏通，积水已排除',
-  road: '已设置警示并报住建维修', streetlight: '已报修，路灯恢复照明', dispute: '双方已达成调解协议', hazard: '隐患已排除',
-  door: '已到现场查看，门禁已恢复正常', camera: '已到现场核实处置',
+  garbage: '垃圾已清运，现场已清理',
+  parking: '已联系车主挪车',
+  noise: '已劝导，噪音已停止',
+  drain: '已疏通，积水已排除',
+  road: '已设置警示并报住建维修',
+  streetlight: '已报修，路灯恢复照明',
+  dispute: '双方已达成调解协议',
+  hazard: '隐患已排除',
+  door: '已到现场查看，门禁已恢复正常',
+  camera: '已到现场核实处置',
 };
 export function resolveNote(category: string | undefined): string {
   const c = category ?? 'other';
@@ -90,7 +113,10 @@ export function resolveNote(category: string | undefined): string {
 }
 
 /** What a worker reports on patrol: category, weight, what they write, priority. */
-const PATROL_FINDINGS: readonly (readonly [{ category: string; text: string; priority: NonNullable<ReportPayload['priority']> }, number])[] = [
+const PATROL_FINDINGS: readonly (readonly [
+  { category: string; text: string; priority: NonNullable<ReportPayload['priority']> },
+  number,
+])[] = [
   [{ category: 'garbage', text: '路边垃圾堆放，需清运', priority: 'normal' }, 30],
   [{ category: 'parking', text: '消防通道违规停车', priority: 'normal' }, 15],
   [{ category: 'road', text: '人行道地砖破损，易绊倒行人', priority: 'normal' }, 10],
@@ -168,7 +194,10 @@ export class TaskAgent {
           this.stats.ignored++;
           return;
         }
-        this.pending.push({ task: { taskId: msg.taskId, incidentId: msg.incidentId, category: msg.category, place: placeOf(msg) }, decision });
+        this.pending.push({
+          task: { taskId: msg.taskId, incidentId: msg.incidentId, category: msg.category, place: placeOf(msg) },
+          decision,
+        });
         this.pending.sort((a, b) => a.decision.atMs - b.decision.atMs);
         return;
       }
@@ -226,7 +255,10 @@ export class TaskAgent {
     if (this.active?.stage === 'on_site' && this.active.doneAt <= at) {
       const { task } = this.active;
       this.stats.resolved++;
-      out.push({ kind: 'reply', payload: { ts: at, taskId: task.taskId, reply: 'resolved', note: resolveNote(task.category), ...this.here() } });
+      out.push({
+        kind: 'reply',
+        payload: { ts: at, taskId: task.taskId, reply: 'resolved', note: resolveNote(task.category), ...this.here() },
+      });
       this.active = null;
       out.push(...this.startNext(at));
     }
@@ -257,7 +289,10 @@ export class TaskAgent {
     this.active.stage = 'on_site';
     this.active.doneAt = at + handlingMs(this.active.task.category, this.rng, this.o);
     if (!this.active.task.place) this.walker.goTo(this.walker.state);
-    return [{ kind: 'position' }, { kind: 'reply', payload: { ts: at, taskId: this.active.task.taskId, reply: 'arrived', ...this.here() } }];
+    return [
+      { kind: 'position' },
+      { kind: 'reply', payload: { ts: at, taskId: this.active.task.taskId, reply: 'arrived', ...this.here() } },
+    ];
   }
 
   /** Where a person stops: a few metres from the reported point, not on it. */

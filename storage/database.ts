@@ -36,7 +36,12 @@ export interface DatabaseTimeouts {
  * (well under 1 s): 30 s is twenty times that. Maintenance that may take minutes runs through
  * withLongStatements. Our own deadline fires only after the server's had its chance to cancel.
  */
-export const SERVER_TIMEOUTS: Readonly<DatabaseTimeouts> = Object.freeze({ connectMs: 10_000, statementMs: 30_000, queryMs: 40_000, idleInTransactionMs: 60_000 });
+export const SERVER_TIMEOUTS: Readonly<DatabaseTimeouts> = Object.freeze({
+  connectMs: 10_000,
+  statementMs: 30_000,
+  queryMs: 40_000,
+  idleInTransactionMs: 60_000,
+});
 
 /**
  * The embedded engine: one connection (pool of 1) to a WASM backend in a worker thread, which also
@@ -47,7 +52,12 @@ export const SERVER_TIMEOUTS: Readonly<DatabaseTimeouts> = Object.freeze({ conne
  * statement finish, 2026-12-03), and a statement we give up on still runs to its end in the worker,
  * so the deadline here detects a stuck engine rather than freeing it: generous, 120 s.
  */
-export const EMBEDDED_TIMEOUTS: Readonly<DatabaseTimeouts> = Object.freeze({ connectMs: 120_000, statementMs: 0, queryMs: 120_000, idleInTransactionMs: 0 });
+export const EMBEDDED_TIMEOUTS: Readonly<DatabaseTimeouts> = Object.freeze({
+  connectMs: 120_000,
+  statementMs: 0,
+  queryMs: 120_000,
+  idleInTransactionMs: 0,
+});
 
 const NO_TIMEOUTS: Readonly<DatabaseTimeouts> = Object.freeze({ connectMs: 0, statementMs: 0, queryMs: 0, idleInTransactionMs: 0 });
 
@@ -72,7 +82,8 @@ export async function openDatabase(
     embedded = await startEmbeddedDb(opts.inMemory ? null : `${config.DATA_DIR}/pg`, logger);
     url = embedded.url;
   }
-  const timeouts: DatabaseTimeouts = opts.timeouts === false ? { ...NO_TIMEOUTS } : { ...(embedded ? EMBEDDED_TIMEOUTS : SERVER_TIMEOUTS), ...opts.timeouts };
+  const timeouts: DatabaseTimeouts =
+    opts.timeouts === false ? { ...NO_TIMEOUTS } : { ...(embedded ? EMBEDDED_TIMEOUTS : SERVER_TIMEOUTS), ...opts.timeouts };
   let timescale: boolean;
   try {
     // Setting up runs without deadlines, on its own connection closed before the pool opens (the
@@ -139,11 +150,13 @@ async function firstConnection(pool: pg.Pool): Promise<void> {
 function poolConfig(url: string, embedded: boolean, t: DatabaseTimeouts): pg.PoolConfig {
   // JIT off on a server: our queries are short and planned often; JIT compilation added ~100 ms to
   // KPI reports (bench:storage, 2026-11-25) and never paid back. The embedded engine has no JIT.
-  const server = embedded ? {} : {
-    options: '-c jit=off',
-    ...(t.statementMs > 0 ? { statement_timeout: t.statementMs } : {}),
-    ...(t.idleInTransactionMs > 0 ? { idle_in_transaction_session_timeout: t.idleInTransactionMs } : {}),
-  };
+  const server = embedded
+    ? {}
+    : {
+        options: '-c jit=off',
+        ...(t.statementMs > 0 ? { statement_timeout: t.statementMs } : {}),
+        ...(t.idleInTransactionMs > 0 ? { idle_in_transaction_session_timeout: t.idleInTransactionMs } : {}),
+      };
   return {
     connectionString: url,
     max: embedded ? 1 : 8,
@@ -188,7 +201,8 @@ export function dbFailureKind(err: unknown): 'timeout' | 'error' {
   if (e?.code === '57014' || e?.code === '55P03' || e?.code === '25P03') return 'timeout';
   const m = e?.message ?? '';
   // pg's query_timeout, pg-pool's connectionTimeoutMillis (waiting for a pooled or a new connection).
-  if (/Query read timeout|timeout exceeded when trying to connect|Connection terminated due to connection timeout/.test(m)) return 'timeout';
+  if (/Query read timeout|timeout exceeded when trying to connect|Connection terminated due to connection timeout/.test(m))
+    return 'timeout';
   return 'error';
 }
 
@@ -274,7 +288,9 @@ async function enableTimescale(pool: pg.Pool, embedded: boolean, log: Logger): P
     return false;
   }
   if (decision === 'plain-not-preloaded') {
-    log.warn('timescaledb is installed on the server but not in shared_preload_libraries (add it and restart PostgreSQL); running on plain PostgreSQL');
+    log.warn(
+      'timescaledb is installed on the server but not in shared_preload_libraries (add it and restart PostgreSQL); running on plain PostgreSQL',
+    );
     return false;
   }
   try {

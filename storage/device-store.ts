@@ -56,7 +56,18 @@ export async function upsertWorkers(db: Queryable, workers: NewWorker[]): Promis
        FROM jsonb_to_recordset($1::jsonb) AS w(id text, name text, role text, grids jsonb, cats jsonb, dept text)
      ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, role = EXCLUDED.role,
        grid_codes = EXCLUDED.grid_codes, categories = EXCLUDED.categories, department = coalesce(EXCLUDED.department, workers.department)`,
-    [JSON.stringify(workers.map((w) => ({ id: w.id, name: w.name, role: w.role, grids: w.gridCodes, cats: w.categories ?? ['*'], dept: w.department ?? null })))],
+    [
+      JSON.stringify(
+        workers.map((w) => ({
+          id: w.id,
+          name: w.name,
+          role: w.role,
+          grids: w.gridCodes,
+          cats: w.categories ?? ['*'],
+          dept: w.department ?? null,
+        })),
+      ),
+    ],
   );
 }
 
@@ -68,7 +79,9 @@ export async function upsertWorkers(db: Queryable, workers: NewWorker[]): Promis
  */
 export async function upsertDevices(db: Queryable, devices: NewDevice[], key: DeviceSecretKey | null = null): Promise<void> {
   if (devices.length === 0) return;
-  const hashes = key ? devices.map((d) => hmacDeviceSecret(key, d.id, d.secret)) : await Promise.all(devices.map((d) => hashSecret(d.secret)));
+  const hashes = key
+    ? devices.map((d) => hmacDeviceSecret(key, d.id, d.secret))
+    : await Promise.all(devices.map((d) => hashSecret(d.secret)));
   const rows = devices.map((d, i) => ({
     id: d.id,
     kind: d.kind,

@@ -31,13 +31,19 @@ export async function registerDevices(pool: Pick<pg.Pool, 'query'>, suffixes: st
        ('T', NULL, 'district', '测试区', '{"type":"Polygon","coordinates":[[[113,27.8],[113.2,27.8],[113.2,27.9],[113,27.9],[113,27.8]]]}')
      ON CONFLICT DO NOTHING`,
   );
-  await upsertWorkers(pool, suffixes.map((s) => ({ id: `w-${s}`, name: `网格员${s}`, role: 'grid_worker' as const, gridCodes: ['T'] })));
+  await upsertWorkers(
+    pool,
+    suffixes.map((s) => ({ id: `w-${s}`, name: `网格员${s}`, role: 'grid_worker' as const, gridCodes: ['T'] })),
+  );
   const devices = suffixes.flatMap((s) => [
     { id: `hs-${s}`, kind: 'handset' as const, secret: `secret-hs-${s}-0123456789`, workerId: `w-${s}` },
     { id: `door-${s}`, kind: 'door' as const, secret: `secret-door-${s}-0123456789`, workerId: null },
     { id: `cam-${s}`, kind: 'camera' as const, secret: `secret-cam-${s}-0123456789`, workerId: null },
   ]);
-  await upsertDevices(pool, devices.map((d) => ({ ...d, gridCode: d.workerId ? null : 'T', lat: d.workerId ? null : 27.85, lon: d.workerId ? null : 113.1 })));
+  await upsertDevices(
+    pool,
+    devices.map((d) => ({ ...d, gridCode: d.workerId ? null : 'T', lat: d.workerId ? null : 27.85, lon: d.workerId ? null : 113.1 })),
+  );
   for (const d of devices) out[d.id] = d;
   return out;
 }

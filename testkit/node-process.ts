@@ -20,7 +20,9 @@ export function startNode(env: Record<string, string>, timeoutMs = 90_000): Prom
     env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', JT808_PORT: '0', ...env },
     stdio: ['ignore', process.env.NODE_LOGS ? 'inherit' : 'ignore', 'inherit', 'ipc'],
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

@@ -38,7 +38,9 @@ const BINARIES = ['initdb', 'postgres'] as const;
 export function pgBinDir(): string | null {
   const root = '/usr/lib/postgresql';
   const majors = existsSync(root)
-    ? readdirSync(root).filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(b) - Number(a))
+    ? readdirSync(root)
+        .filter((d) => /^\d+$/.test(d))
+        .sort((a, b) => Number(b) - Number(a))
     : [];
   const candidates = [...majors.map((m) => join(root, m, 'bin')), ...(process.env.PATH ?? '').split(delimiter)];
   return candidates.find((dir) => dir && BINARIES.every((b) => existsSync(join(dir, b)))) ?? null;
@@ -61,7 +63,9 @@ interface RunAs {
 function runAs(): RunAs {
   if (process.getuid?.() !== 0) return {};
   if (spawnSync('id', ['-u', 'postgres']).status !== 0) {
-    const made = spawnSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres'], { encoding: 'utf8' });
+    const made = spawnSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres'], {
+      encoding: 'utf8',
+    });
     if (made.status !== 0) throw new Error(`could not create the postgres user: ${made.stderr}`);
   }
   const id = (flag: string) => Number(spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' }).stdout.trim());
@@ -80,7 +84,12 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
   const env = { ...process.env, LC_ALL: 'C', LANG: 'C' };
 
   // --no-sync: the cluster is thrown away, durability buys nothing and costs seconds.
-  const init = spawnSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-locale', '--no-sync'], { cwd: dir, env, encoding: 'utf8', ...user });
+  const init = spawnSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-locale', '--no-sync'], {
+    cwd: dir,
+    env,
+    encoding: 'utf8',
+    ...user,
+  });
   if (init.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`initdb failed (${init.status ?? init.signal}): ${init.stderr || init.error?.message}`);
@@ -162,7 +171,10 @@ function childrenOf(pid: number): number[] {
  * --database-url): created empty, so a suite never touches the data there, and dropped after. The
  * URL's role needs CREATEDB (and, for TimescaleDB, the right to create the extension).
  */
-export async function scratchDatabase(serverUrl: string, prefix = 'gdh_test'): Promise<{ url: string; name: string; drop(): Promise<void> }> {
+export async function scratchDatabase(
+  serverUrl: string,
+  prefix = 'gdh_test',
+): Promise<{ url: string; name: string; drop(): Promise<void> }> {
   const name = `${prefix}_${process.pid}_${Math.floor(Math.random() * 1e9).toString(36)}`;
   const admin = async (sql: string) => {
     const client = new pg.Client({ connectionString: serverUrl });
@@ -197,7 +209,9 @@ async function query(port: number, database: string, sql: string): Promise<void>
 /** Ready means a real client gets through, not merely that the port is open. */
 async function waitReady(port: number, exited: Promise<void>, timeoutMs: number, log: () => string): Promise<void> {
   let gone = false;
-  void exited.then(() => { gone = true; });
+  void exited.then(() => {
+    gone = true;
+  });
   const deadline = Date.now() + timeoutMs;
   for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
     if (gone) throw new Error(`postgres exited during startup:\n${log()}`);

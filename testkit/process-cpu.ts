@@ -50,10 +50,11 @@ export class CpuMeter {
   constructor(private readonly roots: () => number[]) {}
 
   sample(): number {
-    for (const root of this.roots()) for (const pid of processTree(root)) {
-      const us = processCpuUs(pid);
-      if (us > 0) this.last.set(pid, us);
-    }
+    for (const root of this.roots())
+      for (const pid of processTree(root)) {
+        const us = processCpuUs(pid);
+        if (us > 0) this.last.set(pid, us);
+      }
     let total = 0;
     for (const us of this.last.values()) total += us;
     return total;

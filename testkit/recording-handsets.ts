@@ -38,7 +38,17 @@ export class RecordingHandsets {
   connects = 0;
 
   constructor(private readonly o: RecordingOptions) {
-    this.hs = o.devices.map((d) => ({ id: d.id, secret: d.secret, socket: null, up: false, seq: 0, nextMid: 1, inflight: new Map(), buffer: [], acked: new Set() }));
+    this.hs = o.devices.map((d) => ({
+      id: d.id,
+      secret: d.secret,
+      socket: null,
+      up: false,
+      seq: 0,
+      nextMid: 1,
+      inflight: new Map(),
+      buffer: [],
+      acked: new Set(),
+    }));
   }
 
   start(): void {
@@ -121,7 +131,18 @@ export class RecordingHandsets {
     socket.on('data', (b) => parser.parse(b));
     socket.on('error', () => undefined);
     socket.on('connect', () =>
-      socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: h.id, keepalive: 30, username: h.id, password: Buffer.from(h.secret) })),
+      socket.write(
+        mqttPacket.generate({
+          cmd: 'connect',
+          protocolId: 'MQTT',
+          protocolVersion: 4,
+          clean: true,
+          clientId: h.id,
+          keepalive: 30,
+          username: h.id,
+          password: Buffer.from(h.secret),
+        }),
+      ),
     );
     socket.on('close', () => {
       if (h.socket !== socket) return;

@@ -49,8 +49,12 @@ async function waitReady(url: string, exited: Promise<void>, timeoutMs: number, 
   try {
     await Promise.race([
       client.ping(), // queued until connected
-      exited.then(() => { throw new Error(`redis-server exited during startup:\n${log()}`); }),
-      new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`redis-server not ready after ${timeoutMs} ms:\n${log()}`)), timeoutMs); }),
+      exited.then(() => {
+        throw new Error(`redis-server exited during startup:\n${log()}`);
+      }),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`redis-server not ready after ${timeoutMs} ms:\n${log()}`)), timeoutMs);
+      }),
     ]);
   } finally {
     clearTimeout(timer);

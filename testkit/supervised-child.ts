@@ -13,12 +13,17 @@ export interface Supervised {
 
 export function supervise(child: ChildProcess, signal: NodeJS.Signals, cleanup: () => void): Supervised {
   let log = '';
-  const keep = (chunk: Buffer) => { log = (log + chunk.toString()).slice(-4000); };
+  const keep = (chunk: Buffer) => {
+    log = (log + chunk.toString()).slice(-4000);
+  };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = new Promise<void>((resolve) => {
     child.once('exit', () => resolve());
-    child.once('error', (err) => { log += `\n${err.message}`; resolve(); });
+    child.once('error', (err) => {
+      log += `\n${err.message}`;
+      resolve();
+    });
   });
   // A crashed test worker must not leave a server behind.
   const killOnExit = () => child.kill('SIGKILL');

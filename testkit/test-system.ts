@@ -14,7 +14,14 @@ export async function startTestSystem(env: Record<string, string> = {}, opts: { 
 /** Connects a device; resolves on CONNACK, rejects with the broker's refusal. */
 export function connectDevice(sys: RunningSystem, id: string, secret: string, extra: IClientOptions = {}): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
-    const c = mqtt.connect(sys.mqttUrl, { clientId: id, username: id, password: secret, reconnectPeriod: 0, connectTimeout: 5000, ...extra });
+    const c = mqtt.connect(sys.mqttUrl, {
+      clientId: id,
+      username: id,
+      password: secret,
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+      ...extra,
+    });
     c.once('connect', () => resolve(c));
     c.once('error', (err) => {
       c.end(true);

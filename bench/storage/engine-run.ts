@@ -38,20 +38,27 @@ export interface Result {
  * on a server. The rows go out of scope on return: the hub never holds a day of fixes, and 864,000
  * live objects in this process made every major GC during the trail samples slower.
  */
-async function loadHistory(engine: string, db: Database, workers: number, days: number, o: StorageBenchOptions): Promise<{ copyRps: number | null; writeMs: number; fixes: number }> {
+async function loadHistory(
+  engine: string,
+  db: Database,
+  workers: number,
+  days: number,
+  o: StorageBenchOptions,
+): Promise<{ copyRps: number | null; writeMs: number; fixes: number }> {
   const rows = history(workers, days);
   console.error(`${engine}: ${rows.length.toLocaleString()} rows (${workers} workers × ${days} day(s) × ${PER_DAY} fixes)`);
   let copyRps: number | null = null;
   // pglite-socket 0.0.22 drops the connection on COPY … FROM STDIN (and the pg client with it),
   // so the embedded engine has no COPY baseline.
-  if (db.engine === 'server') try {
-    const copy = await timed(() => bareCopy(db, rows, variantBatch(o)));
-    copyRps = rows.length / (copy.ms / 1000);
-    await db.pool.query('TRUNCATE positions');
-  } catch (err) {
-    console.error(`${engine}: COPY FROM STDIN not available (${(err as Error).message})`);
-    await db.pool.query('TRUNCATE positions').catch(() => undefined);
-  }
+  if (db.engine === 'server')
+    try {
+      const copy = await timed(() => bareCopy(db, rows, variantBatch(o)));
+      copyRps = rows.length / (copy.ms / 1000);
+      await db.pool.query('TRUNCATE positions');
+    } catch (err) {
+      console.error(`${engine}: COPY FROM STDIN not available (${(err as Error).message})`);
+      await db.pool.query('TRUNCATE positions').catch(() => undefined);
+    }
   const write = await timed(() => writerPath(db, rows, writerBatch(o, db)));
   return { copyRps, writeMs: write.ms, fixes: rows.length };
 }
@@ -59,7 +66,23 @@ async function loadHistory(engine: string, db: Database, workers: number, days: 
 export async function runEngine(engine: string, db: Database, workers: number, days: number, o: StorageBenchOptions): Promise<Result> {
   if (o.kpiOnly) {
     const none = { trail: [], packed: [], raw: [], rowPerFix: [] };
-    return { engine, workers: 0, days: 0, rows: 0, writerRps: 0, copyRps: null, trail: none, oldIndex: null, compressedTrail: null, rollupMs: 0, pack: { pairs: 0, stepMs: [] }, packedBytesPerFix: 0, bytesPerFix: 0, compressedBytesPerFix: null, kpis: await benchKpis(db, 30, o) };
+    return {
+      engine,
+      workers: 0,
+      days: 0,
+      rows: 0,
+      writerRps: 0,
+      copyRps: null,
+      trail: none,
+      oldIndex: null,
+      compressedTrail: null,
+      rollupMs: 0,
+      pack: { pairs: 0, stepMs: [] },
+      packedBytesPerFix: 0,
+      bytesPerFix: 0,
+      compressedBytesPerFix: null,
+      kpis: await benchKpis(db, 30, o),
+    };
   }
   const { copyRps, writeMs, fixes } = await loadHistory(engine, db, workers, days, o);
   // What autovacuum does to an insert-only table (autovacuum_vacuum_insert_threshold, PG 13+):

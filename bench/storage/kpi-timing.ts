@@ -31,7 +31,10 @@ export interface KpiTimes {
  */
 async function rebuildSteps(db: Database, now: number): Promise<{ oneStatementMs: number; stepMs: number[] }> {
   const step = (days: number) =>
-    db.pool.query<{ more: boolean }>(`SELECT more FROM rollup_incident_region_daily(to_timestamp($1 / 1000.0), interval '15 minutes', $2)`, [now, days]);
+    db.pool.query<{ more: boolean }>(
+      `SELECT more FROM rollup_incident_region_daily(to_timestamp($1 / 1000.0), interval '15 minutes', $2)`,
+      [now, days],
+    );
   await db.pool.query(`UPDATE regions SET name = name WHERE code = 'D'`);
   const one = await timed(() => step(100_000));
   await db.pool.query(`UPDATE regions SET name = name WHERE code = 'D'`);
@@ -78,5 +81,15 @@ export async function benchKpis(db: Database, days: number, o: StorageBenchOptio
   }
   const tiles: number[] = [];
   for (let q = 0; q < n; q++) tiles.push((await timed(() => readTiles(db.pool, regions, q % 2 === 0 ? 'D' : 'S3', now))).ms);
-  return { incidents: seed.value, seedMs: seed.ms, report, raw, tiles, rollupMs: rollup.ms, regionRollupMs: region.ms, regionRows: region.value, rebuild };
+  return {
+    incidents: seed.value,
+    seedMs: seed.ms,
+    report,
+    raw,
+    tiles,
+    rollupMs: rollup.ms,
+    regionRollupMs: region.ms,
+    regionRows: region.value,
+    rebuild,
+  };
 }

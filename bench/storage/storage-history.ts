@@ -29,7 +29,19 @@ export function history(workers: number, days: number): PositionRow[] {
       p.lat += (rand() - 0.5) * 0.00025;
       p.lon += (rand() - 0.5) * 0.00025;
       const id = String(w).padStart(5, '0');
-      rows.push({ deviceId: `hs-${id}`, workerId: `w-${id}`, ts, lat: p.lat, lon: p.lon, acc: 5, alt: null, speed: 1.4, heading: null, battery: 80, seq: s });
+      rows.push({
+        deviceId: `hs-${id}`,
+        workerId: `w-${id}`,
+        ts,
+        lat: p.lat,
+        lon: p.lon,
+        acc: 5,
+        alt: null,
+        speed: 1.4,
+        heading: null,
+        battery: 80,
+        seq: s,
+      });
     }
   }
   return rows;

@@ -12,7 +12,14 @@ import { DAY0 } from './storage-history.js';
 const tsv = (v: number | string | null) => (v === null ? '\\N' : String(v));
 const COLS = 'device_id, ts, worker_id, lat, lon, acc, alt, speed, heading, battery, seq';
 const copyText = (rows: PositionRow[]) =>
-  rows.map((r) => [r.deviceId, new Date(r.ts).toISOString(), r.workerId, r.lat, r.lon, r.acc, r.alt, r.speed, r.heading, r.battery, r.seq].map(tsv).join('\t') + '\n').join('');
+  rows
+    .map(
+      (r) =>
+        [r.deviceId, new Date(r.ts).toISOString(), r.workerId, r.lat, r.lon, r.acc, r.alt, r.speed, r.heading, r.battery, r.seq]
+          .map(tsv)
+          .join('\t') + '\n',
+    )
+    .join('');
 
 /** The baseline: one COPY … FROM STDIN of all rows, text format, generated `batch` rows at a time. */
 export async function bareCopy(db: Database, rows: PositionRow[], batch: number): Promise<void> {
@@ -61,8 +68,19 @@ export async function unnestPath(db: Database, rows: PositionRow[], batch: numbe
            FROM unnest($1::text[], $2::float8[], $3::text[], $4::float8[], $5::float8[], $6::real[], $7::real[],
                        $8::real[], $9::real[], $10::real[], $11::bigint[]) AS u(dev, t, w, la, lo, ac, al, sp, hd, bt, sq)
          ${conflict ? 'ON CONFLICT DO NOTHING' : ''}`,
-        [p.map((r) => r.deviceId), p.map((r) => r.ts), p.map((r) => r.workerId), p.map((r) => r.lat), p.map((r) => r.lon), p.map((r) => r.acc),
-         p.map((r) => r.alt), p.map((r) => r.speed), p.map((r) => r.heading), p.map((r) => r.battery), p.map((r) => r.seq)],
+        [
+          p.map((r) => r.deviceId),
+          p.map((r) => r.ts),
+          p.map((r) => r.workerId),
+          p.map((r) => r.lat),
+          p.map((r) => r.lon),
+          p.map((r) => r.acc),
+          p.map((r) => r.alt),
+          p.map((r) => r.speed),
+          p.map((r) => r.heading),
+          p.map((r) => r.battery),
+          p.map((r) => r.seq),
+        ],
       );
       await client.query('COMMIT');
     }
@@ -90,8 +108,19 @@ export async function joinedTextPath(db: Database, rows: PositionRow[], batch: n
            FROM unnest(${arr(1, 'text')}, ${arr(2, 'float8')}, ${arr(3, 'text')}, ${arr(4, 'float8')}, ${arr(5, 'float8')}, ${arr(6, 'real')},
                        ${arr(7, 'real')}, ${arr(8, 'real')}, ${arr(9, 'real')}, ${arr(10, 'real')}, ${arr(11, 'bigint')}) AS u(dev, t, w, la, lo, ac, al, sp, hd, bt, sq)
          ON CONFLICT DO NOTHING`,
-        [col(p, (r) => r.deviceId), col(p, (r) => r.ts), col(p, (r) => r.workerId), col(p, (r) => r.lat), col(p, (r) => r.lon), col(p, (r) => r.acc),
-         col(p, (r) => r.alt), col(p, (r) => r.speed), col(p, (r) => r.heading), col(p, (r) => r.battery), col(p, (r) => r.seq)],
+        [
+          col(p, (r) => r.deviceId),
+          col(p, (r) => r.ts),
+          col(p, (r) => r.workerId),
+          col(p, (r) => r.lat),
+          col(p, (r) => r.lon),
+          col(p, (r) => r.acc),
+          col(p, (r) => r.alt),
+          col(p, (r) => r.speed),
+          col(p, (r) => r.heading),
+          col(p, (r) => r.battery),
+          col(p, (r) => r.seq),
+        ],
       );
       await client.query('COMMIT');
     }
@@ -104,7 +133,8 @@ export async function joinedTextPath(db: Database, rows: PositionRow[], batch: n
 export async function copyPath(db: Database, rows: PositionRow[], batch: number, staged: boolean): Promise<void> {
   const client = await db.pool.connect();
   try {
-    if (staged) await client.query(`CREATE TEMP TABLE IF NOT EXISTS positions_stage (LIKE positions INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
+    if (staged)
+      await client.query(`CREATE TEMP TABLE IF NOT EXISTS positions_stage (LIKE positions INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
     for (let i = 0; i < rows.length; i += batch) {
       await client.query('BEGIN');
       const stream = client.query(copyFrom(`COPY ${staged ? 'positions_stage' : 'positions'} (${COLS}) FROM STDIN`));

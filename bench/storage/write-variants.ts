@@ -13,7 +13,9 @@ import { bareCopy, copyPath, joinedTextPath, unnestPath, writerPath } from './wr
 /** utime + stime (+ reaped children for the postmaster) of a process, in ms, from /proc (Linux). */
 function procCpuMs(pid: number, withChildren: boolean): number {
   try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2)
+      .split(' ');
     // Fields after the command: state(3) ppid(4) … utime(14) stime(15) cutime(16) cstime(17), 1-based in proc(5).
     const t = Number(f[11]) + Number(f[12]) + (withChildren ? Number(f[13]) + Number(f[14]) : 0);
     return (t * 1000) / 100; // USER_HZ is 100 on Linux
@@ -48,7 +50,10 @@ export async function writeVariants(db: Database, rows: PositionRow[], o: Storag
   const variants: [string, (rs: PositionRow[]) => Promise<void>][] = [
     ['bare COPY, one statement (baseline)', (rs) => bareCopy(db, rs, BATCH)],
     [`hub writer: COPY per batch, INSERT ON CONFLICT on a duplicate, ${BATCH}/tx`, async (rs) => void (await writerPath(db, rs, BATCH))],
-    [`hub writer, fixes of the current hour (no stale trail hours to mark), ${BATCH}/tx`, async (rs) => void (await writerPath(db, rs, BATCH, { live: true }))],
+    [
+      `hub writer, fixes of the current hour (no stale trail hours to mark), ${BATCH}/tx`,
+      async (rs) => void (await writerPath(db, rs, BATCH, { live: true })),
+    ],
     [`unnest INSERT, ON CONFLICT, ${BATCH}/tx (the writer before)`, (rs) => unnestPath(db, rs, BATCH, true)],
     [`unnest, no ON CONFLICT, ${BATCH}/tx`, (rs) => unnestPath(db, rs, BATCH, false)],
     [`unnest of joined text params, ON CONFLICT, ${BATCH}/tx`, (rs) => joinedTextPath(db, rs, BATCH)],
@@ -58,7 +63,10 @@ export async function writeVariants(db: Database, rows: PositionRow[], o: Storag
     [`COPY to temp + INSERT ON CONFLICT, 10000/tx`, (rs) => copyPath(db, rs, 10_000, true)],
   ];
   const indexes: [string, string][] = [
-    ['covering (worker_id, ts) INCLUDE (device_id, lat, lon)', 'CREATE INDEX positions_worker_ts_cover_idx ON positions (worker_id, ts) INCLUDE (device_id, lat, lon)'],
+    [
+      'covering (worker_id, ts) INCLUDE (device_id, lat, lon)',
+      'CREATE INDEX positions_worker_ts_cover_idx ON positions (worker_id, ts) INCLUDE (device_id, lat, lon)',
+    ],
     ['narrow (worker_id, ts DESC)', 'CREATE INDEX positions_worker_ts_cover_idx ON positions (worker_id, ts DESC)'],
   ];
   // The fallback works: the same rows again (every batch repeats) change nothing and fail nothing.
@@ -74,7 +82,11 @@ export async function writeVariants(db: Database, rows: PositionRow[], o: Storag
   // Wall time on a shared 2-core box swings ±50 % with other jobs; CPU seconds spent (this client
   // plus every server process) do not, and on a dedicated machine throughput follows them.
   const pid = (await db.pool.query<{ p: number }>('SELECT pg_backend_pid() AS p')).rows[0].p;
-  const postmaster = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ')[1]);
+  const postmaster = Number(
+    readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2)
+      .split(' ')[1],
+  );
   const load = async (fn: (rs: PositionRow[]) => Promise<void>) => {
     await db.pool.query('TRUNCATE positions');
     await db.pool.query('CHECKPOINT');
@@ -106,20 +118,28 @@ export async function writeVariants(db: Database, rows: PositionRow[], o: Storag
         (cpuRatios[key] ??= []).push(base.cpu / v.cpu);
         (cpuPerRow[key] ??= []).push((v.cpu * 1000) / rows.length);
         (cpuPerRow[bkey] ??= []).push((base.cpu * 1000) / rows.length);
-        console.error(`round ${round} ${key}: ${f0(v.rps)} rows/s (COPY ${f0(base.rps)}), wall ratio ${(v.rps / base.rps).toFixed(2)}, CPU ${f0(v.cpu)} ms (COPY ${f0(base.cpu)}), CPU ratio ${(base.cpu / v.cpu).toFixed(2)}`);
+        console.error(
+          `round ${round} ${key}: ${f0(v.rps)} rows/s (COPY ${f0(base.rps)}), wall ratio ${(v.rps / base.rps).toFixed(2)}, CPU ${f0(v.cpu)} ms (COPY ${f0(base.cpu)}), CPU ratio ${(base.cpu / v.cpu).toFixed(2)}`,
+        );
       }
     }
   }
   await db.pool.query('TRUNCATE positions');
   await db.pool.query('DROP INDEX IF EXISTS positions_worker_ts_cover_idx');
   await db.pool.query(indexes[0][1]);
-  console.log(`\nWrite path variants, ${f0(rows.length)} rows, ${rounds} rounds (median rows/s; median of per-round ratios to the bare COPY of the same round):\n`);
-  console.log('| index on positions | variant | rows/s | wall ratio to its paired bare COPY (per round) | CPU µs/row (client + server) | CPU ratio: COPY CPU / variant CPU (per round) |');
+  console.log(
+    `\nWrite path variants, ${f0(rows.length)} rows, ${rounds} rounds (median rows/s; median of per-round ratios to the bare COPY of the same round):\n`,
+  );
+  console.log(
+    '| index on positions | variant | rows/s | wall ratio to its paired bare COPY (per round) | CPU µs/row (client + server) | CPU ratio: COPY CPU / variant CPU (per round) |',
+  );
   console.log('|---|---|---:|---:|---:|---:|');
   for (const key of Object.keys(rps)) {
     const q = ratios[key];
     const c = cpuRatios[key];
     const per = (xs: number[] | undefined) => (xs ? xs.map((x) => x.toFixed(2)).join(', ') : '');
-    console.log(`| ${key} | ${f0(pct(rps[key], 50))} | ${q ? `**${pct(q, 50).toFixed(2)}** (${per(q)})` : 'baseline'} | ${pct(cpuPerRow[key], 50).toFixed(1)} | ${c ? `**${pct(c, 50).toFixed(2)}** (${per(c)})` : 'baseline'} |`);
+    console.log(
+      `| ${key} | ${f0(pct(rps[key], 50))} | ${q ? `**${pct(q, 50).toFixed(2)}** (${per(q)})` : 'baseline'} | ${pct(cpuPerRow[key], 50).toFixed(1)} | ${c ? `**${pct(c, 50).toFixed(2)}** (${per(c)})` : 'baseline'} |`,
+    );
   }
 }

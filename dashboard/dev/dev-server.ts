@@ -10,12 +10,7 @@ import { extname, join, normalize } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Server } from 'socket.io';
-import {
-  LIVE_NAMESPACE,
-  type ClientToServerEvents,
-  type PositionUpdate,
-  type ServerToClientEvents,
-} from '../../protocol/socket-events.js';
+import { LIVE_NAMESPACE, type ClientToServerEvents, type PositionUpdate, type ServerToClientEvents } from '../../protocol/socket-events.js';
 import { buildDashboard } from '../build.js';
 import { FakeDistrict } from './fake-district.js';
 
@@ -75,7 +70,13 @@ export async function startDevServer(o: DevServerOptions): Promise<{ url: string
 
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, { maxHttpBufferSize: 1e8 });
   const live = io.of(LIVE_NAMESPACE);
-  const snapshot = () => ({ serverTime: Date.now(), workers: district.snapshotWorkers(), alerts: alerts.slice(-50), incidents: [], alarms: [] });
+  const snapshot = () => ({
+    serverTime: Date.now(),
+    workers: district.snapshotWorkers(),
+    alerts: alerts.slice(-50),
+    incidents: [],
+    alarms: [],
+  });
   live.on('connection', (socket) => {
     if (past) {
       socket.emit('snapshot', { ...snapshot(), workers: past });

@@ -91,7 +91,20 @@ export class FakeDistrict {
   }
 
   alert(now: number): AlertView {
-    const types = ['door.forced', 'door.held_open', 'door.stranger', 'door.tailgating', 'door.tamper', 'camera.intrusion', 'camera.smoke', 'camera.fire', 'camera.crowd', 'camera.fall', 'camera.garbage', 'camera.parking'];
+    const types = [
+      'door.forced',
+      'door.held_open',
+      'door.stranger',
+      'door.tailgating',
+      'door.tamper',
+      'camera.intrusion',
+      'camera.smoke',
+      'camera.fire',
+      'camera.crowd',
+      'camera.fall',
+      'camera.garbage',
+      'camera.parking',
+    ];
     const type = types[Math.floor(this.rand() * types.length)] ?? 'door.forced';
     const g = this.grids[Math.floor(this.rand() * this.grids.length)] ?? this.grids[0]!;
     const [lat, lon] = this.cellOrigin(g.i, g.j);
@@ -160,12 +173,21 @@ export class FakeDistrict {
       for (let sj = 0; sj < n; sj++) {
         const s = si * n + sj;
         const street = `430204${String(s + 1).padStart(3, '0')}`;
-        out.push(f(si * 9, sj * 9, 9, { code: street, parent: '430204', level: 'street', name: `${STREETS[s % STREETS.length]}街道${s >= STREETS.length ? s : ''}` }));
+        out.push(
+          f(si * 9, sj * 9, 9, {
+            code: street,
+            parent: '430204',
+            level: 'street',
+            name: `${STREETS[s % STREETS.length]}街道${s >= STREETS.length ? s : ''}`,
+          }),
+        );
         for (let c = 0; c < 9; c++) {
           const ci = si * 9 + Math.floor(c / 3) * 3;
           const cj = sj * 9 + (c % 3) * 3;
           const community = `${street}${String(c + 1).padStart(3, '0')}`;
-          out.push(f(ci, cj, 3, { code: community, parent: street, level: 'community', name: `${STREETS[s % STREETS.length]}${c + 1}社区` }));
+          out.push(
+            f(ci, cj, 3, { code: community, parent: street, level: 'community', name: `${STREETS[s % STREETS.length]}${c + 1}社区` }),
+          );
           for (let g = 0; g < 9; g++) {
             const gi = ci + Math.floor(g / 3);
             const gj = cj + (g % 3);

@@ -34,7 +34,14 @@ export class AlarmBar {
       if (target.dataset.action === 'open') deps.open(target.dataset.incident ?? '');
     });
     // Browsers start audio only after a gesture; any click on the screen unlocks the chime.
-    document.addEventListener('pointerdown', () => void this.context()?.resume().catch(() => undefined), { capture: true });
+    document.addEventListener(
+      'pointerdown',
+      () =>
+        void this.context()
+          ?.resume()
+          .catch(() => undefined),
+      { capture: true },
+    );
     setInterval(() => {
       if (this.open.size > 0) this.chime();
     }, CHIME_EVERY_MS);
@@ -90,17 +97,18 @@ export class AlarmBar {
     this.el.hidden = list.length === 0;
     document.body.classList.toggle('alarming', list.length > 0);
     const ack = this.deps.canAcknowledge();
-    setHtml(this.el,
+    setHtml(
+      this.el,
       `<div class="alarm-head"><span class="alarm-icon" aria-hidden="true">!</span><b>${escapeHtml(t('alarmTitle'))}</b><span class="alarm-count">${list.length}</span></div>` +
-      `<ol>${list
-        .slice(0, 5)
-        .map(
-          (a) => `<li class="alarm" data-alarm="${a.id}">
+        `<ol>${list
+          .slice(0, 5)
+          .map(
+            (a) => `<li class="alarm" data-alarm="${a.id}">
             <button type="button" class="linkish" data-action="open" data-incident="${escapeHtml(a.incidentId)}">${escapeHtml(this.deps.incidentTitle(a.incidentId))}</button>
             <span>${escapeHtml(tk('alarmStage', a.stage))} · ${escapeHtml(this.deps.regionName(a.gridCode))} · ${escapeHtml(formatClock(a.raisedAt))}</span>
             ${ack ? `<button type="button" class="ack" data-action="ack" data-alarm="${a.id}">${escapeHtml(t('acknowledge'))}</button>` : ''}</li>`,
-        )
-        .join('')}</ol>` +
+          )
+          .join('')}</ol>` +
         (list.length > 5 ? `<p class="alarm-more">+${list.length - 5}</p>` : '') +
         (this.error ? `<p class="alarm-error">${escapeHtml(this.error)}</p>` : ''),
     );

@@ -187,10 +187,18 @@ export async function fetchTrail(workerId: string, from: Date, to: Date, maxPoin
       const coords = g && Array.isArray(g.coordinates) ? (g.coordinates as number[][]) : [];
       const times = Array.isArray(p.coordTimes) ? (p.coordTimes as string[]) : [];
       const outside = Array.isArray(p.outsideOwnGrid) ? (p.outsideOwnGrid as boolean[]) : [];
-      coords.forEach((c, i) => out.points.push({ lon: c[0] ?? 0, lat: c[1] ?? 0, ts: Date.parse(times[i] ?? ''), outside: outside[i] === true }));
+      coords.forEach((c, i) =>
+        out.points.push({ lon: c[0] ?? 0, lat: c[1] ?? 0, ts: Date.parse(times[i] ?? ''), outside: outside[i] === true }),
+      );
     } else if (p.kind === 'stop' && g && Array.isArray(g.coordinates)) {
       const c = g.coordinates as number[];
-      out.stops.push({ lon: c[0] ?? 0, lat: c[1] ?? 0, start: Date.parse(String(p.start)), end: Date.parse(String(p.end)), durationS: Number(p.durationS) || 0 });
+      out.stops.push({
+        lon: c[0] ?? 0,
+        lat: c[1] ?? 0,
+        start: Date.parse(String(p.start)),
+        end: Date.parse(String(p.end)),
+        durationS: Number(p.durationS) || 0,
+      });
     }
   }
   return out;

@@ -33,7 +33,14 @@ export interface GridDashboardDebug {
   alarmCount(): number;
   /** Chimes played (or attempted while the browser holds audio back). */
   chimeCount(): number;
-  replay(): { points: number; stops: number; outsidePoints: number; time: number; playing: boolean; head: { lat: number; lon: number } | null };
+  replay(): {
+    points: number;
+    stops: number;
+    outsidePoints: number;
+    time: number;
+    playing: boolean;
+    head: { lat: number; lon: number } | null;
+  };
   kpis(): { status: string; polls: number; data: KpiTiles | null };
   /** The signed-in user (never a token), or null with auth off. */
   user(): { username: string; role: string; scope: string } | null;

@@ -19,7 +19,10 @@ export class DeviceForm {
   private readonly error: HTMLElement;
   private flashTimer = 0;
 
-  constructor(root: HTMLElement, private readonly deps: DeviceFormDeps) {
+  constructor(
+    root: HTMLElement,
+    private readonly deps: DeviceFormDeps,
+  ) {
     this.form = document.createElement('form');
     this.form.className = 'device-add';
     this.form.hidden = true;
@@ -54,7 +57,8 @@ export class DeviceForm {
     this.panel.addEventListener('click', (e) => {
       const action = (e.target as HTMLElement).closest<HTMLElement>('[data-action]')?.dataset.action;
       if (action === 'secret-done') this.closeSecret();
-      if (action === 'secret-copy') void navigator.clipboard?.writeText(this.panel.querySelector('.secret-value')?.textContent ?? '').catch(() => undefined);
+      if (action === 'secret-copy')
+        void navigator.clipboard?.writeText(this.panel.querySelector('.secret-value')?.textContent ?? '').catch(() => undefined);
     });
   }
 
@@ -86,18 +90,38 @@ export class DeviceForm {
       setHtml(sel, options.map(([v, label]) => `<option value="${escapeHtml(v)}">${escapeHtml(label)}</option>`).join(''));
       if (options.some(([v]) => v === keep)) sel.value = keep;
     };
-    fill('kind', ['handset', 'door', 'camera', 'sensor'].map((k) => [k, tk('kind', k)]));
-    fill('protocol', ['native', 'owntracks', 'jt808'].map((p) => [p, tk('protocol', p)]));
+    fill(
+      'kind',
+      ['handset', 'door', 'camera', 'sensor'].map((k) => [k, tk('kind', k)]),
+    );
+    fill(
+      'protocol',
+      ['native', 'owntracks', 'jt808'].map((p) => [p, tk('protocol', p)]),
+    );
     fill('gridCode', [['', '—'], ...this.deps.grids().map((g): [string, string] => [g.code, g.name])]);
-    setHtml(this.form.querySelector('#device-workers') as HTMLElement, this.deps.workers().map((w) => `<option value="${escapeHtml(w.id)}">${escapeHtml(w.name)}</option>`).join(''));
+    setHtml(
+      this.form.querySelector('#device-workers') as HTMLElement,
+      this.deps
+        .workers()
+        .map((w) => `<option value="${escapeHtml(w.id)}">${escapeHtml(w.name)}</option>`)
+        .join(''),
+    );
   }
 
   private async submit(): Promise<void> {
     const v = (name: string) => (this.form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement).value.trim();
     const num = (name: string) => (v(name) === '' ? undefined : Number(v(name)));
     const input: Record<string, unknown> = {
-      id: v('id') || undefined, kind: v('kind'), name: v('name') || undefined, protocol: v('protocol'), protocolId: v('protocolId') || undefined,
-      workerId: v('workerId') || undefined, gridCode: v('gridCode') || undefined, lat: num('lat'), lon: num('lon'), model: v('model') || undefined,
+      id: v('id') || undefined,
+      kind: v('kind'),
+      name: v('name') || undefined,
+      protocol: v('protocol'),
+      protocolId: v('protocolId') || undefined,
+      workerId: v('workerId') || undefined,
+      gridCode: v('gridCode') || undefined,
+      lat: num('lat'),
+      lon: num('lon'),
+      model: v('model') || undefined,
     };
     const body = Object.fromEntries(Object.entries(input).filter(([, x]) => x !== undefined)) as DeviceCreate;
     this.error.textContent = '';

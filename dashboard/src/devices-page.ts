@@ -101,7 +101,13 @@ export class DevicesPage {
   private filter(): DeviceFilter {
     const v = (name: string) => (this.filters.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement).value.trim();
     const online = v('online');
-    return { kind: v('kind'), protocol: v('protocol'), online: online === 'true' || online === 'false' ? online : undefined, grid: v('grid'), q: v('q') };
+    return {
+      kind: v('kind'),
+      protocol: v('protocol'),
+      online: online === 'true' || online === 'false' ? online : undefined,
+      grid: v('grid'),
+      q: v('q'),
+    };
   }
 
   /** Reads the list for the current filters; an older answer arriving late is dropped. */
@@ -167,7 +173,11 @@ export class DevicesPage {
     };
     fill('kind', [['', t('devicesAllKinds')], ...KINDS.map((k): [string, string] => [k, tk('kind', k)])]);
     fill('protocol', [['', t('devicesAllProtocols')], ...PROTOCOLS.map((p): [string, string] => [p, tk('protocol', p)])]);
-    fill('online', [['', t('devicesAnyState')], ['true', t('devicesOnlineOnly')], ['false', t('devicesOfflineOnly')]]);
+    fill('online', [
+      ['', t('devicesAnyState')],
+      ['true', t('devicesOnlineOnly')],
+      ['false', t('devicesOfflineOnly')],
+    ]);
     fill('grid', [['', t('filterAllGrids')], ...this.deps.grids().map((g): [string, string] => [g.code, g.name])]);
     this.form.render();
     this.renderRows();
@@ -177,8 +187,15 @@ export class DevicesPage {
     setHtml(this.count, `${escapeHtml(t('devicesTotal'))} ${this.total}`);
     const now = Date.now();
     const rows = this.items.map((d) => {
-      const bound = d.workerId ? `${escapeHtml(d.workerName ?? d.workerId)}` : d.gridCode ? escapeHtml(this.deps.regionName(d.gridCode)) : '—';
-      const seen = d.lastSeen === null ? t('deviceNever') : `${shanghaiDay(Date.parse(d.lastSeen))} ${formatClock(Date.parse(d.lastSeen))} · ${formatDuration(now - Date.parse(d.lastSeen))}${t('ago')}`;
+      const bound = d.workerId
+        ? `${escapeHtml(d.workerName ?? d.workerId)}`
+        : d.gridCode
+          ? escapeHtml(this.deps.regionName(d.gridCode))
+          : '—';
+      const seen =
+        d.lastSeen === null
+          ? t('deviceNever')
+          : `${shanghaiDay(Date.parse(d.lastSeen))} ${formatClock(Date.parse(d.lastSeen))} · ${formatDuration(now - Date.parse(d.lastSeen))}${t('ago')}`;
       const state = !d.enabled ? 'disabled' : d.online ? 'online' : 'offline';
       const stateText = !d.enabled ? t('deviceDisabled') : d.online ? t('deviceOnline') : t('deviceOffline');
       const asking = (a: string) => this.pending?.id === d.id && this.pending.action === a;

@@ -154,8 +154,14 @@ const TEXT = {
   alarmStage_unassigned: { zh: '无人可派', en: 'nobody to dispatch to' },
   // Offers a handset cannot answer (docs/decisions/013): the operator calls and records the answer.
   alarmStage_call_worker: { zh: '需电话通知人员', en: 'call the worker' },
-  reach_text: { zh: '该终端只能显示派单，不能回复：人员来电后，请代为录入', en: 'The terminal shows the offer but cannot answer: record the worker\'s answer when they call' },
-  reach_call: { zh: '该人员的手机收不到派单：请电话通知，再代为录入', en: 'This worker\'s phone cannot receive offers: call them, then record their answer' },
+  reach_text: {
+    zh: '该终端只能显示派单，不能回复：人员来电后，请代为录入',
+    en: "The terminal shows the offer but cannot answer: record the worker's answer when they call",
+  },
+  reach_call: {
+    zh: '该人员的手机收不到派单：请电话通知，再代为录入',
+    en: "This worker's phone cannot receive offers: call them, then record their answer",
+  },
   onBehalf_accept_for: { zh: '代接单', en: 'Accept for them' },
   onBehalf_decline_for: { zh: '代拒单', en: 'Decline for them' },
   onBehalf_arrive_for: { zh: '代报到场', en: 'Arrived (for them)' },
@@ -213,7 +219,10 @@ const TEXT = {
   deviceDisableConfirm: { zh: '确认停用？', en: 'Disable now?' },
   deviceEnable: { zh: '启用', en: 'Enable' },
   deviceSecretTitle: { zh: '设备密钥（仅显示一次）', en: 'Device secret (shown once)' },
-  deviceSecretHint: { zh: '请立即配置到设备：用户名与客户端ID均为设备编号，密码为此密钥。关闭后无法再次查看，只能重置。', en: 'Configure the device now: username and client id are the device id, the password is this secret. Once closed it cannot be shown again, only rotated.' },
+  deviceSecretHint: {
+    zh: '请立即配置到设备：用户名与客户端ID均为设备编号，密码为此密钥。关闭后无法再次查看，只能重置。',
+    en: 'Configure the device now: username and client id are the device id, the password is this secret. Once closed it cannot be shown again, only rotated.',
+  },
   deviceSecretDone: { zh: '已记录，关闭', en: 'Noted, close' },
   deviceCopy: { zh: '复制', en: 'Copy' },
   fieldDeviceId: { zh: '设备编号（留空自动生成）', en: 'Device id (empty: made for you)' },

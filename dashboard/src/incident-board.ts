@@ -9,7 +9,17 @@ import { formatClock, formatDuration, lang, t, tk } from './i18n.js';
 import { nextDeadline, overdueStages } from './incident-sla.js';
 
 const ACTIVE_TASK_STATES: ReadonlySet<string> = new Set(['accepted', 'on_site']);
-export const FILTER_STATES = ['reported', 'dispatched', 'accepted', 'on_site', 'escalated', 'reopened', 'resolved', 'verified', 'closed'] as const;
+export const FILTER_STATES = [
+  'reported',
+  'dispatched',
+  'accepted',
+  'on_site',
+  'escalated',
+  'reopened',
+  'resolved',
+  'verified',
+  'closed',
+] as const;
 
 export interface IncidentFilter {
   state: string;
@@ -42,8 +52,13 @@ export class IncidentBoard {
   ) {
     map.createPane('incidents').style.zIndex = '620';
     filters.addEventListener('change', () => {
-      const val = (name: string): string => (filters.querySelector<HTMLSelectElement>(`[name="${name}"]`)?.value ?? '');
-      this.filter = { state: val('state'), category: val('category'), grid: val('grid'), overdue: filters.querySelector<HTMLInputElement>('[name="overdue"]')?.checked === true };
+      const val = (name: string): string => filters.querySelector<HTMLSelectElement>(`[name="${name}"]`)?.value ?? '';
+      this.filter = {
+        state: val('state'),
+        category: val('category'),
+        grid: val('grid'),
+        overdue: filters.querySelector<HTMLInputElement>('[name="overdue"]')?.checked === true,
+      };
       this.render();
     });
     list.addEventListener('click', (e) => {
@@ -92,12 +107,26 @@ export class IncidentBoard {
       const sel = this.filters.querySelector<HTMLSelectElement>(`[name="${name}"]`);
       if (!sel) return;
       const keep = sel.value;
-      sel.innerHTML = `<option value="">${escapeHtml(first)}</option>` + options.map(([v, l]) => `<option value="${escapeHtml(v)}">${escapeHtml(l)}</option>`).join('');
+      sel.innerHTML =
+        `<option value="">${escapeHtml(first)}</option>` +
+        options.map(([v, l]) => `<option value="${escapeHtml(v)}">${escapeHtml(l)}</option>`).join('');
       sel.value = keep;
     };
-    set('state', t('filterAllStates'), FILTER_STATES.map((s) => [s, tk('incState', s)]));
-    set('category', t('filterAllCategories'), categories.map((c) => [c.code, this.deps.categoryName(c.code)]));
-    set('grid', t('filterAllGrids'), grids.map((g) => [g.code, this.deps.regionName(g.code)]));
+    set(
+      'state',
+      t('filterAllStates'),
+      FILTER_STATES.map((s) => [s, tk('incState', s)]),
+    );
+    set(
+      'category',
+      t('filterAllCategories'),
+      categories.map((c) => [c.code, this.deps.categoryName(c.code)]),
+    );
+    set(
+      'grid',
+      t('filterAllGrids'),
+      grids.map((g) => [g.code, this.deps.regionName(g.code)]),
+    );
     const label = this.filters.querySelector('[data-i18n-overdue]');
     if (label) label.textContent = t('filterOverdue');
   }
@@ -111,7 +140,12 @@ export class IncidentBoard {
   visible(now = Date.now()): IncidentView[] {
     const f = this.filter;
     return this.all()
-      .filter((i) => (f.state === '' || i.state === f.state) && (f.category === '' || i.category === f.category) && (f.grid === '' || i.gridCode === f.grid))
+      .filter(
+        (i) =>
+          (f.state === '' || i.state === f.state) &&
+          (f.category === '' || i.category === f.category) &&
+          (f.grid === '' || i.gridCode === f.grid),
+      )
       .filter((i) => !f.overdue || overdueStages(i, now).length > 0)
       .sort((a, b) => overdueStages(b, now).length - overdueStages(a, now).length || b.createdAt - a.createdAt);
   }
@@ -142,7 +176,8 @@ export class IncidentBoard {
       .map((i) => {
         const late = overdueStages(i, now);
         const next = nextDeadline(i);
-        const left = next === null ? '' : next.at > now ? `${formatDuration(next.at - now)} ${lang() === 'zh' ? '' : t('left')}`.trim() : t('overdue');
+        const left =
+          next === null ? '' : next.at > now ? `${formatDuration(next.at - now)} ${lang() === 'zh' ? '' : t('left')}`.trim() : t('overdue');
         const who = i.assigneeId === null ? t('unassigned') : this.deps.workerName(i.assigneeId);
         return `<li class="incident st-${escapeHtml(i.state)} pr-${escapeHtml(i.priority)}${late.length > 0 ? ' overdue' : ''}" data-id="${escapeHtml(i.id)}" tabindex="0">
           <div class="alert-head"><span class="inc-glyph cat-${escapeHtml(i.category.split('.')[0] ?? '')}">${escapeHtml(glyphOf(this.deps.categoryName(i.category)))}</span>
@@ -165,7 +200,11 @@ export class IncidentBoard {
       return;
     }
     known?.marker.remove();
-    const icon = L.divIcon({ className: cls, html: `<span>${escapeHtml(glyphOf(this.deps.categoryName(i.category)))}</span>`, iconSize: [26, 26] });
+    const icon = L.divIcon({
+      className: cls,
+      html: `<span>${escapeHtml(glyphOf(this.deps.categoryName(i.category)))}</span>`,
+      iconSize: [26, 26],
+    });
     const marker = L.marker([i.lat, i.lon], { icon, pane: 'incidents', keyboard: false, title: i.title ?? i.category });
     marker.on('click', () => this.deps.open(i.id));
     marker.getElement()?.setAttribute('data-id', i.id);

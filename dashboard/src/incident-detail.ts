@@ -137,7 +137,9 @@ export class IncidentDetailPanel {
       })
       .join('');
     const assignee = i.assigneeId === null ? t('unassigned') : this.deps.workerName(i.assigneeId);
-    setHtml(this.el, `
+    setHtml(
+      this.el,
+      `
       <header class="${late.size > 0 ? 'overdue' : ''}">
         <b>${escapeHtml(i.title ?? this.deps.categoryName(i.category))}</b>
         <button type="button" class="card-close" data-action="close" aria-label="${escapeHtml(t('close'))}">×</button>
@@ -168,7 +170,9 @@ export class IncidentDetailPanel {
     const ack = this.deps.canAcknowledge();
     return `<ul class="detail-alarms">${open
       .map(
-        (a) => `<li data-alarm="${a.id}"><b>${escapeHtml(t('alarmTitle'))}</b> ${escapeHtml(tk('alarmStage', a.stage))} · ${escapeHtml(formatClock(a.raisedAt))}
+        (
+          a,
+        ) => `<li data-alarm="${a.id}"><b>${escapeHtml(t('alarmTitle'))}</b> ${escapeHtml(tk('alarmStage', a.stage))} · ${escapeHtml(formatClock(a.raisedAt))}
           ${ack ? `<button type="button" class="ack" data-action="ack" data-alarm="${a.id}">${escapeHtml(t('acknowledge'))}</button>` : ''}</li>`,
       )
       .join('')}</ul>`;
@@ -180,7 +184,10 @@ export class IncidentDetailPanel {
     if (i.assigneeId === null || reach === null || reach === 'device' || this.loadedVersion !== i.version) return '';
     const actions = this.deps.canAcknowledge() ? (ON_BEHALF_BY_STATE[i.state] ?? []) : [];
     const buttons = actions
-      .map((a) => `<button type="button" class="on-behalf" data-action="on-behalf" data-on-behalf="${a}"${this.acting ? ' disabled' : ''}>${escapeHtml(tk('onBehalf', a))}</button>`)
+      .map(
+        (a) =>
+          `<button type="button" class="on-behalf" data-action="on-behalf" data-on-behalf="${a}"${this.acting ? ' disabled' : ''}>${escapeHtml(tk('onBehalf', a))}</button>`,
+      )
       .join('');
     return `<section class="on-behalf-box" data-reach="${reach}"><p>${escapeHtml(tk('reach', reach))}</p>
       ${buttons ? `<div class="on-behalf-actions">${buttons}</div>` : ''}
@@ -195,7 +202,11 @@ export class IncidentDetailPanel {
     this.acting = true;
     this.render();
     try {
-      await postJson(`/api/incidents/${encodeURIComponent(id)}/actions`, { type, workerId: view.assigneeId, expectedVersion: view.version });
+      await postJson(`/api/incidents/${encodeURIComponent(id)}/actions`, {
+        type,
+        workerId: view.assigneeId,
+        expectedVersion: view.version,
+      });
       this.actionError = null;
     } catch (err) {
       this.actionError = err instanceof Error ? err.message : String(err);

@@ -24,4 +24,3 @@ export function nextDeadline(i: IncidentView): { stage: 'accept' | 'arrive' | 'r
   if (i.state === 'accepted') return { stage: 'arrive', at: i.arriveBy };
   return { stage: 'resolve', at: i.resolveBy };
 }
-

@@ -1,11 +1,7 @@
 // The Socket.IO link to the hub's `/live` namespace, typed by the protocol. It forwards events to
 // a sink and owns the resync rules, nothing else.
 import { io, type Socket } from 'socket.io-client';
-import {
-  LIVE_NAMESPACE,
-  type ClientToServerEvents,
-  type ServerToClientEvents,
-} from '../../protocol/socket-events.js';
+import { LIVE_NAMESPACE, type ClientToServerEvents, type ServerToClientEvents } from '../../protocol/socket-events.js';
 import type { LinkState } from './header-bar.js';
 
 export type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;

@@ -23,7 +23,8 @@ export function askForLogin(el: HTMLElement, notice: string | null = null): Prom
         resolve(u);
       } catch (err) {
         pass.value = '';
-        error.textContent = err instanceof HttpError && err.status === 401 ? t('loginFailed') : err instanceof Error ? err.message : String(err);
+        error.textContent =
+          err instanceof HttpError && err.status === 401 ? t('loginFailed') : err instanceof Error ? err.message : String(err);
       }
     };
     const onSubmit = (e: SubmitEvent): void => void submit(e);

@@ -3,7 +3,16 @@
 // connects them, one named step each (start() reads as the order they happen in).
 import * as L from 'leaflet';
 import type { AlertView, LiveSnapshot, PositionUpdate } from '../../protocol/socket-events.js';
-import { fetchCategories, fetchConfig, fetchMe, fetchRegions, logout, setUnauthorizedHandler, type RegionFeature, type SessionUser } from './api-client.js';
+import {
+  fetchCategories,
+  fetchConfig,
+  fetchMe,
+  fetchRegions,
+  logout,
+  setUnauthorizedHandler,
+  type RegionFeature,
+  type SessionUser,
+} from './api-client.js';
 import { installDebugHook } from './debug-hook.js';
 import { DrillDown } from './drill-down.js';
 import { DevicesPage } from './devices-page.js';
@@ -264,7 +273,10 @@ async function loadRegions(s: Screen, gridClicked: (grid: string) => void): Prom
     s.labelAnchor.set(code, r.layer.getCenter());
     if (r.props.level === 'grid') r.layer.on('click', () => gridClicked(code));
   }
-  const root = user?.scope && view.regions.has(user.scope) ? user.scope : (features.find((f) => f.properties.parent === null)?.properties.code ?? null);
+  const root =
+    user?.scope && view.regions.has(user.scope)
+      ? user.scope
+      : (features.find((f) => f.properties.parent === null)?.properties.code ?? null);
   s.drill = new DrillDown(map, view, root, el('crumbs'));
   if (root !== null) s.drill.focus(root, false);
   else if (view.bounds) map.fitBounds(view.bounds, { padding: [24, 24] });

@@ -7,7 +7,13 @@
 // sent anywhere. The hub only says where a phone reaches it (GET /api/owntracks/setup). The host
 // stays editable: an admin who opened the screen as 127.0.0.1 must give the address phones use.
 import QRCode from 'qrcode';
-import { QR_OPTIONS, ownTracksConfigLink, ownTracksConfiguration, type OwnTracksSetup, type OwnTracksSetupDefaults } from '../../protocol/owntracks-config.js';
+import {
+  QR_OPTIONS,
+  ownTracksConfigLink,
+  ownTracksConfiguration,
+  type OwnTracksSetup,
+  type OwnTracksSetupDefaults,
+} from '../../protocol/owntracks-config.js';
 
 const qrSvg = (text: string): Promise<string> => QRCode.toString(text, { ...QR_OPTIONS, type: 'svg' });
 
@@ -52,7 +58,11 @@ export async function fetchSetupDefaults(): Promise<OwnTracksSetupDefaults> {
   return (await res.json()) as OwnTracksSetupDefaults;
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Partial<HTMLElementTagNameMap[K]> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
   const e = Object.assign(document.createElement(tag), props);
   e.append(...children);
   return e;
@@ -77,14 +87,31 @@ export function ownTracksQrPanel(ctx: QrPanelContext, readDefaults: () => Promis
 function render(ctx: QrPanelContext, root: HTMLElement, status: HTMLElement, d: OwnTracksSetupDefaults): void {
   const tx = TEXT[ctx.lang];
   const modes = (['mqtt', 'http'] as const).map((m) => {
-    const input = el('input', { type: 'radio', name: `owntracks-mode-${ctx.device.id}`, value: m, checked: m === (d.mqtt.port ? 'mqtt' : 'http') });
+    const input = el('input', {
+      type: 'radio',
+      name: `owntracks-mode-${ctx.device.id}`,
+      value: m,
+      checked: m === (d.mqtt.port ? 'mqtt' : 'http'),
+    });
     return { m, input, label: el('label', {}, input, ` ${tx[m]}`) };
   });
   const host = el('input', { type: 'text', value: d.mqtt.host, className: 'owntracks-host' });
-  const port = el('input', { type: 'number', value: d.mqtt.port ? String(d.mqtt.port) : '', className: 'owntracks-port', min: '1', max: '65535' });
+  const port = el('input', {
+    type: 'number',
+    value: d.mqtt.port ? String(d.mqtt.port) : '',
+    className: 'owntracks-port',
+    min: '1',
+    max: '65535',
+  });
   const img = el('img', { className: 'owntracks-qr-image', alt: tx.title, width: 240, height: 240 });
   const copy = el('button', { type: 'button', textContent: tx.copy });
-  root.append(el('div', {}, ...modes.map((x) => x.label)), el('label', {}, `${tx.host} `, host), el('label', {}, `${tx.port} `, port), img, copy);
+  root.append(
+    el('div', {}, ...modes.map((x) => x.label)),
+    el('label', {}, `${tx.host} `, host),
+    el('label', {}, `${tx.port} `, port),
+    img,
+    copy,
+  );
   root.append(el('p', { className: 'hint', textContent: tx.hint }));
   root.append(status);
   let link = '';
@@ -92,7 +119,14 @@ function render(ctx: QrPanelContext, root: HTMLElement, status: HTMLElement, d: 
   const draw = async (): Promise<void> => {
     const mode = modes.find((x) => x.input.checked)?.m ?? 'mqtt';
     const h = host.value.trim();
-    const setup: OwnTracksSetup = { deviceId: ctx.device.id, secret: ctx.secret, mode, host: h, port: Number(port.value) || undefined, url: urlFor(d.http.url, h) };
+    const setup: OwnTracksSetup = {
+      deviceId: ctx.device.id,
+      secret: ctx.secret,
+      mode,
+      host: h,
+      port: Number(port.value) || undefined,
+      url: urlFor(d.http.url, h),
+    };
     status.textContent = isLocal(h) ? tx.local : mode === 'mqtt' && !setup.port ? tx.noPort : '';
     port.disabled = mode === 'http';
     try {

@@ -103,7 +103,11 @@ export function attachRegionLabels(map: L.Map, view: RegionView): void {
     for (const p of pick) {
       const key = `${p.level}:${p.code}`;
       if (shown.has(key)) continue;
-      const icon = L.divIcon({ className: `region-label label-${p.level}`, html: `<span>${escapeHtml(p.name)}</span>`, iconSize: undefined });
+      const icon = L.divIcon({
+        className: `region-label label-${p.level}`,
+        html: `<span>${escapeHtml(p.name)}</span>`,
+        iconSize: undefined,
+      });
       shown.set(key, L.marker(p.at, { icon, pane: 'labels', interactive: false, keyboard: false }).addTo(map));
     }
   };

@@ -40,4 +40,3 @@ export function positionAt(points: DayTrail['points'], ts: number): { lat: numbe
   const k = b.ts === a.ts ? 0 : (ts - a.ts) / (b.ts - a.ts);
   return { lat: a.lat + (b.lat - a.lat) * k, lon: a.lon + (b.lon - a.lon) * k };
 }
-

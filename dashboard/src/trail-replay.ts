@@ -19,7 +19,17 @@ export class TrailReplay {
   private speed: number = 10;
   private playing = false;
   private lastFrame = 0;
-  private readonly els: { worker: HTMLSelectElement; day: HTMLInputElement; load: HTMLButtonElement; summary: HTMLElement; play: HTMLButtonElement; speed: HTMLSelectElement; slider: HTMLInputElement; clock: HTMLElement; clear: HTMLButtonElement };
+  private readonly els: {
+    worker: HTMLSelectElement;
+    day: HTMLInputElement;
+    load: HTMLButtonElement;
+    summary: HTMLElement;
+    play: HTMLButtonElement;
+    speed: HTMLSelectElement;
+    slider: HTMLInputElement;
+    clock: HTMLElement;
+    clear: HTMLButtonElement;
+  };
 
   constructor(
     private readonly map: L.Map,
@@ -41,7 +51,9 @@ export class TrailReplay {
       clear: q('[data-action="replay-clear"]'),
     };
     this.els.day.value = shanghaiDay(Date.now());
-    this.els.speed.innerHTML = REPLAY_SPEEDS.map((s) => `<option value="${s}"${s === this.speed ? ' selected' : ''}>${s}x</option>`).join('');
+    this.els.speed.innerHTML = REPLAY_SPEEDS.map((s) => `<option value="${s}"${s === this.speed ? ' selected' : ''}>${s}x</option>`).join(
+      '',
+    );
     this.els.load.addEventListener('click', () => void this.load(this.els.worker.value, this.els.day.value));
     this.els.play.addEventListener('click', () => (this.playing ? this.pause() : this.play()));
     this.els.speed.addEventListener('change', () => (this.speed = Number(this.els.speed.value) || 1));
@@ -54,7 +66,9 @@ export class TrailReplay {
   refreshWorkers(): void {
     const keep = this.els.worker.value;
     const list = [...this.workers()].sort((a, b) => a.name.localeCompare(b.name, 'zh-CN'));
-    this.els.worker.innerHTML = list.map((w) => `<option value="${escapeHtml(w.workerId)}">${escapeHtml(w.name)} · ${escapeHtml(w.workerId)}</option>`).join('');
+    this.els.worker.innerHTML = list
+      .map((w) => `<option value="${escapeHtml(w.workerId)}">${escapeHtml(w.name)} · ${escapeHtml(w.workerId)}</option>`)
+      .join('');
     if (keep) this.els.worker.value = keep;
   }
 
@@ -93,13 +107,29 @@ export class TrailReplay {
       }).addTo(this.group);
     }
     for (const s of tr.stops) {
-      L.circleMarker([s.lat, s.lon], { pane: 'replay', className: 'replay-stop', radius: Math.min(16, 6 + Math.sqrt(s.durationS / 60)), color: '#7cc4ff', weight: 2, fillColor: '#7cc4ff', fillOpacity: 0.2 })
+      L.circleMarker([s.lat, s.lon], {
+        pane: 'replay',
+        className: 'replay-stop',
+        radius: Math.min(16, 6 + Math.sqrt(s.durationS / 60)),
+        color: '#7cc4ff',
+        weight: 2,
+        fillColor: '#7cc4ff',
+        fillOpacity: 0.2,
+      })
         .bindTooltip(`${t('replayStops')} ${formatDuration(s.durationS * 1000)} · ${formatClock(s.start)}–${formatClock(s.end)}`)
         .addTo(this.group);
     }
     const first = tr.points[0]!;
     const last = tr.points[tr.points.length - 1]!;
-    this.marker = L.circleMarker([first.lat, first.lon], { pane: 'replay', className: 'replay-head', radius: 8, color: '#ffffff', weight: 3, fillColor: '#ff3b30', fillOpacity: 1 }).addTo(this.group);
+    this.marker = L.circleMarker([first.lat, first.lon], {
+      pane: 'replay',
+      className: 'replay-head',
+      radius: 8,
+      color: '#ffffff',
+      weight: 3,
+      fillColor: '#ff3b30',
+      fillOpacity: 1,
+    }).addTo(this.group);
     this.map.fitBounds(L.latLngBounds(tr.points.map((p) => [p.lat, p.lon] as [number, number])), { padding: [40, 40] });
     this.els.slider.min = String(first.ts);
     this.els.slider.max = String(last.ts);
@@ -163,7 +193,14 @@ export class TrailReplay {
   }
 
   /** For the debug hook: what is drawn and where the replay head is. */
-  status(): { points: number; stops: number; outsidePoints: number; time: number; playing: boolean; head: { lat: number; lon: number } | null } {
+  status(): {
+    points: number;
+    stops: number;
+    outsidePoints: number;
+    time: number;
+    playing: boolean;
+    head: { lat: number; lon: number } | null;
+  } {
     const ll = this.marker?.getLatLng();
     return {
       points: this.trail?.points.length ?? 0,

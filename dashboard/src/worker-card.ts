@@ -60,7 +60,9 @@ export class WorkerCard {
     const taskHtml = task
       ? `<button type="button" class="linkish" data-action="incident" data-id="${escapeHtml(task.id)}">${escapeHtml(task.title ?? this.src.categoryName(task.category))} · ${escapeHtml(tk('incState', task.state))}</button>`
       : escapeHtml(t('none'));
-    setHtml(this.el, `
+    setHtml(
+      this.el,
+      `
       <header><span class="card-dot state-${state}"></span><b class="card-name">${escapeHtml(w.name)}</b>
         <button type="button" class="card-close" data-action="close" aria-label="${escapeHtml(t('close'))}">×</button></header>
       <dl>

@@ -36,7 +36,13 @@ const DOT_STYLE: Record<DotState, L.CircleMarkerOptions> = {
   offDuty: { radius: 4, color: '#ff6b61', weight: 2, fillColor: '#07111f', fillOpacity: 1 },
   offline: { radius: 4, color: '#5b6270', weight: 1, fillColor: '#8a8f98', fillOpacity: 0.7 },
 };
-const TRAIL_COLOR: Record<DotState, string> = { patrolling: '#ff6b61', onTask: '#5cc8ff', idle: '#b98aff', offDuty: '#c46a64', offline: '#8a8f98' };
+const TRAIL_COLOR: Record<DotState, string> = {
+  patrolling: '#ff6b61',
+  onTask: '#5cc8ff',
+  idle: '#b98aff',
+  offDuty: '#c46a64',
+  offline: '#8a8f98',
+};
 /** Drawn on top of the others (a busy or stuck worker must not hide under a grey dot). */
 const RAISED: ReadonlySet<DotState> = new Set(['patrolling', 'onTask', 'idle']);
 
@@ -296,7 +302,18 @@ export class WorkerLayer {
     const at = w.lat !== null && w.lon !== null ? { lat: w.lat, lon: w.lon } : { lat: 0, lon: 0 };
     // No history yet: count the worker as having moved at the last fix (the hub does not say more).
     const anchor = w.lat !== null && w.lon !== null ? { lat: w.lat, lon: w.lon } : null;
-    const t: Tracked = { info: { ...w }, motion: new Motion(at), trail: new Trail(), targetTs: w.ts ?? now, dot: null, tail: null, drawn: null, tailDrawn: null, anchor, movedAt: w.ts ?? now };
+    const t: Tracked = {
+      info: { ...w },
+      motion: new Motion(at),
+      trail: new Trail(),
+      targetTs: w.ts ?? now,
+      dot: null,
+      tail: null,
+      drawn: null,
+      tailDrawn: null,
+      anchor,
+      movedAt: w.ts ?? now,
+    };
     this.workers.set(w.workerId, t);
     this.redraw(t, now);
   }

@@ -20,7 +20,8 @@ export class ByteReader {
     return this.buf.length - this.pos;
   }
   private need(n: number, what: string): void {
-    if (this.pos + n > this.buf.length) throw new Jt808DecodeError(`short_body: ${what} needs ${n} bytes at offset ${this.pos}, ${this.remaining} left`);
+    if (this.pos + n > this.buf.length)
+      throw new Jt808DecodeError(`short_body: ${what} needs ${n} bytes at offset ${this.pos}, ${this.remaining} left`);
   }
   u8(what = 'BYTE'): number {
     this.need(1, what);

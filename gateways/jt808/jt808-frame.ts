@@ -61,7 +61,10 @@ export function unescape(b: Buffer): Buffer {
     const next = b[++i];
     if (next === 0x02) out[n++] = FLAG;
     else if (next === 0x01) out[n++] = ESC;
-    else throw new Jt808DecodeError(`bad_escape: 0x7D followed by ${next === undefined ? 'the end of the frame' : `0x${next.toString(16).padStart(2, '0')}`} at offset ${i - 1}`);
+    else
+      throw new Jt808DecodeError(
+        `bad_escape: 0x7D followed by ${next === undefined ? 'the end of the frame' : `0x${next.toString(16).padStart(2, '0')}`} at offset ${i - 1}`,
+      );
   }
   return out.subarray(0, n);
 }
@@ -102,7 +105,16 @@ function readHeader(r: ByteReader, layout: Jt808Version): Jt808Header {
     if (total < 1 || index < 1 || index > total) throw new Jt808DecodeError(`bad_package_item: package ${index} of ${total}`);
     split = { total, index };
   }
-  return { msgId, bodyLength: attr & MAX_BODY_BYTES, encryption: (attr >> 10) & 0x7, split, version: layout, protocolVersion, terminalNo, seq };
+  return {
+    msgId,
+    bodyLength: attr & MAX_BODY_BYTES,
+    encryption: (attr >> 10) & 0x7,
+    split,
+    version: layout,
+    protocolVersion,
+    terminalNo,
+    seq,
+  };
 }
 
 type Parsed = { header: Jt808Header; body: Buffer } | { error: string; header?: Jt808Header };
@@ -117,7 +129,8 @@ function parse(raw: Buffer, layout: Jt808Version): Parsed {
     throw err;
   }
   const body = r.rest();
-  if (body.length !== header.bodyLength) return { error: `body_length: the attribute says ${header.bodyLength} bytes, the frame holds ${body.length}`, header };
+  if (body.length !== header.bodyLength)
+    return { error: `body_length: the attribute says ${header.bodyLength} bytes, the frame holds ${body.length}`, header };
   return { header, body };
 }
 
@@ -147,9 +160,15 @@ export function decodeFrame(escaped: Buffer): FrameResult {
   }
   const expected = checkCode(raw, raw.length - 1);
   const got = raw[raw.length - 1]!;
-  if (expected !== got) return { ok: false, reason: `bad_checksum: check code 0x${hex2(got)}, the bytes XOR to 0x${hex2(expected)}`, ...('header' in p && p.header ? { header: p.header } : {}) };
+  if (expected !== got)
+    return {
+      ok: false,
+      reason: `bad_checksum: check code 0x${hex2(got)}, the bytes XOR to 0x${hex2(expected)}`,
+      ...('header' in p && p.header ? { header: p.header } : {}),
+    };
   if ('error' in p) return { ok: false, reason: p.error, ...(p.header ? { header: p.header } : {}) };
-  if (p.header.encryption !== 0) return { ok: false, reason: `encrypted: encryption bits ${p.header.encryption} (RSA) are not supported`, header: p.header };
+  if (p.header.encryption !== 0)
+    return { ok: false, reason: `encrypted: encryption bits ${p.header.encryption} (RSA) are not supported`, header: p.header };
   return { ok: true, frame: p };
 }
 
@@ -183,7 +202,9 @@ export function encodeSplit(h: Omit<OutgoingHeader, 'split'>, body: Buffer, maxB
   const total = Math.max(1, Math.ceil(body.length / maxBody));
   const frames: Buffer[] = [];
   for (let i = 0; i < total; i++) {
-    frames.push(encodeFrame({ ...h, seq: (h.seq + i) & 0xffff, split: { total, index: i + 1 } }, body.subarray(i * maxBody, (i + 1) * maxBody)));
+    frames.push(
+      encodeFrame({ ...h, seq: (h.seq + i) & 0xffff, split: { total, index: i + 1 } }, body.subarray(i * maxBody, (i + 1) * maxBody)),
+    );
   }
   return frames;
 }

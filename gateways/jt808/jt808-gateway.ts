@@ -80,10 +80,12 @@ export async function startJt808Gateway(opts: Jt808GatewayOptions): Promise<Runn
       reject: (reason, fields, frame) => {
         const label = reason.split(':')[0]!;
         metrics.inc('jt808_rejected_total', { reason: label });
-        if (logBudget.take(label)) log.warn({ reason, remote: socket.remoteAddress, deviceId: session.deviceId, ...fields }, 'jt808 frame rejected');
+        if (logBudget.take(label))
+          log.warn({ reason, remote: socket.remoteAddress, deviceId: session.deviceId, ...fields }, 'jt808 frame rejected');
         if (frame && opts.deadLetter) {
-          opts.deadLetter({ reason, terminalNo: (fields.terminalNo as string | undefined) ?? null, deviceId: session.deviceId, frame }).catch((err: Error) =>
-            log.error({ err: err.message }, 'jt808 dead letter not kept'));
+          opts
+            .deadLetter({ reason, terminalNo: (fields.terminalNo as string | undefined) ?? null, deviceId: session.deviceId, frame })
+            .catch((err: Error) => log.error({ err: err.message }, 'jt808 dead letter not kept'));
         }
       },
     };

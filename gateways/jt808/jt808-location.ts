@@ -46,7 +46,14 @@ export interface Jt808Location {
 /** BCD YYMMDDhhmmss (GMT+8) → epoch ms UTC, or the reason it is not a time. */
 export function bcdTimeToEpoch(digits: string | null): { ts: number } | { error: string } {
   if (digits === null) return { error: 'bad_time: not BCD' };
-  const [yy, mo, dd, hh, mi, ss] = [0, 2, 4, 6, 8, 10].map((i) => Number(digits.slice(i, i + 2))) as [number, number, number, number, number, number];
+  const [yy, mo, dd, hh, mi, ss] = [0, 2, 4, 6, 8, 10].map((i) => Number(digits.slice(i, i + 2))) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   if (mo < 1 || mo > 12 || dd < 1 || dd > 31 || hh > 23 || mi > 59 || ss > 59) return { error: `bad_time: ${digits}` };
   const local = Date.UTC(2000 + yy, mo - 1, dd, hh, mi, ss);
   // Date.UTC rolls 31 Feb over into March; a real time round-trips.
@@ -57,7 +64,10 @@ export function bcdTimeToEpoch(digits: string | null): { ts: number } | { error:
 export function epochToBcdTime(ts: number): Buffer {
   const d = new Date(ts + GMT8_MS);
   const two = (n: number) => String(n).padStart(2, '0');
-  return digitsToBcd(`${two(d.getUTCFullYear() % 100)}${two(d.getUTCMonth() + 1)}${two(d.getUTCDate())}${two(d.getUTCHours())}${two(d.getUTCMinutes())}${two(d.getUTCSeconds())}`, 6);
+  return digitsToBcd(
+    `${two(d.getUTCFullYear() % 100)}${two(d.getUTCMonth() + 1)}${two(d.getUTCDate())}${two(d.getUTCHours())}${two(d.getUTCMinutes())}${two(d.getUTCSeconds())}`,
+    6,
+  );
 }
 
 /** Decodes a 0x0200 body (or one item of a 0x0704). Throws Jt808DecodeError on a short body. */
@@ -68,7 +78,7 @@ export function decodeLocation(body: Buffer): Jt808Location {
   const latE6 = r.u32('latitude');
   const lonE6 = r.u32('longitude');
   // WORD in the standard; read signed so the rare point below sea level is not 65 km up.
-  const altitudeM = r.u16('altitude') << 16 >> 16;
+  const altitudeM = (r.u16('altitude') << 16) >> 16;
   const speed = r.u16('speed');
   const course = r.u16('course');
   const timeBcd = r.bytes(6, 'time');
@@ -77,8 +87,8 @@ export function decodeLocation(body: Buffer): Jt808Location {
   const loc: Jt808Location = {
     alarm,
     status,
-    lat: ((status & STATUS_SOUTH) ? -1 : 1) * latE6 / 1e6,
-    lon: ((status & STATUS_WEST) ? -1 : 1) * lonE6 / 1e6,
+    lat: ((status & STATUS_SOUTH ? -1 : 1) * latE6) / 1e6,
+    lon: ((status & STATUS_WEST ? -1 : 1) * lonE6) / 1e6,
     altitudeM,
     speedKmh: speed / 10,
     course,

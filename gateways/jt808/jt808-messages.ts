@@ -85,13 +85,22 @@ export function decodeAuthentication(body: Buffer, version: Jt808Version): Authe
   if (version === 2013) return { code: gbkDecode(body) };
   const r = new ByteReader(body);
   const n = r.u8('auth code length');
-  return { code: gbkDecode(r.bytes(n, 'auth code')), imei: text(r.bytes(15, 'IMEI')), softwareVersion: text(r.bytes(20, 'software version')) };
+  return {
+    code: gbkDecode(r.bytes(n, 'auth code')),
+    imei: text(r.bytes(15, 'IMEI')),
+    softwareVersion: text(r.bytes(20, 'software version')),
+  };
 }
 
 export function encodeAuthentication(a: Authentication, version: Jt808Version): Buffer {
   const code = gbkEncode(a.code);
   if (version === 2013) return code;
-  return new ByteWriter().u8(code.length).bytes(code).fixed(Buffer.from(a.imei ?? ''), 15).fixed(Buffer.from(a.softwareVersion ?? ''), 20).done();
+  return new ByteWriter()
+    .u8(code.length)
+    .bytes(code)
+    .fixed(Buffer.from(a.imei ?? ''), 15)
+    .fixed(Buffer.from(a.softwareVersion ?? ''), 20)
+    .done();
 }
 
 export interface GeneralReply {

@@ -22,10 +22,7 @@ export interface Reassembled {
   seqs: number[];
 }
 
-export type ReassemblyResult =
-  | { kind: 'complete'; message: Reassembled }
-  | { kind: 'pending' }
-  | { kind: 'rejected'; reason: string };
+export type ReassemblyResult = { kind: 'complete'; message: Reassembled } | { kind: 'pending' } | { kind: 'rejected'; reason: string };
 
 interface Assembly {
   total: number;
@@ -60,7 +57,8 @@ export class Reassembler {
     this.expire();
     // Checked at the first package seen, so no memory is spent on a message we would refuse at the end.
     const maxPackages = Math.ceil(this.maxBytes / MAX_BODY_BYTES);
-    if (split.total > maxPackages) return { kind: 'rejected', reason: `split_too_large: ${split.total} packages, at most ${maxPackages} (${this.maxBytes} bytes)` };
+    if (split.total > maxPackages)
+      return { kind: 'rejected', reason: `split_too_large: ${split.total} packages, at most ${maxPackages} (${this.maxBytes} bytes)` };
     const key = `${header.terminalNo}:${header.msgId}`;
     let a = this.open.get(key);
     if (a && a.total !== split.total) {
@@ -83,9 +81,13 @@ export class Reassembler {
     this.open.delete(key);
     const ordered = [...a.parts.entries()].sort((x, y) => x[0] - y[0]).map(([, p]) => p);
     const whole = Buffer.concat(ordered.map((p) => p.body));
-    if (whole.length > this.maxBytes) return { kind: 'rejected', reason: `split_too_large: ${whole.length} bytes reassembled, the cap is ${this.maxBytes}` };
+    if (whole.length > this.maxBytes)
+      return { kind: 'rejected', reason: `split_too_large: ${whole.length} bytes reassembled, the cap is ${this.maxBytes}` };
     const first = ordered[0]!.header;
-    return { kind: 'complete', message: { header: { ...first, split: null, bodyLength: whole.length }, body: whole, seqs: ordered.map((p) => p.seq) } };
+    return {
+      kind: 'complete',
+      message: { header: { ...first, split: null, bodyLength: whole.length }, body: whole, seqs: ordered.map((p) => p.seq) },
+    };
   }
 
   /** Drops messages whose first part is older than the timeout; returns how many. */

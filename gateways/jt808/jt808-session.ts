@@ -8,7 +8,19 @@ import { deviceTopic, type UpstreamChannel } from '../../protocol/topics.js';
 import { Jt808DecodeError } from './jt808-bytes.js';
 import { decodeFrame, encodeFrame, terminalKey, type Jt808Header } from './jt808-frame.js';
 import { BATCH_BLIND_AREA, decodeBatch, decodeLocation, type Jt808Location } from './jt808-location.js';
-import { MSG, REPLY, decodeAuthentication, decodeGeneralReply, decodeRegistration, encodeGeneralReply, encodeRegisterReply, encodeText, TEXT_FLAG, type GeneralReply, type ReplyResult } from './jt808-messages.js';
+import {
+  MSG,
+  REPLY,
+  decodeAuthentication,
+  decodeGeneralReply,
+  decodeRegistration,
+  encodeGeneralReply,
+  encodeRegisterReply,
+  encodeText,
+  TEXT_FLAG,
+  type GeneralReply,
+  type ReplyResult,
+} from './jt808-messages.js';
 import { Reassembler } from './jt808-reassembly.js';
 import { alarmEvents, locationPayloads, toFix, type AlarmEvent, type Jt808Fix } from './jt808-translate.js';
 import type { Jt808GatewayDeps } from './jt808-gateway-deps.js';
@@ -48,7 +60,11 @@ export class Jt808Session {
     const { metrics } = this.deps;
     const decoded = decodeFrame(escaped);
     if (!decoded.ok) {
-      this.link.reject(decoded.reason, { terminalNo: decoded.header?.terminalNo, msgId: decoded.header && hexId(decoded.header.msgId) }, escaped);
+      this.link.reject(
+        decoded.reason,
+        { terminalNo: decoded.header?.terminalNo, msgId: decoded.header && hexId(decoded.header.msgId) },
+        escaped,
+      );
       // §8.2: result 2 "message error" tells the terminal to send it again (it cannot tell why).
       if (decoded.header) this.reply(decoded.header, [decoded.header.seq], REPLY.messageError);
       return;
@@ -144,7 +160,10 @@ export class Jt808Session {
     const info = decodeRegistration(body, h.version);
     const out = await this.deps.register(terminalKey(h.terminalNo), info);
     this.deps.metrics.inc('jt808_registrations_total', { result: String(out.result) });
-    this.deps.log.info({ terminalNo: h.terminalNo, result: out.result, model: info.model, maker: info.manufacturer }, 'terminal registration');
+    this.deps.log.info(
+      { terminalNo: h.terminalNo, result: out.result, model: info.model, maker: info.manufacturer },
+      'terminal registration',
+    );
     this.send(h, MSG.registerReply, encodeRegisterReply({ replySeq: h.seq, result: out.result, authCode: out.authCode }));
   }
 
@@ -165,7 +184,10 @@ export class Jt808Session {
     this.terminal = key;
     this.link.claim(found.deviceId);
     await this.submitPresence(true);
-    this.deps.log.info({ terminalNo: h.terminalNo, deviceId: found.deviceId, version: h.version, imei: auth.imei }, 'terminal authenticated');
+    this.deps.log.info(
+      { terminalNo: h.terminalNo, deviceId: found.deviceId, version: h.version, imei: auth.imei },
+      'terminal authenticated',
+    );
     this.reply(h, [h.seq], REPLY.ok);
   }
 
@@ -186,7 +208,10 @@ export class Jt808Session {
       const parsed = (channel === 'location' ? locationSchema : alertSchema).safeParse(payload);
       if (!parsed.success) {
         const first = parsed.error.issues[0];
-        this.link.reject(`contract: ${channel}: ${first?.path.join('.') ?? ''}: ${first?.message ?? 'invalid'}`, { deviceId: this.deviceId, msgId: hexId(h.msgId) });
+        this.link.reject(`contract: ${channel}: ${first?.path.join('.') ?? ''}: ${first?.message ?? 'invalid'}`, {
+          deviceId: this.deviceId,
+          msgId: hexId(h.msgId),
+        });
         this.reply(h, seqs, REPLY.messageError);
         return false;
       }
@@ -217,7 +242,11 @@ export class Jt808Session {
   /** 0x8300 to this terminal; resolves with its 0x0001 reply, or null on timeout or disconnect. */
   sendText(text: string, urgent: boolean, timeoutMs: number): Promise<GeneralReply | null> {
     if (!this.peer) return Promise.resolve(null);
-    const seq = this.send(this.peer, MSG.text, encodeText({ flag: TEXT_FLAG.display | TEXT_FLAG.tts | (urgent ? TEXT_FLAG.urgent : 0), text }, this.peer.version));
+    const seq = this.send(
+      this.peer,
+      MSG.text,
+      encodeText({ flag: TEXT_FLAG.display | TEXT_FLAG.tts | (urgent ? TEXT_FLAG.urgent : 0), text }, this.peer.version),
+    );
     return new Promise((resolve) => {
       const timer = setTimeout(() => done(null), timeoutMs);
       const done = (r: GeneralReply | null) => {

@@ -53,7 +53,10 @@ export type FixOutcome = { fix: Jt808Fix } | { skip: string };
  * the fix says so. A report without a position (status bit 1 clear), at 0°/0°, or with a time that
  * is not a time becomes no fix; its alarms still count.
  */
-export function toFix(loc: Jt808Location, opts: { late?: boolean; batteryItems?: Readonly<Record<number, BatteryReader>> } = {}): FixOutcome {
+export function toFix(
+  loc: Jt808Location,
+  opts: { late?: boolean; batteryItems?: Readonly<Record<number, BatteryReader>> } = {},
+): FixOutcome {
   if ((loc.status & STATUS_POSITIONED) === 0) return { skip: 'unpositioned' };
   if (loc.lat === 0 && loc.lon === 0) return { skip: 'unpositioned: 0°/0°' };
   if (loc.ts === null) return { skip: loc.timeError ?? 'bad_time' };

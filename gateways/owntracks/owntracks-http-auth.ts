@@ -86,7 +86,10 @@ export class OwnTracksHttpAuth {
     const verdict = checkDeviceSecret(this.o.key, device.id, secret, device.secretHash);
     if (verdict === 'legacy') return verifySecret(secret, device.secretHash);
     if (verdict === 'other-key' && this.logs.take('key-mismatch')) {
-      this.log.error({ deviceId: device.id }, 'device secret written under another key: set DEVICE_SECRET_KEY (or DATA_DIR) to the key these rows were written with');
+      this.log.error(
+        { deviceId: device.id },
+        'device secret written under another key: set DEVICE_SECRET_KEY (or DATA_DIR) to the key these rows were written with',
+      );
     }
     return verdict === 'ok';
   }
@@ -128,7 +131,11 @@ export class OwnTracksHttpAuth {
     this.o.metrics.inc('owntracks_http_refused_total', { reason });
     const budget = this.logs.take(address);
     // The username is a device id, not a secret; the password never appears in logs.
-    if (budget) this.log.warn({ address, username, reason, status, ...(budget.suppressed ? { suppressed: budget.suppressed } : {}) }, 'owntracks post refused');
+    if (budget)
+      this.log.warn(
+        { address, username, reason, status, ...(budget.suppressed ? { suppressed: budget.suppressed } : {}) },
+        'owntracks post refused',
+      );
     return { ok: false, status, reason };
   }
 }

@@ -53,7 +53,12 @@ function send(reply: FastifyReply, code: OwnTracksErrorCode, extra: Record<strin
   return reply.status(errorStatus(code)).send(errorEnvelope(code, extra));
 }
 
-const REFUSAL_CODES = { 401: 'OWNTRACKS_UNAUTHENTICATED', 403: 'OWNTRACKS_FORBIDDEN', 429: 'OWNTRACKS_TOO_MANY', 503: 'OWNTRACKS_UNAVAILABLE' } as const;
+const REFUSAL_CODES = {
+  401: 'OWNTRACKS_UNAUTHENTICATED',
+  403: 'OWNTRACKS_FORBIDDEN',
+  429: 'OWNTRACKS_TOO_MANY',
+  503: 'OWNTRACKS_UNAVAILABLE',
+} as const;
 
 /** The Recorder's query form of user and device (booklet "HTTP"); the headers win when both come. */
 /** GET /api/owntracks/setup: what the page needs to build a link without sending the secret anywhere. */
@@ -66,8 +71,22 @@ function header(req: FastifyRequest, name: string): string | undefined {
 
 export async function ownTracksRoutes(app: FastifyInstance, opts: OwnTracksHttpOptions): Promise<void> {
   const { metrics } = opts;
-  const auth = new OwnTracksHttpAuth({ find: (id) => findDevice(opts.pool, id), key: opts.key, metrics, logger: opts.logger, backoff: opts.backoff, now: opts.clock ? () => opts.clock!.now() : undefined });
-  const ingest = new OwnTracksIngest({ submit: opts.submit, topicRoot: opts.topicRoot, deadLetter: pgDeadLetters(opts.pool), metrics, logger: opts.logger, clock: opts.clock });
+  const auth = new OwnTracksHttpAuth({
+    find: (id) => findDevice(opts.pool, id),
+    key: opts.key,
+    metrics,
+    logger: opts.logger,
+    backoff: opts.backoff,
+    now: opts.clock ? () => opts.clock!.now() : undefined,
+  });
+  const ingest = new OwnTracksIngest({
+    submit: opts.submit,
+    topicRoot: opts.topicRoot,
+    deadLetter: pgDeadLetters(opts.pool),
+    metrics,
+    logger: opts.logger,
+    clock: opts.clock,
+  });
   app.addHook('onClose', async () => auth.close());
 
   // The app's POST: the body is taken as bytes, so a payload that is not JSON is kept as a dead
@@ -128,7 +147,12 @@ export async function ownTracksRoutes(app: FastifyInstance, opts: OwnTracksHttpO
           return send(reply, 'OWNTRACKS_SECRET_MISMATCH');
         }
         const d = defaults(req);
-        const input: OwnTracksSetup = { ...req.body, host: req.body.host ?? d.mqtt.host, port: req.body.port ?? d.mqtt.port ?? undefined, url: req.body.url ?? d.http.url };
+        const input: OwnTracksSetup = {
+          ...req.body,
+          host: req.body.host ?? d.mqtt.host,
+          port: req.body.port ?? d.mqtt.port ?? undefined,
+          url: req.body.url ?? d.http.url,
+        };
         try {
           const setup = await ownTracksSetup(input);
           metrics.inc('owntracks_setup_total', { mode: String(setup.configuration.mode) });

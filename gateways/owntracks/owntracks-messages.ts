@@ -31,4 +31,15 @@ export const otTransitionSchema = z
 export type OtTransition = z.infer<typeof otTransitionSchema>;
 
 /** The `_type`s the apps send that the hub has no use for; each becomes a dead letter with its name. */
-export const OT_OTHER_TYPES = ['waypoint', 'waypoints', 'card', 'status', 'steps', 'beacon', 'cmd', 'configuration', 'request', 'encrypted'] as const;
+export const OT_OTHER_TYPES = [
+  'waypoint',
+  'waypoints',
+  'card',
+  'status',
+  'steps',
+  'beacon',
+  'cmd',
+  'configuration',
+  'request',
+  'encrypted',
+] as const;

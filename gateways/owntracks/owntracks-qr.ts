@@ -1,7 +1,13 @@
 // The OwnTracks setup link as a QR code, rendered on the hub (GET/POST /api/owntracks/setup). The
 // link itself is the app's configuration format (protocol/owntracks-config.ts).
 import QRCode from 'qrcode';
-import { QR_OPTIONS, ownTracksConfigLink, ownTracksConfiguration, type OwnTracksConfiguration, type OwnTracksSetup } from '../../protocol/owntracks-config.js';
+import {
+  QR_OPTIONS,
+  ownTracksConfigLink,
+  ownTracksConfiguration,
+  type OwnTracksConfiguration,
+  type OwnTracksSetup,
+} from '../../protocol/owntracks-config.js';
 
 /** An SVG document of the QR code (inline, or `<img src="data:image/svg+xml,…">`). */
 export function qrSvg(text: string): Promise<string> {

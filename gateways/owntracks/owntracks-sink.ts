@@ -44,7 +44,11 @@ const MAX_DEAD_LETTER_BYTES = 4096;
 export function pgDeadLetters(pool: Pick<pg.Pool, 'query'>): (d: DeadLetter) => Promise<void> {
   return async (d) => {
     await pool.query('INSERT INTO dead_letters (topic, device_id, reason, size, payload) VALUES ($1, $2, $3, $4, $5)', [
-      d.topic.slice(0, 512), d.deviceId, d.reason, d.payload.length, d.payload.subarray(0, MAX_DEAD_LETTER_BYTES),
+      d.topic.slice(0, 512),
+      d.deviceId,
+      d.reason,
+      d.payload.length,
+      d.payload.subarray(0, MAX_DEAD_LETTER_BYTES),
     ]);
   };
 }
@@ -84,13 +88,16 @@ export class OwnTracksIngest {
     }
     messages.push(...t.messages);
     // Submitted in order: the pipeline handles them in arrival order (presence before the fix).
-    await Promise.all(messages.map((m) => this.deps.submit(deviceTopic(this.deps.topicRoot, deviceId, m.channel), Buffer.from(JSON.stringify(m.body)))));
+    await Promise.all(
+      messages.map((m) => this.deps.submit(deviceTopic(this.deps.topicRoot, deviceId, m.channel), Buffer.from(JSON.stringify(m.body)))),
+    );
   }
 
   private async reject(deviceId: string | null, topic: string, payload: Buffer, reason: string): Promise<void> {
     const label = reason.split(':')[0]!;
     this.deps.metrics.inc('owntracks_rejected_total', { reason: label });
-    if (this.logBudget.take(label)) this.log.warn({ deviceId, topic: topic.slice(0, 200), reason, size: payload.length }, 'owntracks payload refused');
+    if (this.logBudget.take(label))
+      this.log.warn({ deviceId, topic: topic.slice(0, 200), reason, size: payload.length }, 'owntracks payload refused');
     await this.deps.deadLetter({ topic, deviceId, reason, payload });
   }
 

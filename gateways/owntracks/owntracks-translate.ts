@@ -86,8 +86,20 @@ export function locationFix(l: Record<string, unknown> & { lat: number; lon: num
 }
 
 /** eventId: the transition, the region (rid, else its creation time, else a hash of its name) and the time. */
-export function transitionEventId(t: { event: string; tst: number; rid?: string | undefined; wtst?: number | undefined; desc?: string | undefined }): string {
-  const region = t.rid ?? (t.wtst !== undefined ? `w${Math.round(t.wtst)}` : t.desc ? `d${createHash('sha256').update(t.desc).digest('hex').slice(0, 12)}` : 'region');
+export function transitionEventId(t: {
+  event: string;
+  tst: number;
+  rid?: string | undefined;
+  wtst?: number | undefined;
+  desc?: string | undefined;
+}): string {
+  const region =
+    t.rid ??
+    (t.wtst !== undefined
+      ? `w${Math.round(t.wtst)}`
+      : t.desc
+        ? `d${createHash('sha256').update(t.desc).digest('hex').slice(0, 12)}`
+        : 'region');
   return `owntracks:${t.event}:${region.slice(0, 64)}:${Math.round(t.tst)}`;
 }
 
@@ -100,7 +112,8 @@ export function translateOwnTracks(payload: Buffer, receivedAt: number): Transla
   } catch (err) {
     return reject(null, `owntracks_bad_json: ${(err as Error).message.slice(0, 120)}`);
   }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) return reject(null, 'owntracks_not_object: the payload must be one JSON object');
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    return reject(null, 'owntracks_not_object: the payload must be one JSON object');
   const type = (data as { _type?: unknown })._type;
   if (typeof type !== 'string') return reject(null, 'owntracks_no_type: no _type element');
 
@@ -131,7 +144,13 @@ export function translateOwnTracks(payload: Buffer, receivedAt: number): Transla
       if (lat !== undefined && lon !== undefined) Object.assign(where, { lat, lon, crs: 'wgs84' });
       put(where, 'acc', num(t.acc, 0, 100_000));
       put(where, 't', str(t.t, 8));
-      const body = { ts: Math.round(t.tst * 1000), type: `handset.geofence_${t.event}`, eventId: transitionEventId(t), severity: 'info', data: where };
+      const body = {
+        ts: Math.round(t.tst * 1000),
+        type: `handset.geofence_${t.event}`,
+        eventId: transitionEventId(t),
+        severity: 'info',
+        data: where,
+      };
       return checked(type, [{ channel: 'events', body }]);
     }
     default:

@@ -18,7 +18,12 @@ export interface ActivityRow {
 }
 
 /** Recomputes the hours overlapping [from, to); returns the number of (worker, hour) rows written. */
-export async function rollupActivity(pool: Pick<pg.Pool, 'query'>, from: number, to: number, rule: DistanceRule = DISTANCE_RULE): Promise<number> {
+export async function rollupActivity(
+  pool: Pick<pg.Pool, 'query'>,
+  from: number,
+  to: number,
+  rule: DistanceRule = DISTANCE_RULE,
+): Promise<number> {
   const r = await pool.query<{ n: number }>(
     `SELECT rollup_worker_activity(to_timestamp($1 / 1000.0), to_timestamp($2 / 1000.0), make_interval(secs => $3), $4) AS n`,
     [from, to, rule.maxGapS, rule.maxSpeedMps],
@@ -39,10 +44,15 @@ export async function readActivity(
           WHERE worker_id = $1 AND bucket >= to_timestamp($2 / 1000.0) AND bucket < to_timestamp($3 / 1000.0) ORDER BY bucket`
       : `SELECT day AS b, fixes, distance_m, in_grid_s, on_duty_s, first_ts, last_ts FROM worker_activity_daily
           WHERE worker_id = $1 AND day >= to_timestamp($2 / 1000.0) AND day < to_timestamp($3 / 1000.0) ORDER BY day`;
-  const r = await pool.query<{ b: Date; fixes: number; distance_m: number; in_grid_s: number; on_duty_s: number; first_ts: Date | null; last_ts: Date | null }>(
-    sql,
-    [workerId, from, to],
-  );
+  const r = await pool.query<{
+    b: Date;
+    fixes: number;
+    distance_m: number;
+    in_grid_s: number;
+    on_duty_s: number;
+    first_ts: Date | null;
+    last_ts: Date | null;
+  }>(sql, [workerId, from, to]);
   return r.rows.map((row) => ({
     bucket: row.b.toISOString(),
     fixes: row.fixes,

@@ -51,13 +51,18 @@ export async function analyticsRoutes(fastify: FastifyInstance, opts: AnalyticsR
     handler: async (req) => {
       // Rollups are small (one row per worker-hour), so a year per request is cheap.
       const range = parseRange(req.query.from, req.query.to, 366 * 86_400_000);
-      return { workerId: req.params.id, bucket: req.query.bucket, items: await readActivity(pool, req.params.id, range.from, range.to, req.query.bucket) };
+      return {
+        workerId: req.params.id,
+        bucket: req.query.bucket,
+        items: await readActivity(pool, req.params.id, range.from, range.to, req.query.bucket),
+      };
     },
   });
 
   app.route({
     ...R.coverage,
     config: { access: 'read', areaParam: 'grid' },
-    handler: async (req) => gridCoverage(pool, opts.regions, req.query.grid, req.query.date, { ...DEFAULT_PATROL_RULE, minShare: req.query.minShare }),
+    handler: async (req) =>
+      gridCoverage(pool, opts.regions, req.query.grid, req.query.date, { ...DEFAULT_PATROL_RULE, minShare: req.query.minShare }),
   });
 }

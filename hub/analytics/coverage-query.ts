@@ -27,7 +27,13 @@ export interface GridCoverage extends Share {
   heat: { cell: string; fixes: number; visits: number; inGrid: boolean }[];
 }
 
-export async function gridCoverage(pool: Pick<pg.Pool, 'query'>, regions: RegionDirectory, grid: string, date: string, rule: PatrolRule): Promise<GridCoverage> {
+export async function gridCoverage(
+  pool: Pick<pg.Pool, 'query'>,
+  regions: RegionDirectory,
+  grid: string,
+  date: string,
+  rule: PatrolRule,
+): Promise<GridCoverage> {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new AnalyticsError('BAD_DATE');
   const dayStart = shanghaiDayStart(date);
   // The grid's polygon from the hub's region directory, not a read of the table per request.
@@ -57,7 +63,10 @@ export async function gridCoverage(pool: Pick<pg.Pool, 'query'>, regions: Region
     resolution: COVERAGE_RES,
     cellAreaM2: CELL_AREA_M2,
     workers,
-    ...coverageShare(cells, heat.map((h) => h.cell)),
+    ...coverageShare(
+      cells,
+      heat.map((h) => h.cell),
+    ),
     patrol: evaluatePatrolDay(cells, all, dayStart, rule),
     heat,
   };

@@ -35,7 +35,16 @@ export interface GridDay {
 
 /** Grid-days in scope with day in [from, to), from the rollup (not the raw incidents). */
 export async function readGridDaily(pool: Pick<pg.Pool, 'query'>, scope: string, from: number, to: number): Promise<GridDay[]> {
-  const r = await pool.query<{ grid_code: string; day: Date; category: string; state: string; incidents: number; resolved: number; resolved_on_time: number; overdue: number }>(
+  const r = await pool.query<{
+    grid_code: string;
+    day: Date;
+    category: string;
+    state: string;
+    incidents: number;
+    resolved: number;
+    resolved_on_time: number;
+    overdue: number;
+  }>(
     `WITH ${scopeGridsCte(1)}
      SELECT d.grid_code, d.day, d.category, d.state, d.incidents, d.resolved, d.resolved_on_time, d.overdue
        FROM incident_grid_daily d JOIN scope_grids g ON g.grid_code = d.grid_code
@@ -49,7 +58,21 @@ export async function readGridDaily(pool: Pick<pg.Pool, 'query'>, scope: string,
     let g = out.get(key);
     if (!g) {
       const day = row.day.toISOString();
-      g = { grid: row.grid_code, day, date: new Date(row.day.getTime() + 8 * 3_600_000).toISOString().slice(0, 10), incidents: 0, closed: 0, cancelled: 0, resolved: 0, resolvedOnTime: 0, overdue: 0, closureRate: null, onTimeRate: null, byCategory: {}, byState: {} };
+      g = {
+        grid: row.grid_code,
+        day,
+        date: new Date(row.day.getTime() + 8 * 3_600_000).toISOString().slice(0, 10),
+        incidents: 0,
+        closed: 0,
+        cancelled: 0,
+        resolved: 0,
+        resolvedOnTime: 0,
+        overdue: 0,
+        closureRate: null,
+        onTimeRate: null,
+        byCategory: {},
+        byState: {},
+      };
       out.set(key, g);
     }
     g.incidents += row.incidents;

@@ -5,13 +5,35 @@
 import type { Durations, KpiFigures, KpiReport } from './kpi-query.js';
 
 export const CSV_COLUMNS = [
-  'dimension', 'key', 'label',
-  'incidents', 'open', 'closed', 'cancelled', 'closure_rate',
-  'resolved', 'resolved_on_time', 'on_time_rate', 'overdue_open',
-  'accept_n', 'accept_mean_ms', 'accept_p50_ms', 'accept_p90_ms',
-  'arrive_n', 'arrive_mean_ms', 'arrive_p50_ms', 'arrive_p90_ms',
-  'resolve_n', 'resolve_mean_ms', 'resolve_p50_ms', 'resolve_p90_ms',
-  'rated', 'satisfied', 'satisfaction_rate', 'rating_score_n', 'rating_score_mean',
+  'dimension',
+  'key',
+  'label',
+  'incidents',
+  'open',
+  'closed',
+  'cancelled',
+  'closure_rate',
+  'resolved',
+  'resolved_on_time',
+  'on_time_rate',
+  'overdue_open',
+  'accept_n',
+  'accept_mean_ms',
+  'accept_p50_ms',
+  'accept_p90_ms',
+  'arrive_n',
+  'arrive_mean_ms',
+  'arrive_p50_ms',
+  'arrive_p90_ms',
+  'resolve_n',
+  'resolve_mean_ms',
+  'resolve_p50_ms',
+  'resolve_p90_ms',
+  'rated',
+  'satisfied',
+  'satisfaction_rate',
+  'rating_score_n',
+  'rating_score_mean',
 ] as const;
 
 export function csvField(v: string | number | null): string {
@@ -25,10 +47,23 @@ const durations = (d: Durations) => [d.n, d.mean, d.p50, d.p90];
 
 function figures(f: KpiFigures): (number | null)[] {
   return [
-    f.incidents, f.open, f.closed, f.cancelled, f.closureRate,
-    f.resolved, f.resolvedOnTime, f.onTimeRate, f.overdueOpen,
-    ...durations(f.acceptMs), ...durations(f.arriveMs), ...durations(f.resolveMs),
-    f.rated, f.satisfied, f.satisfactionRate, f.ratingScoreN, f.ratingScoreMean,
+    f.incidents,
+    f.open,
+    f.closed,
+    f.cancelled,
+    f.closureRate,
+    f.resolved,
+    f.resolvedOnTime,
+    f.onTimeRate,
+    f.overdueOpen,
+    ...durations(f.acceptMs),
+    ...durations(f.arriveMs),
+    ...durations(f.resolveMs),
+    f.rated,
+    f.satisfied,
+    f.satisfactionRate,
+    f.ratingScoreN,
+    f.ratingScoreMean,
   ];
 }
 

@@ -23,7 +23,15 @@ const shanghaiDay = (t: number) => Math.floor((t + SHANGHAI_MS) / DAY_MS) * DAY_
  * unnested durations by street costing more than the scan it saves. Add it back with a faster
  * per-group percentile (see BENCHMARKS.md, Storage).
  */
-export const FAST_DIMENSIONS: ReadonlySet<KpiDimension> = new Set<KpiDimension>(['none', 'category', 'source', 'priority', 'day', 'week', 'month']);
+export const FAST_DIMENSIONS: ReadonlySet<KpiDimension> = new Set<KpiDimension>([
+  'none',
+  'category',
+  'source',
+  'priority',
+  'day',
+  'week',
+  'month',
+]);
 
 /** What the fast path could answer (FAST_DIMENSIONS plus region): for the tests and the bench. */
 export const ROLLUP_DIMENSIONS: ReadonlySet<KpiDimension> = new Set<KpiDimension>([...FAST_DIMENSIONS, 'region']);
@@ -40,7 +48,12 @@ export interface FastPlan {
  * watermark minus the margin, holding no incident updated since then (its change may not be
  * rolled up yet). Null when no day qualifies (short periods, no pass yet, regions changed).
  */
-export async function planFastPath(pool: Pick<pg.Pool, 'query'>, from: number, to: number, marginMs = ROLLUP_MARGIN_MS): Promise<FastPlan | null> {
+export async function planFastPath(
+  pool: Pick<pg.Pool, 'query'>,
+  from: number,
+  to: number,
+  marginMs = ROLLUP_MARGIN_MS,
+): Promise<FastPlan | null> {
   let first = shanghaiDay(from);
   if (first < from) first += DAY_MS;
   const last = shanghaiDay(to);
@@ -150,7 +163,12 @@ const MAX_STEPS = 1_000;
  * A full rebuild runs as several statements of `daysPerStep` days, so that other queries (ingest,
  * on the embedded engine's one connection) get their turn between them.
  */
-export async function rollupKpiRegions(pool: Pick<pg.Pool, 'query'>, now: number, marginMs = ROLLUP_MARGIN_MS, daysPerStep = REBUILD_DAYS_PER_STEP): Promise<number> {
+export async function rollupKpiRegions(
+  pool: Pick<pg.Pool, 'query'>,
+  now: number,
+  marginMs = ROLLUP_MARGIN_MS,
+  daysPerStep = REBUILD_DAYS_PER_STEP,
+): Promise<number> {
   const missing = await pool.query<{ id: string; lat: number; lon: number }>(
     `SELECT i.id, i.lat, i.lon FROM incidents i LEFT JOIN incident_cells c ON c.incident_id = i.id
       WHERE (c.incident_id IS NULL OR c.lat <> i.lat OR c.lon <> i.lon) AND i.state <> 'cancelled'

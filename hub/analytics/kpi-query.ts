@@ -230,8 +230,12 @@ export async function kpiReport(pool: Pick<pg.Pool, 'query'>, regions: RegionDir
   // run side by side; the embedded engine has one connection and runs them in turn.
   const figures = pool.query<FigureRow & { g: number; key: string; label: string }>(
     `WITH ${scopeGridsCte(1, whole)}
-     SELECT ${grouped ? `grouping(${cols})::int AS g, ${key} AS key, ${label || `''`} AS label,` : `1 AS g,`} ${plan ? fastFiguresSql(req.by) : `${FIGURES_SQL}
-       FROM (${scopedIncidentsSql(req.by)}) x`}
+     SELECT ${grouped ? `grouping(${cols})::int AS g, ${key} AS key, ${label || `''`} AS label,` : `1 AS g,`} ${
+       plan
+         ? fastFiguresSql(req.by)
+         : `${FIGURES_SQL}
+       FROM (${scopedIncidentsSql(req.by)}) x`
+     }
       ${grouped ? `GROUP BY GROUPING SETS ((), (${cols})) ORDER BY g DESC, 2` : ''}`,
     params,
   );

@@ -70,7 +70,12 @@ export async function kpiRoutes(app: ZodApp, opts: KpiRouteOptions): Promise<voi
     handler: async (req) => {
       const range = parseRange(req.query.from, req.query.to, YEAR_MS);
       const scope = allowedScope(regions, req.query.scope, viewerScope(req));
-      return { scope, from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString(), items: await readGridDaily(pool, scope, range.from, range.to) };
+      return {
+        scope,
+        from: new Date(range.from).toISOString(),
+        to: new Date(range.to).toISOString(),
+        items: await readGridDaily(pool, scope, range.from, range.to),
+      };
     },
   });
 

@@ -49,7 +49,8 @@ export function allowedScope(regions: RegionDirectory, asked: string | undefined
  * "every incident": an incident of a grid an import removed is in no scope either way.
  */
 export function scopeGridsCte(param: number, wholeTree = false): string {
-  if (wholeTree) return `scope_grids(grid_code, region, region_name) AS (SELECT code, NULL::text, NULL::text FROM regions WHERE $${param}::text IS NOT NULL)`;
+  if (wholeTree)
+    return `scope_grids(grid_code, region, region_name) AS (SELECT code, NULL::text, NULL::text FROM regions WHERE $${param}::text IS NOT NULL)`;
   return `RECURSIVE sub(code, name, top, top_name) AS (
       SELECT code, name, code, name FROM regions WHERE parent_code = $${param}
       UNION ALL

@@ -56,7 +56,8 @@ function isEmptyBody(body: unknown): boolean {
 
 /** A body-less route given a body: refused like a schema miss. */
 const noBody = async (req: FastifyRequest): Promise<void> => {
-  if (!isEmptyBody(req.body)) throw Object.assign(new Error('body must be empty'), { statusCode: 400, code: 'FST_ERR_VALIDATION', validationContext: 'body' });
+  if (!isEmptyBody(req.body))
+    throw Object.assign(new Error('body must be empty'), { statusCode: 400, code: 'FST_ERR_VALIDATION', validationContext: 'body' });
 };
 
 /** A registered /api route as declared: what the route walk test (tests/hub/http) enumerates. */
@@ -101,11 +102,15 @@ export function routePolicy(
       problems.push(`config.access (one of ${ACCESS.join(', ')})`);
       config.access = writes ? 'operate' : 'read';
     }
-    const schema = (route.schema ?? {}) as Record<string, { additionalProperties?: unknown; safeParse?: unknown; def?: { catchall?: { def?: { type?: string } } } } | undefined>;
+    const schema = (route.schema ?? {}) as Record<
+      string,
+      { additionalProperties?: unknown; safeParse?: unknown; def?: { catchall?: { def?: { type?: string } } } } | undefined
+    >;
     // Unknown parameters are refused, not stripped: a typo is an error, not a no-op.
     const q = schema.querystring;
     // A zod object refuses unknown keys when it is strict (its catchall is `never`): z.strictObject().
-    const strict = q !== undefined && (typeof q.safeParse === 'function' ? q.def?.catchall?.def?.type === 'never' : q.additionalProperties === false);
+    const strict =
+      q !== undefined && (typeof q.safeParse === 'function' ? q.def?.catchall?.def?.type === 'never' : q.additionalProperties === false);
     if (!strict) problems.push('schema.querystring with additionalProperties: false');
     if (route.url.includes(':') && schema.params === undefined) problems.push('schema.params');
     // The reply is declared too (issue 17 item 4): the OpenAPI document and the reply check read it.
@@ -118,10 +123,21 @@ export function routePolicy(
     }
     if (writes && cls !== 'none' && schema.body === undefined) problems.push('schema.body (or config.body: "none")');
     if (config.target !== undefined && !route.url.includes(':id')) problems.push('an :id parameter for config.target');
-    if (problems.length > 0) deps.warn?.(`${methods.join(',')} ${route.url} does not declare ${problems.join(', ')} (hub/auth/route-policy.ts)`);
+    if (problems.length > 0)
+      deps.warn?.(`${methods.join(',')} ${route.url} does not declare ${problems.join(', ')} (hub/auth/route-policy.ts)`);
     route.bodyLimit ??= BODY_LIMITS[cls];
     for (const method of methods) {
-      table.push({ method, url: route.url, access: config.access, problems, body: cls, bodyLimit: route.bodyLimit, target: config.target, areaParam: config.areaParam, schema: route.schema });
+      table.push({
+        method,
+        url: route.url,
+        access: config.access,
+        problems,
+        body: cls,
+        bodyLimit: route.bodyLimit,
+        target: config.target,
+        areaParam: config.areaParam,
+        schema: route.schema,
+      });
     }
     if (writes && cls === 'none') route.preValidation = append(route.preValidation, noBody as never);
 

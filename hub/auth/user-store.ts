@@ -90,10 +90,12 @@ export class UserStore {
     const token = randomBytes(32).toString('base64url');
     const now = this.now();
     const expiresAt = now + ttlMs;
-    await this.pool.query(
-      `INSERT INTO user_sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
-      [tokenHash(token), userId, new Date(now), new Date(expiresAt)],
-    );
+    await this.pool.query(`INSERT INTO user_sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`, [
+      tokenHash(token),
+      userId,
+      new Date(now),
+      new Date(expiresAt),
+    ]);
     // Expired rows go on each login: cheap, and no timer to own.
     await this.pool.query(`DELETE FROM user_sessions WHERE expires_at < $1`, [new Date(now)]);
     return { token, expiresAt };

@@ -73,7 +73,11 @@ export class DeviceActivity {
   }
 
   get(deviceId: string): DeviceLife {
-    return { online: this.online.get(deviceId)?.online ?? null, seenAt: this.seen.get(deviceId) ?? null, lastFix: this.fixes.get(deviceId) ?? null };
+    return {
+      online: this.online.get(deviceId)?.online ?? null,
+      seenAt: this.seen.get(deviceId) ?? null,
+      lastFix: this.fixes.get(deviceId) ?? null,
+    };
   }
 
   /** The registry deleted a device: forget it (a new device may take the id). */

@@ -3,8 +3,37 @@
 // No dependency for this: the format is small and a parser we own reports line numbers.
 
 /** Columns an import reads; `created_at` and `last_seen` (export only) are accepted and ignored. */
-export const CSV_COLUMNS = ['id', 'kind', 'protocol', 'protocol_id', 'name', 'worker_id', 'grid_code', 'lat', 'lon', 'model', 'firmware', 'enabled', 'secret'] as const;
-export const EXPORT_COLUMNS = ['id', 'kind', 'protocol', 'protocol_id', 'name', 'worker_id', 'grid_code', 'lat', 'lon', 'model', 'firmware', 'enabled', 'created_at', 'last_seen'] as const;
+export const CSV_COLUMNS = [
+  'id',
+  'kind',
+  'protocol',
+  'protocol_id',
+  'name',
+  'worker_id',
+  'grid_code',
+  'lat',
+  'lon',
+  'model',
+  'firmware',
+  'enabled',
+  'secret',
+] as const;
+export const EXPORT_COLUMNS = [
+  'id',
+  'kind',
+  'protocol',
+  'protocol_id',
+  'name',
+  'worker_id',
+  'grid_code',
+  'lat',
+  'lon',
+  'model',
+  'firmware',
+  'enabled',
+  'created_at',
+  'last_seen',
+] as const;
 const READ_ONLY = new Set(['created_at', 'last_seen']);
 
 export type CsvColumn = (typeof CSV_COLUMNS)[number];
@@ -83,7 +112,8 @@ export function parseDeviceCsv(input: string): ParsedCsv {
   const names = header.fields.map((h) => h.trim().toLowerCase());
   const problems: string[] = [];
   const unknown = names.filter((n) => !(CSV_COLUMNS as readonly string[]).includes(n) && !READ_ONLY.has(n));
-  if (unknown.length) problems.push(`unknown column(s) ${unknown.map((u) => JSON.stringify(u)).join(', ')}; the columns are ${CSV_COLUMNS.join(', ')}`);
+  if (unknown.length)
+    problems.push(`unknown column(s) ${unknown.map((u) => JSON.stringify(u)).join(', ')}; the columns are ${CSV_COLUMNS.join(', ')}`);
   const dupes = names.filter((n, i) => names.indexOf(n) !== i);
   if (dupes.length) problems.push(`column(s) named twice: ${[...new Set(dupes)].join(', ')}`);
   if (!names.includes('kind')) problems.push('the header has no "kind" column');

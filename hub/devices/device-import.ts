@@ -9,7 +9,18 @@ import { hmacDeviceSecret, newSecret, type DeviceSecretKey } from '../../common/
 import { deviceCreateSchema, type DeviceCreate } from '../../protocol/device-api.js';
 import type { CsvRow } from './device-csv.js';
 import { audit, fieldsOf, newDeviceId, type Actor } from './device-registry.js';
-import { diffFields, fieldsOfRow, insertAudit, insertDevices, missingReferences, selectDevices, takenIdentities, updateDevice, type DeviceFields, type NewDeviceRow } from './device-rows.js';
+import {
+  diffFields,
+  fieldsOfRow,
+  insertAudit,
+  insertDevices,
+  missingReferences,
+  selectDevices,
+  takenIdentities,
+  updateDevice,
+  type DeviceFields,
+  type NewDeviceRow,
+} from './device-rows.js';
 
 export interface RowProblem {
   line: number;
@@ -29,8 +40,17 @@ const MIN_IMPORTED_SECRET = 22;
 
 /** CSV column → registry field, for an update that sets only the columns the file has. */
 const FIELD_OF: Partial<Record<keyof CsvRow['values'], keyof DeviceFields>> = {
-  kind: 'kind', protocol: 'protocol', protocol_id: 'protocolId', name: 'name', worker_id: 'workerId', grid_code: 'gridCode',
-  lat: 'lat', lon: 'lon', model: 'model', firmware: 'firmware', enabled: 'enabled',
+  kind: 'kind',
+  protocol: 'protocol',
+  protocol_id: 'protocolId',
+  name: 'name',
+  worker_id: 'workerId',
+  grid_code: 'gridCode',
+  lat: 'lat',
+  lon: 'lon',
+  model: 'model',
+  firmware: 'firmware',
+  enabled: 'enabled',
 };
 
 const BOOL: Record<string, boolean> = { true: true, false: false, '1': true, '0': false, yes: true, no: false, 是: true, 否: false };
@@ -98,19 +118,26 @@ export async function planImport(db: Pick<pg.Pool, 'query'>, rows: CsvRow[], opt
     if (p.data.protocolId) {
       const k = `${p.data.protocol}:${p.data.protocolId}`;
       const first = seenProto.get(k);
-      if (first !== undefined) problems.push({ line: p.line, id: p.data.id ?? null, reason: `protocolId ${p.data.protocolId} also on line ${first}` });
+      if (first !== undefined)
+        problems.push({ line: p.line, id: p.data.id ?? null, reason: `protocolId ${p.data.protocolId} also on line ${first}` });
       else seenProto.set(k, p.line);
     }
   }
   // Against the registry.
   const ids = parsed.flatMap((p) => (p.data.id ? [p.data.id] : []));
-  const taken = await takenIdentities(db, ids, parsed.flatMap((p) => (p.data.protocolId ? [{ protocol: p.data.protocol, protocolId: p.data.protocolId }] : [])));
+  const taken = await takenIdentities(
+    db,
+    ids,
+    parsed.flatMap((p) => (p.data.protocolId ? [{ protocol: p.data.protocol, protocolId: p.data.protocolId }] : [])),
+  );
   const missing = await missingReferences(
     db,
     [...new Set(parsed.flatMap((p) => (p.data.workerId ? [p.data.workerId] : [])))],
     [...new Set(parsed.flatMap((p) => (p.data.gridCode ? [p.data.gridCode] : [])))],
   );
-  const existing = new Map((opts.update && taken.ids.size ? await selectDevices(db) : []).filter((d) => taken.ids.has(d.id)).map((d) => [d.id, d]));
+  const existing = new Map(
+    (opts.update && taken.ids.size ? await selectDevices(db) : []).filter((d) => taken.ids.has(d.id)).map((d) => [d.id, d]),
+  );
   const plan: ImportPlan = { create: [], update: [], unchanged: 0, problems };
   for (const p of parsed) {
     const id = p.data.id ?? null;
@@ -130,7 +157,13 @@ export async function planImport(db: Pick<pg.Pool, 'query'>, rows: CsvRow[], opt
       if (Object.keys(changes).length === 0 && p.secret === null) plan.unchanged++;
       else plan.update.push({ line: p.line, id: current.id, fields: next, changes, secret: p.secret });
     } else if (id === null || !taken.ids.has(id)) {
-      plan.create.push({ line: p.line, id: id ?? newDeviceId(fields.kind), fields, secret: p.secret ?? newSecret(), generated: p.secret === null });
+      plan.create.push({
+        line: p.line,
+        id: id ?? newDeviceId(fields.kind),
+        fields,
+        secret: p.secret ?? newSecret(),
+        generated: p.secret === null,
+      });
     }
   }
   problems.sort((a, b) => a.line - b.line);
@@ -154,7 +187,10 @@ export async function applyImport(
       const chunk = plan.create.slice(i, i + CHUNK);
       const rows: NewDeviceRow[] = chunk.map((c) => ({ id: c.id, ...c.fields, secretHash: hmacDeviceSecret(key, c.id, c.secret) }));
       await insertDevices(client, rows);
-      await insertAudit(client, chunk.map((c) => audit(c.id, actor, 'import', diffFields(null, c.fields))));
+      await insertAudit(
+        client,
+        chunk.map((c) => audit(c.id, actor, 'import', diffFields(null, c.fields))),
+      );
       progress(i + chunk.length, total);
     }
     for (let i = 0; i < plan.update.length; i++) {

@@ -9,15 +9,34 @@ import { withTransaction } from '../../storage/database-transaction.js';
 import type { Logger } from '../../common/logger.js';
 import type { Metrics } from '../../common/metrics.js';
 import { hmacDeviceSecret, isScryptHash, newSecret, type DeviceSecretKey } from '../../common/secrets.js';
-import { protocolIdProblem, type DeviceChange, type DeviceCreate, type DeviceListQuery, type DevicePatch, type DeviceView } from '../../protocol/device-api.js';
+import {
+  protocolIdProblem,
+  type DeviceChange,
+  type DeviceCreate,
+  type DeviceListQuery,
+  type DevicePatch,
+  type DeviceView,
+} from '../../protocol/device-api.js';
 import type { WorkerLive } from '../../protocol/socket-events.js';
 import type { Rows } from '../rows/row-types.js';
 import { ALL_SCOPE } from '../auth/region-scope.js';
 import { DeviceActivity } from './device-activity.js';
 import { AppError } from '../../common/error-codes.js';
 import {
-  deleteDevice, diffFields, fieldsOfRow, insertAudit, insertDevices, missingReferences, selectAudit, selectDevice, selectDevices, takenIdentities, updateDevice,
-  type AuditRecord, type DeviceFields, type DeviceRow,
+  deleteDevice,
+  diffFields,
+  fieldsOfRow,
+  insertAudit,
+  insertDevices,
+  missingReferences,
+  selectAudit,
+  selectDevice,
+  selectDevices,
+  takenIdentities,
+  updateDevice,
+  type AuditRecord,
+  type DeviceFields,
+  type DeviceRow,
 } from './device-rows.js';
 
 /** Who acts: a user id (or 'cli:<name>', 'anonymous' with auth off), their role, their scope. */
@@ -103,9 +122,14 @@ export class DeviceRegistry {
     const id = input.id ?? newDeviceId(input.kind);
     const fields = fieldsOf(input);
     await this.checkReferences(fields, actor);
-    const taken = await takenIdentities(this.deps.pool, [id], fields.protocolId ? [{ protocol: fields.protocol, protocolId: fields.protocolId }] : []);
+    const taken = await takenIdentities(
+      this.deps.pool,
+      [id],
+      fields.protocolId ? [{ protocol: fields.protocol, protocolId: fields.protocolId }] : [],
+    );
     if (taken.ids.has(id)) throw new AppError('DEVICE_EXISTS', { id });
-    if (taken.protocolIds.size > 0) throw new AppError('DEVICE_PROTOCOL_ID_TAKEN', { protocolId: fields.protocolId, heldBy: [...taken.protocolIds.values()][0] });
+    if (taken.protocolIds.size > 0)
+      throw new AppError('DEVICE_PROTOCOL_ID_TAKEN', { protocolId: fields.protocolId, heldBy: [...taken.protocolIds.values()][0] });
     const secret = newSecret();
     await this.transaction(async (db) => {
       await insertDevices(db, [{ id, ...fields, secretHash: hmacDeviceSecret(this.deps.key, id, secret) }]);
@@ -129,7 +153,8 @@ export class DeviceRegistry {
     if ('protocolId' in changes && after.protocolId) {
       const taken = await takenIdentities(this.deps.pool, [], [{ protocol: after.protocol, protocolId: after.protocolId }]);
       const holder = [...taken.protocolIds.values()][0];
-      if (holder !== undefined && holder !== id) throw new AppError('DEVICE_PROTOCOL_ID_TAKEN', { protocolId: after.protocolId, heldBy: holder });
+      if (holder !== undefined && holder !== id)
+        throw new AppError('DEVICE_PROTOCOL_ID_TAKEN', { protocolId: after.protocolId, heldBy: holder });
     }
     const only = Object.keys(changes);
     const action = only.length === 1 && only[0] === 'enabled' ? (after.enabled ? 'enable' : 'disable') : 'update';
@@ -182,14 +207,27 @@ export class DeviceRegistry {
   view(r: DeviceRow): DeviceView {
     const life = this.activity.get(r.id);
     const live = r.kind === 'handset' ? this.deps.live?.byDevice(r.id) : undefined;
-    const liveFix = live && live.lat !== null && live.lon !== null && live.ts !== null ? { lat: live.lat, lon: live.lon, ts: live.ts } : null;
+    const liveFix =
+      live && live.lat !== null && live.lon !== null && live.ts !== null ? { lat: live.lat, lon: live.lon, ts: live.ts } : null;
     const fix = life.lastFix && (!liveFix || life.lastFix.ts >= liveFix.ts) ? life.lastFix : liveFix;
     const seen = Math.max(life.seenAt ?? 0, r.lastSeen?.getTime() ?? 0);
     return {
-      id: r.id, kind: r.kind, protocol: r.protocol, protocolId: r.protocolId, name: r.name, enabled: r.enabled,
-      workerId: r.workerId, workerName: r.workerName, gridCode: r.gridCode, areaCode: r.gridCode ?? r.workerGrids[0] ?? null,
-      lat: r.lat, lon: r.lon, model: r.model, firmware: r.firmware,
-      createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(),
+      id: r.id,
+      kind: r.kind,
+      protocol: r.protocol,
+      protocolId: r.protocolId,
+      name: r.name,
+      enabled: r.enabled,
+      workerId: r.workerId,
+      workerName: r.workerName,
+      gridCode: r.gridCode,
+      areaCode: r.gridCode ?? r.workerGrids[0] ?? null,
+      lat: r.lat,
+      lon: r.lon,
+      model: r.model,
+      firmware: r.firmware,
+      createdAt: r.createdAt.toISOString(),
+      updatedAt: r.updatedAt.toISOString(),
       lastSeen: seen > 0 ? new Date(seen).toISOString() : null,
       online: r.enabled && (life.online ?? live?.online ?? false),
       lastFix: fix ? { lat: fix.lat, lon: fix.lon, ts: new Date(fix.ts).toISOString() } : null,
@@ -212,7 +250,8 @@ export class DeviceRegistry {
     if (missing.workers.size) throw new AppError('DEVICE_UNKNOWN_WORKER', { workerId: f.workerId });
     if (missing.grids.size) throw new AppError('DEVICE_UNKNOWN_GRID', { gridCode: f.gridCode });
     const workerGrids = f.workerId
-      ? (await this.deps.pool.query<{ grid_codes: string[] }>('SELECT grid_codes FROM workers WHERE id = $1', [f.workerId])).rows[0]?.grid_codes ?? []
+      ? ((await this.deps.pool.query<{ grid_codes: string[] }>('SELECT grid_codes FROM workers WHERE id = $1', [f.workerId])).rows[0]
+          ?.grid_codes ?? [])
       : [];
     if (!this.inScope({ gridCode: f.gridCode, workerGrids }, actor.scope)) throw new AppError('DEVICE_OUT_OF_SCOPE', {});
   }
@@ -235,9 +274,17 @@ export class DeviceRegistry {
 
 export function fieldsOf(input: DeviceCreate): DeviceFields {
   return {
-    kind: input.kind, protocol: input.protocol, protocolId: input.protocolId ?? null, name: input.name ?? null, enabled: input.enabled ?? true,
-    workerId: input.workerId ?? null, gridCode: input.gridCode ?? null, lat: input.lat ?? null, lon: input.lon ?? null,
-    model: input.model ?? null, firmware: input.firmware ?? null,
+    kind: input.kind,
+    protocol: input.protocol,
+    protocolId: input.protocolId ?? null,
+    name: input.name ?? null,
+    enabled: input.enabled ?? true,
+    workerId: input.workerId ?? null,
+    gridCode: input.gridCode ?? null,
+    lat: input.lat ?? null,
+    lon: input.lon ?? null,
+    model: input.model ?? null,
+    firmware: input.firmware ?? null,
   };
 }
 
@@ -257,7 +304,8 @@ export function audit(deviceId: string, actor: Actor, action: AuditRecord['actio
 /** Unique and foreign-key violations that slipped past the checks (a race) become clear refusals. */
 function translate(err: unknown): unknown {
   const e = err as { code?: string; constraint?: string };
-  if (e.code === '23505') return e.constraint === 'devices_protocol_id_idx' ? new AppError('DEVICE_PROTOCOL_ID_TAKEN') : new AppError('DEVICE_EXISTS');
+  if (e.code === '23505')
+    return e.constraint === 'devices_protocol_id_idx' ? new AppError('DEVICE_PROTOCOL_ID_TAKEN') : new AppError('DEVICE_EXISTS');
   if (e.code === '23503') return new AppError('DEVICE_INVALID', { issues: ['workerId or gridCode does not exist'] });
   return err;
 }

@@ -29,21 +29,27 @@ export async function deviceRoutes(fastify: FastifyInstance, opts: DeviceRouteOp
   const { registry, metrics } = opts;
   const app = fastify.withTypeProvider<ZodTypeProvider>();
 
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string; issues?: string[]; validationContext?: string }, req, reply: FastifyReply) => {
-    // Only the registry's device codes are answered here; the rest (auth, rate limit) go to the hub's handler.
-    if (err instanceof AppError && err.code in DEVICE_ERRORS) {
-      metrics.inc('devices_refused_total', { reason: err.code });
-      return reply.status(err.statusCode).send(errorEnvelope(err.code, err.details));
-    }
-    if (err.code === 'FST_ERR_VALIDATION') {
-      metrics.inc('devices_refused_total', { reason: 'DEVICE_INVALID' });
-      req.log.warn({ url: req.url, issues: err.issues }, 'device request refused');
-      const issues = (err.issues ?? [err.message]).map((i) => `${err.validationContext ?? ''} ${i}`.trim());
-      // The reasons in the message too: a form shows the message as it comes.
-      return reply.status(422).send({ ok: false, error: { code: 'DEVICE_INVALID', message: `${userMessage('DEVICE_INVALID')}: ${issues.join('; ')}` }, issues });
-    }
-    throw err; // the hub's handler: one envelope, 5xx without internals
-  });
+  app.setErrorHandler(
+    (err: Error & { statusCode?: number; code?: string; issues?: string[]; validationContext?: string }, req, reply: FastifyReply) => {
+      // Only the registry's device codes are answered here; the rest (auth, rate limit) go to the hub's handler.
+      if (err instanceof AppError && err.code in DEVICE_ERRORS) {
+        metrics.inc('devices_refused_total', { reason: err.code });
+        return reply.status(err.statusCode).send(errorEnvelope(err.code, err.details));
+      }
+      if (err.code === 'FST_ERR_VALIDATION') {
+        metrics.inc('devices_refused_total', { reason: 'DEVICE_INVALID' });
+        req.log.warn({ url: req.url, issues: err.issues }, 'device request refused');
+        const issues = (err.issues ?? [err.message]).map((i) => `${err.validationContext ?? ''} ${i}`.trim());
+        // The reasons in the message too: a form shows the message as it comes.
+        return reply.status(422).send({
+          ok: false,
+          error: { code: 'DEVICE_INVALID', message: `${userMessage('DEVICE_INVALID')}: ${issues.join('; ')}` },
+          issues,
+        });
+      }
+      throw err; // the hub's handler: one envelope, 5xx without internals
+    },
+  );
 
   // Writes take an admin (the route policy says so too, where the hub installs it); the auth plugin
   // has already turned away viewers and anonymous callers.

@@ -29,13 +29,34 @@ export interface DeviceRow {
 }
 
 /** The fields an admin sets (and the audit compares). */
-export const EDITABLE = ['kind', 'protocol', 'protocolId', 'name', 'enabled', 'workerId', 'gridCode', 'lat', 'lon', 'model', 'firmware'] as const;
+export const EDITABLE = [
+  'kind',
+  'protocol',
+  'protocolId',
+  'name',
+  'enabled',
+  'workerId',
+  'gridCode',
+  'lat',
+  'lon',
+  'model',
+  'firmware',
+] as const;
 export type Editable = (typeof EDITABLE)[number];
 export type DeviceFields = Pick<DeviceRow, Editable>;
 
 const COLUMN: Record<Editable, string> = {
-  kind: 'kind', protocol: 'protocol', protocolId: 'protocol_id', name: 'name', enabled: 'enabled', workerId: 'worker_id',
-  gridCode: 'grid_code', lat: 'lat', lon: 'lon', model: 'model', firmware: 'firmware',
+  kind: 'kind',
+  protocol: 'protocol',
+  protocolId: 'protocol_id',
+  name: 'name',
+  enabled: 'enabled',
+  workerId: 'worker_id',
+  gridCode: 'grid_code',
+  lat: 'lat',
+  lon: 'lon',
+  model: 'model',
+  firmware: 'firmware',
 };
 
 const SELECT = `SELECT d.id, d.kind, d.protocol, d.protocol_id, d.name, d.enabled, d.worker_id, w.name AS worker_name,
@@ -43,7 +64,10 @@ const SELECT = `SELECT d.id, d.kind, d.protocol, d.protocol_id, d.name, d.enable
        d.updated_at, d.last_seen, d.secret_hash, d.secret_changed_at
   FROM devices d LEFT JOIN workers w ON w.id = d.worker_id`;
 
-export async function selectDevices(db: Queryable, filter: { id?: string; kind?: string; protocol?: string; enabled?: boolean; q?: string } = {}): Promise<DeviceRow[]> {
+export async function selectDevices(
+  db: Queryable,
+  filter: { id?: string; kind?: string; protocol?: string; enabled?: boolean; q?: string } = {},
+): Promise<DeviceRow[]> {
   const where: string[] = [];
   const params: unknown[] = [];
   if (filter.id !== undefined) where.push(`d.id = $${params.push(filter.id)}`);
@@ -95,16 +119,28 @@ export async function deleteDevice(db: Queryable, id: string): Promise<boolean> 
 }
 
 /** Of these, the worker ids and region codes that do not exist. */
-export async function missingReferences(db: Queryable, workerIds: string[], gridCodes: string[]): Promise<{ workers: Set<string>; grids: Set<string> }> {
-  const w = workerIds.length ? await db.query<{ id: string }>('SELECT id FROM workers WHERE id = ANY($1::text[])', [workerIds]) : { rows: [] };
-  const g = gridCodes.length ? await db.query<{ code: string }>('SELECT code FROM regions WHERE code = ANY($1::text[])', [gridCodes]) : { rows: [] };
+export async function missingReferences(
+  db: Queryable,
+  workerIds: string[],
+  gridCodes: string[],
+): Promise<{ workers: Set<string>; grids: Set<string> }> {
+  const w = workerIds.length
+    ? await db.query<{ id: string }>('SELECT id FROM workers WHERE id = ANY($1::text[])', [workerIds])
+    : { rows: [] };
+  const g = gridCodes.length
+    ? await db.query<{ code: string }>('SELECT code FROM regions WHERE code = ANY($1::text[])', [gridCodes])
+    : { rows: [] };
   const haveW = new Set(w.rows.map((r) => r.id));
   const haveG = new Set(g.rows.map((r) => r.code));
   return { workers: new Set(workerIds.filter((x) => !haveW.has(x))), grids: new Set(gridCodes.filter((x) => !haveG.has(x))) };
 }
 
 /** Which of these ids exist, and which (protocol, protocolId) pairs are held by which device. */
-export async function takenIdentities(db: Queryable, ids: string[], protocolIds: { protocol: string; protocolId: string }[]): Promise<{ ids: Set<string>; protocolIds: Map<string, string> }> {
+export async function takenIdentities(
+  db: Queryable,
+  ids: string[],
+  protocolIds: { protocol: string; protocolId: string }[],
+): Promise<{ ids: Set<string>; protocolIds: Map<string, string> }> {
   const a = await db.query<{ id: string }>('SELECT id FROM devices WHERE id = ANY($1::text[])', [ids]);
   const b = protocolIds.length
     ? await db.query<{ id: string; key: string }>(
@@ -134,10 +170,16 @@ export async function insertAudit(db: Queryable, entries: AuditRecord[]): Promis
 }
 
 export async function selectAudit(db: Queryable, deviceId: string, limit = 100): Promise<DeviceAuditEntry[]> {
-  const r = await db.query<{ at: Date; actor: string; actor_role: string | null; action: DeviceAuditEntry['action']; changes: Record<string, [unknown, unknown]> }>(
-    'SELECT at, actor, actor_role, action, changes FROM device_audit WHERE device_id = $1 ORDER BY at DESC, id DESC LIMIT $2',
-    [deviceId, limit],
-  );
+  const r = await db.query<{
+    at: Date;
+    actor: string;
+    actor_role: string | null;
+    action: DeviceAuditEntry['action'];
+    changes: Record<string, [unknown, unknown]>;
+  }>('SELECT at, actor, actor_role, action, changes FROM device_audit WHERE device_id = $1 ORDER BY at DESC, id DESC LIMIT $2', [
+    deviceId,
+    limit,
+  ]);
   return r.rows.map((a) => ({ at: a.at.toISOString(), actor: a.actor, actorRole: a.actor_role, action: a.action, changes: a.changes }));
 }
 
@@ -159,9 +201,24 @@ export function fieldsOfRow(r: DeviceRow): DeviceFields {
 
 function toRow(r: Record<string, never>): DeviceRow {
   return {
-    id: r.id, kind: r.kind, protocol: r.protocol, protocolId: r.protocol_id, name: r.name, enabled: r.enabled,
-    workerId: r.worker_id, workerName: r.worker_name, workerGrids: r.worker_grids, gridCode: r.grid_code, lat: r.lat, lon: r.lon,
-    model: r.model, firmware: r.firmware, createdAt: r.created_at, updatedAt: r.updated_at, lastSeen: r.last_seen,
-    secretHash: r.secret_hash, secretChangedAt: r.secret_changed_at,
+    id: r.id,
+    kind: r.kind,
+    protocol: r.protocol,
+    protocolId: r.protocol_id,
+    name: r.name,
+    enabled: r.enabled,
+    workerId: r.worker_id,
+    workerName: r.worker_name,
+    workerGrids: r.worker_grids,
+    gridCode: r.grid_code,
+    lat: r.lat,
+    lon: r.lon,
+    model: r.model,
+    firmware: r.firmware,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    lastSeen: r.last_seen,
+    secretHash: r.secret_hash,
+    secretChangedAt: r.secret_changed_at,
   };
 }

@@ -27,7 +27,8 @@ export class ActionWork {
         const ctx = await this.u.context(q);
         const b = new PlanBuilder(ctx, inc, false);
         const { expectedVersion: _v, ...step } = action;
-        if (step.type === 'escalate' || step.type === 'cancel') b.withdraw(await liveOffer(q, id), 'withdrawn', '任务已撤回 / task withdrawn');
+        if (step.type === 'escalate' || step.type === 'cancel')
+          b.withdraw(await liveOffer(q, id), 'withdrawn', '任务已撤回 / task withdrawn');
         b.apply(step as ActionInput, actor);
         if (step.type === 'verify') this.afterVerify(b);
         if (step.type === 'escalate' || step.type === 'reopen' || step.type === 'reject_resolution') b.route();
@@ -41,7 +42,11 @@ export class ActionWork {
    * An operator records the assignee's answer for them, at an expected version: their handset
    * cannot answer (decision 013). The audit keeps the operator as actor, the worker in `onBehalfOf`.
    */
-  async actFor(id: string, body: { type: OnBehalfAction; workerId: string; expectedVersion: number; reason?: string }, operator: Actor): Promise<IncidentRecord> {
+  async actFor(
+    id: string,
+    body: { type: OnBehalfAction; workerId: string; expectedVersion: number; reason?: string },
+    operator: Actor,
+  ): Promise<IncidentRecord> {
     const out = await this.u.serial(() =>
       this.u.unit(async (q, o) => {
         const inc = await loadIncident(q, id, true);

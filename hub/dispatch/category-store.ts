@@ -18,7 +18,14 @@ export async function seedCategories(q: Q): Promise<void> {
 export async function loadCategories(q: Q): Promise<SlaCategory[]> {
   const r = await q.query('SELECT code, name_zh, name_en, default_priority, tier, deadlines FROM incident_categories ORDER BY code');
   return r.rows.map((row) =>
-    slaCategorySchema.parse({ code: row.code, nameZh: row.name_zh, nameEn: row.name_en, defaultPriority: row.default_priority, tier: row.tier, deadlines: row.deadlines }),
+    slaCategorySchema.parse({
+      code: row.code,
+      nameZh: row.name_zh,
+      nameEn: row.name_en,
+      defaultPriority: row.default_priority,
+      tier: row.tier,
+      deadlines: row.deadlines,
+    }),
   );
 }
 

@@ -11,7 +11,10 @@ import type { OfferRecord, PlanBuilder } from './dispatch-plan.js';
 export type Answer = TaskReplyPayload['reply'];
 
 export const ANSWER_OF: Readonly<Record<OnBehalfAction, Answer>> = {
-  accept_for: 'accept', decline_for: 'decline', arrive_for: 'arrived', resolve_for: 'resolved',
+  accept_for: 'accept',
+  decline_for: 'decline',
+  arrive_for: 'arrived',
+  resolve_for: 'resolved',
 };
 
 /** The offer is still the worker's to answer: pending on a dispatched case, or accepted and theirs. */
@@ -20,7 +23,13 @@ export function offerIsLive(offer: OfferRecord, inc: IncidentRecord, workerId: s
 }
 
 /** Applies the answer; throws DispatchFailure when the state machine refuses it. */
-export function planAnswer(b: PlanBuilder, offer: OfferRecord, answer: Answer, actor: Actor, text: { reason?: string; note?: string } = {}): void {
+export function planAnswer(
+  b: PlanBuilder,
+  offer: OfferRecord,
+  answer: Answer,
+  actor: Actor,
+  text: { reason?: string; note?: string } = {},
+): void {
   switch (answer) {
     case 'accept':
       b.apply({ type: 'accept' }, actor);
@@ -42,6 +51,10 @@ export function planAnswer(b: PlanBuilder, offer: OfferRecord, answer: Answer, a
   // A terminal's screen showed the offer but cannot show an answer of its own: tell it what the
   // command centre recorded, so the worker sees the case is theirs.
   if (answer === 'accept' && actor.onBehalfOf && offer.deviceId && b.reachOf(offer.deviceId) === 'text') {
-    b.message(offer.deviceId, { kind: 'update', taskId: offer.taskId, note: '指挥中心已为您确认接单 / accepted on your behalf by the command centre' });
+    b.message(offer.deviceId, {
+      kind: 'update',
+      taskId: offer.taskId,
+      note: '指挥中心已为您确认接单 / accepted on your behalf by the command centre',
+    });
   }
 }

@@ -50,21 +50,34 @@ export const newTaskId = (): string => `T${randomCode(10)}`;
 export const newReceiptToken = (): string => randomBytes(18).toString('base64url');
 export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
-export function intakeRecord(input: IntakeInput, locator: GridLocator, sla: readonly SlaCategory[], clock: Clock): { record: IncidentRecord; audit: AuditEntry } {
+export function intakeRecord(
+  input: IntakeInput,
+  locator: GridLocator,
+  sla: readonly SlaCategory[],
+  clock: Clock,
+): { record: IncidentRecord; audit: AuditEntry } {
   const where = locator.locate(input.lon, input.lat);
   const cat = slaCategory(input.category, sla);
   const priority = input.priority ?? cat.defaultPriority;
-  const actor: Actor = input.reporterKind === 'worker' && input.reporterId
-    ? { kind: 'worker', id: input.reporterId }
-    : input.reporterKind === 'resident' && input.reporterId
-      ? { kind: 'resident', id: input.reporterId }
-      : input.reporterKind === 'operator' && input.reporterId
-        ? { kind: 'operator', id: input.reporterId }
-        : { kind: 'system', id: input.reporterId ?? 'intake' };
+  const actor: Actor =
+    input.reporterKind === 'worker' && input.reporterId
+      ? { kind: 'worker', id: input.reporterId }
+      : input.reporterKind === 'resident' && input.reporterId
+        ? { kind: 'resident', id: input.reporterId }
+        : input.reporterKind === 'operator' && input.reporterId
+          ? { kind: 'operator', id: input.reporterId }
+          : { kind: 'system', id: input.reporterId ?? 'intake' };
   const { incident, audit } = createIncident(
     {
-      id: newIncidentId(clock.now()), source: input.source, category: input.category, priority, lat: input.lat, lon: input.lon,
-      gridCode: where.gridCode, reporterId: input.reporterId, escalationLevel: initialLevelForTier(cat.tier),
+      id: newIncidentId(clock.now()),
+      source: input.source,
+      category: input.category,
+      priority,
+      lat: input.lat,
+      lon: input.lon,
+      gridCode: where.gridCode,
+      reporterId: input.reporterId,
+      escalationLevel: initialLevelForTier(cat.tier),
     },
     actor,
     clock,

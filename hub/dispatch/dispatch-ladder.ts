@@ -25,9 +25,23 @@ export const LADDER: readonly Rung[] = Object.freeze([
   { level: 0, key: 'grid', nameZh: '网格员', nameEn: 'Grid worker', roles: ['grid_worker'], scope: 'grid' },
   { level: 1, key: 'grid_leader', nameZh: '网格长', nameEn: 'Grid leader', roles: ['grid_leader'], scope: 'grid' },
   // Community secretaries serve as grid leaders (seed 003), community police sit in the community.
-  { level: 2, key: 'community', nameZh: '社区', nameEn: 'Community', roles: ['grid_leader', 'community_police', 'grid_worker'], scope: 'community' },
+  {
+    level: 2,
+    key: 'community',
+    nameZh: '社区',
+    nameEn: 'Community',
+    roles: ['grid_leader', 'community_police', 'grid_worker'],
+    scope: 'community',
+  },
   // "街乡吹哨，部门报到": the street whistles, departments report.
-  { level: 3, key: 'street_command', nameZh: '街道指挥中心', nameEn: 'Street command', roles: ['command', 'department_staff', 'community_police'], scope: 'street' },
+  {
+    level: 3,
+    key: 'street_command',
+    nameZh: '街道指挥中心',
+    nameEn: 'Street command',
+    roles: ['command', 'department_staff', 'community_police'],
+    scope: 'street',
+  },
 ] as const);
 
 export function rungFor(level: number): Rung {

@@ -16,7 +16,13 @@ export type MatchIncident = Pick<Incident, 'id' | 'lat' | 'lon' | 'gridCode' | '
 export type ScoreWeights = Record<ScorePart, number>;
 export type ScoreParts = ScoreWeights;
 
-export const DEFAULT_WEIGHTS: Readonly<ScoreWeights> = Object.freeze({ responsibility: 0.35, distance: 0.25, load: 0.15, freshness: 0.1, fitness: 0.15 });
+export const DEFAULT_WEIGHTS: Readonly<ScoreWeights> = Object.freeze({
+  responsibility: 0.35,
+  distance: 0.25,
+  load: 0.15,
+  freshness: 0.1,
+  fitness: 0.15,
+});
 
 export interface MatchOptions {
   /** Grids whose workers answer for the case at this level (dispatch-ladder scopeGridCodes). Default: the owning grid. */
@@ -120,8 +126,13 @@ function score(w: DispatchWorker, via: CandidateVia, ctx: Ctx): RankedCandidate 
     fitness,
   };
   const k = ctx.weights;
-  const total = (k.responsibility * parts.responsibility + k.distance * parts.distance + k.load * parts.load +
-    k.freshness * parts.freshness + k.fitness * parts.fitness) / ctx.weightSum;
+  const total =
+    (k.responsibility * parts.responsibility +
+      k.distance * parts.distance +
+      k.load * parts.load +
+      k.freshness * parts.freshness +
+      k.fitness * parts.fitness) /
+    ctx.weightSum;
   return { workerId: w.id, role: w.role, via, total, parts, distanceM: dist, positionAgeMs: age };
 }
 
@@ -156,7 +167,12 @@ export function rankCandidates(incident: MatchIncident, index: WorkerIndex, opti
 }
 
 /** The same ranking by scanning every worker: the reference for tests and the bench baseline. */
-export function rankCandidatesByScan(incident: MatchIncident, workers: readonly DispatchWorker[], options: MatchOptions, clock: Clock): RankedCandidate[] {
+export function rankCandidatesByScan(
+  incident: MatchIncident,
+  workers: readonly DispatchWorker[],
+  options: MatchOptions,
+  clock: Clock,
+): RankedCandidate[] {
   const ctx = context(incident, options, clock);
   const out: RankedCandidate[] = [];
   for (const w of workers) {

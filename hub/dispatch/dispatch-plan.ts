@@ -83,8 +83,15 @@ export class PlanBuilder {
     initialAudit?: AuditEntry,
   ) {
     this.plan = {
-      baseVersion: isNew ? null : incident.version, incident, audits: initialAudit ? [initialAudit] : [],
-      newOffers: [], offerStatus: [], deadlines: [], alarms: [], settleAlarms: [], messages: [],
+      baseVersion: isNew ? null : incident.version,
+      incident,
+      audits: initialAudit ? [initialAudit] : [],
+      newOffers: [],
+      offerStatus: [],
+      deadlines: [],
+      alarms: [],
+      settleAlarms: [],
+      messages: [],
     };
   }
 
@@ -182,10 +189,15 @@ export class PlanBuilder {
     for (let guard = 0; guard < 8 && ROUTABLE.has(this.incident.state); guard++) {
       const inc = this.incident;
       const level = inc.escalationLevel as EscalationLevel;
-      const candidates = rankCandidates(inc, this.ctx.index, {
-        scopeGridCodes: scopeGridCodes(this.ctx.tree, inc.gridCode, level),
-        neighbourRadiusM: this.ctx.neighbourRadiusM,
-      }, this.ctx.clock).filter((c) => this.ctx.deviceOf(c.workerId) !== null);
+      const candidates = rankCandidates(
+        inc,
+        this.ctx.index,
+        {
+          scopeGridCodes: scopeGridCodes(this.ctx.tree, inc.gridCode, level),
+          neighbourRadiusM: this.ctx.neighbourRadiusM,
+        },
+        this.ctx.clock,
+      ).filter((c) => this.ctx.deviceOf(c.workerId) !== null);
       const step = nextStep(level, candidates);
       if (step.kind === 'offer') {
         const best = candidates[0];
@@ -209,7 +221,16 @@ export class PlanBuilder {
   /** Set by the caller when the case was already held at command before this plan (no new alarm). */
   heldBefore = false;
 
-  offer(workerId: string, level: number, via: CandidateVia, rank: number, total: number, parts: ScoreParts, distanceM: number | null, positionAgeMs: number | null): void {
+  offer(
+    workerId: string,
+    level: number,
+    via: CandidateVia,
+    rank: number,
+    total: number,
+    parts: ScoreParts,
+    distanceM: number | null,
+    positionAgeMs: number | null,
+  ): void {
     const deviceId = this.ctx.deviceOf(workerId);
     this.apply({ type: 'dispatch', assigneeId: workerId }, { kind: 'system', id: 'dispatch' });
     const now = this.now;
@@ -222,13 +243,33 @@ export class PlanBuilder {
     // Never give a worker longer to answer than the case has left to be accepted, but at least a minute.
     const acceptBy = now + Math.max(60_000, Math.min(timeoutMs, this.incident.acceptBy - now));
     this.plan.newOffers.push({
-      taskId, incidentId: this.incident.id, workerId, deviceId, level, via, rank, total, parts, distanceM, positionAgeMs,
-      offeredAt: now, acceptBy, status: 'pending',
+      taskId,
+      incidentId: this.incident.id,
+      workerId,
+      deviceId,
+      level,
+      via,
+      rank,
+      total,
+      parts,
+      distanceM,
+      positionAgeMs,
+      offeredAt: now,
+      acceptBy,
+      status: 'pending',
     });
     this.plan.deadlines.push({ kind: 'offer', dueAt: acceptBy, ref: taskId });
     if (deviceId) {
       const inc = this.incident;
-      this.message(deviceId, { kind: 'offer', taskId, category: inc.category, title: inc.title ?? inc.category, lat: inc.lat, lon: inc.lon, acceptBy });
+      this.message(deviceId, {
+        kind: 'offer',
+        taskId,
+        category: inc.category,
+        title: inc.title ?? inc.category,
+        lat: inc.lat,
+        lon: inc.lon,
+        acceptBy,
+      });
     }
   }
 }
@@ -242,8 +283,14 @@ export function planRelocate(b: PlanBuilder, gridCode: string, flagged: 'outside
   const version = before.version + 1;
   b.plan.incident = { ...before, gridCode, locationFlag: flagged, version, updatedAt: now };
   b.plan.audits.push({
-    at: now, actor: { kind: 'system', id: 'regions' }, from: before.state, to: before.state, action: 'relocate', version,
-    reason: '所属网格已撤销，重新定位 / grid removed by a region import', detail: { fromGrid: before.gridCode, toGrid: gridCode },
+    at: now,
+    actor: { kind: 'system', id: 'regions' },
+    from: before.state,
+    to: before.state,
+    action: 'relocate',
+    version,
+    reason: '所属网格已撤销，重新定位 / grid removed by a region import',
+    detail: { fromGrid: before.gridCode, toGrid: gridCode },
   });
   b.route();
 }

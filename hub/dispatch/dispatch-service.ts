@@ -74,11 +74,13 @@ export class DispatchService {
   poke(): void {
     if (this.pokeQueued || this.units.stopped) return;
     this.pokeQueued = true;
-    void this.units.serial(async () => {
-      this.pokeQueued = false;
-      await this.inbox.drainInbox();
-      await this.deadlines.sweepDue();
-    }).catch((err) => this.log.error({ err: (err as Error).message }, 'dispatch tick failed'));
+    void this.units
+      .serial(async () => {
+        this.pokeQueued = false;
+        await this.inbox.drainInbox();
+        await this.deadlines.sweepDue();
+      })
+      .catch((err) => this.log.error({ err: (err as Error).message }, 'dispatch tick failed'));
   }
 
   /** Resolves once everything queued so far has run (tests and sim:day wait on it). */
@@ -138,7 +140,17 @@ export class DispatchService {
   private sendOffer(deviceId: string, o: OfferRecord, x: OfferIncident): Promise<void> {
     return this.units.send(
       deviceId,
-      { ts: this.deps.clock.now(), kind: 'offer', taskId: o.taskId, incidentId: o.incidentId, category: x.category, title: x.title, lat: x.lat, lon: x.lon, acceptBy: o.acceptBy },
+      {
+        ts: this.deps.clock.now(),
+        kind: 'offer',
+        taskId: o.taskId,
+        incidentId: o.incidentId,
+        category: x.category,
+        title: x.title,
+        lat: x.lat,
+        lon: x.lon,
+        acceptBy: o.acceptBy,
+      },
       { category: x.category, gridCode: x.gridCode },
     );
   }

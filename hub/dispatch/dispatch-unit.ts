@@ -14,7 +14,16 @@ import { newTaskId } from './dispatch-intake.js';
 import { CALL_WORKER, type PlanBuilder, type Plan, type PlanContext } from './dispatch-plan.js';
 import type { DispatchReference } from './dispatch-reference.js';
 import { incidentView, type IncidentRecord } from './incident-record.js';
-import { commitPlan, loadIncident, loadOffer, markOfferPublished, raiseAlarm, VersionConflict, type AlarmRow, type Queryable } from './incident-store.js';
+import {
+  commitPlan,
+  loadIncident,
+  loadOffer,
+  markOfferPublished,
+  raiseAlarm,
+  VersionConflict,
+  type AlarmRow,
+  type Queryable,
+} from './incident-store.js';
 import type { TaskDelivery, TaskPublisher } from './task-publisher.js';
 import { taskText } from './task-text.js';
 import type { WorkerRoster } from './worker-roster.js';
@@ -141,7 +150,8 @@ export class DispatchUnits {
       // Settled in the plan (the call it asked for was answered): the screens drop it.
       if (a.acknowledgedAt === null) {
         metrics.inc('dispatch_alarms_total', { stage: a.stage });
-        if (a.stage === CALL_WORKER) this.log.info({ incident: a.incidentId, level: a.level }, 'offer needs a phone call: the operators are asked');
+        if (a.stage === CALL_WORKER)
+          this.log.info({ incident: a.incidentId, level: a.level }, 'offer needs a phone call: the operators are asked');
         else this.log.warn({ incident: a.incidentId, stage: a.stage, level: a.level }, 'incident overdue: alarm raised');
       }
       notify.alarm(alarmView(a, inc?.gridCode ?? ''));
@@ -153,15 +163,21 @@ export class DispatchUnits {
   async send(deviceId: string, message: TaskMessageOut, inc: Pick<IncidentRecord, 'category' | 'gridCode'>): Promise<void> {
     const publisher = this.deps.publisher;
     if (!publisher) return;
-    const text = () => taskText(message, { categoryName: this.reference.categoryName(inc.category), placeName: this.reference.placeName(inc.gridCode) });
-    const sent = publisher.send(deviceId, message, text).then(
-      (d) => this.delivered(deviceId, message, d),
-      (err: Error) => {
-        // The offer stays in the outbox (published_at null) and goes out at the next start.
-        this.deps.metrics.inc('dispatch_publish_failures_total');
-        this.log.warn({ device: deviceId, task: message.taskId, err: err.message }, 'task message not sent');
-      },
-    ).catch((err: Error) => this.log.error({ device: deviceId, task: message.taskId, err: err.message }, 'task message sent, not recorded'));
+    const text = () =>
+      taskText(message, { categoryName: this.reference.categoryName(inc.category), placeName: this.reference.placeName(inc.gridCode) });
+    const sent = publisher
+      .send(deviceId, message, text)
+      .then(
+        (d) => this.delivered(deviceId, message, d),
+        (err: Error) => {
+          // The offer stays in the outbox (published_at null) and goes out at the next start.
+          this.deps.metrics.inc('dispatch_publish_failures_total');
+          this.log.warn({ device: deviceId, task: message.taskId, err: err.message }, 'task message not sent');
+        },
+      )
+      .catch((err: Error) =>
+        this.log.error({ device: deviceId, task: message.taskId, err: err.message }, 'task message sent, not recorded'),
+      );
     // The broker takes an MQTT message at once; a terminal answers a text within its reply timeout
     // (30 s), and dispatch must not stand still meanwhile: the answer is handled when it comes.
     if (publisher.reach(deviceId) === 'device') await sent;
@@ -186,7 +202,7 @@ export class DispatchUnits {
         const inc = offer?.status === 'pending' ? await loadIncident(q, offer.incidentId) : null;
         if (!inc || inc.state !== 'dispatched' || inc.assigneeId !== offer?.workerId) return;
         const alarm = await raiseAlarm(q, inc.id, CALL_WORKER, inc.escalationLevel, this.now);
-        if (alarm) (out.alarms.push(alarm), out.touched.push(inc));
+        if (alarm) out.alarms.push(alarm), out.touched.push(inc);
       }),
     ).catch((err: Error) => this.log.error({ err: err.message, task: message.taskId }, 'call alarm not raised'));
   }

@@ -35,7 +35,10 @@ function parseInbox(channel: InboxChannel, body: unknown): ParsedInbox | { refus
 
 // The first few issues name the fields; the body itself stays out of the log (it may hold a phone number).
 const refusal = (channel: InboxChannel, error: z.ZodError): { refused: string } => ({
-  refused: `body does not fit ${channel}: ${error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(body)'} ${i.message}`).join('; ')}`,
+  refused: `body does not fit ${channel}: ${error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.join('.') || '(body)'} ${i.message}`)
+    .join('; ')}`,
 });
 
 export class InboxWork {
@@ -87,8 +90,17 @@ export class InboxWork {
       case 'reports': {
         const r = parsed.body;
         await this.intake.intake(q, out, {
-          source: 'patrol_report', category: r.category, priority: r.priority, lat: r.lat, lon: r.lon, title: r.description?.slice(0, 60) ?? null,
-          description: r.description ?? null, photos: r.photos ?? [], reporterKind: 'worker', reporterId: workerId ?? deviceId, seenAt: r.ts,
+          source: 'patrol_report',
+          category: r.category,
+          priority: r.priority,
+          lat: r.lat,
+          lon: r.lon,
+          title: r.description?.slice(0, 60) ?? null,
+          description: r.description ?? null,
+          photos: r.photos ?? [],
+          reporterKind: 'worker',
+          reporterId: workerId ?? deviceId,
+          seenAt: r.ts,
         });
         return null;
       }
@@ -118,14 +130,24 @@ export class InboxWork {
     // A handset has no fixed place: its alarm is where the report put it (data.lat/lon, the gateway
     // sets them), else at the worker's last live position.
     const worker = handset ? live.byDevice(deviceId) : undefined;
-    const at = pointOf(a.lat, a.lon) ?? (handset ? pointOf(a.data?.lat, a.data?.lon) ?? pointOf(worker?.lat, worker?.lon) : null) ?? this.u.reference.gridCentre(a.gridCode ?? null);
+    const at =
+      pointOf(a.lat, a.lon) ??
+      (handset ? (pointOf(a.data?.lat, a.data?.lon) ?? pointOf(worker?.lat, worker?.lon)) : null) ??
+      this.u.reference.gridCentre(a.gridCode ?? null);
     if (!at) {
       this.u.log.warn({ device: deviceId, type: a.type }, 'alert from a device with no position and no grid: register its location');
       metrics.inc('dispatch_alerts_unplaced_total');
       return;
     }
     await this.intake.intake(q, out, {
-      source: 'device_alert', category: a.type, ...at, title: null, reporterKind: 'device', reporterId: deviceId, foldKey, seenAt: a.ts,
+      source: 'device_alert',
+      category: a.type,
+      ...at,
+      title: null,
+      reporterKind: 'device',
+      reporterId: deviceId,
+      foldKey,
+      seenAt: a.ts,
       // The worker who pressed SOS is not the one to send to it.
       ...(worker ? { excludeWorkerIds: [worker.workerId] } : {}),
     });

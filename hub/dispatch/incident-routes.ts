@@ -53,7 +53,9 @@ export async function incidentRoutes(fastify: FastifyInstance, opts: { pool: pg.
       const [lon, lat] = toWgs84(body.lon, body.lat, crs);
       const { incident, token } = await intake.fileComplaint({ ...body, lat, lon }).catch((e) => Promise.reject(asAppError(e)));
       // The token is the resident's receipt: shown once, needed to follow and rate the case.
-      return reply.status(201).send({ id: incident.id, token, gridCode: incident.gridCode, state: incident.state, resolveBy: incident.resolveBy });
+      return reply
+        .status(201)
+        .send({ id: incident.id, token, gridCode: incident.gridCode, state: incident.state, resolveBy: incident.resolveBy });
     },
   });
 
@@ -65,7 +67,17 @@ export async function incidentRoutes(fastify: FastifyInstance, opts: { pool: pg.
       const x = r.rows[0] ? recordFromRow(r.rows[0]) : null;
       if (!x || !x.reporterTokenHash) throw new AppError('INCIDENT_NOT_FOUND');
       if (hashToken(req.query.token) !== x.reporterTokenHash) throw new AppError('BAD_RECEIPT');
-      return { id: x.id, state: x.state, version: x.version, category: x.category, rating: x.rating, ratingScore: x.ratingScore, createdAt: x.createdAt, resolvedAt: x.resolvedAt, resolveBy: x.resolveBy };
+      return {
+        id: x.id,
+        state: x.state,
+        version: x.version,
+        category: x.category,
+        rating: x.rating,
+        ratingScore: x.ratingScore,
+        createdAt: x.createdAt,
+        resolvedAt: x.resolvedAt,
+        resolveBy: x.resolveBy,
+      };
     },
   });
 
@@ -73,7 +85,9 @@ export async function incidentRoutes(fastify: FastifyInstance, opts: { pool: pg.
     ...R.rateComplaint,
     config: residentLimit,
     handler: async (req) => {
-      const x = await actions.rate(req.params.id, req.body.token, req.body.score, req.body.comment).catch((e) => Promise.reject(asAppError(e)));
+      const x = await actions
+        .rate(req.params.id, req.body.token, req.body.score, req.body.comment)
+        .catch((e) => Promise.reject(asAppError(e)));
       return { id: x.id, state: x.state, version: x.version, rating: x.rating };
     },
   });
@@ -96,7 +110,8 @@ export async function incidentRoutes(fastify: FastifyInstance, opts: { pool: pg.
         p.push(req.query.grid);
         where.push(`grid_code = $${p.length}`);
       }
-      if (req.query.overdue !== undefined) where.push(req.query.overdue ? `cardinality(overdue_stages) > 0` : `cardinality(overdue_stages) = 0`);
+      if (req.query.overdue !== undefined)
+        where.push(req.query.overdue ? `cardinality(overdue_stages) > 0` : `cardinality(overdue_stages) = 0`);
       p.push(req.query.limit);
       const r = await pool.query(`SELECT * FROM incidents WHERE ${where.join(' AND ')} ORDER BY created_at DESC LIMIT $${p.length}`, p);
       return { items: r.rows.map((row) => incidentView(recordFromRow(row))) };
@@ -114,14 +129,36 @@ export async function incidentRoutes(fastify: FastifyInstance, opts: { pool: pg.
       const audit = await pool.query('SELECT * FROM incident_audit WHERE incident_id = $1 ORDER BY version', [x.id]);
       const offers = await pool.query('SELECT * FROM incident_offers WHERE incident_id = $1 ORDER BY offered_at', [x.id]);
       return {
-        incident: { ...incidentView(x), description: x.description, photos: x.photos, reopenCount: x.reopenCount, ratingScore: x.ratingScore, acceptedAt: x.acceptedAt, arrivedAt: x.arrivedAt, resolvedAt: x.resolvedAt, closedAt: x.closedAt },
+        incident: {
+          ...incidentView(x),
+          description: x.description,
+          photos: x.photos,
+          reopenCount: x.reopenCount,
+          ratingScore: x.ratingScore,
+          acceptedAt: x.acceptedAt,
+          arrivedAt: x.arrivedAt,
+          resolvedAt: x.resolvedAt,
+          closedAt: x.closedAt,
+        },
         audit: audit.rows.map((a) => ({
-          version: a.version, at: a.at.getTime(), actorKind: a.actor_kind, actorId: a.actor_id, actorRole: a.actor_role ?? null,
-          action: a.action, fromState: a.from_state, toState: a.to_state, reason: a.reason, detail: a.detail,
+          version: a.version,
+          at: a.at.getTime(),
+          actorKind: a.actor_kind,
+          actorId: a.actor_id,
+          actorRole: a.actor_role ?? null,
+          action: a.action,
+          fromState: a.from_state,
+          toState: a.to_state,
+          reason: a.reason,
+          detail: a.detail,
         })),
         offers: offers.rows.map((o) => {
           const x2 = offerFromRow(o);
-          return { ...x2, answeredAt: o.answered_at ? o.answered_at.getTime() : null, publishedAt: o.published_at ? o.published_at.getTime() : null };
+          return {
+            ...x2,
+            answeredAt: o.answered_at ? o.answered_at.getTime() : null,
+            publishedAt: o.published_at ? o.published_at.getTime() : null,
+          };
         }),
         assigneeReach: x.assigneeId ? dispatch.roster.reachOf(x.assigneeId) : null,
       };
@@ -150,9 +187,14 @@ export async function incidentRoutes(fastify: FastifyInstance, opts: { pool: pg.
     handler: async (req) => {
       const body = req.body;
       const actor: Actor = { kind: 'operator', id: actorId(req) };
-      const x = isOnBehalfAction(body.type) && body.workerId !== undefined
-        ? await actions.actFor(req.params.id, { ...body, type: body.type, workerId: body.workerId }, actor).catch((e) => Promise.reject(asAppError(e)))
-        : await actions.act(req.params.id, body as ActionInput & { expectedVersion: number }, actor).catch((e) => Promise.reject(asAppError(e)));
+      const x =
+        isOnBehalfAction(body.type) && body.workerId !== undefined
+          ? await actions
+              .actFor(req.params.id, { ...body, type: body.type, workerId: body.workerId }, actor)
+              .catch((e) => Promise.reject(asAppError(e)))
+          : await actions
+              .act(req.params.id, body as ActionInput & { expectedVersion: number }, actor)
+              .catch((e) => Promise.reject(asAppError(e)));
       return { incident: incidentView(x) };
     },
   });
@@ -193,10 +235,12 @@ export async function incidentRoutes(fastify: FastifyInstance, opts: { pool: pg.
     config: { access: 'system' },
     handler: async (req) => {
       const body = req.body;
-      const parsed = body.code !== undefined && body.code !== req.params.code
-        ? slaCategorySchema.safeParse({ ...body, code: `${req.params.code} ≠ ${body.code}` })
-        : slaCategorySchema.safeParse({ ...body, code: req.params.code });
-      if (!parsed.success) throw new AppError('CATEGORY_INVALID', { detail: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+      const parsed =
+        body.code !== undefined && body.code !== req.params.code
+          ? slaCategorySchema.safeParse({ ...body, code: `${req.params.code} ≠ ${body.code}` })
+          : slaCategorySchema.safeParse({ ...body, code: req.params.code });
+      if (!parsed.success)
+        throw new AppError('CATEGORY_INVALID', { detail: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
       await saveCategory(pool, parsed.data);
       await dispatch.reload();
       return { category: parsed.data };

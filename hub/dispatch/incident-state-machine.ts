@@ -10,8 +10,16 @@ import { WORKER_ROLES } from '../../protocol/worker-roles.js';
 import { DISPATCH_ERRORS, type DispatchError, type DispatchErrorCode } from './dispatch-errors.js';
 
 export const INCIDENT_STATES = [
-  'reported', 'dispatched', 'accepted', 'on_site', 'resolved', 'verified', 'closed',
-  'escalated', 'reopened', 'cancelled',
+  'reported',
+  'dispatched',
+  'accepted',
+  'on_site',
+  'resolved',
+  'verified',
+  'closed',
+  'escalated',
+  'reopened',
+  'cancelled',
 ] as const;
 export type IncidentState = (typeof INCIDENT_STATES)[number];
 /** 0 grid, 1 grid leader, 2 community, 3 street command (DESIGN §4 Dispatch ladder). */
@@ -122,9 +130,7 @@ export interface AuditEntry {
   detail?: Record<string, string | number | boolean | null>;
 }
 
-export type TransitionResult =
-  | { ok: true; incident: Incident; audit: AuditEntry }
-  | { ok: false; error: DispatchError };
+export type TransitionResult = { ok: true; incident: Incident; audit: AuditEntry } | { ok: false; error: DispatchError };
 
 export type NewIncident = Pick<Incident, 'id' | 'source' | 'category' | 'priority' | 'lat' | 'lon' | 'gridCode' | 'reporterId'> &
   Partial<Pick<Incident, 'escalationLevel'>>;
@@ -135,8 +141,15 @@ export function createIncident(input: NewIncident, actor: Actor, clock: Clock): 
   const incident: Incident = {
     ...input,
     escalationLevel: input.escalationLevel ?? 0,
-    state: 'reported', version: 1, assigneeId: null, triedWorkerIds: [], reopenCount: 0, rating: null,
-    createdAt: now, updatedAt: now, slaStartedAt: now,
+    state: 'reported',
+    version: 1,
+    assigneeId: null,
+    triedWorkerIds: [],
+    reopenCount: 0,
+    rating: null,
+    createdAt: now,
+    updatedAt: now,
+    slaStartedAt: now,
   };
   return { incident, audit: { at: now, actor, from: null, to: 'reported', action: 'report', reason: null, version: 1 } };
 }
@@ -181,7 +194,8 @@ export function transition(incident: Incident, action: IncidentAction, actor: Ac
   const denied = actorAllowed(rule.who, incident, actor);
   if (denied) return fail(denied, `${actor.kind}:${actor.id}${actor.onBehalfOf ? ` for ${actor.onBehalfOf}` : ''} cannot ${action.type}`);
   // On someone's behalf only for the assignee's own steps: anything else is the operator's own act.
-  if (actor.onBehalfOf !== undefined && rule.who !== 'assignee') return fail('ACTOR_NOT_ALLOWED', `${action.type} is not done on anyone's behalf`);
+  if (actor.onBehalfOf !== undefined && rule.who !== 'assignee')
+    return fail('ACTOR_NOT_ALLOWED', `${action.type} is not done on anyone's behalf`);
   if (rule.reasonRequired && !action.reason) return fail('REASON_REQUIRED', action.type);
 
   const now = clock.now();
@@ -235,8 +249,14 @@ export function transition(incident: Incident, action: IncidentAction, actor: Ac
   }
   if (actor.onBehalfOf !== undefined) detail = { ...detail, onBehalfOf: actor.onBehalfOf };
   const audit: AuditEntry = {
-    at: now, actor, from: incident.state, to: next.state, action: action.type,
-    reason: action.reason ?? null, version: next.version, ...(detail ? { detail } : {}),
+    at: now,
+    actor,
+    from: incident.state,
+    to: next.state,
+    action: action.type,
+    reason: action.reason ?? null,
+    version: next.version,
+    ...(detail ? { detail } : {}),
   };
   return { ok: true, incident: next, audit };
 }

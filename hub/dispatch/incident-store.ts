@@ -29,7 +29,9 @@ export class VersionConflict extends Error {
 
 const COLS = RECORD_COLUMNS.join(', ');
 const PLACEHOLDERS = RECORD_COLUMNS.map((c, i) => (c === 'photos' ? `$${i + 1}::jsonb` : `$${i + 1}`)).join(', ');
-const UPDATE_SET = RECORD_COLUMNS.slice(1).map((c, i) => `${c} = $${i + 2}${c === 'photos' ? '::jsonb' : ''}`).join(', ');
+const UPDATE_SET = RECORD_COLUMNS.slice(1)
+  .map((c, i) => `${c} = $${i + 2}${c === 'photos' ? '::jsonb' : ''}`)
+  .join(', ');
 const TERMINAL = `('resolved', 'verified', 'closed', 'cancelled')`;
 
 export async function loadIncident(q: Queryable, id: string, forUpdate = false): Promise<IncidentRecord | null> {
@@ -69,14 +71,41 @@ export async function commitPlan(q: Queryable, plan: Plan): Promise<AlarmRow[]> 
     await q.query(
       `INSERT INTO incident_audit (incident_id, version, at, actor_kind, actor_id, actor_role, action, from_state, to_state, reason, detail)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-      [x.id, a.version, new Date(a.at), a.actor.kind, a.actor.id, a.actor.role ?? null, a.action, a.from, a.to, a.reason, a.detail ? JSON.stringify(a.detail) : null],
+      [
+        x.id,
+        a.version,
+        new Date(a.at),
+        a.actor.kind,
+        a.actor.id,
+        a.actor.role ?? null,
+        a.action,
+        a.from,
+        a.to,
+        a.reason,
+        a.detail ? JSON.stringify(a.detail) : null,
+      ],
     );
   }
   for (const o of plan.newOffers) {
     await q.query(
       `INSERT INTO incident_offers (task_id, incident_id, worker_id, device_id, level, via, rank, total, parts, distance_m, position_age_ms, offered_at, accept_by, status)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-      [o.taskId, o.incidentId, o.workerId, o.deviceId, o.level, o.via, o.rank, o.total, JSON.stringify(o.parts), o.distanceM, o.positionAgeMs, new Date(o.offeredAt), new Date(o.acceptBy), o.status],
+      [
+        o.taskId,
+        o.incidentId,
+        o.workerId,
+        o.deviceId,
+        o.level,
+        o.via,
+        o.rank,
+        o.total,
+        JSON.stringify(o.parts),
+        o.distanceM,
+        o.positionAgeMs,
+        new Date(o.offeredAt),
+        new Date(o.acceptBy),
+        o.status,
+      ],
     );
   }
   const now = new Date(x.updatedAt);
@@ -87,10 +116,12 @@ export async function commitPlan(q: Queryable, plan: Plan): Promise<AlarmRow[]> 
     );
   }
   for (const d of plan.deadlines) {
-    await q.query(
-      `INSERT INTO incident_deadlines (incident_id, kind, due_at, ref) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-      [x.id, d.kind, new Date(d.dueAt), d.ref],
-    );
+    await q.query(`INSERT INTO incident_deadlines (incident_id, kind, due_at, ref) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [
+      x.id,
+      d.kind,
+      new Date(d.dueAt),
+      d.ref,
+    ]);
   }
   const alarms: AlarmRow[] = [];
   // Settled before the new ones go in: a plan that answers one call and asks for the next keeps the next open.
@@ -151,7 +182,10 @@ export async function loadOffer(q: Queryable, taskId: string): Promise<OfferReco
 
 /** The offer someone holds now: pending, or accepted and being worked on. */
 export async function liveOffer(q: Queryable, incidentId: string): Promise<OfferRecord | null> {
-  const r = await q.query(`SELECT * FROM incident_offers WHERE incident_id = $1 AND status IN ('pending', 'accepted') ORDER BY offered_at DESC LIMIT 1`, [incidentId]);
+  const r = await q.query(
+    `SELECT * FROM incident_offers WHERE incident_id = $1 AND status IN ('pending', 'accepted') ORDER BY offered_at DESC LIMIT 1`,
+    [incidentId],
+  );
   return r.rows[0] ? offerFromRow(r.rows[0]) : null;
 }
 
@@ -200,7 +234,13 @@ export interface OfferIncident {
 }
 
 export function offerIncidentFromRow(x: Record<string, unknown>): OfferIncident {
-  return { category: x.category as string, title: (x.title as string | null) ?? (x.category as string), lat: x.lat as number, lon: x.lon as number, gridCode: x.grid_code as string };
+  return {
+    category: x.category as string,
+    title: (x.title as string | null) ?? (x.category as string),
+    lat: x.lat as number,
+    lon: x.lon as number,
+    gridCode: x.grid_code as string,
+  };
 }
 
 /** An alarm raised outside a plan (a text the terminal never showed); null if that one exists already. */

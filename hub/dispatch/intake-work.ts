@@ -21,15 +21,31 @@ export class IntakeWork {
   }
 
   /** A resident's complaint (12345): the receipt token is shown once and lets them rate later. */
-  async fileComplaint(input: { category: string; description?: string; lat: number; lon: number; name?: string; phone?: string; priority?: IntakeInput['priority'] }): Promise<{ incident: IncidentRecord; token: string }> {
+  async fileComplaint(input: {
+    category: string;
+    description?: string;
+    lat: number;
+    lon: number;
+    name?: string;
+    phone?: string;
+    priority?: IntakeInput['priority'];
+  }): Promise<{ incident: IncidentRecord; token: string }> {
     const token = newReceiptToken();
     const reporterId = `resident:${hashToken(token).slice(0, 12)}`;
     const out = await this.u.serial(() =>
       this.u.unit(async (q, o) => {
         await this.intake(q, o, {
-          source: 'resident', category: input.category, priority: input.priority, lat: input.lat, lon: input.lon,
-          title: input.description?.slice(0, 60) ?? null, description: input.description ?? null, reporterKind: 'resident', reporterId,
-          reporterContact: [input.name, input.phone].filter(Boolean).join(' ') || null, reporterTokenHash: hashToken(token),
+          source: 'resident',
+          category: input.category,
+          priority: input.priority,
+          lat: input.lat,
+          lon: input.lon,
+          title: input.description?.slice(0, 60) ?? null,
+          description: input.description ?? null,
+          reporterKind: 'resident',
+          reporterId,
+          reporterContact: [input.name, input.phone].filter(Boolean).join(' ') || null,
+          reporterTokenHash: hashToken(token),
         });
       }),
     );
@@ -37,10 +53,23 @@ export class IntakeWork {
   }
 
   /** An operator registers a case by hand (phone call, walk-in). */
-  async operatorReport(operatorId: string, input: { category: string; description?: string; lat: number; lon: number; priority?: IntakeInput['priority'] }): Promise<IncidentRecord> {
+  async operatorReport(
+    operatorId: string,
+    input: { category: string; description?: string; lat: number; lon: number; priority?: IntakeInput['priority'] },
+  ): Promise<IncidentRecord> {
     const out = await this.u.serial(() =>
       this.u.unit(async (q, o) => {
-        await this.intake(q, o, { source: 'operator', category: input.category, priority: input.priority, lat: input.lat, lon: input.lon, title: input.description?.slice(0, 60) ?? null, description: input.description ?? null, reporterKind: 'operator', reporterId: operatorId });
+        await this.intake(q, o, {
+          source: 'operator',
+          category: input.category,
+          priority: input.priority,
+          lat: input.lat,
+          lon: input.lon,
+          title: input.description?.slice(0, 60) ?? null,
+          description: input.description ?? null,
+          reporterKind: 'operator',
+          reporterId: operatorId,
+        });
       }),
     );
     return out.plans[0].incident;

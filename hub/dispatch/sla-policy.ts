@@ -15,16 +15,32 @@ const H = 60;
 type Profile = SlaCategory['deadlines'];
 const d = (acceptMin: number, arriveMin: number, resolveMin: number): DeadlineMinutes => ({ acceptMin, arriveMin, resolveMin });
 /** Complaints and patrol findings: 72 h to resolve at normal priority (seed 001). */
-const STANDARD: Profile = { low: d(4 * H, 24 * H, 72 * H), normal: d(60, 4 * H, 72 * H), high: d(30, 2 * H, 24 * H), urgent: d(10, 30, 4 * H) };
+const STANDARD: Profile = {
+  low: d(4 * H, 24 * H, 72 * H),
+  normal: d(60, 4 * H, 72 * H),
+  high: d(30, 2 * H, 24 * H),
+  urgent: d(10, 30, 4 * H),
+};
 /** Door and intrusion alerts: someone must look now, the case itself is short. */
 const SECURITY: Profile = { low: d(30, 2 * H, 24 * H), normal: d(15, 60, 8 * H), high: d(5, 20, 4 * H), urgent: d(3, 10, 2 * H) };
 /** Life-safety (fire, smoke, a fall): minutes; the fire brigade is called in parallel, not by us. */
 const EMERGENCY: Profile = { low: d(10, 30, 8 * H), normal: d(5, 15, 4 * H), high: d(3, 10, 2 * H), urgent: d(2, 8, 60) };
 /** Disputes need appointments with both parties; 72 h still caps the case. */
-const MEDIATION: Profile = { low: d(8 * H, 48 * H, 72 * H), normal: d(4 * H, 24 * H, 72 * H), high: d(60, 4 * H, 48 * H), urgent: d(15, 60, 24 * H) };
+const MEDIATION: Profile = {
+  low: d(8 * H, 48 * H, 72 * H),
+  normal: d(4 * H, 24 * H, 72 * H),
+  high: d(60, 4 * H, 48 * H),
+  urgent: d(15, 60, 24 * H),
+};
 
-const row = (code: string, nameZh: string, nameEn: string, defaultPriority: Priority, tier: HandlingTier, deadlines: Profile): SlaCategory =>
-  ({ code, nameZh, nameEn, defaultPriority, tier, deadlines });
+const row = (
+  code: string,
+  nameZh: string,
+  nameEn: string,
+  defaultPriority: Priority,
+  tier: HandlingTier,
+  deadlines: Profile,
+): SlaCategory => ({ code, nameZh, nameEn, defaultPriority, tier, deadlines });
 
 export const DEFAULT_SLA_TABLE: readonly SlaCategory[] = Object.freeze([
   row('door.forced', '门禁被强行打开', 'Door forced open', 'high', 'grid', SECURITY),
@@ -66,7 +82,12 @@ export function slaCategory(category: string, table: readonly SlaCategory[] = DE
 }
 
 /** Absolute deadlines (epoch ms) for a case whose SLA clock started at `from`. */
-export function deadlinesFor(category: string, priority: Priority | undefined, from: number, table: readonly SlaCategory[] = DEFAULT_SLA_TABLE): Deadlines {
+export function deadlinesFor(
+  category: string,
+  priority: Priority | undefined,
+  from: number,
+  table: readonly SlaCategory[] = DEFAULT_SLA_TABLE,
+): Deadlines {
   const cat = slaCategory(category, table);
   const m = cat.deadlines[priority ?? cat.defaultPriority];
   const MIN = 60_000;

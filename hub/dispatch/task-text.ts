@@ -18,7 +18,8 @@ export function shanghaiTime(ms: number, now: number): string {
   const at = new Date(ms + 8 * 3600_000);
   const today = new Date(now + 8 * 3600_000);
   const hm = `${String(at.getUTCHours()).padStart(2, '0')}:${String(at.getUTCMinutes()).padStart(2, '0')}`;
-  const sameDay = at.getUTCFullYear() === today.getUTCFullYear() && at.getUTCMonth() === today.getUTCMonth() && at.getUTCDate() === today.getUTCDate();
+  const sameDay =
+    at.getUTCFullYear() === today.getUTCFullYear() && at.getUTCMonth() === today.getUTCMonth() && at.getUTCDate() === today.getUTCDate();
   return sameDay ? hm : `${at.getUTCMonth() + 1}月${at.getUTCDate()}日 ${hm}`;
 }
 
@@ -32,7 +33,8 @@ export function taskText(m: TaskMessage, names: TaskTextNames): string {
   const id = `事件号${m.incidentId}`;
   if (m.kind === 'cancel') return `【任务撤回】${id}：${chinese(m.note) ?? '任务已撤回'}。`;
   if (m.kind === 'update') return `【任务更新】${id}${chinese(m.note) ? `：${chinese(m.note)}` : ''}。`;
-  const title = m.title && m.title !== m.category && m.title !== names.categoryName ? [...m.title].slice(0, MAX_TITLE_CHARS).join('') : null;
+  const title =
+    m.title && m.title !== m.category && m.title !== names.categoryName ? [...m.title].slice(0, MAX_TITLE_CHARS).join('') : null;
   const what = [names.categoryName, names.placeName, title].filter(Boolean).join('，');
   const by = m.acceptBy === undefined ? '' : `请于${shanghaiTime(m.acceptBy, m.ts)}前`;
   return `【新任务】${what}。${by}致电指挥中心确认是否接单。${id}`;

@@ -36,7 +36,12 @@ export class WorkerRoster {
   /** Re-reads the workers table and the grid list (after an import or a roster change). */
   async load(): Promise<void> {
     const r = await this.pool.query('SELECT id, role, grid_codes, categories FROM workers ORDER BY id');
-    this.attrs = r.rows.map((w) => ({ id: w.id, role: w.role, gridCodes: w.grid_codes, categories: w.categories.length ? w.categories : ['*'] }));
+    this.attrs = r.rows.map((w) => ({
+      id: w.id,
+      role: w.role,
+      gridCodes: w.grid_codes,
+      categories: w.categories.length ? w.categories : ['*'],
+    }));
     this.allGrids = this.regions.atLevel('grid');
     this.index = null;
   }

@@ -28,7 +28,11 @@ export async function healthRoutes(app: FastifyInstance, deps: HealthDeps): Prom
   };
   // One gauge per check, read from the last answer (a scrape does not query the database itself).
   for (const name of ['database', 'broker', 'ingest']) {
-    deps.metrics.gauge(`hub_ready_${name}`, () => (last[name]?.ok === false ? 0 : 1), `1 when the ${name} readiness check passed at the last /health/ready`);
+    deps.metrics.gauge(
+      `hub_ready_${name}`,
+      () => (last[name]?.ok === false ? 0 : 1),
+      `1 when the ${name} readiness check passed at the last /health/ready`,
+    );
   }
 
   app.get('/health/live', async () => ({ ok: true }));

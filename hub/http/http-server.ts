@@ -130,7 +130,11 @@ export async function buildHttpServer(deps: HttpDeps) {
   });
 
   const api = app.withTypeProvider<ZodTypeProvider>();
-  api.route({ ...R.config, config: { access: 'public' }, handler: async () => ({ tileUrl: deps.tileUrl, tileAttribution: deps.tileAttribution ?? null }) });
+  api.route({
+    ...R.config,
+    config: { access: 'public' },
+    handler: async () => ({ tileUrl: deps.tileUrl, tileAttribution: deps.tileAttribution ?? null }),
+  });
 
   await app.register(regionRoutes, { pool: deps.pool, regions: deps.regions, onRegionsChanged: deps.onRegionsChanged });
 
@@ -146,16 +150,30 @@ export async function buildHttpServer(deps: HttpDeps) {
 
   if (deps.dispatch) await app.register(incidentRoutes, { pool: deps.pool, dispatch: deps.dispatch });
   if (deps.devices) await app.register(deviceRoutes, { registry: deps.devices, metrics: deps.metrics });
-  if (deps.ownTracks) await app.register(ownTracksRoutes, { ...deps.ownTracks, pool: deps.pool, metrics: deps.metrics, logger: deps.logger });
+  if (deps.ownTracks)
+    await app.register(ownTracksRoutes, { ...deps.ownTracks, pool: deps.pool, metrics: deps.metrics, logger: deps.logger });
   await app.register(analyticsRoutes, { pool: deps.pool, regions: deps.regions, timescale: deps.timescale });
-  await app.register(workerRoutes, { pool: deps.pool, live: deps.live, onDutyChanged: deps.onDutyChanged, onWorkersChanged: deps.onWorkersChanged });
+  await app.register(workerRoutes, {
+    pool: deps.pool,
+    live: deps.live,
+    onDutyChanged: deps.onDutyChanged,
+    onWorkersChanged: deps.onWorkersChanged,
+  });
 
   api.route({
     ...R.deadLetters,
     // Device payloads of the whole hub: diagnostics for the district's admins only.
     config: { access: 'system' },
     handler: async (req) => {
-      const r = await deps.pool.query<{ id: string; received_at: Date; topic: string; device_id: string | null; reason: string; size: number; preview: string | null }>(
+      const r = await deps.pool.query<{
+        id: string;
+        received_at: Date;
+        topic: string;
+        device_id: string | null;
+        reason: string;
+        size: number;
+        preview: string | null;
+      }>(
         `SELECT id, received_at, topic, device_id, reason, size, encode(substring(payload from 1 for 512), 'escape') AS preview
            FROM dead_letters ORDER BY id DESC LIMIT $1`,
         [req.query.limit],
@@ -172,7 +190,11 @@ export async function buildHttpServer(deps: HttpDeps) {
   let doc: OpenApiDocument | null = null;
   const openApi = (): OpenApiDocument => (doc ??= openApiDocument(apiRoutesOf(app), API_VERSION));
   api.route({ ...R.openApi, config: { access: 'read' }, handler: async () => openApi() });
-  api.route({ ...R.docs, config: { access: 'read' }, handler: async (_req, reply) => reply.type('text/html; charset=utf-8').send(docsPage(openApi())) });
+  api.route({
+    ...R.docs,
+    config: { access: 'read' },
+    handler: async (_req, reply) => reply.type('text/html; charset=utf-8').send(docsPage(openApi())),
+  });
 
   if (existsSync(DASHBOARD_DIST)) {
     await app.register(fastifyStatic, { root: DASHBOARD_DIST, prefix: '/' });

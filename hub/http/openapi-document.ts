@@ -56,7 +56,13 @@ export function openApiDocument(routes: readonly RouteEntry[], version: string):
   const paths: OpenApiDocument['paths'] = {};
   for (const r of routes) {
     if (r.method === 'HEAD') continue;
-    const schema = (r.schema ?? {}) as { summary?: string; params?: unknown; querystring?: unknown; body?: unknown; response?: Record<string, unknown> };
+    const schema = (r.schema ?? {}) as {
+      summary?: string;
+      params?: unknown;
+      querystring?: unknown;
+      body?: unknown;
+      response?: Record<string, unknown>;
+    };
     const path = r.url.replace(/:(\w+)/g, '{$1}');
     const body = jsonSchema(schema.body, 'input');
     (paths[path] ??= {})[r.method.toLowerCase()] = {
@@ -73,7 +79,8 @@ export function openApiDocument(routes: readonly RouteEntry[], version: string):
     info: {
       title: 'Grid dispatch hub API',
       version,
-      description: 'Generated from the zod contract in protocol/ (the schemas the hub validates with). Who may call what: docs/decisions/011-http-access-policy.md.',
+      description:
+        'Generated from the zod contract in protocol/ (the schemas the hub validates with). Who may call what: docs/decisions/011-http-access-policy.md.',
     },
     paths,
   };

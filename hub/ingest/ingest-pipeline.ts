@@ -16,7 +16,12 @@ import { rowsStage } from './stage-rows.js';
 import { positionFilterStage, type PositionFilterDeps } from './stage-position-filter.js';
 import type { OwnGridFence } from '../regions/own-grid-fence.js';
 
-export function ingestStages(topicRoot: string, devices: DeviceDirectory, fence: Pick<OwnGridFence, 'inside'>, filter: PositionFilterDeps = {}): IngestStage[] {
+export function ingestStages(
+  topicRoot: string,
+  devices: DeviceDirectory,
+  fence: Pick<OwnGridFence, 'inside'>,
+  filter: PositionFilterDeps = {},
+): IngestStage[] {
   return [topicStage(topicRoot), sizeStage, jsonStage, schemaStage, deviceStage(devices), rowsStage(fence), positionFilterStage(filter)];
 }
 
@@ -79,7 +84,10 @@ export class IngestPipeline {
     const label = reason.split(':')[0]!;
     this.metrics.inc('ingest_rejected_total', { reason: label });
     if (this.logBudget.take(label)) {
-      this.log.warn({ stage, reason, topic: ctx.topic.slice(0, 200), deviceId: ctx.deviceId, size: ctx.payload.length }, 'message rejected');
+      this.log.warn(
+        { stage, reason, topic: ctx.topic.slice(0, 200), deviceId: ctx.deviceId, size: ctx.payload.length },
+        'message rejected',
+      );
     }
     const rows = emptyRows();
     rows.deadLetters.push({ topic: ctx.topic, deviceId: ctx.deviceId ?? null, reason, size: ctx.payload.length, payload: ctx.payload });

@@ -177,11 +177,15 @@ export function positionFilterStage(deps: PositionFilterDeps = {}): IngestStage 
   let seeded: Promise<void> | null = null;
   // The clock a handset's last live message showed (ms ahead of ours); see clockAheadReading.
   const clocks = new Map<string, number>();
-  metrics.gauge('ingest_devices_clock_ahead', () => {
-    let n = 0;
-    for (const v of clocks.values()) if (v > 0) n++;
-    return n;
-  }, 'devices whose last live location message was timed ahead of the hub clock (>= 1 s)');
+  metrics.gauge(
+    'ingest_devices_clock_ahead',
+    () => {
+      let n = 0;
+      for (const v of clocks.values()) if (v > 0) n++;
+      return n;
+    },
+    'devices whose last live location message was timed ahead of the hub clock (>= 1 s)',
+  );
 
   return {
     name: 'position-filter',
@@ -193,7 +197,8 @@ export function positionFilterStage(deps: PositionFilterDeps = {}): IngestStage 
             for (const [id, a] of heads) filter.seed(id, a);
           },
           // Without the stored heads the filter still works, from each device's next fix on.
-          (err: unknown) => void log?.error({ err: (err as Error).message }, 'could not read the previous fixes; jumps are checked from the next fix on'),
+          (err: unknown) =>
+            void log?.error({ err: (err as Error).message }, 'could not read the previous fixes; jumps are checked from the next fix on'),
         );
       }
       await seeded;
@@ -214,7 +219,11 @@ export function positionFilterStage(deps: PositionFilterDeps = {}): IngestStage 
         if (log && budget.take(label)) log.warn({ deviceId, reason: v.refused, ts: v.row.ts }, 'fix refused');
         const payload = single ? ctx.payload : Buffer.from(JSON.stringify(fixJson(v.row)));
         ctx.rows.deadLetters.push({
-          topic: ctx.topic, deviceId, reason: v.refused, size: payload.length, payload,
+          topic: ctx.topic,
+          deviceId,
+          reason: v.refused,
+          size: payload.length,
+          payload,
           ...(label === 'future_fix' ? { clockAheadMs: v.row.clockAheadMs } : {}),
         });
       }

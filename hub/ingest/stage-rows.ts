@@ -2,7 +2,15 @@
 // message into rows. Chinese handset SDKs report GCJ-02 or BD-09; we store WGS-84 (DESIGN §3). Each
 // fix is also marked inside or outside its worker's own grids (for the time-in-grid rollup).
 import { toWgs84 } from '../../common/crs.js';
-import type { AlertPayload, Fix, LocationPayload, PresencePayload, ReportPayload, StatusPayload, TaskReplyPayload } from '../../protocol/schemas.js';
+import type {
+  AlertPayload,
+  Fix,
+  LocationPayload,
+  PresencePayload,
+  ReportPayload,
+  StatusPayload,
+  TaskReplyPayload,
+} from '../../protocol/schemas.js';
 import type { OwnGridFence } from '../regions/own-grid-fence.js';
 import type { IngestContext, IngestStage, StageOutcome } from './ingest-types.js';
 
@@ -53,17 +61,39 @@ export function rowsStage(fence: Pick<OwnGridFence, 'inside'>): IngestStage {
             gridCode: device.gridCode,
           });
           // Dispatch turns alerts into incidents from the inbox (claimed in the database, once).
-          ctx.rows.inbox.push({ deviceId: device.id, channel: 'events', key: a.eventId ?? a.type, ts: a.ts, body: { ...a, deviceKind: device.kind, lat: device.lat, lon: device.lon, gridCode: device.gridCode } });
+          ctx.rows.inbox.push({
+            deviceId: device.id,
+            channel: 'events',
+            key: a.eventId ?? a.type,
+            ts: a.ts,
+            body: { ...a, deviceKind: device.kind, lat: device.lat, lon: device.lon, gridCode: device.gridCode },
+          });
           return undefined;
         }
         case 'status': {
           const s = ctx.data as StatusPayload;
-          ctx.rows.statuses.push({ deviceId: device.id, workerId: device.workerId, ts: s.ts, kind: 'status', duty: s.duty, battery: s.battery ?? null, online: null });
+          ctx.rows.statuses.push({
+            deviceId: device.id,
+            workerId: device.workerId,
+            ts: s.ts,
+            kind: 'status',
+            duty: s.duty,
+            battery: s.battery ?? null,
+            online: null,
+          });
           return undefined;
         }
         case 'presence': {
           const p = ctx.data as PresencePayload;
-          ctx.rows.statuses.push({ deviceId: device.id, workerId: device.workerId, ts: p.ts, kind: 'presence', duty: null, battery: null, online: p.online });
+          ctx.rows.statuses.push({
+            deviceId: device.id,
+            workerId: device.workerId,
+            ts: p.ts,
+            kind: 'presence',
+            duty: null,
+            battery: null,
+            online: p.online,
+          });
           return undefined;
         }
         case 'reports': {

@@ -22,7 +22,14 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../common/logger.js';
 import type { Metrics } from '../../common/metrics.js';
-import { LIVE_NAMESPACE, type AlarmView, type ClientToServerEvents, type IncidentView, type PositionUpdate, type ServerToClientEvents } from '../../protocol/socket-events.js';
+import {
+  LIVE_NAMESPACE,
+  type AlarmView,
+  type ClientToServerEvents,
+  type IncidentView,
+  type PositionUpdate,
+  type ServerToClientEvents,
+} from '../../protocol/socket-events.js';
 import { tokenFrom, type AuthService, type Viewer } from '../auth/auth-service.js';
 import type { LiveChanges, LiveState } from './live-state.js';
 import { ALL_SCOPE } from '../auth/region-scope.js';

@@ -4,7 +4,16 @@
 // position filter flagged never moves it at all, and neither does one from the future (issue 16:
 // a 2099 fix held a dot at 2099, since no real fix was ever newer).
 import type pg from 'pg';
-import type { AlarmView, AlertView, DutyChange, IncidentView, LiveSnapshot, PositionUpdate, PresenceChange, WorkerLive } from '../../protocol/socket-events.js';
+import type {
+  AlarmView,
+  AlertView,
+  DutyChange,
+  IncidentView,
+  LiveSnapshot,
+  PositionUpdate,
+  PresenceChange,
+  WorkerLive,
+} from '../../protocol/socket-events.js';
 import type { Rows } from '../rows/row-types.js';
 import { clockAheadReading } from '../ingest/stage-position-filter.js';
 

@@ -22,7 +22,9 @@ export interface DutyChanged {
  * workers whose duty actually changed, so the caller can tell dispatch and the screens.
  */
 export async function syncDutyFromStatuses(db: Queryable, statuses: readonly StatusRow[]): Promise<DutyChanged[]> {
-  const workerIds = [...new Set(statuses.filter((s) => s.kind === 'status' && s.duty !== null && s.workerId !== null).map((s) => s.workerId as string))];
+  const workerIds = [
+    ...new Set(statuses.filter((s) => s.kind === 'status' && s.duty !== null && s.workerId !== null).map((s) => s.workerId as string)),
+  ];
   if (workerIds.length === 0) return [];
   const r = await db.query<{ id: string; duty: Duty; duty_since: Date }>(
     `UPDATE workers w SET duty = s.duty, duty_since = s.ts

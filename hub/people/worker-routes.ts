@@ -41,7 +41,13 @@ export async function workerRoutes(fastify: FastifyInstance, opts: WorkerRouteOp
       online: live?.online ?? false,
       deviceId: w.deviceId ?? live?.deviceId ?? null,
       position: hasFix
-        ? { lat: live.lat as number, lon: live.lon as number, ts: new Date(live.ts as number).toISOString(), ageMs: Math.max(0, now - (live.ts as number)), battery: live.battery }
+        ? {
+            lat: live.lat as number,
+            lon: live.lon as number,
+            ts: new Date(live.ts as number).toISOString(),
+            ageMs: Math.max(0, now - (live.ts as number)),
+            battery: live.battery,
+          }
         : null,
       load: w.load,
     };
@@ -76,7 +82,13 @@ export async function workerRoutes(fastify: FastifyInstance, opts: WorkerRouteOp
       const result = await setWorkerDuty(pool, req.params.id, req.body.duty, clock.now());
       if (!result) throw new AppError('WORKER_NOT_FOUND');
       if (result.changed) await opts.onDutyChanged?.(req.params.id, result.duty);
-      return { ok: true as const, id: req.params.id, duty: result.duty, dutySince: new Date(result.dutySince).toISOString(), changed: result.changed };
+      return {
+        ok: true as const,
+        id: req.params.id,
+        duty: result.duty,
+        dutySince: new Date(result.dutySince).toISOString(),
+        changed: result.changed,
+      };
     },
   });
 

@@ -11,7 +11,6 @@ type Queryable = Pick<pg.Pool, 'query'>;
 
 export type Duty = 'on' | 'off';
 
-
 export interface WorkerRecord {
   id: string;
   name: string;
@@ -94,7 +93,10 @@ export interface DutyResult {
  */
 export async function setWorkerDuty(pool: pg.Pool, id: string, duty: Duty, at: number): Promise<DutyResult | null> {
   return withTransaction(pool, async (client, end) => {
-    const cur = await client.query<{ duty: Duty; duty_since: Date | null }>('SELECT duty, duty_since FROM workers WHERE id = $1 FOR UPDATE', [id]);
+    const cur = await client.query<{ duty: Duty; duty_since: Date | null }>(
+      'SELECT duty, duty_since FROM workers WHERE id = $1 FOR UPDATE',
+      [id],
+    );
     if (cur.rowCount === 0) {
       end.rollback();
       return null;
@@ -152,7 +154,8 @@ export async function checkWorkers(db: Queryable, workers: readonly WorkerInput[
       else if (level !== 'grid') add('gridCodes', g, `${g} 是${level}级区划，不是网格`, `${g} is a ${level}, not a grid`);
     }
     for (const c of w.categories ?? []) {
-      if (!CATEGORY.test(c)) add('categories', c, `事件类别 ${c} 格式错误（如 drain、door.*、*）`, `category ${c} is malformed (e.g. drain, door.*, *)`);
+      if (!CATEGORY.test(c))
+        add('categories', c, `事件类别 ${c} 格式错误（如 drain、door.*、*）`, `category ${c} is malformed (e.g. drain, door.*, *)`);
     }
   });
   return out;

@@ -45,7 +45,11 @@ export class RegionDirectory {
   /** Reads the whole tree (after an import or an edit, and at start); one statement. */
   async load(): Promise<void> {
     const r = await this.pool.query<DirectoryRow>('SELECT code, parent_code, level, name, geometry FROM regions');
-    const features = r.rows.map((x) => ({ type: 'Feature', properties: { code: x.code, parent: x.parent_code, level: x.level, name: x.name }, geometry: x.geometry }));
+    const features = r.rows.map((x) => ({
+      type: 'Feature',
+      properties: { code: x.code, parent: x.parent_code, level: x.level, name: x.name },
+      geometry: x.geometry,
+    }));
     // The table holds what an import accepted: the structure is read back, not judged again.
     this.current = features.length > 0 ? parseRegions({ type: 'FeatureCollection', features }, { skipGeometry: true }).tree : EMPTY_TREE;
     this.derived = { chains: new Map(), under: new Map() };
@@ -106,7 +110,10 @@ export class RegionDirectory {
 
   /** Codes at one level, sorted (string order, as the grid locator and roster keep them). */
   atLevel(level: RegionLevel): string[] {
-    return this.current.regions.filter((r) => r.level === level).map((r) => r.code).sort();
+    return this.current.regions
+      .filter((r) => r.level === level)
+      .map((r) => r.code)
+      .sort();
   }
 
   /**

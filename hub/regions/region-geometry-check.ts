@@ -86,8 +86,11 @@ function findOverlaps(all: readonly Shape[], minArea: number, areas: AreaSums): 
         const b = shapes[j];
         // Boxes that only touch (edge neighbours on a lattice) cannot share area: skip polyclip,
         // which costs ~0.5 ms a pair and dominates a city-sized import.
-        if (Math.min(a.box.maxLon, b.box.maxLon) <= Math.max(a.box.minLon, b.box.minLon) ||
-          Math.min(a.box.maxLat, b.box.maxLat) <= Math.max(a.box.minLat, b.box.minLat)) continue;
+        if (
+          Math.min(a.box.maxLon, b.box.maxLon) <= Math.max(a.box.minLon, b.box.minLon) ||
+          Math.min(a.box.maxLat, b.box.maxLat) <= Math.max(a.box.minLat, b.box.minLat)
+        )
+          continue;
         const common = intersectionOf(a, b);
         // Unknown (refused) counts as unbounded, so the parent's gap check falls back to sampling.
         const m2 = common === undefined ? Infinity : common ? area(common) : 0;
@@ -95,10 +98,18 @@ function findOverlaps(all: readonly Shape[], minArea: number, areas: AreaSums): 
         if (parent !== null && parent === b.region.parent) areas.siblingOverlap.set(parent, (areas.siblingOverlap.get(parent) ?? 0) + m2);
         if (!common || m2 < minArea) continue;
         const box = bboxOf(common.geometry);
-        out.push(problem('overlap', 'error', a.region.code,
-          `${a.region.code} 与 ${b.region.code} 重叠约 ${Math.round(m2)} 平方米`,
-          `${a.region.code} overlaps ${b.region.code} by about ${Math.round(m2)} m²`,
-          b.region.code, [(box.minLon + box.maxLon) / 2, (box.minLat + box.maxLat) / 2], m2));
+        out.push(
+          problem(
+            'overlap',
+            'error',
+            a.region.code,
+            `${a.region.code} 与 ${b.region.code} 重叠约 ${Math.round(m2)} 平方米`,
+            `${a.region.code} overlaps ${b.region.code} by about ${Math.round(m2)} m²`,
+            b.region.code,
+            [(box.minLon + box.maxLon) / 2, (box.minLat + box.maxLat) / 2],
+            m2,
+          ),
+        );
       }
     });
   }
@@ -117,10 +128,18 @@ function findOutsideParent(tree: RegionTree, shapes: ReadonlyMap<string, Shape>,
     areas.inside.set(r.code, insideM2);
     const outside = area(feature(child.geometry)) - insideM2;
     if (outside < minArea) continue;
-    out.push(problem('outside_parent', 'error', r.code,
-      `${r.code} 约 ${Math.round(outside)} 平方米在上级 ${parent.region.code} 之外`,
-      `about ${Math.round(outside)} m² of ${r.code} lies outside its parent ${parent.region.code}`,
-      parent.region.code, undefined, outside));
+    out.push(
+      problem(
+        'outside_parent',
+        'error',
+        r.code,
+        `${r.code} 约 ${Math.round(outside)} 平方米在上级 ${parent.region.code} 之外`,
+        `about ${Math.round(outside)} m² of ${r.code} lies outside its parent ${parent.region.code}`,
+        parent.region.code,
+        undefined,
+        outside,
+      ),
+    );
   }
   return out;
 }
@@ -155,9 +174,14 @@ function findGaps(tree: RegionTree, shapes: ReadonlyMap<string, Shape>, options:
       for (let ix = 0; ix < nx; ix++) {
         const lon = box.minLon + (ix + 0.5) * stepLon;
         if (!booleanPointInPolygon([lon, lat], parent.geometry)) continue;
-        const inChild = kids.some((k) =>
-          lon >= k.box.minLon && lon <= k.box.maxLon && lat >= k.box.minLat && lat <= k.box.maxLat &&
-          booleanPointInPolygon([lon, lat], k.geometry));
+        const inChild = kids.some(
+          (k) =>
+            lon >= k.box.minLon &&
+            lon <= k.box.maxLon &&
+            lat >= k.box.minLat &&
+            lat <= k.box.maxLat &&
+            booleanPointInPolygon([lon, lat], k.geometry),
+        );
         if (inChild) continue;
         hits++;
         first ??= [lon, lat];
@@ -166,10 +190,18 @@ function findGaps(tree: RegionTree, shapes: ReadonlyMap<string, Shape>, options:
     if (hits === 0 || !first) continue;
     const cellM2 = (widthM / nx) * (heightM / ny);
     const m2 = hits * cellM2;
-    out.push(problem('gap', 'error', r.code,
-      `${r.code} 内约 ${Math.round(m2)} 平方米不属于任何下级区划（抽样估计）`,
-      `about ${Math.round(m2)} m² inside ${r.code} belongs to none of its children (sampled estimate)`,
-      undefined, first, m2));
+    out.push(
+      problem(
+        'gap',
+        'error',
+        r.code,
+        `${r.code} 内约 ${Math.round(m2)} 平方米不属于任何下级区划（抽样估计）`,
+        `about ${Math.round(m2)} m² inside ${r.code} belongs to none of its children (sampled estimate)`,
+        undefined,
+        first,
+        m2,
+      ),
+    );
   }
   return out;
 }

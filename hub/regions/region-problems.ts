@@ -37,7 +37,11 @@ export function problem(
   areaM2?: number,
 ): Problem {
   return {
-    code, severity, regionCode, messageZh, messageEn,
+    code,
+    severity,
+    regionCode,
+    messageZh,
+    messageEn,
     ...(otherCode === undefined ? {} : { otherCode }),
     ...(at === undefined ? {} : { at: [at[0], at[1]] as [number, number] }),
     ...(areaM2 === undefined ? {} : { areaM2 }),

@@ -50,11 +50,13 @@ export async function regionRoutes(fastify: FastifyInstance, opts: RegionRouteOp
       const accept = parseAcceptFlags(req.query.accept ? [req.query.accept] : []);
       const judged = assessRegionImport(req.body, accept);
       if (judged.verdict === 'unparseable') throw new AppError('REGIONS_UNPARSEABLE', { issues: judged.issues });
-      if (judged.verdict === 'invalid') throw new AppError(judged.noGrid ? 'REGIONS_NO_GRID' : 'REGIONS_INVALID', { problems: judged.problems });
+      if (judged.verdict === 'invalid')
+        throw new AppError(judged.noGrid ? 'REGIONS_NO_GRID' : 'REGIONS_INVALID', { problems: judged.problems });
       if (judged.verdict === 'refused') throw new AppError('REGIONS_GEOMETRY_REFUSED', { problems: judged.problems, needs: judged.needs });
       const dryRun = req.query.dryRun;
       const result = await replaceRegions(pool, judged.tree, { accept, dryRun });
-      if (result.outcome === 'in_use') throw new AppError('REGIONS_IN_USE', { devices: result.devicesInRemovedRegions, removedCodes: result.removedCodes });
+      if (result.outcome === 'in_use')
+        throw new AppError('REGIONS_IN_USE', { devices: result.devicesInRemovedRegions, removedCodes: result.removedCodes });
       let reloaded = false;
       if (!dryRun) {
         try {

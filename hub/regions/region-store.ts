@@ -24,7 +24,10 @@ const ACCEPTABLE: Partial<Record<ProblemCode, AcceptFlag>> = { overlap: 'overlap
 /** Parses `overlaps,gaps` (also repeated flags); throws on an unknown word so a typo never accepts nothing silently. */
 export function parseAcceptFlags(values: readonly string[]): Set<AcceptFlag> {
   const out = new Set<AcceptFlag>();
-  for (const word of values.flatMap((v) => v.split(',')).map((w) => w.trim()).filter(Boolean)) {
+  for (const word of values
+    .flatMap((v) => v.split(','))
+    .map((w) => w.trim())
+    .filter(Boolean)) {
     const flag = ACCEPT_FLAGS.find((f) => f === word || f === `${word}s`); // 'overlap' reads as 'overlaps'
     if (!flag) throw new Error(`unknown accept value "${word}" (use ${ACCEPT_FLAGS.join(', ')})`);
     out.add(flag);
@@ -92,7 +95,10 @@ export interface RegionFilter {
 const LEVEL_ORDER = `array_position(ARRAY[${REGION_LEVELS.map((l) => `'${l}'`).join(',')}], level)`;
 
 /** Regions as GeoJSON, parents before children (so the file imports as it is). Null: root unknown. */
-export async function readRegions(db: Queryable, filter: RegionFilter = {}): Promise<FeatureCollection<Polygon | MultiPolygon, RegionProperties> | null> {
+export async function readRegions(
+  db: Queryable,
+  filter: RegionFilter = {},
+): Promise<FeatureCollection<Polygon | MultiPolygon, RegionProperties> | null> {
   const params: unknown[] = [];
   let source = 'regions';
   if (filter.root !== undefined) {
@@ -165,10 +171,12 @@ export async function replaceRegions(pool: pg.Pool, tree: RegionTree, opts: Repl
     const removedCodes = [...existing].filter((c) => !incoming.has(c)).sort();
     const added = tree.regions.filter((r) => !existing.has(r.code)).length;
 
-    const devices = (await client.query<{ id: string; grid_code: string }>(
-      'SELECT id, grid_code FROM devices WHERE grid_code = ANY($1::text[]) ORDER BY id',
-      [removedCodes],
-    )).rows.map((d) => ({ id: d.id, gridCode: d.grid_code }));
+    const devices = (
+      await client.query<{ id: string; grid_code: string }>(
+        'SELECT id, grid_code FROM devices WHERE grid_code = ANY($1::text[]) ORDER BY id',
+        [removedCodes],
+      )
+    ).rows.map((d) => ({ id: d.id, gridCode: d.grid_code }));
     const detach = opts.accept.has('detach');
     const result: ReplaceResult = {
       outcome: 'replaced',
@@ -189,12 +197,14 @@ export async function replaceRegions(pool: pg.Pool, tree: RegionTree, opts: Repl
 
     // Level by level, parents first: a child's parent row exists (new or updated) before the child.
     for (const level of REGION_LEVELS) {
-      const rows = tree.regions.filter((r) => r.level === level).map((r) => {
-        const extra: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(r.properties)) if (!CORE_KEYS.has(k)) extra[k] = v;
-        if (r.featureId !== undefined) extra[FEATURE_ID_KEY] = r.featureId;
-        return { code: r.code, parent: r.parent, level, name: r.name, geometry: r.geometry, props: extra };
-      });
+      const rows = tree.regions
+        .filter((r) => r.level === level)
+        .map((r) => {
+          const extra: Record<string, unknown> = {};
+          for (const [k, v] of Object.entries(r.properties)) if (!CORE_KEYS.has(k)) extra[k] = v;
+          if (r.featureId !== undefined) extra[FEATURE_ID_KEY] = r.featureId;
+          return { code: r.code, parent: r.parent, level, name: r.name, geometry: r.geometry, props: extra };
+        });
       await upsertRegionRows(client, rows);
     }
     // One statement: the parent_code foreign key is checked at its end, when whole removed

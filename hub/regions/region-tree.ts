@@ -11,15 +11,12 @@ import { REGION_LEVELS, levelRank, regionLevelSchema, type RegionLevel } from '.
 
 export type { Problem, ProblemCode } from './region-problems.js';
 
-
 const position = z.tuple([z.number().min(-180).max(180), z.number().min(-90).max(90)], z.number());
 // Short or unclosed rings parse (and are reported as problems below), so one bad ring does not
 // hide every other defect in the file.
 const ring = z.array(position).min(1);
 const polygonSchema = z.object({ type: z.literal('Polygon'), coordinates: z.array(ring).min(1) }).loose();
-const multiPolygonSchema = z
-  .object({ type: z.literal('MultiPolygon'), coordinates: z.array(z.array(ring).min(1)).min(1) })
-  .loose();
+const multiPolygonSchema = z.object({ type: z.literal('MultiPolygon'), coordinates: z.array(z.array(ring).min(1)).min(1) }).loose();
 
 export const regionPropertiesSchema = z
   .object({
@@ -39,9 +36,7 @@ export const regionFeatureSchema = z
   })
   .loose();
 
-export const regionCollectionSchema = z
-  .object({ type: z.literal('FeatureCollection'), features: z.array(regionFeatureSchema) })
-  .loose();
+export const regionCollectionSchema = z.object({ type: z.literal('FeatureCollection'), features: z.array(regionFeatureSchema) }).loose();
 
 export type RegionProperties = z.infer<typeof regionPropertiesSchema>;
 
@@ -115,13 +110,29 @@ export function parseRegions(input: unknown, options: ParseRegionsOptions = {}):
     } else {
       const parent = byCode.get(r.parent);
       if (!parent) {
-        problems.push(problem('parent_missing', 'error', r.code, `${r.code} 的上级 ${r.parent} 不存在`, `parent ${r.parent} of ${r.code} does not exist`, r.parent));
+        problems.push(
+          problem(
+            'parent_missing',
+            'error',
+            r.code,
+            `${r.code} 的上级 ${r.parent} 不存在`,
+            `parent ${r.parent} of ${r.code} does not exist`,
+            r.parent,
+          ),
+        );
         continue;
       }
       if (levelRank(r.level) !== levelRank(parent.level) + 1) {
-        problems.push(problem('level_mismatch', 'error', r.code,
-          `${r.code}（${r.level}）不能直属于 ${parent.code}（${parent.level}）`,
-          `${r.code} (${r.level}) cannot sit directly under ${parent.code} (${parent.level})`, parent.code));
+        problems.push(
+          problem(
+            'level_mismatch',
+            'error',
+            r.code,
+            `${r.code}（${r.level}）不能直属于 ${parent.code}（${parent.level}）`,
+            `${r.code} (${r.level}) cannot sit directly under ${parent.code} (${parent.level})`,
+            parent.code,
+          ),
+        );
       }
       const list = children.get(r.parent) ?? [];
       list.push(r.code);
@@ -142,9 +153,29 @@ function ringProblems(r: Region): Problem[] {
     // A closed ring needs 4 positions (RFC 7946 §3.1.6); 3 distinct ones if the closing one is missing.
     const distinct = ringIsClosed(ring) ? ring.length - 1 : ring.length;
     if (distinct < 3) {
-      out.push(problem('ring_too_short', 'error', r.code, `${r.code} 有少于 3 个顶点的环`, `${r.code} has a ring with fewer than 3 vertices`, undefined, ring[0]));
+      out.push(
+        problem(
+          'ring_too_short',
+          'error',
+          r.code,
+          `${r.code} 有少于 3 个顶点的环`,
+          `${r.code} has a ring with fewer than 3 vertices`,
+          undefined,
+          ring[0],
+        ),
+      );
     } else if (!ringIsClosed(ring)) {
-      out.push(problem('ring_not_closed', 'warning', r.code, `${r.code} 有未闭合的环（首尾坐标不同）`, `${r.code} has a ring whose first and last positions differ`, undefined, ring[0]));
+      out.push(
+        problem(
+          'ring_not_closed',
+          'warning',
+          r.code,
+          `${r.code} 有未闭合的环（首尾坐标不同）`,
+          `${r.code} has a ring whose first and last positions differ`,
+          undefined,
+          ring[0],
+        ),
+      );
     }
   }
   return out;
@@ -174,12 +205,14 @@ function findCycles(regions: readonly Region[], byCode: ReadonlyMap<string, Regi
 
 /** Back to GeoJSON: features in import order, properties and feature ids as imported. */
 export function regionsToGeoJSON(tree: RegionTree): FeatureCollection<Polygon | MultiPolygon, RegionProperties> {
-  const features = tree.regions.map((r): Feature<Polygon | MultiPolygon, RegionProperties> => ({
-    type: 'Feature',
-    ...(r.featureId === undefined ? {} : { id: r.featureId }),
-    properties: { ...r.properties, code: r.code, parent: r.parent, level: r.level, name: r.name },
-    geometry: r.geometry,
-  }));
+  const features = tree.regions.map(
+    (r): Feature<Polygon | MultiPolygon, RegionProperties> => ({
+      type: 'Feature',
+      ...(r.featureId === undefined ? {} : { id: r.featureId }),
+      properties: { ...r.properties, code: r.code, parent: r.parent, level: r.level, name: r.name },
+      geometry: r.geometry,
+    }),
+  );
   return { type: 'FeatureCollection', features };
 }
 

@@ -113,7 +113,8 @@ export class BatchWriter {
       const started = Date.now();
       try {
         const { copyFellBack, conflictingDuplicates } = await commitRows(this.opts.pool, merged, { copy: this.opts.copyPositions });
-        if (conflictingDuplicates > 0) this.opts.metrics.inc('ingest_fixes_rejected_total', { reason: 'conflicting_duplicate' }, conflictingDuplicates);
+        if (conflictingDuplicates > 0)
+          this.opts.metrics.inc('ingest_fixes_rejected_total', { reason: 'conflicting_duplicate' }, conflictingDuplicates);
         if (copyFellBack) this.opts.metrics.inc('ingest_copy_fallbacks_total');
         const committedAt = Date.now();
         this.opts.metrics.inc('ingest_commits_total');

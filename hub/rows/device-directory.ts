@@ -44,7 +44,9 @@ export class DeviceDirectory {
   async lookup(id: string): Promise<DeviceInfo | undefined> {
     const missedAt = this.misses.get(id);
     if (missedAt !== undefined && this.now() - missedAt < NEGATIVE_TTL_MS) return undefined;
-    const r = await this.pool.query('SELECT id, kind, worker_id, grid_code, lat, lon, protocol FROM devices WHERE id = $1 AND enabled', [id]);
+    const r = await this.pool.query('SELECT id, kind, worker_id, grid_code, lat, lon, protocol FROM devices WHERE id = $1 AND enabled', [
+      id,
+    ]);
     if (r.rowCount === 0) {
       if (this.misses.size > 10_000) this.misses.clear();
       this.misses.set(id, this.now());
@@ -58,6 +60,13 @@ export class DeviceDirectory {
   }
 }
 
-function toInfo(row: { id: string; kind: DeviceInfo['kind']; worker_id: string | null; grid_code: string | null; lat: number | null; lon: number | null }): DeviceInfo {
+function toInfo(row: {
+  id: string;
+  kind: DeviceInfo['kind'];
+  worker_id: string | null;
+  grid_code: string | null;
+  lat: number | null;
+  lon: number | null;
+}): DeviceInfo {
   return { id: row.id, kind: row.kind, workerId: row.worker_id, gridCode: row.grid_code, lat: row.lat, lon: row.lon };
 }

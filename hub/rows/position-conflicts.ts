@@ -59,8 +59,10 @@ export async function storedConflicts(
   tables: readonly ('positions' | 'positions_flagged')[],
 ): Promise<Conflict[]> {
   const probe = tables
-    .map((t) => `SELECT u.i, p.lat, p.lon FROM u JOIN ${t} p ON p.device_id = u.dev AND p.ts = to_timestamp(u.t / 1000.0)
-                   WHERE p.lat <> u.la OR p.lon <> u.lo`)
+    .map(
+      (t) => `SELECT u.i, p.lat, p.lon FROM u JOIN ${t} p ON p.device_id = u.dev AND p.ts = to_timestamp(u.t / 1000.0)
+                   WHERE p.lat <> u.la OR p.lon <> u.lo`,
+    )
     .join(' UNION ALL ');
   const r = await client.query<{ i: string; lat: number; lon: number }>(
     `WITH u AS (SELECT * FROM unnest($1::text[], $2::float8[], $3::float8[], $4::float8[]) WITH ORDINALITY AS u(dev, t, la, lo, i))
@@ -77,10 +79,27 @@ export async function storedConflicts(
 export function conflictLetter(loser: PositionRow, kept: { lat: number; lon: number }): DeadLetterRow {
   const payload = Buffer.from(
     JSON.stringify({
-      fix: { ts: loser.ts, lat: loser.lat, lon: loser.lon, acc: loser.acc, alt: loser.alt, speed: loser.speed, heading: loser.heading, battery: loser.battery, seq: loser.seq, flags: loser.flags },
+      fix: {
+        ts: loser.ts,
+        lat: loser.lat,
+        lon: loser.lon,
+        acc: loser.acc,
+        alt: loser.alt,
+        speed: loser.speed,
+        heading: loser.heading,
+        battery: loser.battery,
+        seq: loser.seq,
+        flags: loser.flags,
+      },
       kept: { lat: kept.lat, lon: kept.lon },
     }),
   );
   // The store, not a topic, refused it: the message itself was valid and acknowledged.
-  return { topic: 'positions', deviceId: loser.deviceId, reason: `${CONFLICT_REASON}: another position is stored for ${new Date(loser.ts).toISOString()}`, size: payload.length, payload };
+  return {
+    topic: 'positions',
+    deviceId: loser.deviceId,
+    reason: `${CONFLICT_REASON}: another position is stored for ${new Date(loser.ts).toISOString()}`,
+    size: payload.length,
+    payload,
+  };
 }

@@ -42,20 +42,26 @@ export async function writeRows(client: Pick<pg.ClientBase, 'query'>, rows: Rows
   const flagged = valid.length === rows.positions.length ? [] : rows.positions.filter(isFlagged);
   const conflicts: Conflict[] = [];
   if (valid.length > 0) {
-    const r = await client.query(`INSERT INTO positions (device_id, ts, worker_id, lat, lon, acc, alt, speed, heading, battery, seq, in_grid)
+    const r = await client.query(
+      `INSERT INTO positions (device_id, ts, worker_id, lat, lon, acc, alt, speed, heading, battery, seq, in_grid)
        SELECT dev, to_timestamp(t / 1000.0), w, la, lo, ac, al, sp, hd, bt, sq, ig
          FROM ${POSITION_UNNEST}) AS u(dev, t, w, la, lo, ac, al, sp, hd, bt, sq, ig)
-       ON CONFLICT DO NOTHING`, positionParams(valid));
+       ON CONFLICT DO NOTHING`,
+      positionParams(valid),
+    );
     if ((r.rowCount ?? 0) < valid.length) conflicts.push(...(await storedConflicts(client, valid, ['positions'])));
   }
   if (flagged.length > 0) {
     // A key held by a valid fix stays valid: the same fix judged again (against other neighbours)
     // is no new row, another position at that key a conflict.
-    const r = await client.query(`INSERT INTO positions_flagged (device_id, ts, worker_id, lat, lon, acc, alt, speed, heading, battery, seq, in_grid, flags)
+    const r = await client.query(
+      `INSERT INTO positions_flagged (device_id, ts, worker_id, lat, lon, acc, alt, speed, heading, battery, seq, in_grid, flags)
        SELECT dev, to_timestamp(t / 1000.0), w, la, lo, ac, al, sp, hd, bt, sq, ig, string_to_array(fl, ',')
          FROM ${POSITION_UNNEST}, $13::text[]) AS u(dev, t, w, la, lo, ac, al, sp, hd, bt, sq, ig, fl)
         WHERE NOT EXISTS (SELECT 1 FROM positions p WHERE p.device_id = u.dev AND p.ts = to_timestamp(u.t / 1000.0))
-       ON CONFLICT DO NOTHING`, [...positionParams(flagged), flagged.map((r) => r.flags!.join(','))]);
+       ON CONFLICT DO NOTHING`,
+      [...positionParams(flagged), flagged.map((r) => r.flags!.join(','))],
+    );
     if ((r.rowCount ?? 0) < flagged.length) conflicts.push(...(await storedConflicts(client, flagged, ['positions', 'positions_flagged'])));
   }
   if (e.length > 0) {
@@ -86,7 +92,14 @@ export async function writeRows(client: Pick<pg.ClientBase, 'query'>, rows: Rows
        SELECT dev, to_timestamp(t / 1000.0), k, du, bt, onl
          FROM unnest($1::text[], $2::float8[], $3::text[], $4::text[], $5::real[], $6::boolean[]) AS u(dev, t, k, du, bt, onl)
        ON CONFLICT DO NOTHING`,
-      [s.map((r) => r.deviceId), s.map((r) => r.ts), s.map((r) => r.kind), s.map((r) => r.duty), s.map((r) => r.battery), s.map((r) => r.online)],
+      [
+        s.map((r) => r.deviceId),
+        s.map((r) => r.ts),
+        s.map((r) => r.kind),
+        s.map((r) => r.duty),
+        s.map((r) => r.battery),
+        s.map((r) => r.online),
+      ],
     );
   }
   if (i.length > 0) {
@@ -120,7 +133,9 @@ export function statementCount(rows: Rows): number {
   const { positions: p, events: e, statuses: s, inbox: i, deadLetters: d } = rows;
   const flagged = p.some(isFlagged);
   const valid = flagged ? p.some((r) => !isFlagged(r)) : p.length > 0;
-  return (valid ? 1 : 0) + (flagged ? 1 : 0) + (e.length > 0 ? 1 : 0) + (s.length > 0 ? 1 : 0) + (i.length > 0 ? 1 : 0) + (d.length > 0 ? 1 : 0);
+  return (
+    (valid ? 1 : 0) + (flagged ? 1 : 0) + (e.length > 0 ? 1 : 0) + (s.length > 0 ? 1 : 0) + (i.length > 0 ? 1 : 0) + (d.length > 0 ? 1 : 0)
+  );
 }
 
 export function rowCount(rows: Rows): number {

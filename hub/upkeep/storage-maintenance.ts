@@ -68,7 +68,12 @@ export class StorageMaintenance {
   private async pass(): Promise<void> {
     const lease = this.opts.lease ? await this.opts.pool.connect().catch(() => null) : null;
     if (this.opts.lease) {
-      const got = lease && (await lease.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [MAINTENANCE_LOCK_KEY]).then((r) => r.rows[0]!.ok, () => false));
+      const got =
+        lease &&
+        (await lease.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [MAINTENANCE_LOCK_KEY]).then(
+          (r) => r.rows[0]!.ok,
+          () => false,
+        ));
       if (!got) {
         lease?.release();
         this.log.debug('storage maintenance: another node holds the lease (or the database is away); skipped');
@@ -91,12 +96,27 @@ export class StorageMaintenance {
       const lookbackMs = this.opts.rollupLookbackMs ?? 3 * 3_600_000;
       const rows = await rollupActivity(this.opts.pool, now - lookbackMs, now);
       // After the activity rollup: it is what tells the packer which worker-hours have fixes.
-      const trails = await packTrailHours(this.opts.pool, now, { keep: this.opts.trailKeep ?? DEFAULT_STORAGE_POLICY.compressAfter, lookbackMs });
+      const trails = await packTrailHours(this.opts.pool, now, {
+        keep: this.opts.trailKeep ?? DEFAULT_STORAGE_POLICY.compressAfter,
+        lookbackMs,
+      });
       const incidentRows = await rollupIncidents(this.opts.pool, now);
       const regionRows = await rollupKpiRegions(this.opts.pool, now);
       const jobs = this.opts.timescale && this.opts.runPolicies ? await runPolicyJobs(this.opts.pool) : [];
       const vacuum = this.opts.runPolicies ? await vacuumByHand(this.opts.pool) : null;
-      this.log.info({ rollupRows: rows, trailHoursPacked: trails.packed, trailPackDone: trails.done, incidentRows, regionRows, jobs, vacuumed: vacuum?.vacuumed.length, ms: this.opts.clock.now() - now }, 'storage maintenance done');
+      this.log.info(
+        {
+          rollupRows: rows,
+          trailHoursPacked: trails.packed,
+          trailPackDone: trails.done,
+          incidentRows,
+          regionRows,
+          jobs,
+          vacuumed: vacuum?.vacuumed.length,
+          ms: this.opts.clock.now() - now,
+        },
+        'storage maintenance done',
+      );
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'storage maintenance failed; retried next tick');
     }

@@ -25,8 +25,22 @@ export interface PolicyChange {
 }
 
 const POLICIES = [
-  { policy: 'compression', proc: 'policy_compression', key: 'compress_after', add: 'add_compression_policy', remove: 'remove_compression_policy', value: (c: StoragePolicyConfig) => c.compressAfter },
-  { policy: 'retention', proc: 'policy_retention', key: 'drop_after', add: 'add_retention_policy', remove: 'remove_retention_policy', value: (c: StoragePolicyConfig) => c.retainRawFor },
+  {
+    policy: 'compression',
+    proc: 'policy_compression',
+    key: 'compress_after',
+    add: 'add_compression_policy',
+    remove: 'remove_compression_policy',
+    value: (c: StoragePolicyConfig) => c.compressAfter,
+  },
+  {
+    policy: 'retention',
+    proc: 'policy_retention',
+    key: 'drop_after',
+    add: 'add_retention_policy',
+    remove: 'remove_retention_policy',
+    value: (c: StoragePolicyConfig) => c.retainRawFor,
+  },
 ] as const;
 
 /** Brings the positions policies to the configured ages; false on plain PostgreSQL. */

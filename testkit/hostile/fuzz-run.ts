@@ -42,7 +42,13 @@ async function roundTrip(device: MqttClient, id: string, seq: number): Promise<v
 export async function fuzzSystem(sys: SystemProcess, o: FuzzRunOptions): Promise<FuzzReport> {
   const creds = { topicRoot: 'grid/v1', devices: sys.fuzzDevices };
   const before = await sys.memory({ gc: true, resetPeak: true });
-  const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${sys.port}`, { clientId: sys.device.id, username: sys.device.id, password: sys.device.secret, reconnectPeriod: 0, keepalive: 30 });
+  const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${sys.port}`, {
+    clientId: sys.device.id,
+    username: sys.device.id,
+    password: sys.device.secret,
+    reconnectPeriod: 0,
+    keepalive: 30,
+  });
   const rowsBefore = await sys.rows(sys.device.id);
   const total: FuzzStats = { sessions: 0, packets: 0, bytes: 0, closedByBroker: 0, authenticated: 0, ms: 0 };
   const started = Date.now();
@@ -52,8 +58,12 @@ export async function fuzzSystem(sys: SystemProcess, o: FuzzRunOptions): Promise
   try {
     while (total.sessions < o.sessions && Date.now() - started < o.durationMs) {
       const stats = await runFuzz({
-        port: sys.port, seed: o.seed + round, creds, concurrency: o.concurrency,
-        sessions: Math.min(o.roundSessions ?? 500, o.sessions - total.sessions), durationMs: o.durationMs - (Date.now() - started),
+        port: sys.port,
+        seed: o.seed + round,
+        creds,
+        concurrency: o.concurrency,
+        sessions: Math.min(o.roundSessions ?? 500, o.sessions - total.sessions),
+        durationMs: o.durationMs - (Date.now() - started),
         onSession: ({ chunks }) => {
           recent.push(chunks);
           if (recent.length > 64) recent.shift();
@@ -68,7 +78,10 @@ export async function fuzzSystem(sys: SystemProcess, o: FuzzRunOptions): Promise
     }
   } finally {
     if (!sys.alive() && o.crashFile) {
-      writeFileSync(o.crashFile, `${JSON.stringify({ seed: o.seed, round, sessions: recent.map((c) => c.map((b) => b.toString('hex'))) }, null, 1)}\n`);
+      writeFileSync(
+        o.crashFile,
+        `${JSON.stringify({ seed: o.seed, round, sessions: recent.map((c) => c.map((b) => b.toString('hex'))) }, null, 1)}\n`,
+      );
     }
   }
   total.ms = Date.now() - started;
@@ -76,7 +89,12 @@ export async function fuzzSystem(sys: SystemProcess, o: FuzzRunOptions): Promise
   // The end: a fresh connection still gets in, and every fix is in the table.
   if (alive) {
     await device.endAsync();
-    const again = await mqtt.connectAsync(`mqtt://127.0.0.1:${sys.port}`, { clientId: sys.device.id, username: sys.device.id, password: sys.device.secret, reconnectPeriod: 0 });
+    const again = await mqtt.connectAsync(`mqtt://127.0.0.1:${sys.port}`, {
+      clientId: sys.device.id,
+      username: sys.device.id,
+      password: sys.device.secret,
+      reconnectPeriod: 0,
+    });
     await roundTrip(again, sys.device.id, round + 1);
     roundTrips++;
     await again.endAsync();

@@ -83,9 +83,20 @@ export async function unfinishedConnects(port: number, count: number, bytes: num
 }
 
 /** A CONNECT packet as bytes (mqtt-packet), for tests that then send something after it. */
-export function connectBytes(opts: { clientId: string; username?: string; password?: string; keepalive?: number; clean?: boolean }): Buffer {
+export function connectBytes(opts: {
+  clientId: string;
+  username?: string;
+  password?: string;
+  keepalive?: number;
+  clean?: boolean;
+}): Buffer {
   return mqttPacket.generate({
-    cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: opts.clean ?? true, keepalive: opts.keepalive ?? 60, clientId: opts.clientId,
+    cmd: 'connect',
+    protocolId: 'MQTT',
+    protocolVersion: 4,
+    clean: opts.clean ?? true,
+    keepalive: opts.keepalive ?? 60,
+    clientId: opts.clientId,
     ...(opts.username !== undefined ? { username: opts.username } : {}),
     ...(opts.password !== undefined ? { password: Buffer.from(opts.password) } : {}),
   });

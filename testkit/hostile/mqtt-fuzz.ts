@@ -81,8 +81,14 @@ function topic(r: Rand, c: FuzzCredentials, deviceId: string): string {
 
 function payload(r: Rand): Buffer {
   return pick(r, [
-    () => Buffer.from(JSON.stringify({ ts: Date.now() - int(r, 0, 60_000), lat: 27.8 + r() / 10, lon: 113 + r() / 10, acc: int(r, 1, 50) })),
-    () => Buffer.from(JSON.stringify({ fixes: Array.from({ length: int(r, 0, 50) }, () => ({ ts: int(r, 0, 2 ** 42), lat: r() * 180 - 90, lon: r() * 360 - 180 })) })),
+    () =>
+      Buffer.from(JSON.stringify({ ts: Date.now() - int(r, 0, 60_000), lat: 27.8 + r() / 10, lon: 113 + r() / 10, acc: int(r, 1, 50) })),
+    () =>
+      Buffer.from(
+        JSON.stringify({
+          fixes: Array.from({ length: int(r, 0, 50) }, () => ({ ts: int(r, 0, 2 ** 42), lat: r() * 180 - 90, lon: r() * 360 - 180 })),
+        }),
+      ),
     () => Buffer.from(JSON.stringify({ ts: 'x', lat: null, lon: {} })),
     () => Buffer.from('{"ts":1,"lat":'.repeat(int(r, 1, 200))),
     () => randomBytes(r, int(r, 0, 2048)),
@@ -94,16 +100,43 @@ function payload(r: Rand): Buffer {
 /** A valid packet of a random kind, from mqtt-packet. */
 function validPacket(r: Rand, c: FuzzCredentials, dev: { id: string; secret: string }): Buffer {
   const messageId = int(r, 1, 65535);
-  const kind = pick(r, ['connect', 'publish', 'publish', 'publish', 'subscribe', 'unsubscribe', 'pingreq', 'puback', 'pubrel', 'pubrec', 'disconnect'] as const);
+  const kind = pick(r, [
+    'connect',
+    'publish',
+    'publish',
+    'publish',
+    'subscribe',
+    'unsubscribe',
+    'pingreq',
+    'puback',
+    'pubrel',
+    'pubrec',
+    'disconnect',
+  ] as const);
   switch (kind) {
     case 'connect':
       return connectPacket(r, c, dev, r() < 0.5);
     case 'publish': {
       const qos = pick(r, [0, 1, 1, 2] as const);
-      return mqttPacket.generate({ cmd: 'publish', topic: topic(r, c, dev.id), payload: payload(r), qos, retain: r() < 0.2, dup: r() < 0.1, ...(qos > 0 ? { messageId } : {}) } as mqttPacket.IPublishPacket);
+      return mqttPacket.generate({
+        cmd: 'publish',
+        topic: topic(r, c, dev.id),
+        payload: payload(r),
+        qos,
+        retain: r() < 0.2,
+        dup: r() < 0.1,
+        ...(qos > 0 ? { messageId } : {}),
+      } as mqttPacket.IPublishPacket);
     }
     case 'subscribe':
-      return mqttPacket.generate({ cmd: 'subscribe', messageId, subscriptions: Array.from({ length: int(r, 1, 4) }, () => ({ topic: topic(r, c, dev.id) || 'x', qos: pick(r, [0, 1, 2] as const) })) });
+      return mqttPacket.generate({
+        cmd: 'subscribe',
+        messageId,
+        subscriptions: Array.from({ length: int(r, 1, 4) }, () => ({
+          topic: topic(r, c, dev.id) || 'x',
+          qos: pick(r, [0, 1, 2] as const),
+        })),
+      });
     case 'unsubscribe':
       return mqttPacket.generate({ cmd: 'unsubscribe', messageId, unsubscriptions: [topic(r, c, dev.id) || 'x'] });
     case 'pingreq':
@@ -116,9 +149,24 @@ function validPacket(r: Rand, c: FuzzCredentials, dev: { id: string; secret: str
 
 function connectPacket(r: Rand, c: FuzzCredentials, dev: { id: string; secret: string }, rightSecret: boolean): Buffer {
   return mqttPacket.generate({
-    cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: r() < 0.8, keepalive: pick(r, [0, 1, 30, 65535]),
-    clientId: r() < 0.9 ? dev.id : `fz-${int(r, 0, 999)}`, username: dev.id, password: Buffer.from(rightSecret ? dev.secret : `wrong-${int(r, 0, 99)}`),
-    ...(r() < 0.3 ? { will: { topic: topic(r, c, dev.id) || 'w', payload: payload(r).subarray(0, 512), qos: pick(r, [0, 1, 2] as const), retain: r() < 0.5 } } : {}),
+    cmd: 'connect',
+    protocolId: 'MQTT',
+    protocolVersion: 4,
+    clean: r() < 0.8,
+    keepalive: pick(r, [0, 1, 30, 65535]),
+    clientId: r() < 0.9 ? dev.id : `fz-${int(r, 0, 999)}`,
+    username: dev.id,
+    password: Buffer.from(rightSecret ? dev.secret : `wrong-${int(r, 0, 99)}`),
+    ...(r() < 0.3
+      ? {
+          will: {
+            topic: topic(r, c, dev.id) || 'w',
+            payload: payload(r).subarray(0, 512),
+            qos: pick(r, [0, 1, 2] as const),
+            retain: r() < 0.5,
+          },
+        }
+      : {}),
   });
 }
 
@@ -127,31 +175,40 @@ export function mutate(r: Rand, b: Buffer, other: Buffer): Buffer {
   const n = b.length;
   switch (int(r, 0, 7)) {
     case 0: // flip a few bits
-    {
-      const out = Buffer.from(b);
-      for (let k = int(r, 1, 8); k > 0 && n > 0; k--) out[int(r, 0, n - 1)]! ^= 1 << int(r, 0, 7);
-      return out;
-    }
+      {
+        const out = Buffer.from(b);
+        for (let k = int(r, 1, 8); k > 0 && n > 0; k--) out[int(r, 0, n - 1)]! ^= 1 << int(r, 0, 7);
+        return out;
+      }
     case 1: // truncate
       return b.subarray(0, int(r, 0, Math.max(0, n - 1)));
     case 2: // overwrite a byte with an interesting value
-    {
-      const out = Buffer.from(b);
-      if (n > 0) out[int(r, 0, n - 1)] = pick(r, [0x00, 0x7f, 0x80, 0xff, 0xc0, 0x10, 0x30]);
-      return out;
-    }
+      {
+        const out = Buffer.from(b);
+        if (n > 0) out[int(r, 0, n - 1)] = pick(r, [0x00, 0x7f, 0x80, 0xff, 0xc0, 0x10, 0x30]);
+        return out;
+      }
     case 3: // insert random bytes
-    {
-      const at = int(r, 0, n);
-      return Buffer.concat([b.subarray(0, at), randomBytes(r, int(r, 1, 16)), b.subarray(at)]);
-    }
+      {
+        const at = int(r, 0, n);
+        return Buffer.concat([b.subarray(0, at), randomBytes(r, int(r, 1, 16)), b.subarray(at)]);
+      }
     case 4: // delete a range
-    {
-      const at = int(r, 0, n);
-      return Buffer.concat([b.subarray(0, at), b.subarray(Math.min(n, at + int(r, 1, 16)))]);
-    }
+      {
+        const at = int(r, 0, n);
+        return Buffer.concat([b.subarray(0, at), b.subarray(Math.min(n, at + int(r, 1, 16)))]);
+      }
     case 5: // forge the Remaining Length: huge, endless continuation bytes, or zero
-      return Buffer.concat([b.subarray(0, 1), pick(r, [Buffer.from([0xff, 0xff, 0xff, 0x7f]), Buffer.from([0xff, 0xff, 0xff, 0xff, 0x01]), Buffer.from([0x00]), Buffer.from([0x80, 0x80, 0x01])]), b.subarray(2)]);
+      return Buffer.concat([
+        b.subarray(0, 1),
+        pick(r, [
+          Buffer.from([0xff, 0xff, 0xff, 0x7f]),
+          Buffer.from([0xff, 0xff, 0xff, 0xff, 0x01]),
+          Buffer.from([0x00]),
+          Buffer.from([0x80, 0x80, 0x01]),
+        ]),
+        b.subarray(2),
+      ]);
     case 6: // splice the head of one packet onto the tail of another
       return Buffer.concat([b.subarray(0, int(r, 0, n)), other.subarray(int(r, 0, other.length))]);
     default: // pure noise

@@ -32,7 +32,14 @@ process.on('message', (m: ChildRequest) => {
         }
       }
       const u = process.memoryUsage();
-      send({ id: m.id, rss: u.rss, heapUsed: u.heapUsed, external: u.external, peak, gcAvailable: typeof (globalThis as { gc?: unknown }).gc === 'function' });
+      send({
+        id: m.id,
+        rss: u.rss,
+        heapUsed: u.heapUsed,
+        external: u.external,
+        peak,
+        gcAvailable: typeof (globalThis as { gc?: unknown }).gc === 'function',
+      });
       if (m.resetPeak) peak = u.rss;
     } else if (m.cmd === 'metrics') {
       send({ id: m.id, metrics: sys.metrics.snapshot(), connected: sys.broker.aedes.connectedClients });

@@ -95,7 +95,13 @@ export function startSystemProcess(timeoutMs = 90_000): Promise<SystemProcess> {
         device: m.device,
         fuzzDevices: m.fuzzDevices,
         child,
-        memory: (opts = {}) => ask<Extract<ChildReply, { rss: number }>>({ cmd: 'mem', ...opts }).then(({ rss, heapUsed, external, peak }) => ({ rss, heapUsed, external, peak })),
+        memory: (opts = {}) =>
+          ask<Extract<ChildReply, { rss: number }>>({ cmd: 'mem', ...opts }).then(({ rss, heapUsed, external, peak }) => ({
+            rss,
+            heapUsed,
+            external,
+            peak,
+          })),
         metrics: () => ask<Extract<ChildReply, { metrics: Record<string, number> }>>({ cmd: 'metrics' }),
         rows: (deviceId) => ask<Extract<ChildReply, { rows: number }>>({ cmd: 'rows', deviceId }).then((r) => r.rows),
         alive: () => !exited,

@@ -31,8 +31,15 @@ beforeAll(async () => {
   await db.pool.query(`UPDATE devices SET enabled = false WHERE id = 'hs-off'`);
   const sink = new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(JSON.parse(chunk.toString())), cb()) });
   broker = await startBroker({
-    host: '127.0.0.1', port: 0, topicRoot: 'grid/v1', service: { username: 'hub', password: 'backoff-service-password' }, pool: db.pool,
-    metrics, logger: pino({ level: 'info' }, sink), ingest: async () => undefined, deviceSecretKey: key,
+    host: '127.0.0.1',
+    port: 0,
+    topicRoot: 'grid/v1',
+    service: { username: 'hub', password: 'backoff-service-password' },
+    pool: db.pool,
+    metrics,
+    logger: pino({ level: 'info' }, sink),
+    ingest: async () => undefined,
+    deviceSecretKey: key,
     authBackoff: { pairFree: 2, addressFree: 12, firstDelayMs: FIRST, maxDelayMs: MAX, maxHeldPerAddress: 3 },
   });
 });
@@ -46,7 +53,12 @@ function attempt(id: string, secret: string, from: string): Promise<{ code: numb
   const t0 = performance.now();
   return new Promise((resolve) => {
     const c = new mqtt.MqttClient(() => net.createConnection({ host: '127.0.0.1', port: broker.port, localAddress: from }), {
-      clientId: id, username: id, password: secret, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 20_000,
+      clientId: id,
+      username: id,
+      password: secret,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      connectTimeout: 20_000,
     });
     c.once('connect', () => resolve({ code: 0, ms: performance.now() - t0, client: c }));
     c.once('error', (err) => {
@@ -88,7 +100,12 @@ describe('password-guessing backoff', () => {
   it('never holds the right secret: not from another address, not from the guessing one', async () => {
     // 127.0.0.2 is now past the free failures for hs-a; a fresh guess from there waits 1.6 s …
     const held = attempt('hs-a', 'guess-again', '127.0.0.2');
-    await eventually(() => metrics.snapshot().mqtt_auth_refusals_held ?? 0, (n) => n === 1, 10_000, 'the guess held');
+    await eventually(
+      () => metrics.snapshot().mqtt_auth_refusals_held ?? 0,
+      (n) => n === 1,
+      10_000,
+      'the guess held',
+    );
     // … while the real device gets in at once from its own address, and from the guessing one too.
     expect(await connected('hs-a', '127.0.0.3')).toBeLessThan(FIRST);
     expect(await connected('hs-a', '127.0.0.2')).toBeLessThan(FIRST);

@@ -71,7 +71,7 @@ describe('topic ACL', () => {
     await c.endAsync();
   });
 
-  it('disconnects a device that publishes on another device\'s topic, and stores nothing', async () => {
+  it("disconnects a device that publishes on another device's topic, and stores nothing", async () => {
     const c = await connectDevice(sys, 'hs-a', dev['hs-a']!.secret);
     const before = (await sys.db.pool.query(`SELECT count(*) AS n FROM positions WHERE device_id = 'hs-b'`)).rows[0].n;
     const gone = closed(c);

@@ -22,10 +22,22 @@ let devices: TestDevice[];
 
 beforeAll(async () => {
   db = await openDatabase({ DATABASE_URL: undefined, DATA_DIR: '' }, silentLogger, { inMemory: true });
-  const registered = await registerDevices(db.pool, Array.from({ length: PUBLISHERS }, (_, i) => `o${i}`));
+  const registered = await registerDevices(
+    db.pool,
+    Array.from({ length: PUBLISHERS }, (_, i) => `o${i}`),
+  );
   devices = Object.values(registered).filter((d) => d.kind === 'handset');
   metrics = new Metrics();
-  broker = await startBroker({ host: '127.0.0.1', port: 0, topicRoot: 'grid/v1', service, pool: db.pool, metrics, logger: silentLogger, ingest: async () => undefined });
+  broker = await startBroker({
+    host: '127.0.0.1',
+    port: 0,
+    topicRoot: 'grid/v1',
+    service,
+    pool: db.pool,
+    metrics,
+    logger: silentLogger,
+    ingest: async () => undefined,
+  });
 });
 afterAll(async () => {
   await broker?.stop();
@@ -33,7 +45,13 @@ afterAll(async () => {
 });
 
 /** A raw MQTT connection; resolves once the CONNACK (and the SUBACK, if subscribing) is in. */
-function rawClient(opts: { clientId: string; username: string; password: string; clean: boolean; subscribe?: string }): Promise<{ socket: net.Socket; acks: () => number }> {
+function rawClient(opts: {
+  clientId: string;
+  username: string;
+  password: string;
+  clean: boolean;
+  subscribe?: string;
+}): Promise<{ socket: net.Socket; acks: () => number }> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: '127.0.0.1', port: broker.port });
     const parser = mqttPacket.parser({ protocolVersion: 4 });
@@ -50,7 +68,18 @@ function rawClient(opts: { clientId: string; username: string; password: string;
     socket.on('data', (b) => parser.parse(b));
     socket.on('error', () => undefined);
     socket.on('connect', () =>
-      socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: opts.clean, clientId: opts.clientId, keepalive: 0, username: opts.username, password: Buffer.from(opts.password) })),
+      socket.write(
+        mqttPacket.generate({
+          cmd: 'connect',
+          protocolId: 'MQTT',
+          protocolVersion: 4,
+          clean: opts.clean,
+          clientId: opts.clientId,
+          keepalive: 0,
+          username: opts.username,
+          password: Buffer.from(opts.password),
+        }),
+      ),
     );
   });
 }
@@ -67,7 +96,17 @@ it('holds publishers back while the subscriber is slow and survives the subscrib
     const packets: Buffer[] = [];
     for (let i = 0; i < perDevice; i++) {
       const payload = Buffer.from(JSON.stringify({ ts: 1_795_000_000_000 + i * 1000, lat: 27.87, lon: 113.12, acc: 5, seq: i }));
-      packets.push(mqttPacket.generate({ cmd: 'publish', topic: `grid/v1/devices/${id}/location`, payload, qos: 1, messageId: (i % 65535) + 1, retain: false, dup: false }));
+      packets.push(
+        mqttPacket.generate({
+          cmd: 'publish',
+          topic: `grid/v1/devices/${id}/location`,
+          payload,
+          qos: 1,
+          messageId: (i % 65535) + 1,
+          retain: false,
+          dup: false,
+        }),
+      );
     }
     p.socket.write(Buffer.concat(packets));
   });
@@ -84,7 +123,12 @@ it('holds publishers back while the subscriber is slow and survives the subscrib
   hub.socket.destroy();
 
   // The backlog drains into the offline session instead of the stack, and the broker still serves.
-  await eventually(() => publishers.reduce((s, p) => s + p.acks(), 0), (n) => n === PUBLISHERS * perDevice, 60_000, 'every publish acknowledged');
+  await eventually(
+    () => publishers.reduce((s, p) => s + p.acks(), 0),
+    (n) => n === PUBLISHERS * perDevice,
+    60_000,
+    'every publish acknowledged',
+  );
   await eventually(backlog, (n) => n === 0, 30_000, 'the backlog drained');
   // …and the overload was visible: gauged while it lasted, counted, and the stack kept flat.
   expect(gaugedBacklog).toBeGreaterThanOrEqual(5000);

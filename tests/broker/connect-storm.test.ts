@@ -26,9 +26,18 @@ let fresh: { id: string; secret: string }[];
 beforeAll(async () => {
   db = await openDatabase({ DATABASE_URL: undefined, DATA_DIR: '' }, silentLogger, { inMemory: true });
   // 20 suffixes → 60 devices (a handset, a door and a camera each), stored as scrypt: as before issue 14.
-  legacy = Object.values(await registerDevices(db.pool, Array.from({ length: 20 }, (_, i) => `s${i}`)));
+  legacy = Object.values(
+    await registerDevices(
+      db.pool,
+      Array.from({ length: 20 }, (_, i) => `s${i}`),
+    ),
+  );
   fresh = Array.from({ length: 60 }, (_, i) => ({ id: `hm-${i}`, secret: `fresh-secret-${i}-0123456789abcdef` }));
-  await upsertDevices(db.pool, fresh.map((d) => ({ ...d, kind: 'handset' as const })), key);
+  await upsertDevices(
+    db.pool,
+    fresh.map((d) => ({ ...d, kind: 'handset' as const })),
+    key,
+  );
 });
 afterAll(async () => {
   for (const b of brokers) await b.stop();
@@ -38,8 +47,17 @@ afterAll(async () => {
 async function broker(extra: Partial<BrokerOptions> = {}): Promise<{ broker: RunningBroker; metrics: Metrics }> {
   const metrics = new Metrics();
   const b = await startBroker({
-    host: '127.0.0.1', port: 0, topicRoot: 'grid/v1', service, pool: db.pool, metrics, logger: silentLogger, maxVerifications: CAP,
-    ingest: async () => undefined, deviceSecretKey: key, ...extra,
+    host: '127.0.0.1',
+    port: 0,
+    topicRoot: 'grid/v1',
+    service,
+    pool: db.pool,
+    metrics,
+    logger: silentLogger,
+    maxVerifications: CAP,
+    ingest: async () => undefined,
+    deviceSecretKey: key,
+    ...extra,
   });
   brokers.push(b);
   return { broker: b, metrics };
@@ -59,7 +77,18 @@ function connack(port: number, d: { id: string; secret: string }, from = '127.0.
     socket.on('error', reject);
     socket.on('close', () => resolve(-1));
     socket.on('connect', () =>
-      socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: d.id, clean: true, keepalive: 60, username: d.id, password: Buffer.from(d.secret) })),
+      socket.write(
+        mqttPacket.generate({
+          cmd: 'connect',
+          protocolId: 'MQTT',
+          protocolVersion: 4,
+          clientId: d.id,
+          clean: true,
+          keepalive: 60,
+          username: d.id,
+          password: Buffer.from(d.secret),
+        }),
+      ),
     );
   });
 }
@@ -88,7 +117,12 @@ describe('connect storm', () => {
     expect(first.broker.verifications.queued).toBe(0);
     expect(first.metrics.get('mqtt_auth_verifications_total', { via: 'scrypt' })).toBe(legacy.length);
     // Written in batches shortly after the CONNACKs.
-    await eventually(() => storedForms(legacy.map((d) => d.id)), (forms) => forms.every((f) => f === 'hmac-sha256'), 10_000, 'rows in the HMAC form');
+    await eventually(
+      () => storedForms(legacy.map((d) => d.id)),
+      (forms) => forms.every((f) => f === 'hmac-sha256'),
+      10_000,
+      'rows in the HMAC form',
+    );
     expect(first.metrics.get('mqtt_auth_secrets_migrated_total')).toBe(legacy.length);
     // A reconnect on this broker and every connect on a new one: HMAC only.
     expect(await connack(first.broker.port, legacy[0]!)).toBe(0);
@@ -110,7 +144,12 @@ describe('connect storm', () => {
     // The attacker (127.0.0.2) fails once for free, then every guess is held for 5 s.
     expect(await connack(b.port, { id: target.id, secret: 'guess-0' }, '127.0.0.2')).toBe(4);
     const storm = Array.from({ length: 20 }, (_, i) => connack(b.port, { id: target.id, secret: `guess-${i + 1}` }, '127.0.0.2'));
-    await eventually(() => metrics.snapshot().mqtt_auth_refusals_held ?? 0, (n) => n === 20, 10_000, '20 refusals held');
+    await eventually(
+      () => metrics.snapshot().mqtt_auth_refusals_held ?? 0,
+      (n) => n === 20,
+      10_000,
+      '20 refusals held',
+    );
     // Meanwhile every device, the attacked one included, connects from its own address.
     const legit = await Promise.all(fresh.map((d) => connack(b.port, d)));
     expect(legit).toEqual(fresh.map(() => 0));
@@ -126,14 +165,24 @@ describe('connect storm', () => {
     for (const r of rows) {
       const salt = randomBytes(16);
       const hash = scryptSync(r.secret, salt, 32, { N: 16384, r: 8, p: 1 });
-      await db.pool.query(`INSERT INTO devices (id, kind, secret_hash) VALUES ($1, 'handset', $2)`, [r.id, `scrypt$16384$8$1$${salt.toString('base64url')}$${hash.toString('base64url')}`]);
+      await db.pool.query(`INSERT INTO devices (id, kind, secret_hash) VALUES ($1, 'handset', $2)`, [
+        r.id,
+        `scrypt$16384$8$1$${salt.toString('base64url')}$${hash.toString('base64url')}`,
+      ]);
     }
     const { broker: b } = await broker({ maxVerifications: 1, authBackoff: { pairFree: 1000, addressFree: 1000 } });
     // The attacker has failed once for lq-0 (so its later guesses for lq-0 are suspect) …
     expect(await connack(b.port, { id: 'lq-0', secret: 'guess' }, '127.0.0.2')).toBe(4);
     const order: string[] = [];
-    const storm = Array.from({ length: 40 }, (_, i) => connack(b.port, { id: 'lq-0', secret: `guess-${i}` }, '127.0.0.2').then((c) => order.push(`storm:${c}`)));
-    await eventually(() => b.verifications.queued, (n) => n >= 30, 10_000, 'the storm queued');
+    const storm = Array.from({ length: 40 }, (_, i) =>
+      connack(b.port, { id: 'lq-0', secret: `guess-${i}` }, '127.0.0.2').then((c) => order.push(`storm:${c}`)),
+    );
+    await eventually(
+      () => b.verifications.queued,
+      (n) => n >= 30,
+      10_000,
+      'the storm queued',
+    );
     // … and then the legitimate devices arrive, behind the queued guesses.
     const legit = rows.slice(1).map((d) => connack(b.port, d).then((c) => order.push(`legit:${c}`)));
     await Promise.all([...storm, ...legit]);

@@ -4,7 +4,17 @@ import { describe, expect, it } from 'vitest';
 import { OutgoingQueues } from '../../broker/outgoing-queues.js';
 
 const hub = { id: 'hub', clientId: 'hub' };
-const pkt = (n: number) => ({ cmd: 'publish', brokerId: 'b1', brokerCounter: n, topic: `t/${n}`, payload: Buffer.from(String(n)), qos: 1, retain: false, dup: false, messageId: 999 });
+const pkt = (n: number) => ({
+  cmd: 'publish',
+  brokerId: 'b1',
+  brokerCounter: n,
+  topic: `t/${n}`,
+  payload: Buffer.from(String(n)),
+  qos: 1,
+  retain: false,
+  dup: false,
+  messageId: 999,
+});
 
 async function streamed(q: OutgoingQueues): Promise<{ topic?: string; messageId?: number }[]> {
   const out: { topic?: string; messageId?: number }[] = [];

@@ -18,7 +18,8 @@ async function feed(guard: PacketSizeGuard, chunks: Buffer[]): Promise<{ passed:
   return { passed, error };
 }
 
-const publish = (bodyBytes: number): Buffer => Buffer.concat([Buffer.from([0x30]), remainingLength(bodyBytes), Buffer.alloc(bodyBytes, 0x61)]);
+const publish = (bodyBytes: number): Buffer =>
+  Buffer.concat([Buffer.from([0x30]), remainingLength(bodyBytes), Buffer.alloc(bodyBytes, 0x61)]);
 
 describe('PacketSizeGuard', () => {
   it('before authentication, counts every byte: the packet that would pass the cap is cut at its header', async () => {

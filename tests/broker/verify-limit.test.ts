@@ -30,7 +30,11 @@ describe('FailureBackoff', () => {
     const b = new FailureBackoff({ pairFree: 3, addressFree: 10, firstDelayMs: 100, maxDelayMs: 8000 });
     const delays = Array.from({ length: 13 }, (_, i) => b.failed('10.0.0.9', `hs-${i}`));
     expect(delays.slice(0, 10).every((d) => d.delayMs === 0)).toBe(true);
-    expect(delays.slice(10).map((d) => [d.delayMs, d.scope])).toEqual([[100, 'address'], [200, 'address'], [400, 'address']]);
+    expect(delays.slice(10).map((d) => [d.delayMs, d.scope])).toEqual([
+      [100, 'address'],
+      [200, 'address'],
+      [400, 'address'],
+    ]);
   });
 
   it('forgives an address and id after its right secret, and forgets quiet counters', () => {

@@ -20,7 +20,13 @@ const env = () => ({ DATA_DIR: join(dir, 'data'), HTTP_PORT: '0' });
 async function cli(args: string[]) {
   let out = '';
   const err: string[] = [];
-  const code = await runDevicesCli(args, { env: env(), out: (t) => { out += t; }, err: (l) => err.push(l) });
+  const code = await runDevicesCli(args, {
+    env: env(),
+    out: (t) => {
+      out += t;
+    },
+    err: (l) => err.push(l),
+  });
   return { code, out, err: err.join('\n') };
 }
 
@@ -44,8 +50,13 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'devices-cli-'));
   // The registry's references: a small region tree and ten workers.
   const db = await openDatabase(testConfig(env()), silentLogger);
-  await db.pool.query(`INSERT INTO regions (code, parent_code, level, name, geometry) VALUES ('G1', NULL, 'grid', '一网格', '{"type":"Polygon","coordinates":[[[113,27.8],[113.1,27.8],[113.1,27.9],[113,27.8]]]}')`);
-  await upsertWorkers(db.pool, Array.from({ length: 10 }, (_, i) => ({ id: `w-${i}`, name: `人员${i}`, role: 'grid_worker' as const, gridCodes: ['G1'] })));
+  await db.pool.query(
+    `INSERT INTO regions (code, parent_code, level, name, geometry) VALUES ('G1', NULL, 'grid', '一网格', '{"type":"Polygon","coordinates":[[[113,27.8],[113.1,27.8],[113.1,27.9],[113,27.8]]]}')`,
+  );
+  await upsertWorkers(
+    db.pool,
+    Array.from({ length: 10 }, (_, i) => ({ id: `w-${i}`, name: `人员${i}`, role: 'grid_worker' as const, gridCodes: ['G1'] })),
+  );
   await db.close();
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -53,16 +64,19 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('devices import', () => {
   it('refuses a file with bad rows, listing each row and reason, and writes nothing', async () => {
     const file = join(dir, 'bad.csv');
-    writeFileSync(file, [
-      'id,kind,protocol,protocol_id,worker_id,grid_code,lat,lon,enabled',
-      'ok-1,handset,,,w-1,,,,',
-      'bad id,handset,,,,,,,',
-      'ok-2,toaster,,,,,,,',
-      'ok-3,door,,,,G9,27.85,abc,',
-      'ok-1,handset,,,,,,,',
-      'jt-1,handset,jt808,,,,,,',
-      'ok-4,handset,,,w-99,,,,maybe',
-    ].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'id,kind,protocol,protocol_id,worker_id,grid_code,lat,lon,enabled',
+        'ok-1,handset,,,w-1,,,,',
+        'bad id,handset,,,,,,,',
+        'ok-2,toaster,,,,,,,',
+        'ok-3,door,,,,G9,27.85,abc,',
+        'ok-1,handset,,,,,,,',
+        'jt-1,handset,jt808,,,,,,',
+        'ok-4,handset,,,w-99,,,,maybe',
+      ].join('\n'),
+    );
     const r = await cli(['import', file]);
     expect(r.code).toBe(EXIT.REFUSED);
     expect(r.err).toContain('6 bad row(s); nothing was imported');
@@ -131,7 +145,21 @@ describe('devices import', () => {
 describe('devices add, list, rotate, disable, export', () => {
   let secret = '';
   it('adds a device and prints its secret once', async () => {
-    const r = await cli(['add', '--kind', 'door', '--id', 'door-east', '--grid', 'G1', '--lat', '27.85', '--lon', '113.05', '--name', '东门']);
+    const r = await cli([
+      'add',
+      '--kind',
+      'door',
+      '--id',
+      'door-east',
+      '--grid',
+      'G1',
+      '--lat',
+      '27.85',
+      '--lon',
+      '113.05',
+      '--name',
+      '东门',
+    ]);
     expect(r.code, r.err).toBe(EXIT.OK);
     const [id, s] = r.out.trim().split(',');
     expect(id).toBe('door-east');
@@ -159,7 +187,11 @@ describe('devices add, list, rotate, disable, export', () => {
     const r = await cli(['export', '--out', out]);
     expect(r.code).toBe(EXIT.OK);
     const text = readFileSync(out, 'utf8');
-    expect(text.startsWith('\uFEFFid,kind,protocol,protocol_id,name,worker_id,grid_code,lat,lon,model,firmware,enabled,created_at,last_seen\r\n')).toBe(true);
+    expect(
+      text.startsWith(
+        '\uFEFFid,kind,protocol,protocol_id,name,worker_id,grid_code,lat,lon,model,firmware,enabled,created_at,last_seen\r\n',
+      ),
+    ).toBe(true);
     expect(text).toContain('door-east,door,native,,东门,,G1,27.85,113.05,,,true,');
     expect(text).toContain('"网格员 2, 手机"');
     const again = await cli(['import', out, '--update']);

@@ -28,7 +28,13 @@ async function cli(args: string[], env: Record<string, string> = {}) {
   let out = '';
   const err: string[] = [];
   // HTTP_PORT=0: no hub to look for on a fixed port (the guard for a hub owning the embedded files).
-  const code = await runRegionsCli(args, { env: { DATA_DIR: join(dir, 'data'), HTTP_PORT: '0', ...env }, out: (t) => { out += t; }, err: (l) => err.push(l) });
+  const code = await runRegionsCli(args, {
+    env: { DATA_DIR: join(dir, 'data'), HTTP_PORT: '0', ...env },
+    out: (t) => {
+      out += t;
+    },
+    err: (l) => err.push(l),
+  });
   return { code, out, err: err.join('\n') };
 }
 
@@ -80,7 +86,6 @@ describe('regions import/export on the embedded database', () => {
     expect((await cli(['export', '--out', outFile])).code).toBe(EXIT.OK);
     const exported = JSON.parse(readFileSync(outFile, 'utf8')) as FC;
     expect(sorted(exported)).toEqual(sorted(JSON.parse(readFileSync(TWO_STREETS, 'utf8')) as FC));
-
   }, 60_000);
 
   // Each command opens the embedded database from disk and runs the migrations: seconds apiece.
@@ -89,7 +94,13 @@ describe('regions import/export on the embedded database', () => {
     expect(refused.code).toBe(EXIT.REFUSED);
     const grids = await cli(['export', '--level', 'grid']);
     expect(grids.code).toBe(EXIT.OK);
-    expect(codes(JSON.parse(grids.out) as FC)).toEqual(['430211001001-01', '430211001001-02', '430211002001-01', '430211002001-02', '430211002001-03']);
+    expect(codes(JSON.parse(grids.out) as FC)).toEqual([
+      '430211001001-01',
+      '430211001001-02',
+      '430211002001-01',
+      '430211002001-02',
+      '430211002001-03',
+    ]);
 
     const dry = await cli(['import', OVERLAP, '--accept', 'overlaps,gaps', '--dry-run']);
     expect(dry.code, dry.err).toBe(EXIT.OK);
@@ -115,8 +126,17 @@ describe('regions import/export through a running hub', () => {
   beforeAll(async () => {
     db = await openDatabase({ DATABASE_URL: undefined, DATA_DIR: '' }, silentLogger, { inMemory: true });
     app = await buildHttpServer({
-      pool: db.pool, regions: new RegionDirectory(db.pool), live: new LiveState(), metrics: new Metrics(), logger: silentLogger, tileUrl: null, timescale: db.timescale,
-      info: () => ({}), onRegionsChanged: () => { reloads++; },
+      pool: db.pool,
+      regions: new RegionDirectory(db.pool),
+      live: new LiveState(),
+      metrics: new Metrics(),
+      logger: silentLogger,
+      tileUrl: null,
+      timescale: db.timescale,
+      info: () => ({}),
+      onRegionsChanged: () => {
+        reloads++;
+      },
     });
     await app.listen({ host: '127.0.0.1', port: 0 });
     hub = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;

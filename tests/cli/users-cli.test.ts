@@ -31,7 +31,11 @@ async function withDb<T>(work: (db: Awaited<ReturnType<typeof openDatabase>>) =>
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'users-cli-'));
-  await withDb((db) => db.pool.query(`INSERT INTO regions (code, parent_code, level, name, geometry) VALUES ('D1', NULL, 'district', '测试区', '{"type":"Polygon","coordinates":[[[113,27],[113.1,27],[113.1,27.1],[113,27]]]}')`));
+  await withDb((db) =>
+    db.pool.query(
+      `INSERT INTO regions (code, parent_code, level, name, geometry) VALUES ('D1', NULL, 'district', '测试区', '{"type":"Polygon","coordinates":[[[113,27],[113.1,27],[113.1,27.1],[113,27]]]}')`,
+    ),
+  );
 }, 120_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -37,12 +37,21 @@ describe('error registry', () => {
       expect(e.status, code).toBeLessThan(600);
     }
     // The statuses the routes answered before the registry held them (incident-routes' STATUS table among them).
-    expect(['VERSION_CONFLICT', 'NOT_ASSIGNEE', 'REASON_REQUIRED', 'INCIDENT_NOT_FOUND', 'OUT_OF_SCOPE', 'REGIONS_IN_USE'].map((c) => new AppError(c as keyof typeof ERROR_MESSAGES).statusCode)).toEqual([409, 403, 422, 404, 403, 409]);
+    expect(
+      ['VERSION_CONFLICT', 'NOT_ASSIGNEE', 'REASON_REQUIRED', 'INCIDENT_NOT_FOUND', 'OUT_OF_SCOPE', 'REGIONS_IN_USE'].map(
+        (c) => new AppError(c as keyof typeof ERROR_MESSAGES).statusCode,
+      ),
+    ).toEqual([409, 403, 422, 404, 403, 409]);
   });
 
   it('AppError carries code, status, message and details', () => {
     const e = new AppError('DEVICE_EXISTS', { id: 'x' });
-    expect([e.code, e.statusCode, e.message, e.details]).toEqual(['DEVICE_EXISTS', 409, '设备编号已存在 / A device with this id exists already', { id: 'x' }]);
+    expect([e.code, e.statusCode, e.message, e.details]).toEqual([
+      'DEVICE_EXISTS',
+      409,
+      '设备编号已存在 / A device with this id exists already',
+      { id: 'x' },
+    ]);
     expect(new AppError('UNAUTHENTICATED').details).toEqual({});
   });
 });

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../common/clock.js';
 import { LOG_PER_REASON_PER_S, LogBudget } from '../../common/log-budget.js';
 
-const takes = (b: LogBudget, key: string, n: number): number => Array.from({ length: n }, () => b.take(key)).filter((x) => x !== null).length;
+const takes = (b: LogBudget, key: string, n: number): number =>
+  Array.from({ length: n }, () => b.take(key)).filter((x) => x !== null).length;
 
 describe('LogBudget', () => {
   it('lets LOG_PER_REASON_PER_S lines per reason through in one second, each reason on its own', () => {

@@ -6,7 +6,17 @@ import { join } from 'node:path';
 import { fork } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  DEVICE_KEY_FILE, checkDeviceSecret, derivedDeviceCode, deviceSecretKey, ephemeralDeviceSecretKey, hashSecret, hmacDeviceSecret, loadDeviceSecretKey, newSecret, storedKeyId, verifySecret,
+  DEVICE_KEY_FILE,
+  checkDeviceSecret,
+  derivedDeviceCode,
+  deviceSecretKey,
+  ephemeralDeviceSecretKey,
+  hashSecret,
+  hmacDeviceSecret,
+  loadDeviceSecretKey,
+  newSecret,
+  storedKeyId,
+  verifySecret,
 } from '../../common/secrets.js';
 
 const dirs: string[] = [];
@@ -106,13 +116,20 @@ describe('the server key', () => {
   it('is the same key for processes that start at once on an empty DATA_DIR', async () => {
     const dir = tmp();
     const script = join(dir, 'load.mts');
-    writeFileSync(script, `import { loadDeviceSecretKey } from ${JSON.stringify(new URL('../../common/secrets.ts', import.meta.url).pathname)};\nprocess.send?.(loadDeviceSecretKey({ DATA_DIR: ${JSON.stringify(join(dir, 'data'))} }).id, () => process.exit(0));\n`);
+    writeFileSync(
+      script,
+      `import { loadDeviceSecretKey } from ${JSON.stringify(new URL('../../common/secrets.ts', import.meta.url).pathname)};\nprocess.send?.(loadDeviceSecretKey({ DATA_DIR: ${JSON.stringify(join(dir, 'data'))} }).id, () => process.exit(0));\n`,
+    );
     const ids = await Promise.all(
-      Array.from({ length: 4 }, () => new Promise<string>((resolve, reject) => {
-        const child = fork(script, [], { execArgv: ['--import', 'tsx'] });
-        child.once('message', (m) => resolve(String(m)));
-        child.once('error', reject);
-      })),
+      Array.from(
+        { length: 4 },
+        () =>
+          new Promise<string>((resolve, reject) => {
+            const child = fork(script, [], { execArgv: ['--import', 'tsx'] });
+            child.once('message', (m) => resolve(String(m)));
+            child.once('error', reject);
+          }),
+      ),
     );
     expect(new Set(ids).size).toBe(1);
     expect(ids[0]).toBe(loadDeviceSecretKey({ DATA_DIR: join(dir, 'data') }).id);

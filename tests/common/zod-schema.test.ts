@@ -13,7 +13,11 @@ const THING = route('GET', '/api/things/:id', {
   response: { 200: z.object({ id: z.number(), full: z.boolean(), limit: z.number() }) },
 });
 const BROKEN = route('GET', '/api/broken', { querystring: noQuery, response: { 200: z.object({ count: z.number() }) } });
-const WRITE = route('POST', '/api/things', { querystring: noQuery, body: z.strictObject({ name: z.string().min(1) }), response: { 201: z.object({ name: z.string() }) } });
+const WRITE = route('POST', '/api/things', {
+  querystring: noQuery,
+  body: z.strictObject({ name: z.string().min(1) }),
+  response: { 201: z.object({ name: z.string() }) },
+});
 
 async function app() {
   const mismatches: string[] = [];

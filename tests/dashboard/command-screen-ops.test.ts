@@ -73,7 +73,8 @@ function watch(p: Page): void {
   p.on('response', (r) => {
     // KPI tiles come from another part of the hub; until that route lands a 404 is expected.
     // The wrong password in the login test is answered 401 on purpose.
-    if (r.status() >= 400 && !/\/api\/kpis\/tiles/.test(r.url()) && !(r.status() === 401 && r.url().endsWith('/api/auth/login'))) pageErrors.push(`HTTP ${r.status()} ${r.url()}`);
+    if (r.status() >= 400 && !/\/api\/kpis\/tiles/.test(r.url()) && !(r.status() === 401 && r.url().endsWith('/api/auth/login')))
+      pageErrors.push(`HTTP ${r.status()} ${r.url()}`);
   });
 }
 
@@ -103,7 +104,10 @@ async function regionPoint(code: string): Promise<{ x: number; y: number }> {
       const still = w.lastRegionBox === key;
       w.lastRegionBox = key;
       if (!still) return null;
-      const dots = h.workerIds().map((id) => h.workerPixel(id)).filter((p) => p !== null);
+      const dots = h
+        .workerIds()
+        .map((id) => h.workerPixel(id))
+        .filter((p) => p !== null);
       for (let i = 1; i < 8; i++) {
         for (let j = 1; j < 8; j++) {
           const x = r.left + (r.width * i) / 8;
@@ -150,7 +154,11 @@ describe('command screen, operator features', { timeout: 90_000 }, () => {
     await page.fill('#login [name="password"]', users.admin!.password);
     await page.click('#login button[type="submit"]');
     await page.waitForFunction(() => window.__gridDashboard?.connected() === true, undefined, WAIT);
-    expect(await page.evaluate(() => window.__gridDashboard!.user())).toEqual({ username: 'admin', role: 'admin', scope: users.admin!.scope });
+    expect(await page.evaluate(() => window.__gridDashboard!.user())).toEqual({
+      username: 'admin',
+      role: 'admin',
+      scope: users.admin!.scope,
+    });
     expect(await page.textContent('#user-box')).toContain('管理员');
     // httpOnly: script cannot read the cookie; nothing stored beside it.
     expect(await page.evaluate(() => document.cookie)).not.toContain('grid_session');
@@ -189,7 +197,12 @@ describe('command screen, operator features', { timeout: 90_000 }, () => {
       for (let attempt = 0; attempt < 8 && !focused; attempt++) {
         const at = await regionPoint(grid);
         await page.mouse.click(at.x, at.y);
-        focused = await page.waitForFunction((c) => window.__gridDashboard?.focusedRegion() === c, next, { timeout: 4000 }).then(() => true, () => false);
+        focused = await page
+          .waitForFunction((c) => window.__gridDashboard?.focusedRegion() === c, next, { timeout: 4000 })
+          .then(
+            () => true,
+            () => false,
+          );
         if (!focused) await page.keyboard.press('Escape');
       }
       expect(focused).toBe(true);
@@ -214,8 +227,12 @@ describe('command screen, operator features', { timeout: 90_000 }, () => {
       );
       const found = (await target.jsonValue())!;
       await page.mouse.click(found.x, found.y);
-      const opened = await page.waitForSelector('#worker-card:not([hidden]) .card-name', { timeout: 3000 }).then(() => true, () => false);
-      if (opened) id = (await page.evaluate(() => document.querySelector('#worker-card')?.getAttribute('data-worker-id') ?? '')) || found.id;
+      const opened = await page.waitForSelector('#worker-card:not([hidden]) .card-name', { timeout: 3000 }).then(
+        () => true,
+        () => false,
+      );
+      if (opened)
+        id = (await page.evaluate(() => document.querySelector('#worker-card')?.getAttribute('data-worker-id') ?? '')) || found.id;
     }
     expect(id).not.toBe('');
     const w = district.workers.find((v) => v.id === id)!;
@@ -274,7 +291,10 @@ describe('command screen, operator features', { timeout: 90_000 }, () => {
       `UPDATE incidents SET accept_by = LEAST(accept_by, $2), arrive_by = LEAST(arrive_by, $2), resolve_by = LEAST(resolve_by, $2) WHERE id = $1`,
       [id, due],
     );
-    await sys.db.pool.query(`UPDATE incident_deadlines SET due_at = $2 WHERE incident_id = $1 AND kind <> 'offer' AND fired_at IS NULL AND due_at > $2`, [id, due]);
+    await sys.db.pool.query(
+      `UPDATE incident_deadlines SET due_at = $2 WHERE incident_id = $1 AND kind <> 'offer' AND fired_at IS NULL AND due_at > $2`,
+      [id, due],
+    );
     await page.waitForSelector('#alarm-bar:not([hidden]) .alarm', WAIT);
     await page.waitForSelector(`#incident-detail .sla-row.late`, WAIT);
     const chimes = await page.evaluate(() => window.__gridDashboard!.chimeCount());
@@ -282,7 +302,8 @@ describe('command screen, operator features', { timeout: 90_000 }, () => {
     await page.waitForSelector(`#incident-list [data-id="${id}"].overdue`, WAIT);
     await page.waitForSelector(`.incident-marker.overdue[data-id="${id}"]`, WAIT);
     // The detail panel (open since the previous test) carries the alarm and its acknowledge button.
-    const alarmId = (await sys.db.pool.query('SELECT id FROM incident_alarms WHERE incident_id = $1 ORDER BY id LIMIT 1', [id])).rows[0]?.id as string;
+    const alarmId = (await sys.db.pool.query('SELECT id FROM incident_alarms WHERE incident_id = $1 ORDER BY id LIMIT 1', [id])).rows[0]
+      ?.id as string;
     expect(alarmId).toBeDefined();
     await page.waitForSelector(`#alarm-bar:not([hidden])`, WAIT);
     await page.waitForSelector(`#incident-detail .detail-alarms [data-alarm="${alarmId}"]`, WAIT);
@@ -320,10 +341,14 @@ describe('command screen, operator features', { timeout: 90_000 }, () => {
     // The slider seeks (paused first, else playback moves the head on).
     if (await page.evaluate(() => window.__gridDashboard!.replay().playing)) await page.click('[data-action="replay-play"]');
     const max = Number(await page.getAttribute('[name="replay-time"]', 'max'));
-    await page.$eval('[name="replay-time"]', (el, v) => {
-      (el as HTMLInputElement).value = String(v);
-      el.dispatchEvent(new Event('input', { bubbles: true }));
-    }, max);
+    await page.$eval(
+      '[name="replay-time"]',
+      (el, v) => {
+        (el as HTMLInputElement).value = String(v);
+        el.dispatchEvent(new Event('input', { bubbles: true }));
+      },
+      max,
+    );
     await page.waitForFunction((m) => Math.abs(window.__gridDashboard!.replay().time - m) < 1000, max, WAIT);
   });
 
@@ -344,7 +369,11 @@ describe('command screen, operator features', { timeout: 90_000 }, () => {
     await signIn(viewer, 'shequ');
     await viewer.waitForFunction(() => (window.__gridDashboard?.workerCount() ?? 0) > 0, undefined, WAIT);
     await viewer.waitForFunction((s) => window.__gridDashboard?.focusedRegion() === s, scope, WAIT);
-    const seen = await viewer.evaluate(() => ({ workers: window.__gridDashboard!.workerIds(), regions: window.__gridDashboard!.regionCodes(), incidents: window.__gridDashboard!.incidentIds() }));
+    const seen = await viewer.evaluate(() => ({
+      workers: window.__gridDashboard!.workerIds(),
+      regions: window.__gridDashboard!.regionCodes(),
+      incidents: window.__gridDashboard!.incidentIds(),
+    }));
     const byId = new Map(district.workers.map((w) => [w.id, w]));
     for (const id of seen.workers) expect(under(byId.get(id)?.gridCodes[0] ?? null, scope), id).toBe(true);
     for (const code of seen.regions) expect(under(code, scope), code).toBe(true);
@@ -387,7 +416,11 @@ describe('base map', { timeout: 60_000 }, () => {
   it('draws the configured tile layer under the grids', async () => {
     const p = await admin.newPage();
     await p.goto(tileFront.url);
-    await p.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('.leaflet-tile-pane img')].some((i) => i.complete && i.naturalWidth > 0), undefined, WAIT);
+    await p.waitForFunction(
+      () => [...document.querySelectorAll<HTMLImageElement>('.leaflet-tile-pane img')].some((i) => i.complete && i.naturalWidth > 0),
+      undefined,
+      WAIT,
+    );
     expect(served).toBeGreaterThan(0);
     expect(await p.evaluate(() => document.body.classList.contains('with-tiles'))).toBe(true);
     await p.close();

@@ -49,7 +49,8 @@ beforeAll(async () => {
     if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
   });
   page.on('response', (r) => {
-    if (r.status() >= 400 && !(r.status() === 404 && OPTIONAL_ROUTES.test(new URL(r.url()).pathname))) pageErrors.push(`HTTP ${r.status()} ${r.url()}`);
+    if (r.status() >= 400 && !(r.status() === 404 && OPTIONAL_ROUTES.test(new URL(r.url()).pathname)))
+      pageErrors.push(`HTTP ${r.status()} ${r.url()}`);
   });
   await page.goto(sys.httpUrl);
 });

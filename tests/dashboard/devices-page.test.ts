@@ -46,12 +46,15 @@ async function signIn(p: Page, username: string): Promise<void> {
   await p.waitForFunction(() => window.__gridDashboard?.user() !== null && window.__gridDashboard?.connected(), undefined, WAIT);
 }
 
-const rows = () => page.$$eval('#devices-page tbody tr[data-device]', (trs) => trs.map((tr) => ({
-  id: (tr as HTMLElement).dataset.device!,
-  state: (tr as HTMLElement).dataset.state!,
-  kind: tr.children[1]!.textContent!.trim(),
-  seen: tr.querySelector('.last-seen')!.textContent!.trim(),
-})));
+const rows = () =>
+  page.$$eval('#devices-page tbody tr[data-device]', (trs) =>
+    trs.map((tr) => ({
+      id: (tr as HTMLElement).dataset.device!,
+      state: (tr as HTMLElement).dataset.state!,
+      kind: tr.children[1]!.textContent!.trim(),
+      seen: tr.querySelector('.last-seen')!.textContent!.trim(),
+    })),
+  );
 
 /** Waits until the listed rows satisfy `ok` (the page reloads on every filter change). */
 async function rowsUntil(ok: (r: Awaited<ReturnType<typeof rows>>) => boolean, what: string): Promise<Awaited<ReturnType<typeof rows>>> {
@@ -86,7 +89,13 @@ const closed = (c: MqttClient) => new Promise<void>((resolve) => c.once('close',
 
 beforeAll(async () => {
   await buildDashboard();
-  sys = await startTestSystem({ SIM: 'true', SIM_HANDSETS: String(HANDSETS), SIM_FIX_EVERY_S: '1', SIM_ALERT_EVERY_S: '3600', AUTH_REQUIRED: 'true' });
+  sys = await startTestSystem({
+    SIM: 'true',
+    SIM_HANDSETS: String(HANDSETS),
+    SIM_FIX_EVERY_S: '1',
+    SIM_ALERT_EVERY_S: '3600',
+    AUTH_REQUIRED: 'true',
+  });
   browser = await launchChromium();
   admin = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
   page = await admin.newPage();
@@ -171,15 +180,22 @@ describe('Devices page (设备管理)', { timeout: 90_000 }, () => {
     await page.selectOption('#devices-page .device-add [name="protocol"]', 'owntracks');
     await page.fill('#devices-page .device-add [name="id"]', 'ot-page-1');
     await page.click('#devices-page .device-add button[type="submit"]');
-    await page.waitForSelector('#devices-page .device-secret [data-hook="owntracks-qr"][data-device="ot-page-1"]', { ...WAIT, state: 'attached' });
+    await page.waitForSelector('#devices-page .device-secret [data-hook="owntracks-qr"][data-device="ot-page-1"]', {
+      ...WAIT,
+      state: 'attached',
+    });
     await takeSecret();
   });
 
-  it('refuses a bad device in the form with the hub\'s reason, and switches to English', async () => {
+  it("refuses a bad device in the form with the hub's reason, and switches to English", async () => {
     await page.click('#devices-page [data-action="devices-add"]');
     await page.selectOption('#devices-page .device-add [name="protocol"]', 'jt808');
     await page.click('#devices-page .device-add button[type="submit"]');
-    await page.waitForFunction(() => (document.querySelector('#devices-page .device-add-error')?.textContent ?? '').includes('terminal number'), undefined, WAIT);
+    await page.waitForFunction(
+      () => (document.querySelector('#devices-page .device-add-error')?.textContent ?? '').includes('terminal number'),
+      undefined,
+      WAIT,
+    );
     await page.click('#devices-page [data-action="add-cancel"]');
     // Refusals are expected here, not page errors.
     const i = pageErrors.findIndex((e) => e.startsWith('HTTP 422'));

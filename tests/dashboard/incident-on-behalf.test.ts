@@ -53,17 +53,33 @@ beforeAll(async () => {
     { id: 'u-op', username: 'xijie', displayName: '西街道值班员', password: PASSWORDS.xijie, role: 'operator', scope: 'D01' },
     { id: 'u-view', username: 'kan', displayName: '只读', password: PASSWORDS.kan, role: 'viewer', scope: 'D' },
   ]);
-  const { secret } = await sys.hub.deviceRegistry.create({ id: 'ot-1', kind: 'handset', protocol: 'owntracks', workerId: 'w-ot' }, { id: 'test-admin', role: 'admin', scope: ALL_SCOPE });
+  const { secret } = await sys.hub.deviceRegistry.create(
+    { id: 'ot-1', kind: 'handset', protocol: 'owntracks', workerId: 'w-ot' },
+    { id: 'test-admin', role: 'admin', scope: ALL_SCOPE },
+  );
   phone = await mqtt.connectAsync(sys.mqttUrl, { clientId: 'ot-1', username: 'ot-1', password: secret, reconnectPeriod: 0 });
   const tst = Math.floor(Date.now() / 1000);
-  await phone.publishAsync('owntracks/ot-1/phone', JSON.stringify({ _type: 'location', lat: IN_G1.lat, lon: IN_G1.lon, tst, acc: 8 }), { qos: 1 });
-  await eventually(() => sys.hub.dispatch.roster.current(), (ix) => ix.workers.find((w) => w.id === 'w-ot')?.online === true, 15_000, 'w-ot online');
+  await phone.publishAsync('owntracks/ot-1/phone', JSON.stringify({ _type: 'location', lat: IN_G1.lat, lon: IN_G1.lon, tst, acc: 8 }), {
+    qos: 1,
+  });
+  await eventually(
+    () => sys.hub.dispatch.roster.current(),
+    (ix) => ix.workers.find((w) => w.id === 'w-ot')?.online === true,
+    15_000,
+    'w-ot online',
+  );
   const r = await fetch(`${sys.httpUrl}/api/complaints`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ category: 'garbage', description: '小区门口垃圾桶满溢', lat: IN_G1.lat, lon: IN_G1.lon }),
   });
   incidentId = ((await r.json()) as { id: string }).id;
-  await eventually(() => sys.hub.live.incidents.get(incidentId), (i) => i?.state === 'dispatched' && i.assigneeId === 'w-ot', 15_000, 'offered to the phone');
+  await eventually(
+    () => sys.hub.live.incidents.get(incidentId),
+    (i) => i?.state === 'dispatched' && i.assigneeId === 'w-ot',
+    15_000,
+    'offered to the phone',
+  );
   browser = await launchChromium();
 }, 120_000);
 
@@ -94,7 +110,10 @@ describe('incident detail: answers recorded for a worker whose handset cannot an
     await p.waitForSelector('#incident-detail .tag.st-accepted', WAIT);
     await expect.poll(buttons, WAIT).toEqual(['代报到场', '代报办结']);
     await expect.poll(() => p.textContent('#incident-detail .audit'), WAIT).toContain('代 手机网格员');
-    const audit = await sys.db.pool.query(`SELECT actor_kind, actor_id, detail FROM incident_audit WHERE incident_id = $1 AND action = 'accept'`, [incidentId]);
+    const audit = await sys.db.pool.query(
+      `SELECT actor_kind, actor_id, detail FROM incident_audit WHERE incident_id = $1 AND action = 'accept'`,
+      [incidentId],
+    );
     expect(audit.rows[0]).toMatchObject({ actor_kind: 'operator', actor_id: 'u-op', detail: { onBehalfOf: 'w-ot' } });
     // The call alarm is settled: it leaves the bar.
     await p.waitForFunction(() => !document.querySelector('#alarm-bar')?.textContent?.includes('需电话通知人员'), undefined, WAIT);

@@ -4,7 +4,14 @@
 // workers, incidents or alarms; a street screen gets its communities'; no session, no data.
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AlarmView, ClientToServerEvents, IncidentView, LiveSnapshot, PositionUpdate, ServerToClientEvents } from '../../protocol/socket-events.js';
+import type {
+  AlarmView,
+  ClientToServerEvents,
+  IncidentView,
+  LiveSnapshot,
+  PositionUpdate,
+  ServerToClientEvents,
+} from '../../protocol/socket-events.js';
 import { demoUsers } from '../../simulators/demo-users.js';
 import { demoDistrictFromConfig } from '../../simulators/demo-district.js';
 import { startAuthFront, login, type AuthFront } from '../support/auth-front.js';
@@ -50,10 +57,28 @@ function nextSnapshot(s: Screen): Promise<LiveSnapshot> {
 function anIncident(gridCode: string, id: string, over: Partial<IncidentView> = {}): IncidentView {
   const now = Date.now();
   return {
-    id, source: 'operator', category: 'garbage', priority: 'normal', title: id, state: 'dispatching', version: 1,
-    lat: 27.87, lon: 113.12, gridCode, locationFlag: null, escalationLevel: 0, assigneeId: null, foldCount: 1,
-    createdAt: now, updatedAt: now, acceptBy: now + 60_000, arriveBy: now + 600_000, resolveBy: now + 72 * 3600_000,
-    overdue: [], rating: null, ...over,
+    id,
+    source: 'operator',
+    category: 'garbage',
+    priority: 'normal',
+    title: id,
+    state: 'dispatching',
+    version: 1,
+    lat: 27.87,
+    lon: 113.12,
+    gridCode,
+    locationFlag: null,
+    escalationLevel: 0,
+    assigneeId: null,
+    foldCount: 1,
+    createdAt: now,
+    updatedAt: now,
+    acceptBy: now + 60_000,
+    arriveBy: now + 600_000,
+    resolveBy: now + 72 * 3600_000,
+    overdue: [],
+    rating: null,
+    ...over,
   };
 }
 
@@ -98,7 +123,9 @@ describe('login and sessions', () => {
     expect(setCookie).toMatch(/SameSite=Strict/);
     const body = await res.text();
     expect(body).not.toMatch(/scrypt|password|token/i); // the page never holds the token
-    const me = (await (await fetch(`${front.url}/api/auth/me`, { headers: { cookie: setCookie.split(';')[0]! } })).json()) as { user: { role: string; scope: string } };
+    const me = (await (await fetch(`${front.url}/api/auth/me`, { headers: { cookie: setCookie.split(';')[0]! } })).json()) as {
+      user: { role: string; scope: string };
+    };
     expect(me.user).toMatchObject({ role: 'viewer', scope: users.shequ!.scope });
   });
 
@@ -157,8 +184,18 @@ describe('scope', { timeout: 45_000 }, () => {
     // Let the simulated district move for a while: fixes from everywhere reach the hub.
     const all = new Set<string>();
     sys.hub.onCommit((rows) => rows.positions.forEach((p) => all.add(p.deviceId)));
-    await eventually(() => positions.length, (n) => n >= 10, 20_000, 'positions on the community screen');
-    await eventually(() => all.size, (n) => n > new Set(positions.map((p) => p.workerId)).size, 20_000, 'fixes from outside the community');
+    await eventually(
+      () => positions.length,
+      (n) => n >= 10,
+      20_000,
+      'positions on the community screen',
+    );
+    await eventually(
+      () => all.size,
+      (n) => n > new Set(positions.map((p) => p.workerId)).size,
+      20_000,
+      'fixes from outside the community',
+    );
     const byId = new Map(district.workers.map((w) => [w.id, w]));
     for (const p of positions) expect(under(byId.get(p.workerId)?.gridCodes[0] ?? null, scope), p.workerId).toBe(true);
 
@@ -167,10 +204,33 @@ describe('scope', { timeout: 45_000 }, () => {
     const myGrid = inside[0]!.gridCodes[0]!;
     const otherGrid = outside.find((w) => !under(w.gridCodes[0]!, parent.get(scope)!))?.gridCodes[0] ?? outside[0]!.gridCodes[0]!;
     front.push.publishIncident(anIncident(otherGrid, 'INC-OTHER'));
-    front.push.publishAlarm({ id: 901, incidentId: 'INC-OTHER', gridCode: otherGrid, stage: 'accept', level: 0, raisedAt: Date.now(), acknowledgedAt: null, acknowledgedBy: null });
+    front.push.publishAlarm({
+      id: 901,
+      incidentId: 'INC-OTHER',
+      gridCode: otherGrid,
+      stage: 'accept',
+      level: 0,
+      raisedAt: Date.now(),
+      acknowledgedAt: null,
+      acknowledgedBy: null,
+    });
     front.push.publishIncident(anIncident(myGrid, 'INC-MINE'));
-    front.push.publishAlarm({ id: 902, incidentId: 'INC-MINE', gridCode: myGrid, stage: 'accept', level: 0, raisedAt: Date.now(), acknowledgedAt: null, acknowledgedBy: null });
-    await eventually(() => alarms.map((a) => a.id), (ids) => ids.includes(902), 10_000, 'the community alarm');
+    front.push.publishAlarm({
+      id: 902,
+      incidentId: 'INC-MINE',
+      gridCode: myGrid,
+      stage: 'accept',
+      level: 0,
+      raisedAt: Date.now(),
+      acknowledgedAt: null,
+      acknowledgedBy: null,
+    });
+    await eventually(
+      () => alarms.map((a) => a.id),
+      (ids) => ids.includes(902),
+      10_000,
+      'the community alarm',
+    );
     // Dispatch's own cases from the simulated district flow too: each one in scope, never the other.
     const inScope = (list: Array<{ gridCode: string }>): void => {
       for (const x of list) expect(under(x.gridCode, scope), JSON.stringify(x)).toBe(true);

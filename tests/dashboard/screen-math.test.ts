@@ -9,10 +9,28 @@ import { positionAt, shanghaiDayRange, trailRuns } from '../../dashboard/src/rep
 const T0 = Date.parse('2026-11-25T02:00:00Z');
 function anIncident(over: Partial<IncidentView> = {}): IncidentView {
   return {
-    id: 'I1', source: 'resident', category: 'drain', priority: 'normal', title: null, state: 'dispatched', version: 1,
-    lat: 27.87, lon: 113.12, gridCode: 'G1', locationFlag: null, escalationLevel: 0, assigneeId: null, foldCount: 1,
-    createdAt: T0, updatedAt: T0, acceptBy: T0 + 10 * 60_000, arriveBy: T0 + 40 * 60_000, resolveBy: T0 + 72 * 3600_000,
-    overdue: [], rating: null, ...over,
+    id: 'I1',
+    source: 'resident',
+    category: 'drain',
+    priority: 'normal',
+    title: null,
+    state: 'dispatched',
+    version: 1,
+    lat: 27.87,
+    lon: 113.12,
+    gridCode: 'G1',
+    locationFlag: null,
+    escalationLevel: 0,
+    assigneeId: null,
+    foldCount: 1,
+    createdAt: T0,
+    updatedAt: T0,
+    acceptBy: T0 + 10 * 60_000,
+    arriveBy: T0 + 40 * 60_000,
+    resolveBy: T0 + 72 * 3600_000,
+    overdue: [],
+    rating: null,
+    ...over,
   };
 }
 
@@ -61,8 +79,15 @@ describe('replay maths', () => {
   it('cuts the trail into inside and outside runs that join end to end', () => {
     const runs = trailRuns(pts);
     expect(runs.map((r) => r.outside)).toEqual([false, true, false]);
-    expect(runs[1]!.latlngs).toEqual([[0, 1], [0, 2], [0, 3]]);
-    expect(runs[2]!.latlngs).toEqual([[0, 3], [0, 4]]);
+    expect(runs[1]!.latlngs).toEqual([
+      [0, 1],
+      [0, 2],
+      [0, 3],
+    ]);
+    expect(runs[2]!.latlngs).toEqual([
+      [0, 3],
+      [0, 4],
+    ]);
   });
 
   it('interpolates between vertices and clamps at the ends', () => {

@@ -1,7 +1,14 @@
 // The glide and the trail behind each worker's dot: smooth between pushes, no jumps when a push
 // lands mid-glide, and a trail bounded in age and length.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_INTERVAL_MS, Motion, TRAIL_MAX_AGE_MS, TRAIL_MAX_POINTS, Trail, VERTEX_GAP_MS } from '../../dashboard/src/worker-motion.js';
+import {
+  DEFAULT_INTERVAL_MS,
+  Motion,
+  TRAIL_MAX_AGE_MS,
+  TRAIL_MAX_POINTS,
+  Trail,
+  VERTEX_GAP_MS,
+} from '../../dashboard/src/worker-motion.js';
 
 const A = { lat: 27.8, lon: 113.1 };
 const B = { lat: 27.81, lon: 113.12 };

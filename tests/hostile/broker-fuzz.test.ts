@@ -51,7 +51,15 @@ describe('memory under hostile input', () => {
     s.socket.write(connectBytes({ clientId: door.id, username: door.id, password: door.secret }));
     expect(await packets.next('connack')).toMatchObject({ returnCode: 0 });
     const payload = Buffer.alloc(512 * 1024, 0x61);
-    const full = mqttPacket.generate({ cmd: 'publish', topic: `grid/v1/devices/${door.id}/events`, payload, qos: 2, messageId: 1, retain: false, dup: false });
+    const full = mqttPacket.generate({
+      cmd: 'publish',
+      topic: `grid/v1/devices/${door.id}/events`,
+      payload,
+      qos: 2,
+      messageId: 1,
+      retain: false,
+      dup: false,
+    });
     const head = full.subarray(0, full.length - payload.length);
     void (async () => {
       for (let i = 0; i < 1000 && !s.socket.destroyed; i++) {

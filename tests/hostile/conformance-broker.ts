@@ -10,16 +10,28 @@ import { Metrics } from '../../common/metrics.js';
 import { openDatabase, type Database } from '../../storage/database.js';
 import { startBroker, type RunningBroker } from '../../broker/mqtt-broker.js';
 
-export async function startConformanceBroker(port = 0, logLevel = 'silent'): Promise<{ broker: RunningBroker; db: Database; metrics: Metrics; stop(): Promise<void> }> {
+export async function startConformanceBroker(
+  port = 0,
+  logLevel = 'silent',
+): Promise<{ broker: RunningBroker; db: Database; metrics: Metrics; stop(): Promise<void> }> {
   const logger = createLogger(logLevel);
   const db = await openDatabase({ DATABASE_URL: undefined, DATA_DIR: '' }, logger, { inMemory: true });
   const metrics = new Metrics();
   const broker = await startBroker({
-    host: '127.0.0.1', port, topicRoot: 'grid/v1', service: { username: 'hub', password: 'conformance-service-password' },
-    pool: db.pool, metrics, logger, ingest: async () => undefined, conformanceTest: true,
+    host: '127.0.0.1',
+    port,
+    topicRoot: 'grid/v1',
+    service: { username: 'hub', password: 'conformance-service-password' },
+    pool: db.pool,
+    metrics,
+    logger,
+    ingest: async () => undefined,
+    conformanceTest: true,
   });
   return {
-    broker, db, metrics,
+    broker,
+    db,
+    metrics,
     async stop() {
       await broker.stop();
       await db.close();
@@ -28,7 +40,9 @@ export async function startConformanceBroker(port = 0, logLevel = 'silent'): Pro
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
-  const { values } = parseArgs({ options: { port: { type: 'string', default: '1883' }, 'log-level': { type: 'string', default: 'warn' } } });
+  const { values } = parseArgs({
+    options: { port: { type: 'string', default: '1883' }, 'log-level': { type: 'string', default: 'warn' } },
+  });
   const b = await startConformanceBroker(Number(values.port), values['log-level']);
   console.log(`conformance broker on 127.0.0.1:${b.broker.port}`);
   const stop = () => void b.stop().then(() => process.exit(0));

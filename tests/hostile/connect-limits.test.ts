@@ -85,7 +85,9 @@ describe('connections waiting for their CONNACK', () => {
     await closeAll(silent);
   });
 
-  it(`takes at most ${DEFAULT_UNAUTHENTICATED.total} in all; a device already in keeps publishing; the log stays short`, { timeout: 90_000 }, async () => {
+  it(`takes at most ${DEFAULT_UNAUTHENTICATED.total} in all; a device already in keeps publishing; the log stays short`, {
+    timeout: 90_000,
+  }, async () => {
     const port = h.sys.broker.port;
     const hs = await connectDevice(h.sys, 'hs-h3', h.devices['hs-h3']!.secret);
     const hosts = Math.ceil(DEFAULT_UNAUTHENTICATED.total / DEFAULT_UNAUTHENTICATED.perAddress);

@@ -17,7 +17,11 @@ import { hostilePacket } from './support/fixtures.js';
 import { startHostileSystem, type HostileSystem } from './support/hostile-system.js';
 
 const key = ephemeralDeviceSecretKey();
-const devices = ['hs-k1', 'hs-k2', 'hs-k3', 'hs-k4', 'hs-k5'].map((id) => ({ id, kind: 'handset' as const, secret: `${id}-secret-0123456789abcdef` }));
+const devices = ['hs-k1', 'hs-k2', 'hs-k3', 'hs-k4', 'hs-k5'].map((id) => ({
+  id,
+  kind: 'handset' as const,
+  secret: `${id}-secret-0123456789abcdef`,
+}));
 const IDLE_MS = 1500;
 let db: Database;
 let broker: RunningBroker;
@@ -28,8 +32,15 @@ beforeAll(async () => {
   db = await openDatabase({ DATABASE_URL: undefined, DATA_DIR: '' }, silentLogger, { inMemory: true });
   await upsertDevices(db.pool, devices, key);
   broker = await startBroker({
-    host: '127.0.0.1', port: 0, topicRoot: 'grid/v1', service: { username: 'hub', password: 'idle-test-password-123' }, pool: db.pool,
-    metrics, logger: silentLogger, deviceSecretKey: key, maxKeepaliveS: 1,
+    host: '127.0.0.1',
+    port: 0,
+    topicRoot: 'grid/v1',
+    service: { username: 'hub', password: 'idle-test-password-123' },
+    pool: db.pool,
+    metrics,
+    logger: silentLogger,
+    deviceSecretKey: key,
+    maxKeepaliveS: 1,
     ingest: async (topic) => void ingested.push(topic),
   });
 });
@@ -44,7 +55,14 @@ async function device(id: string, keepalive: number): Promise<{ s: OpenSocket; c
   const packets = packetsOf(s.socket);
   const secret = devices.find((d) => d.id === id)!.secret;
   const connect = mqttPacket.generate({
-    cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive, clientId: id, username: id, password: Buffer.from(secret),
+    cmd: 'connect',
+    protocolId: 'MQTT',
+    protocolVersion: 4,
+    clean: true,
+    keepalive,
+    clientId: id,
+    username: id,
+    password: Buffer.from(secret),
     will: { topic: `grid/v1/devices/${id}/presence`, payload: Buffer.from('{"online":false,"ts":1}'), qos: 1, retain: true },
   });
   s.socket.write(connect);
@@ -64,7 +82,12 @@ describe('server idle limit', () => {
     expect(after).toBeLessThan(IDLE_MS + 2000);
     expect(idleClosed()).toBe(before + 1);
     // The will goes out as the broker closes the client (Aedes' close), a moment after the socket.
-    await eventually(() => ingested, (t) => t.includes('grid/v1/devices/hs-k1/presence'), 5000, 'the will');
+    await eventually(
+      () => ingested,
+      (t) => t.includes('grid/v1/devices/hs-k1/presence'),
+      5000,
+      'the will',
+    );
   });
 
   it('treats a keepalive above the ceiling (65535 s) as the ceiling', async () => {

@@ -16,7 +16,9 @@ beforeAll(async () => {
 afterAll(async () => h?.sys.stop());
 
 /** Sends a fixture CONNECT; resolves with the CONNACK's return code and the open socket. */
-async function connack(fixture: string): Promise<{ code: number; s: Awaited<ReturnType<typeof openSocket>>; packets: ReturnType<typeof packetsOf> }> {
+async function connack(
+  fixture: string,
+): Promise<{ code: number; s: Awaited<ReturnType<typeof openSocket>>; packets: ReturnType<typeof packetsOf> }> {
   const s = await openSocket(h.sys.broker.port);
   const packets = packetsOf(s.socket);
   s.socket.write(hostilePacket(fixture));
@@ -68,7 +70,17 @@ describe("Aedes' own refusals of a publish (item 8)", () => {
   it('still lets the device publish a fix afterwards (PUBACK, stored)', async () => {
     const { code, s, packets } = await connack('connect-keepalive-0');
     expect(code).toBe(0);
-    s.socket.write(mqttPacket.generate({ cmd: 'publish', topic: 'grid/v1/devices/hs-h1/location', payload: Buffer.from(JSON.stringify({ ts: Date.now() - 1000, lat: 27.87, lon: 113.12 })), qos: 1, messageId: 9, retain: false, dup: false }));
+    s.socket.write(
+      mqttPacket.generate({
+        cmd: 'publish',
+        topic: 'grid/v1/devices/hs-h1/location',
+        payload: Buffer.from(JSON.stringify({ ts: Date.now() - 1000, lat: 27.87, lon: 113.12 })),
+        qos: 1,
+        messageId: 9,
+        retain: false,
+        dup: false,
+      }),
+    );
     expect(await packets.next('puback')).toMatchObject({ messageId: 9 });
     const r = await h.sys.db.pool.query(`SELECT count(*)::int AS n FROM positions WHERE device_id = 'hs-h1'`);
     expect(r.rows[0].n).toBe(1);

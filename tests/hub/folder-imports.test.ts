@@ -27,7 +27,11 @@ function relativeImports(file: string, text: string): string[] {
   for (const m of text.matchAll(SPECIFIER)) {
     const spec = m[1] ?? m[2];
     if (!spec.startsWith('.')) continue;
-    out.push(normalize(join(dirname(file), spec)).split(sep).join('/'));
+    out.push(
+      normalize(join(dirname(file), spec))
+        .split(sep)
+        .join('/'),
+    );
   }
   return out;
 }
@@ -115,15 +119,27 @@ describe('folder imports', () => {
     expect(cycles(g)).toEqual([['a', 'b', 'c']]);
     g.get('c')!.delete('a');
     expect(cycles(g)).toEqual([]);
-    expect(relativeImports('hub/x/a.ts', "import type {\n  A,\n} from '../y/b.js';\nexport { c } from './c.js';\nconst d = await import('../../common/d.js');\nimport 'fastify';"))
-      .toEqual(['hub/y/b.js', 'hub/x/c.js', 'common/d.js']);
+    expect(
+      relativeImports(
+        'hub/x/a.ts',
+        "import type {\n  A,\n} from '../y/b.js';\nexport { c } from './c.js';\nconst d = await import('../../common/d.js');\nimport 'fastify';",
+      ),
+    ).toEqual(['hub/y/b.js', 'hub/x/c.js', 'common/d.js']);
   });
 
   it('no two hub/ folders import each other, directly or around a loop', () => {
     const graph = hubGraph();
     expect(graph.size).toBeGreaterThan(5);
     const explained = cycles(graph).map((group) =>
-      group.map((f) => `${f} → ${[...graph.get(f)!].filter(([to]) => group.includes(to)).map(([, example]) => example).join('; ')}`).join('\n'),
+      group
+        .map(
+          (f) =>
+            `${f} → ${[...graph.get(f)!]
+              .filter(([to]) => group.includes(to))
+              .map(([, example]) => example)
+              .join('; ')}`,
+        )
+        .join('\n'),
     );
     expect(explained).toEqual([]);
   });

@@ -14,7 +14,14 @@ describe('hub event bus, wired', () => {
   let sys: RunningSystem;
   let hs: TestHandset | undefined;
   // What the bus said, per event, in order.
-  const heard: { [K in HubEventName]: HubEvents[K][] } = { rowsCommitted: [], incidentChanged: [], alarmChanged: [], registryChanged: [], dutyChanged: [], tasksListener: [] };
+  const heard: { [K in HubEventName]: HubEvents[K][] } = {
+    rowsCommitted: [],
+    incidentChanged: [],
+    alarmChanged: [],
+    registryChanged: [],
+    dutyChanged: [],
+    tasksListener: [],
+  };
   const of = <K extends HubEventName>(name: K): HubEvents[K][] => heard[name];
 
   beforeAll(async () => {
@@ -40,7 +47,9 @@ describe('hub event bus, wired', () => {
     // Its first session on this broker: subscribing to its tasks is heard (its open offers go out again).
     expect(of('tasksListener')).toContainEqual(['hs-w-g1']);
     const rows = of('rowsCommitted').map(([r]) => r);
-    expect(rows.some((r) => r.statuses.some((s) => s.deviceId === 'hs-w-g1' && s.kind === 'status' && s.duty === 'on' && s.ts === t0))).toBe(true);
+    expect(
+      rows.some((r) => r.statuses.some((s) => s.deviceId === 'hs-w-g1' && s.kind === 'status' && s.duty === 'on' && s.ts === t0)),
+    ).toBe(true);
     expect(rows.some((r) => r.positions.some((p) => p.deviceId === 'hs-w-g1' && p.ts === t0))).toBe(true);
     expect(sys.hub.live.workers.get('w-g1')).toMatchObject({ online: true, duty: 'on', ts: t0 });
   });
@@ -50,19 +59,38 @@ describe('hub event bus, wired', () => {
     expect(filed.status).toBe(201);
     const id = filed.body.id;
     await hs!.next((m) => m.kind === 'offer' && m.incidentId === id);
-    const views = await eventually(() => of('incidentChanged').map(([v]) => v).filter((v) => v.id === id), (v) => v.some((x) => x.state === 'dispatched'), 15_000, 'dispatched heard');
+    const views = await eventually(
+      () =>
+        of('incidentChanged')
+          .map(([v]) => v)
+          .filter((v) => v.id === id),
+      (v) => v.some((x) => x.state === 'dispatched'),
+      15_000,
+      'dispatched heard',
+    );
     expect(views.map((v) => v.version)).toEqual([...views.map((v) => v.version)].sort((a, b) => a - b));
     expect(views.at(-1)).toMatchObject({ gridCode: G1, state: 'dispatched', assigneeId: 'w-g1' });
 
-    const alarm = await sys.db.pool.query<{ id: number }>(`INSERT INTO incident_alarms (incident_id, stage, level, raised_at) VALUES ($1, 'accept', 0, now()) RETURNING id`, [id]);
+    const alarm = await sys.db.pool.query<{ id: number }>(
+      `INSERT INTO incident_alarms (incident_id, stage, level, raised_at) VALUES ($1, 'accept', 0, now()) RETURNING id`,
+      [id],
+    );
     const alarmId = alarm.rows[0]!.id;
     const acked = await postJson<{ alarm: { acknowledgedAt: number | null } }>(sys, `/api/alarms/${alarmId}/ack`, {});
     expect(acked.status).toBe(200);
-    expect(of('alarmChanged').map(([a]) => a).find((a) => a.id === alarmId)).toMatchObject({ incidentId: id, gridCode: G1, acknowledgedAt: acked.body.alarm.acknowledgedAt });
+    expect(
+      of('alarmChanged')
+        .map(([a]) => a)
+        .find((a) => a.id === alarmId),
+    ).toMatchObject({ incidentId: id, gridCode: G1, acknowledgedAt: acked.body.alarm.acknowledgedAt });
   });
 
   it("duty changed: an operator's change is heard, and the live state has it when the reply comes", async () => {
-    const r = await fetch(`${sys.httpUrl}/api/workers/w-g2/duty`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ duty: 'on' }) });
+    const r = await fetch(`${sys.httpUrl}/api/workers/w-g2/duty`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ duty: 'on' }),
+    });
     expect(r.status).toBe(200);
     expect(of('dutyChanged')).toContainEqual(['w-g2', 'on']);
     expect(sys.hub.live.workers.get('w-g2')?.duty).toBe('on');
@@ -73,7 +101,10 @@ describe('hub event bus, wired', () => {
     const off = sys.hub.events.on('registryChanged', (c) => {
       if (c.kind === 'device' && c.deviceId === 'hs-new') knownWhenHeard = sys.hub.devices.get('hs-new') !== undefined;
     });
-    await sys.hub.deviceRegistry.create({ id: 'hs-new', kind: 'handset', protocol: 'native', workerId: 'w-g2' }, { id: 'test-admin', role: 'admin', scope: ALL_SCOPE });
+    await sys.hub.deviceRegistry.create(
+      { id: 'hs-new', kind: 'handset', protocol: 'native', workerId: 'w-g2' },
+      { id: 'test-admin', role: 'admin', scope: ALL_SCOPE },
+    );
     off();
     expect(of('registryChanged')).toContainEqual([{ kind: 'device', deviceId: 'hs-new', change: 'updated' }]);
     expect(knownWhenHeard).toBe(true);

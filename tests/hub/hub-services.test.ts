@@ -61,12 +61,15 @@ describe('hub service list', () => {
 
   it('serviceOf: what a start hands back is undone at stop, in the order given', async () => {
     const log: string[] = [];
-    const list = new ServiceList([
-      serviceOf('push', () => {
-        log.push('start push');
-        return [() => void log.push('unsubscribe push'), async () => void log.push('close push')];
-      }),
-    ], silentLogger);
+    const list = new ServiceList(
+      [
+        serviceOf('push', () => {
+          log.push('start push');
+          return [() => void log.push('unsubscribe push'), async () => void log.push('close push')];
+        }),
+      ],
+      silentLogger,
+    );
     await list.start();
     await list.stop();
     expect(log).toEqual(['start push', 'unsubscribe push', 'close push']);

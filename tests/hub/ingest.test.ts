@@ -66,7 +66,7 @@ describe('ingest', () => {
     expect(Math.abs(lon - 113.12)).toBeGreaterThan(1e-3); // the input really was shifted
   });
 
-  it('marks each fix inside or outside its worker\'s own area, for the time-in-grid rollup', async () => {
+  it("marks each fix inside or outside its worker's own area, for the time-in-grid rollup", async () => {
     // Apart in time as they are in space: 72 km in a second would be a GPS jump, stored flagged
     // and out of every rollup (stage-position-filter.ts); in two hours it is a drive.
     const base = aFix().ts as number;
@@ -80,7 +80,10 @@ describe('ingest', () => {
       [[new Date(inside.ts as number), new Date(outside.ts as number)]],
     );
     // aFix hands out increasing times: inside is the earlier fix.
-    expect(r.rows.map((x) => [x.ts.getTime(), x.in_grid])).toEqual([[inside.ts, true], [outside.ts, false]]);
+    expect(r.rows.map((x) => [x.ts.getTime(), x.in_grid])).toEqual([
+      [inside.ts, true],
+      [outside.ts, false],
+    ]);
   });
 
   it('dead-letters malformed JSON, wrong schema and oversize payloads while valid traffic still lands', async () => {

@@ -73,17 +73,23 @@ describe('position filter', () => {
     await rollupActivity(pool, now - 2 * 3_600_000, now + 3_600_000);
     await rollupActivity(pool, Y2099, Y2099 + 3_600_000);
     const activity = async (from: number, to: number) => {
-      const r = await fetch(`${sys.httpUrl}/api/workers/w-f1/activity?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&bucket=hour`);
+      const r = await fetch(
+        `${sys.httpUrl}/api/workers/w-f1/activity?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&bucket=hour`,
+      );
       return ((await r.json()) as { items: { fixes: number }[] }).items;
     };
     expect((await activity(now - 2 * 3_600_000, now + 3_600_000)).reduce((n, h) => n + h.fixes, 0)).toBe(3);
     expect(await activity(Y2099 - 86_400_000, Y2099 + 86_400_000)).toEqual([]);
-    const trail = await fetch(`${sys.httpUrl}/api/workers/w-f1/trail?from=${new Date(now - 3_600_000).toISOString()}&to=${new Date(now + 3_600_000).toISOString()}`);
+    const trail = await fetch(
+      `${sys.httpUrl}/api/workers/w-f1/trail?from=${new Date(now - 3_600_000).toISOString()}&to=${new Date(now + 3_600_000).toISOString()}`,
+    );
     expect(((await trail.json()) as { features: { properties: { fixes?: number } }[] }).features[0]!.properties.fixes).toBe(3);
 
     // A 2099 row already in positions (written before the filter existed) does not hold the dot
     // after a restart either: the live state is rebuilt from positions not ahead of the clock.
-    await pool.query(`INSERT INTO positions (device_id, ts, worker_id, lat, lon) VALUES ('hs-f1', $1, 'w-f1', 27.9, 113.12)`, [new Date(Y2099)]);
+    await pool.query(`INSERT INTO positions (device_id, ts, worker_id, lat, lon) VALUES ('hs-f1', $1, 'w-f1', 27.9, 113.12)`, [
+      new Date(Y2099),
+    ]);
     await sys.hub.reloadRegistry();
     expect(await liveWorker('w-f1')).toMatchObject({ ts: c.ts, lat: c.lat });
   });

@@ -18,15 +18,20 @@ function day(profile: typeof DOOR_PROFILE, seed: string, meanEveryS = 20): Alert
 
 describe('alert model', () => {
   it('raises valid alerts of known types at about the configured rate, repeats included', () => {
-    for (const [profile, name] of [[DOOR_PROFILE, 'door'], [CAMERA_PROFILE, 'camera']] as const) {
+    for (const [profile, name] of [
+      [DOOR_PROFILE, 'door'],
+      [CAMERA_PROFILE, 'camera'],
+    ] as const) {
       const alerts = day(profile, name);
       const known: readonly string[] = ALERT_TYPES;
-      const bad = alerts.filter((a) => !alertSchema.safeParse(JSON.parse(JSON.stringify(a))).success || !known.includes(a.type) || !a.type.startsWith(`${name}.`));
+      const bad = alerts.filter(
+        (a) => !alertSchema.safeParse(JSON.parse(JSON.stringify(a))).success || !known.includes(a.type) || !a.type.startsWith(`${name}.`),
+      );
       expect(bad).toEqual([]);
       expect(new Set(alerts.map((a) => a.eventId)).size).toBe(alerts.length);
       expect(alerts.every((a, i) => i === 0 || a.ts >= (alerts[i - 1] as AlertPayload).ts)).toBe(true);
       // Poisson arrivals at 1/20 s, each followed by a geometric number of repeats (mean 1/(1-p)).
-      const expected = (DAY_S / 20) / (1 - profile.repeatChance);
+      const expected = DAY_S / 20 / (1 - profile.repeatChance);
       expect(alerts.length).toBeGreaterThan(expected * 0.9);
       expect(alerts.length).toBeLessThan(expected * 1.1);
       if (name === 'camera') expect(alerts.every((a) => a.snapshot?.startsWith('sim://'))).toBe(true);

@@ -36,8 +36,20 @@ async function incident(r: Row): Promise<void> {
     `INSERT INTO incidents (id, source, category, priority, lat, lon, grid_code, state, version, escalation_level, assignee_id,
        created_at, updated_at, sla_started_at, accept_by, arrive_by, resolve_by, accepted_at, arrived_at, resolved_at)
      VALUES ($1, $2, $3, 'normal', 27.87, 113.12, '430299001001001', $4, 3, $5, $6, $7, $7, $7, $8, $8, $9, $10, $11, $12)`,
-    [r.id, r.source ?? 'patrol_report', r.category ?? 'garbage', r.state, r.level ?? 0, r.assignee ?? null, new Date(r.created),
-      new Date(r.created + H), new Date(r.created + (r.resolveBy ?? 72 * H)), at(r.accepted), at(r.arrived), at(r.resolved)],
+    [
+      r.id,
+      r.source ?? 'patrol_report',
+      r.category ?? 'garbage',
+      r.state,
+      r.level ?? 0,
+      r.assignee ?? null,
+      new Date(r.created),
+      new Date(r.created + H),
+      new Date(r.created + (r.resolveBy ?? 72 * H)),
+      at(r.accepted),
+      at(r.arrived),
+      at(r.resolved),
+    ],
   );
 }
 
@@ -84,7 +96,8 @@ describe('day KPIs', () => {
     expect(k.heldAtCommand).toEqual({ road: 1 });
 
     const table = formatKpis(k);
-    for (const want of ['closure rate', '33.3 %', 'on-time rate', '50.0 %', 'median 2m00s, p90 2m48s', 'escalations', 'orphans', '(D)']) expect(table).toContain(want);
+    for (const want of ['closure rate', '33.3 %', 'on-time rate', '50.0 %', 'median 2m00s, p90 2m48s', 'escalations', 'orphans', '(D)'])
+      expect(table).toContain(want);
     expect(duration(7260)).toBe('2h01m');
     expect(duration(null)).toBe('-');
   });

@@ -110,7 +110,9 @@ describe('demo district', () => {
       expect(n).toBeLessThanOrEqual(2);
     }
     for (const c of byLevel(district, 'community')) {
-      expect(district.workers.filter((w) => w.role === 'grid_leader' && w.gridCodes.some((code) => code.startsWith(c.properties.code)))).toHaveLength(1);
+      expect(
+        district.workers.filter((w) => w.role === 'grid_leader' && w.gridCodes.some((code) => code.startsWith(c.properties.code))),
+      ).toHaveLength(1);
     }
     expect(district.workers.some((w) => w.role === 'community_police')).toBe(true);
     expect(district.workers.some((w) => w.role === 'department_staff')).toBe(true);
@@ -151,7 +153,10 @@ describe('demo district', () => {
     const big = buildDemoDistrict({ seed: SEED, handsets: 400 });
     expect(big.handsets).toHaveLength(400);
     expect(byLevel(big, 'street').length).toBeGreaterThan(3);
-    const shape = (d: DemoDistrict) => byLevel(d, 'grid').slice(0, grids.length).map((f) => [f.properties.code, f.properties.name]);
+    const shape = (d: DemoDistrict) =>
+      byLevel(d, 'grid')
+        .slice(0, grids.length)
+        .map((f) => [f.properties.code, f.properties.name]);
     expect(shape(big)).toEqual(shape(district));
     // Still one outline without gaps: the district ring is the union of all grids (see above), simple.
     expect(isSimpleRing(ringOf(byLevel(big, 'district')[0] as RegionFeature))).toBe(true);

@@ -35,7 +35,17 @@ describe('district simulator on a real broker', () => {
   it('runs 3 handsets, doors and cameras: presence, fixes, alerts, task offers, goodbye', async () => {
     const district = buildDemoDistrict({ seed: 11, handsets: 3, doorsPerGrid: 0.2, camerasPerGrid: 0.2 });
     const clock = new ManualClock(T0);
-    const sim = await startDistrictSim({ mqttUrl: broker.url, config, logger: silentLogger, clock, district, tickMs: false, waveSize: 10, waveGapMs: 5, handsetModel: { flakyShare: 0 } });
+    const sim = await startDistrictSim({
+      mqttUrl: broker.url,
+      config,
+      logger: silentLogger,
+      clock,
+      district,
+      tickMs: false,
+      waveSize: 10,
+      waveGapMs: 5,
+      handsetModel: { flakyShare: 0 },
+    });
     await sim.whenConnected();
     const ids = sim.handsets.map((h) => h.id);
     expect(ids).toEqual(['hs-0001', 'hs-0002', 'hs-0003']);
@@ -79,8 +89,15 @@ describe('district simulator on a real broker', () => {
     if (!handset) throw new Error('no handset');
     const clock = new ManualClock(T0);
     const sim = new HandsetSim({
-      mqttUrl: broker.url, topicRoot: root, handset, polygon: regionPolygon(district, handset.gridCode), clock, logger: silentLogger,
-      rng: createRng('flaky'), fixEveryS: 2, model: { flakyShare: 1, outageEveryS: 20, outageS: [30, 40], batchSize: 5 },
+      mqttUrl: broker.url,
+      topicRoot: root,
+      handset,
+      polygon: regionPolygon(district, handset.gridCode),
+      clock,
+      logger: silentLogger,
+      rng: createRng('flaky'),
+      fixEveryS: 2,
+      model: { flakyShare: 1, outageEveryS: 20, outageS: [30, 40], batchSize: 5 },
     });
     sim.start();
     await sim.whenConnected();
@@ -105,7 +122,8 @@ describe('district simulator on a real broker', () => {
     const batched = sim.stats.batchedFixes;
     expect(batched).toBeGreaterThanOrEqual(10);
     // A fix carries no `fixes` key, so this picks out the store-and-forward batches.
-    const batches = () => collector.of(handset.id, 'location').filter((m) => typeof m.json === 'object' && m.json !== null && 'fixes' in m.json);
+    const batches = () =>
+      collector.of(handset.id, 'location').filter((m) => typeof m.json === 'object' && m.json !== null && 'fixes' in m.json);
     const uploaded = () => batches().flatMap((m) => (locationSchema.parse(m.json) as { fixes: Fix[] }).fixes);
     await collector.until(() => uploaded().length >= batched);
     const fixes = uploaded();

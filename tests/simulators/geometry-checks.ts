@@ -12,7 +12,10 @@ export function signedArea(ring: readonly Position[]): number {
 }
 
 function cross(o: Position, a: Position, b: Position): number {
-  return ((a[0] as number) - (o[0] as number)) * ((b[1] as number) - (o[1] as number)) - ((a[1] as number) - (o[1] as number)) * ((b[0] as number) - (o[0] as number));
+  return (
+    ((a[0] as number) - (o[0] as number)) * ((b[1] as number) - (o[1] as number)) -
+    ((a[1] as number) - (o[1] as number)) * ((b[0] as number) - (o[0] as number))
+  );
 }
 
 function segmentsCross(p1: Position, p2: Position, q1: Position, q2: Position): boolean {

@@ -9,7 +9,14 @@ const district = buildDemoDistrict({ seed: 7, handsets: 4 });
 const T0 = Date.parse('2026-11-25T08:00:00+08:00');
 
 function model(handset: DemoHandset, extra: Partial<ConstructorParameters<typeof HandsetModel>[0]> = {}) {
-  return new HandsetModel({ handset, polygon: regionPolygon(district, handset.gridCode), rng: createRng(`m:${handset.id}`), startMs: T0, fixEveryS: 2, ...extra });
+  return new HandsetModel({
+    handset,
+    polygon: regionPolygon(district, handset.gridCode),
+    rng: createRng(`m:${handset.id}`),
+    startMs: T0,
+    fixEveryS: 2,
+    ...extra,
+  });
 }
 
 /** Runs the model second by second, reconnecting at once when it says the network is back. */
@@ -47,7 +54,8 @@ describe('handset model', () => {
 
   it('reports GCJ-02 with crs when the handset SDK does, WGS-84 without it otherwise', () => {
     const h = district.handsets[0] as DemoHandset;
-    const take = (crs: DemoHandset['crs']) => run(model({ ...h, crs }, { flakyShare: 0 }), new ManualClock(T0), 10).flatMap((o) => (o.kind === 'fix' ? [o.payload] : []))[0];
+    const take = (crs: DemoHandset['crs']) =>
+      run(model({ ...h, crs }, { flakyShare: 0 }), new ManualClock(T0), 10).flatMap((o) => (o.kind === 'fix' ? [o.payload] : []))[0];
     const wgs = take('wgs84');
     const gcj = take('gcj02');
     expect(wgs?.crs).toBeUndefined();

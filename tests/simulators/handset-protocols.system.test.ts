@@ -36,7 +36,10 @@ function handsetOf(protocol: 'owntracks' | 'jt808'): DemoHandset {
 }
 
 async function presence(deviceId: string): Promise<boolean[]> {
-  const r = await sys.db.pool.query<{ online: boolean }>(`SELECT online FROM device_status WHERE device_id = $1 AND kind = 'presence' ORDER BY ts, online`, [deviceId]);
+  const r = await sys.db.pool.query<{ online: boolean }>(
+    `SELECT online FROM device_status WHERE device_id = $1 AND kind = 'presence' ORDER BY ts, online`,
+    [deviceId],
+  );
   return r.rows.map((x) => x.online);
 }
 
@@ -47,8 +50,15 @@ async function storedFixes(deviceId: string): Promise<number> {
 /** A handset on a manual clock ten minutes in the past (fixes are never from the future), flaky. */
 function sim(h: DemoHandset, clock: ManualClock): HandsetSim {
   return new HandsetSim({
-    mqttUrl: sys.mqttUrl, topicRoot: sys.config.TOPIC_ROOT, handset: h, polygon: regionPolygon(district, h.gridCode), clock, logger: silentLogger,
-    rng: createRng(`protocols:${h.id}`), fixEveryS: 2, model: { flakyShare: 1, outageEveryS: 20, outageS: [30, 40], batchSize: 5 },
+    mqttUrl: sys.mqttUrl,
+    topicRoot: sys.config.TOPIC_ROOT,
+    handset: h,
+    polygon: regionPolygon(district, h.gridCode),
+    clock,
+    logger: silentLogger,
+    rng: createRng(`protocols:${h.id}`),
+    fixEveryS: 2,
+    model: { flakyShare: 1, outageEveryS: 20, outageS: [30, 40], batchSize: 5 },
     jt808: { host: '127.0.0.1', port: sys.jt808.port },
   });
 }
@@ -76,13 +86,23 @@ describe('handsets in other protocols, through an outage', { timeout: 60_000 }, 
       s.start();
       await s.whenConnected();
       stepUntil(s, clock, 'go-offline');
-      await eventually(() => presence(h.id), (p) => p.at(-1) === false, 15_000, `${h.id} recorded offline`);
+      await eventually(
+        () => presence(h.id),
+        (p) => p.at(-1) === false,
+        15_000,
+        `${h.id} recorded offline`,
+      );
       stepUntil(s, clock, 'go-online');
       await once(s, 'connect');
       expect(s.stats.batchedFixes).toBeGreaterThanOrEqual(10);
       // Fixes are 2 s apart: whole-second protocols keep every one of them apart too.
       const made = s.stats.fixes + s.stats.batchedFixes;
-      await eventually(() => storedFixes(h.id), (n) => n >= made, 15_000, `${made} fixes of ${h.id}`);
+      await eventually(
+        () => storedFixes(h.id),
+        (n) => n >= made,
+        15_000,
+        `${made} fixes of ${h.id}`,
+      );
       expect(await storedFixes(h.id)).toBe(made);
       expect((await presence(h.id)).at(-1)).toBe(true);
       if (protocol === 'jt808') {
@@ -100,7 +120,12 @@ describe('handsets in other protocols, through an outage', { timeout: 60_000 }, 
         expect(sys.metrics.get('owntracks_messages_total', { type: 'lwt', mode: 'mqtt' })).toBeGreaterThanOrEqual(1);
       }
       await s.stop();
-      await eventually(() => presence(h.id), (p) => p.at(-1) === false, 15_000, `${h.id} offline after the stop`);
+      await eventually(
+        () => presence(h.id),
+        (p) => p.at(-1) === false,
+        15_000,
+        `${h.id} offline after the stop`,
+      );
     });
   }
 });

@@ -12,7 +12,8 @@ beforeAll(async () => {
   // Accepts the anonymous collector and any device whose password is its id reversed; everything
   // else gets "not authorised".
   broker = await startTestBroker((_client, username, password, done) =>
-    done(null, username === undefined || password?.toString() === [...username].reverse().join('')));
+    done(null, username === undefined || password?.toString() === [...username].reverse().join('')),
+  );
   collector = await Collector.start(broker.url);
 });
 afterAll(async () => {
@@ -30,7 +31,17 @@ describe('load generator', () => {
   it('publishes fixes at the rate asked, in waves, and counts every PUBACK', async () => {
     const progress: LoadProgress[] = [];
     const fleet = devices(60, 'ld');
-    const result = await startLoad({ host: '127.0.0.1', port: broker.port, devices: fleet, rateHz: 5, durationS: 1.5, topicRoot: 'grid/v1', waveSize: 25, progressEveryMs: 250, onProgress: (p) => progress.push(p) });
+    const result = await startLoad({
+      host: '127.0.0.1',
+      port: broker.port,
+      devices: fleet,
+      rateHz: 5,
+      durationS: 1.5,
+      topicRoot: 'grid/v1',
+      waveSize: 25,
+      progressEveryMs: 250,
+      onProgress: (p) => progress.push(p),
+    });
     expect(result.errors).toBe(0);
     expect(result.connected).toBe(60);
     // 60 devices × 5 Hz × ~1.5 s, less the connect time of the later waves.
@@ -57,7 +68,14 @@ describe('load generator', () => {
   it('counts refused connections as errors and still ends on time', async () => {
     const good = devices(5, 'ok');
     const bad = devices(5, 'no').map((d) => ({ ...d, secret: 'wrong' }));
-    const result = await startLoad({ host: '127.0.0.1', port: broker.port, devices: [...good, ...bad], rateHz: 2, durationS: 0.5, topicRoot: 'grid/v1' });
+    const result = await startLoad({
+      host: '127.0.0.1',
+      port: broker.port,
+      devices: [...good, ...bad],
+      rateHz: 2,
+      durationS: 0.5,
+      topicRoot: 'grid/v1',
+    });
     expect(result.connected).toBe(5);
     expect(result.errorsByKind['connack-5']).toBe(5);
     expect(result.acked).toBe(result.sent);
@@ -67,7 +85,17 @@ describe('load generator', () => {
   it('stops early on abort', async () => {
     const ac = new AbortController();
     const started = Date.now();
-    const run = startLoad({ host: '127.0.0.1', port: broker.port, devices: devices(10, 'ab'), rateHz: 2, durationS: 60, topicRoot: 'grid/v1', signal: ac.signal, onProgress: () => ac.abort(), progressEveryMs: 100 });
+    const run = startLoad({
+      host: '127.0.0.1',
+      port: broker.port,
+      devices: devices(10, 'ab'),
+      rateHz: 2,
+      durationS: 60,
+      topicRoot: 'grid/v1',
+      signal: ac.signal,
+      onProgress: () => ac.abort(),
+      progressEveryMs: 100,
+    });
     const result = await run;
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(result.acked).toBe(result.sent);

@@ -14,15 +14,33 @@ const N = 12;
 let sys: RunningSystem;
 
 function fleet(protocol: LoadProtocol): LoadDevice[] {
-  return Array.from({ length: N }, (_, i) => ({ id: `lp-${protocol}-${i}`, secret: `load-protocol-secret-${i}`, ...(protocol === 'jt808' ? { terminalNo: `1370000${String(i).padStart(4, '0')}` } : {}) }));
+  return Array.from({ length: N }, (_, i) => ({
+    id: `lp-${protocol}-${i}`,
+    secret: `load-protocol-secret-${i}`,
+    ...(protocol === 'jt808' ? { terminalNo: `1370000${String(i).padStart(4, '0')}` } : {}),
+  }));
 }
 
 beforeAll(async () => {
   sys = await startTestSystem();
   for (const protocol of ['native', 'owntracks', 'jt808'] as const) {
     const devs = fleet(protocol);
-    await upsertWorkers(sys.db.pool, devs.map((d) => ({ id: `w-${d.id}`, name: d.id, role: 'grid_worker' as const, gridCodes: [] })));
-    await upsertDevices(sys.db.pool, devs.map((d) => ({ id: d.id, kind: 'handset' as const, secret: d.secret, workerId: `w-${d.id}`, protocol, protocolId: d.terminalNo ?? null })), sys.deviceSecretKey);
+    await upsertWorkers(
+      sys.db.pool,
+      devs.map((d) => ({ id: `w-${d.id}`, name: d.id, role: 'grid_worker' as const, gridCodes: [] })),
+    );
+    await upsertDevices(
+      sys.db.pool,
+      devs.map((d) => ({
+        id: d.id,
+        kind: 'handset' as const,
+        secret: d.secret,
+        workerId: `w-${d.id}`,
+        protocol,
+        protocolId: d.terminalNo ?? null,
+      })),
+      sys.deviceSecretKey,
+    );
   }
   await sys.hub.reloadRegistry();
 }, 60_000);
@@ -32,7 +50,12 @@ afterAll(async () => {
 });
 
 async function stored(prefix: string): Promise<{ device_id: string; ts: Date }[]> {
-  return (await sys.db.pool.query<{ device_id: string; ts: Date }>(`SELECT device_id, ts FROM positions WHERE device_id LIKE $1 ORDER BY device_id, ts`, [`${prefix}%`])).rows;
+  return (
+    await sys.db.pool.query<{ device_id: string; ts: Date }>(
+      `SELECT device_id, ts FROM positions WHERE device_id LIKE $1 ORDER BY device_id, ts`,
+      [`${prefix}%`],
+    )
+  ).rows;
 }
 
 describe('load generator by protocol, on a real node', { timeout: 60_000 }, () => {
@@ -41,7 +64,16 @@ describe('load generator by protocol, on a real node', { timeout: 60_000 }, () =
       const devices = fleet(protocol);
       const port = protocol === 'jt808' ? sys.jt808.port : Number(new URL(sys.mqttUrl).port);
       const started = Date.now();
-      const r = await startLoad({ host: '127.0.0.1', port, protocol, devices, rateHz: 1, durationS: 3, topicRoot: sys.config.TOPIC_ROOT, waveSize: 6 });
+      const r = await startLoad({
+        host: '127.0.0.1',
+        port,
+        protocol,
+        devices,
+        rateHz: 1,
+        durationS: 3,
+        topicRoot: sys.config.TOPIC_ROOT,
+        waveSize: 6,
+      });
       expect(r.errorsByKind).toEqual({});
       expect(r.connected).toBe(N);
       expect(r.sent).toBeGreaterThanOrEqual(N * 3);
@@ -66,7 +98,14 @@ describe('load generator by protocol, on a real node', { timeout: 60_000 }, () =
 
   it('native: unchanged, fixes at the time they are sent with seq and sentAt', async () => {
     const devices = fleet('native');
-    const r = await startLoad({ host: '127.0.0.1', port: Number(new URL(sys.mqttUrl).port), devices, rateHz: 2, durationS: 1.5, topicRoot: sys.config.TOPIC_ROOT });
+    const r = await startLoad({
+      host: '127.0.0.1',
+      port: Number(new URL(sys.mqttUrl).port),
+      devices,
+      rateHz: 2,
+      durationS: 1.5,
+      topicRoot: sys.config.TOPIC_ROOT,
+    });
     expect(r.errors).toBe(0);
     expect(r.acked).toBe(r.sent);
     expect(await stored('lp-native-')).toHaveLength(r.acked);

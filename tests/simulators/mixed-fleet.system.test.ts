@@ -27,7 +27,13 @@ let sys: RunningSystem;
 beforeAll(async () => {
   // A known JT/T 808 port: the simulation reads it from the configuration, as `npm start` does.
   const jt808Port = await freePort();
-  sys = await startTestSystem({ SIM: 'true', SIM_HANDSETS: String(HANDSETS), SIM_FIX_EVERY_S: '1', SIM_ALERT_EVERY_S: '100000', JT808_PORT: String(jt808Port) });
+  sys = await startTestSystem({
+    SIM: 'true',
+    SIM_HANDSETS: String(HANDSETS),
+    SIM_FIX_EVERY_S: '1',
+    SIM_ALERT_EVERY_S: '100000',
+    JT808_PORT: String(jt808Port),
+  });
 }, 90_000);
 
 afterAll(async () => {
@@ -37,7 +43,11 @@ afterAll(async () => {
 describe('the mixed fleet on a real node', { timeout: 90_000 }, () => {
   it('seeds each handset with its protocol and protocol id', async () => {
     for (const p of PROTOCOLS) expect(of(p).length, p).toBeGreaterThanOrEqual(2);
-    const rows = (await sys.db.pool.query<{ id: string; protocol: string; protocol_id: string | null }>(`SELECT id, protocol, protocol_id FROM devices WHERE kind = 'handset' ORDER BY id`)).rows;
+    const rows = (
+      await sys.db.pool.query<{ id: string; protocol: string; protocol_id: string | null }>(
+        `SELECT id, protocol, protocol_id FROM devices WHERE kind = 'handset' ORDER BY id`,
+      )
+    ).rows;
     expect(rows).toEqual(district.handsets.map((h) => ({ id: h.id, protocol: h.protocol, protocol_id: protocolIdOf(h) })));
   });
 
@@ -48,18 +58,28 @@ describe('the mixed fleet on a real node', { timeout: 90_000 }, () => {
       );
       return new Set(r.rows.map((x) => x.device_id));
     };
-    const seen = await eventually(moving, (s) => district.handsets.every((h) => s.has(h.id)), 60_000, 'every handset with three distinct stored positions');
+    const seen = await eventually(
+      moving,
+      (s) => district.handsets.every((h) => s.has(h.id)),
+      60_000,
+      'every handset with three distinct stored positions',
+    );
     expect(seen.size).toBe(HANDSETS);
     // Each protocol took its own path into the pipeline, not the native topics.
     expect(sys.metrics.get('owntracks_messages_total', { type: 'location', mode: 'mqtt' })).toBeGreaterThan(0);
     expect(sys.metrics.get('jt808_fixes_total')).toBeGreaterThan(0);
     // And nothing any handset sent was refused.
-    const dead = await sys.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM dead_letters WHERE device_id LIKE 'hs-%' OR topic LIKE 'owntracks/%' OR topic = 'jt808'`);
+    const dead = await sys.db.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM dead_letters WHERE device_id LIKE 'hs-%' OR topic LIKE 'owntracks/%' OR topic = 'jt808'`,
+    );
     expect(dead.rows[0]!.n).toBe(0);
   });
 
   it('puts the protocol of each worker in the live snapshot, every worker online with a position', async () => {
-    const screen: Socket<ServerToClientEvents, ClientToServerEvents> = io(`${sys.httpUrl}${LIVE_NAMESPACE}`, { transports: ['websocket'], reconnection: false });
+    const screen: Socket<ServerToClientEvents, ClientToServerEvents> = io(`${sys.httpUrl}${LIVE_NAMESPACE}`, {
+      transports: ['websocket'],
+      reconnection: false,
+    });
     try {
       const snap = await new Promise<LiveSnapshot>((resolve, reject) => {
         screen.once('snapshot', resolve);
@@ -102,10 +122,17 @@ describe('the worker card in Chromium', { timeout: 90_000 }, () => {
       const at = await page.evaluate((wid) => window.__gridDashboard!.workerPixel(wid), id);
       if (!at) continue;
       await page.mouse.click(at.x, at.y);
-      const opened = await page.waitForSelector('#worker-card:not([hidden]) .card-protocol', { timeout: 2000 }).then(() => true, () => false);
+      const opened = await page.waitForSelector('#worker-card:not([hidden]) .card-protocol', { timeout: 2000 }).then(
+        () => true,
+        () => false,
+      );
       const shown = opened ? await page.getAttribute('#worker-card', 'data-worker-id') : null;
       if (shown && workerIds.includes(shown)) {
-        return { id: shown, protocol: (await page.textContent('#worker-card .card-protocol'))!.trim(), cls: (await page.getAttribute('#worker-card .card-protocol', 'class'))! };
+        return {
+          id: shown,
+          protocol: (await page.textContent('#worker-card .card-protocol'))!.trim(),
+          cls: (await page.getAttribute('#worker-card .card-protocol', 'class'))!,
+        };
       }
       await page.keyboard.press('Escape');
     }

@@ -20,8 +20,14 @@ describe('the demo fleet', () => {
   it('has one OwnTracks phone and one JT/T 808 terminal in every six handsets, the same for the same seed', () => {
     for (let start = 0; start + 6 <= mixed.handsets.length; start += 6) {
       const block = mixed.handsets.slice(start, start + 6).map((h) => h.protocol);
-      expect(block.filter((p) => p === 'owntracks'), `block at ${start}`).toHaveLength(1);
-      expect(block.filter((p) => p === 'jt808'), `block at ${start}`).toHaveLength(1);
+      expect(
+        block.filter((p) => p === 'owntracks'),
+        `block at ${start}`,
+      ).toHaveLength(1);
+      expect(
+        block.filter((p) => p === 'jt808'),
+        `block at ${start}`,
+      ).toHaveLength(1);
     }
     expect(JSON.stringify(buildDemoDistrict({ seed: SEED, handsets: 40, mixEvery: 6 }))).toBe(JSON.stringify(mixed));
     const other = buildDemoDistrict({ seed: SEED + 1, handsets: 40, mixEvery: 6 });
@@ -39,7 +45,12 @@ describe('the demo fleet', () => {
   it('leaves the native handsets as they were; the others report WGS-84 and carry their identity', () => {
     mixed.handsets.forEach((h, i) => {
       const p = plain.handsets[i]!;
-      expect({ id: h.id, secret: h.secret, workerId: h.workerId, gridCode: h.gridCode }).toEqual({ id: p.id, secret: p.secret, workerId: p.workerId, gridCode: p.gridCode });
+      expect({ id: h.id, secret: h.secret, workerId: h.workerId, gridCode: h.gridCode }).toEqual({
+        id: p.id,
+        secret: p.secret,
+        workerId: p.workerId,
+        gridCode: p.gridCode,
+      });
       if (h.protocol === 'native') expect(h.crs).toBe(p.crs);
       else expect(h.crs).toBe('wgs84');
     });
@@ -61,7 +72,12 @@ describe('the demo fleet', () => {
     expect(played.handsets.filter((h) => h.protocol === 'owntracks')).toEqual(mixed.handsets.filter((h) => h.protocol === 'owntracks'));
     played.handsets.forEach((h, i) => {
       const m = mixed.handsets[i]!;
-      expect({ id: h.id, workerId: h.workerId, gridCode: h.gridCode, crs: h.crs }).toEqual({ id: m.id, workerId: m.workerId, gridCode: m.gridCode, crs: m.crs });
+      expect({ id: h.id, workerId: h.workerId, gridCode: h.gridCode, crs: h.crs }).toEqual({
+        id: m.id,
+        workerId: m.workerId,
+        gridCode: m.gridCode,
+        crs: m.crs,
+      });
       if (m.protocol === 'jt808') expect(protocolIdOf(h)).toBeNull();
     });
   });
@@ -69,12 +85,32 @@ describe('the demo fleet', () => {
 
 /** Both protocols date a fix to the whole second. */
 const SECOND = Date.parse('2026-11-25T02:03:04Z');
-const FIX: Fix = { ts: Date.parse('2026-11-25T02:03:04.500Z'), lat: 27.8712345, lon: 113.1234567, acc: 6, alt: 52, speed: 1.39, heading: 271, battery: 83, seq: 7 };
+const FIX: Fix = {
+  ts: Date.parse('2026-11-25T02:03:04.500Z'),
+  lat: 27.8712345,
+  lon: 113.1234567,
+  acc: 6,
+  alt: 52,
+  speed: 1.39,
+  heading: 271,
+  battery: 83,
+  seq: 7,
+};
 
 describe('transports speak the real protocols', () => {
   it('OwnTracks: the app JSON the hub translates back into the fix (whole seconds, km/h)', () => {
     const payload = ownTracksLocation(FIX, '01', FIX.ts as number);
-    expect(payload).toMatchObject({ _type: 'location', tid: '01', tst: SECOND / 1000, acc: 6, alt: 52, vel: 5, cog: 271, batt: 83, conn: 'm' });
+    expect(payload).toMatchObject({
+      _type: 'location',
+      tid: '01',
+      tst: SECOND / 1000,
+      acc: 6,
+      alt: 52,
+      vel: 5,
+      cog: 271,
+      batt: 83,
+      conn: 'm',
+    });
     const t = translateOwnTracks(Buffer.from(JSON.stringify(payload)), FIX.ts as number);
     if (!t.ok) throw new Error(t.reason);
     expect(t.messages.map((m) => m.channel)).toEqual(['location']);

@@ -31,19 +31,42 @@ let url: string;
 
 beforeAll(async () => {
   app = Fastify();
-  app.post<{ Body: Record<string, unknown> }>('/api/complaints', {
-    schema: {
-      body: {
-        type: 'object', required: ['category', 'lat', 'lon'], additionalProperties: false,
-        properties: { category: { type: 'string' }, lat: { type: 'number' }, lon: { type: 'number' }, description: { type: 'string' }, name: { type: 'string' }, phone: { type: 'string' }, priority: { type: 'string', enum: ['low', 'normal', 'high', 'urgent'] } },
+  app.post<{ Body: Record<string, unknown> }>(
+    '/api/complaints',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['category', 'lat', 'lon'],
+          additionalProperties: false,
+          properties: {
+            category: { type: 'string' },
+            lat: { type: 'number' },
+            lon: { type: 'number' },
+            description: { type: 'string' },
+            name: { type: 'string' },
+            phone: { type: 'string' },
+            priority: { type: 'string', enum: ['low', 'normal', 'high', 'urgent'] },
+          },
+        },
       },
     },
-  }, async (req, reply) => {
-    const id = `inc-${cases.size + 1}`;
-    cases.set(id, { id, token: `receipt-${id}-secret`, body: req.body, state: 'reported', version: 1, updatedAt: clock.now(), scores: [], verifiedBy: [] });
-    void reply.status(201);
-    return { id, token: `receipt-${id}-secret`, gridCode: '430299001001001', state: 'reported' };
-  });
+    async (req, reply) => {
+      const id = `inc-${cases.size + 1}`;
+      cases.set(id, {
+        id,
+        token: `receipt-${id}-secret`,
+        body: req.body,
+        state: 'reported',
+        version: 1,
+        updatedAt: clock.now(),
+        scores: [],
+        verifiedBy: [],
+      });
+      void reply.status(201);
+      return { id, token: `receipt-${id}-secret`, gridCode: '430299001001001', state: 'reported' };
+    },
+  );
   app.get<{ Params: { id: string }; Querystring: { token: string } }>('/api/complaints/:id/status', async (req, reply) => {
     const c = cases.get(req.params.id);
     if (!c || c.token !== req.query.token) return reply.status(403).send({ error: 'BAD_RECEIPT' });
@@ -60,19 +83,26 @@ beforeAll(async () => {
   });
   app.get<{ Querystring: { state?: string } }>('/api/incidents', async (req) => {
     seenBearers.push(req.headers.authorization);
-    return { items: [...cases.values()].filter((c) => !req.query.state || req.query.state.split(',').includes(c.state)).map((c) => ({ id: c.id, state: c.state, version: c.version, updatedAt: c.updatedAt })) };
+    return {
+      items: [...cases.values()]
+        .filter((c) => !req.query.state || req.query.state.split(',').includes(c.state))
+        .map((c) => ({ id: c.id, state: c.state, version: c.version, updatedAt: c.updatedAt })),
+    };
   });
-  app.post<{ Params: { id: string }; Body: { type: string; expectedVersion: number } }>('/api/incidents/:id/actions', async (req, reply) => {
-    const c = cases.get(req.params.id);
-    if (!c) return reply.status(404).send({ error: 'INCIDENT_NOT_FOUND' });
-    if (c.version !== req.body.expectedVersion) return reply.status(409).send({ error: 'VERSION_CONFLICT' });
-    if (req.body.type !== 'verify' || c.state !== 'resolved') return reply.status(409).send({ error: 'ILLEGAL_TRANSITION' });
-    c.state = 'verified';
-    c.version++;
-    c.verifiedBy.push(`${clock.now() - c.updatedAt}`);
-    c.updatedAt = clock.now();
-    return { incident: { id: c.id, state: c.state, version: c.version } };
-  });
+  app.post<{ Params: { id: string }; Body: { type: string; expectedVersion: number } }>(
+    '/api/incidents/:id/actions',
+    async (req, reply) => {
+      const c = cases.get(req.params.id);
+      if (!c) return reply.status(404).send({ error: 'INCIDENT_NOT_FOUND' });
+      if (c.version !== req.body.expectedVersion) return reply.status(409).send({ error: 'VERSION_CONFLICT' });
+      if (req.body.type !== 'verify' || c.state !== 'resolved') return reply.status(409).send({ error: 'ILLEGAL_TRANSITION' });
+      c.state = 'verified';
+      c.version++;
+      c.verifiedBy.push(`${clock.now() - c.updatedAt}`);
+      c.updatedAt = clock.now();
+      return { incident: { id: c.id, state: c.state, version: c.version } };
+    },
+  );
   app.post<{ Body: { username: string; password: string; bearer?: boolean } }>('/api/auth/login', async (req, reply) => {
     if (req.body.username !== 'admin' || req.body.password !== 'pw-for-tests') return reply.status(401).send({ error: 'BAD_CREDENTIALS' });
     return { user: { id: 'u-admin' }, token: 'session-token' };
@@ -105,7 +135,14 @@ async function play(minutes: number, actors: { tick(): void; settle(): Promise<v
 describe('simulated people over HTTP', () => {
   it('residents file valid complaints, follow them, rate, re-rate after a reopen; the grid leader verifies the rest', async () => {
     const district = buildDemoDistrict({ seed: 9, handsets: 2 });
-    const residents = new ResidentSim({ httpUrl: url, district, clock, rng: createRng('residents'), logger: silentLogger, behaviour: { perHour: 30, unsatisfiedShare: 0.3, silentShare: 0.1 } });
+    const residents = new ResidentSim({
+      httpUrl: url,
+      district,
+      clock,
+      rng: createRng('residents'),
+      logger: silentLogger,
+      behaviour: { perHour: 30, unsatisfiedShare: 0.3, silentShare: 0.1 },
+    });
     residents.start();
     await play(120, [residents]);
     const filed = residents.stats.filed;
@@ -128,7 +165,15 @@ describe('simulated people over HTTP', () => {
     expect(unhappy.every((c) => (c.scores[0] ?? 0) <= 2)).toBe(true);
 
     // The grid leader looks every 5 min and verifies resolved cases 5-30 min after resolution.
-    const operator = new OperatorSim({ httpUrl: url, clock, rng: createRng('operator'), logger: silentLogger, credentials: { username: 'admin', password: 'pw-for-tests' }, pollEveryS: 300, verifyAfterS: [300, 1800] });
+    const operator = new OperatorSim({
+      httpUrl: url,
+      clock,
+      rng: createRng('operator'),
+      logger: silentLogger,
+      credentials: { username: 'admin', password: 'pw-for-tests' },
+      pollEveryS: 300,
+      verifyAfterS: [300, 1800],
+    });
     await operator.start();
     resolveOpen();
     await play(3 * 60, [residents, operator]);
@@ -146,7 +191,13 @@ describe('simulated people over HTTP', () => {
   });
 
   it('the grid leader refuses to act without a valid login', async () => {
-    const operator = new OperatorSim({ httpUrl: url, clock, rng: createRng('op2'), logger: silentLogger, credentials: { username: 'admin', password: 'wrong' } });
+    const operator = new OperatorSim({
+      httpUrl: url,
+      clock,
+      rng: createRng('op2'),
+      logger: silentLogger,
+      credentials: { username: 'admin', password: 'wrong' },
+    });
     await expect(operator.start()).rejects.toThrow(/login failed \(401\)/);
   });
 });

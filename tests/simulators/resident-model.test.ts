@@ -4,7 +4,14 @@ import { booleanPointInPolygon } from '@turf/boolean-point-in-polygon';
 import { describe, expect, it } from 'vitest';
 import { buildDemoDistrict } from '../../simulators/demo-district.js';
 import { fromLocal, toLocal, type LatLon } from '../../simulators/geo-local.js';
-import { DEFAULT_RESIDENT_BEHAVIOUR, HOURLY_PROFILE, hourInShanghai, newComplaint, nextComplaintAt, ratingFor } from '../../simulators/resident-model.js';
+import {
+  DEFAULT_RESIDENT_BEHAVIOUR,
+  HOURLY_PROFILE,
+  hourInShanghai,
+  newComplaint,
+  nextComplaintAt,
+  ratingFor,
+} from '../../simulators/resident-model.js';
 import { createRng } from '../../simulators/rng.js';
 
 const district = buildDemoDistrict({ seed: 5, handsets: 4 });
@@ -13,7 +20,12 @@ const outer = district.regions.features.find((f) => f.properties.level === 'dist
 const T0 = Date.parse('2026-11-25T00:00:00+08:00');
 const gridsAround = (p: LatLon, m: number): Set<string> => {
   const codes = new Set<string>();
-  for (const [dx, dy] of [[m, 0], [-m, 0], [0, m], [0, -m]] as const) {
+  for (const [dx, dy] of [
+    [m, 0],
+    [-m, 0],
+    [0, m],
+    [0, -m],
+  ] as const) {
     const q = fromLocal(p, dx, dy);
     for (const g of grids) if (booleanPointInPolygon([q.lon, q.lat], g.geometry, { ignoreBoundary: true })) codes.add(g.properties.code);
   }
@@ -67,7 +79,8 @@ describe('resident model', () => {
       // Inside: strictly inside exactly one grid (it may still fall close to an edge by chance).
       if (c.place === 'inside' && (gridsAround(c, 0).size !== 1 || !inDistrict)) bad.push(`inside ${c.lat},${c.lon}`);
       if (c.place === 'border' && around.size < 2) bad.push(`border ${c.lat},${c.lon} near ${around.size} grids`);
-      if (c.place === 'outside' && (inDistrict || toOutlineM(c) < 14 || toOutlineM(c) > 251)) bad.push(`outside ${c.lat},${c.lon} at ${toOutlineM(c)} m`);
+      if (c.place === 'outside' && (inDistrict || toOutlineM(c) < 14 || toOutlineM(c) > 251))
+        bad.push(`outside ${c.lat},${c.lon} at ${toOutlineM(c)} m`);
       if (!/^1[3-9]\d{9}$/.test(c.phone) || !c.name || !c.description) bad.push(`contact ${c.phone} ${c.name}`);
     }
     expect(bad.slice(0, 5)).toEqual([]);

@@ -36,7 +36,8 @@ describe('seedDistrict', () => {
 
     const grid = district.regions.features.find((f) => f.properties.level === 'grid');
     if (!grid) throw new Error('no grid');
-    const row = (await db.pool.query('SELECT parent_code, level, name, geometry FROM regions WHERE code = $1', [grid.properties.code])).rows[0];
+    const row = (await db.pool.query('SELECT parent_code, level, name, geometry FROM regions WHERE code = $1', [grid.properties.code]))
+      .rows[0];
     expect(row).toEqual({ parent_code: grid.properties.parent, level: 'grid', name: grid.properties.name, geometry: grid.geometry });
 
     const handset = district.handsets[0];

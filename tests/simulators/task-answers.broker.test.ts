@@ -7,7 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../common/clock.js';
 import { testConfig } from '../../common/config.js';
 import { silentLogger } from '../../common/logger.js';
-import { locationSchema, reportSchema, taskReplySchema, type Fix, type TaskMessage, type TaskReplyPayload } from '../../protocol/schemas.js';
+import {
+  locationSchema,
+  reportSchema,
+  taskReplySchema,
+  type Fix,
+  type TaskMessage,
+  type TaskReplyPayload,
+} from '../../protocol/schemas.js';
 import { deviceTopic } from '../../protocol/topics.js';
 import { buildDemoDistrict, demoSecret, regionPolygon, type DemoHandset } from '../../simulators/demo-district.js';
 import { fromLocal, gcj02ToWgs84, type LatLon } from '../../simulators/geo-local.js';
@@ -29,7 +36,8 @@ let hub: Collector;
 beforeAll(async () => {
   broker = await startTestBroker((client, username, password, done) => {
     const pw = password?.toString() ?? '';
-    const ok = (username === SERVICE.username && pw === SERVICE.password) || (username === client.id && pw === demoSecret(SEED, username ?? ''));
+    const ok =
+      (username === SERVICE.username && pw === SERVICE.password) || (username === client.id && pw === demoSecret(SEED, username ?? ''));
     done(null, ok);
   });
   hub = await Collector.start(broker.url, root, { username: SERVICE.username, password: SERVICE.password });
@@ -43,8 +51,15 @@ const clock = new ManualClock(T0);
 
 async function handset(h: DemoHandset, tasks: Partial<TaskBehaviourOptions>): Promise<HandsetSim> {
   const sim = new HandsetSim({
-    mqttUrl: broker.url, topicRoot: root, handset: h, polygon: regionPolygon(district, h.gridCode), clock, logger: silentLogger,
-    rng: createRng(`answers:${h.id}`), fixEveryS: 5, model: { flakyShare: 0, tasks: { reportEveryS: 0, ...tasks } },
+    mqttUrl: broker.url,
+    topicRoot: root,
+    handset: h,
+    polygon: regionPolygon(district, h.gridCode),
+    clock,
+    logger: silentLogger,
+    rng: createRng(`answers:${h.id}`),
+    fixEveryS: 5,
+    model: { flakyShare: 0, tasks: { reportEveryS: 0, ...tasks } },
   });
   sim.start();
   await sim.whenConnected();
@@ -64,14 +79,22 @@ async function play(sims: HandsetSim[], seconds: number): Promise<void> {
     clock.advance(5000);
     for (const x of sims) x.tick();
   }
-  await hub.until(() => sims.every((x) => hub.of(x.id, 'location').length >= x.stats.fixes && hub.of(x.id, 'task-replies').length >= x.stats.replies && hub.of(x.id, 'reports').length >= x.stats.reports));
+  await hub.until(() =>
+    sims.every(
+      (x) =>
+        hub.of(x.id, 'location').length >= x.stats.fixes &&
+        hub.of(x.id, 'task-replies').length >= x.stats.replies &&
+        hub.of(x.id, 'reports').length >= x.stats.reports,
+    ),
+  );
 }
 
 const repliesOf = (id: string): TaskReplyPayload[] => hub.of(id, 'task-replies').map((m) => taskReplySchema.parse(m.json));
-const fixesOf = (id: string): Fix[] => hub.of(id, 'location').flatMap((m) => {
-  const p = locationSchema.parse(m.json);
-  return 'fixes' in p ? (p.fixes as Fix[]) : [p as Fix];
-});
+const fixesOf = (id: string): Fix[] =>
+  hub.of(id, 'location').flatMap((m) => {
+    const p = locationSchema.parse(m.json);
+    return 'fixes' in p ? (p.fixes as Fix[]) : [p as Fix];
+  });
 const wgs = (p: { lat: number; lon: number; crs?: string }): LatLon => (p.crs === 'gcj02' ? gcj02ToWgs84(p) : { lat: p.lat, lon: p.lon });
 
 describe('simulated workers answer the hub over MQTT', () => {
@@ -83,7 +106,15 @@ describe('simulated workers answer the hub over MQTT', () => {
     expect(here).toBeNull();
     const lastFix = fixesOf(h.id).at(-1) as Fix;
     const place = fromLocal(wgs(lastFix), -250, 200);
-    await offer(sim, { taskId: 'task-a', incidentId: 'inc-a', category: 'drain', title: '下水道堵塞', lat: place.lat, lon: place.lon, acceptBy: clock.now() + 5 * 60_000 });
+    await offer(sim, {
+      taskId: 'task-a',
+      incidentId: 'inc-a',
+      category: 'drain',
+      title: '下水道堵塞',
+      lat: place.lat,
+      lon: place.lon,
+      acceptBy: clock.now() + 5 * 60_000,
+    });
     await play([sim], 3 * 3600);
 
     const replies = repliesOf(h.id);
@@ -102,14 +133,29 @@ describe('simulated workers answer the hub over MQTT', () => {
 
     // A second offer, cancelled by the hub while the worker walks: no arrival, no resolution.
     const far = fromLocal(wgs(fixesOf(h.id).at(-1) as Fix), 600, 0);
-    await offer(sim, { taskId: 'task-b', incidentId: 'inc-b', category: 'garbage', lat: far.lat, lon: far.lon, acceptBy: clock.now() + 5 * 60_000 });
+    await offer(sim, {
+      taskId: 'task-b',
+      incidentId: 'inc-b',
+      category: 'garbage',
+      lat: far.lat,
+      lon: far.lon,
+      acceptBy: clock.now() + 5 * 60_000,
+    });
     await play([sim], 200);
     expect(sim.agent?.activeTask).toEqual({ taskId: 'task-b', stage: 'travel' });
     const cancelled = once(sim, 'task');
-    await hub.client.publishAsync(deviceTopic(root, h.id, 'tasks'), JSON.stringify({ ts: clock.now(), kind: 'cancel', taskId: 'task-b', incidentId: 'inc-b' }), { qos: 1 });
+    await hub.client.publishAsync(
+      deviceTopic(root, h.id, 'tasks'),
+      JSON.stringify({ ts: clock.now(), kind: 'cancel', taskId: 'task-b', incidentId: 'inc-b' }),
+      { qos: 1 },
+    );
     await cancelled;
     await play([sim], 3600);
-    expect(repliesOf(h.id).filter((r) => r.taskId === 'task-b').map((r) => r.reply)).toEqual(['accept']);
+    expect(
+      repliesOf(h.id)
+        .filter((r) => r.taskId === 'task-b')
+        .map((r) => r.reply),
+    ).toEqual(['accept']);
     expect(sim.agent?.busy).toBe(false);
     await sim.stop();
   });
@@ -138,7 +184,10 @@ describe('simulated workers answer the hub over MQTT', () => {
     const sim = await handset(h, { reportEveryS: 900 });
     const before = hub.of(h.id, 'reports').length;
     await play([sim], 4 * 3600);
-    const reports = hub.of(h.id, 'reports').slice(before).map((m) => reportSchema.parse(m.json));
+    const reports = hub
+      .of(h.id, 'reports')
+      .slice(before)
+      .map((m) => reportSchema.parse(m.json));
     expect(reports.length).toBeGreaterThan(6);
     expect(reports.length).toBe(sim.stats.reports);
     for (const r of reports) expect(r.reportId).toMatch(new RegExp(`^${h.id}-r\\d+$`));

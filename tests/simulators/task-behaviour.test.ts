@@ -11,13 +11,28 @@ import { BUSY_REASON, DEFAULT_TASK_BEHAVIOUR, decideOffer, distanceM, handlingMs
 
 const district = buildDemoDistrict({ seed: 7, handsets: 4 });
 const T0 = Date.parse('2026-11-25T08:00:00+08:00');
-const anOffer = (over: Partial<TaskMessage> = {}): TaskMessage => ({ ts: T0, kind: 'offer', taskId: 't-1', incidentId: 'inc-1', category: 'garbage', title: '垃圾堆放', acceptBy: T0 + 5 * 60_000, ...over });
+const anOffer = (over: Partial<TaskMessage> = {}): TaskMessage => ({
+  ts: T0,
+  kind: 'offer',
+  taskId: 't-1',
+  incidentId: 'inc-1',
+  category: 'garbage',
+  title: '垃圾堆放',
+  acceptBy: T0 + 5 * 60_000,
+  ...over,
+});
 
 /** A handset whose worker always accepts (unless told otherwise), no outages, no reports. */
 function model(handset: DemoHandset, extra: Partial<ConstructorParameters<typeof HandsetModel>[0]> = {}) {
   return new HandsetModel({
-    handset, polygon: regionPolygon(district, handset.gridCode), rng: createRng(`t:${handset.id}`), startMs: T0, fixEveryS: 10, flakyShare: 0,
-    tasks: { acceptShare: 1, declineShare: 0, reportEveryS: 0 }, ...extra,
+    handset,
+    polygon: regionPolygon(district, handset.gridCode),
+    rng: createRng(`t:${handset.id}`),
+    startMs: T0,
+    fixEveryS: 10,
+    flakyShare: 0,
+    tasks: { acceptShare: 1, declineShare: 0, reportEveryS: 0 },
+    ...extra,
   });
 }
 
@@ -203,7 +218,11 @@ describe('a worker on a task', () => {
     const firstReply = after.findIndex((o) => o.kind === 'reply');
     expect(after.slice(1, firstReply).map((o) => o.kind)).toEqual(expect.arrayContaining(['batch']));
     expect(after.slice(1, firstReply).every((o) => o.kind === 'status' || o.kind === 'batch')).toBe(true);
-    expect(replies(after).map((x) => x.reply).slice(0, 2)).toEqual(['accept', 'arrived']);
+    expect(
+      replies(after)
+        .map((x) => x.reply)
+        .slice(0, 2),
+    ).toEqual(['accept', 'arrived']);
   });
 
   it('reports problems seen on patrol, valid against the contract, only while not on a task', () => {

@@ -39,7 +39,19 @@ function capturingLogger() {
 
 /** Fixes of the current hour (no packed trail hour to mark): `n` of device `dev`, a second apart. */
 function fixes(dev: string, n: number, t0: number): PositionRow[] {
-  return Array.from({ length: n }, (_, i) => ({ deviceId: dev, workerId: null, ts: t0 + i * 1000, lat: 27.87, lon: 113.12 + i * 1e-5, acc: 5, alt: null, speed: 1, heading: null, battery: 90, seq: i }));
+  return Array.from({ length: n }, (_, i) => ({
+    deviceId: dev,
+    workerId: null,
+    ts: t0 + i * 1000,
+    lat: 27.87,
+    lon: 113.12 + i * 1e-5,
+    acc: 5,
+    alt: null,
+    speed: 1,
+    heading: null,
+    battery: 90,
+    seq: i,
+  }));
 }
 
 describe('a PostgreSQL server frozen by SIGSTOP', () => {
@@ -62,8 +74,14 @@ describe('a PostgreSQL server frozen by SIGSTOP', () => {
     const metrics = new Metrics();
     const acked: string[] = [];
     const writer = new BatchWriter({
-      pool: db.pool, maxRows: 1000, maxWaitMs: 5, copyPositions: true, metrics, logger,
-      onCommitted: () => undefined, onPressure: () => undefined,
+      pool: db.pool,
+      maxRows: 1000,
+      maxWaitMs: 5,
+      copyPositions: true,
+      metrics,
+      logger,
+      onCommitted: () => undefined,
+      onPressure: () => undefined,
     });
     const t0 = Date.now() - 60_000;
     // A batch like the hub's: fixes and a status report, one transaction.
@@ -122,7 +140,9 @@ describe('a PostgreSQL server frozen by SIGSTOP', () => {
     });
     expect(r).toBe('5s');
     // Back to the pool's deadline afterwards, on every connection.
-    const settings = await Promise.all([1, 2, 3].map(() => db.pool.query<{ t: string }>(`SELECT current_setting('statement_timeout') AS t`)));
+    const settings = await Promise.all(
+      [1, 2, 3].map(() => db.pool.query<{ t: string }>(`SELECT current_setting('statement_timeout') AS t`)),
+    );
     expect(settings.map((x) => x.rows[0].t)).toEqual(['1s', '1s', '1s']);
   }, 30_000);
 

@@ -9,7 +9,8 @@ import { withTransaction } from '../../storage/database-transaction.js';
 
 describe('withTransaction on the embedded engine', () => {
   let db: Database;
-  const names = async (): Promise<string[]> => (await db.pool.query<{ name: string }>('SELECT name FROM tx_probe ORDER BY name')).rows.map((r) => r.name);
+  const names = async (): Promise<string[]> =>
+    (await db.pool.query<{ name: string }>('SELECT name FROM tx_probe ORDER BY name')).rows.map((r) => r.name);
 
   beforeAll(async () => {
     db = await openDatabase({ DATABASE_URL: undefined, DATA_DIR: '' }, silentLogger, { inMemory: true });
@@ -30,10 +31,12 @@ describe('withTransaction on the embedded engine', () => {
 
   it('rolls back and rethrows on an error, and the connection is free for the next caller', async () => {
     const boom = new Error('refused half way');
-    await expect(withTransaction(db.pool, async (c) => {
-      await c.query(`INSERT INTO tx_probe VALUES ('half')`);
-      throw boom;
-    })).rejects.toBe(boom);
+    await expect(
+      withTransaction(db.pool, async (c) => {
+        await c.query(`INSERT INTO tx_probe VALUES ('half')`);
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
     await expect(withTransaction(db.pool, (c) => c.query(`INSERT INTO tx_probe VALUES ('kept')`))).rejects.toThrow(/duplicate key/);
     expect(await names()).toEqual(['kept']);
   });

@@ -15,7 +15,19 @@ import type pg from 'pg';
 function someFixes(n: number, t0: number): Rows {
   const rows = emptyRows();
   for (let i = 0; i < n; i++) {
-    rows.positions.push({ deviceId: 'hs-s', workerId: null, ts: t0 + i * 1000, lat: 27.87 + i * 1e-5, lon: 113.12, acc: 5, alt: null, speed: 1.2, heading: null, battery: 90, seq: i });
+    rows.positions.push({
+      deviceId: 'hs-s',
+      workerId: null,
+      ts: t0 + i * 1000,
+      lat: 27.87 + i * 1e-5,
+      lon: 113.12,
+      acc: 5,
+      alt: null,
+      speed: 1.2,
+      heading: null,
+      battery: 90,
+      seq: i,
+    });
   }
   return rows;
 }

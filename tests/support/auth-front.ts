@@ -24,7 +24,12 @@ export async function startAuthFront(
 ): Promise<AuthFront> {
   const pool = sys.db.pool;
   // The hub's own region directory: an import through the hub reaches this front's scopes too.
-  const auth = new AuthService(pool, sys.hub.regions, { required: opts.required ?? true, sessionTtlMin: opts.sessionTtlMin ?? 60 }, opts.now);
+  const auth = new AuthService(
+    pool,
+    sys.hub.regions,
+    { required: opts.required ?? true, sessionTtlMin: opts.sessionTtlMin ?? 60 },
+    opts.now,
+  );
   const state = new LiveState();
   await state.load(pool);
   const metrics = new Metrics();
@@ -41,7 +46,15 @@ export async function startAuthFront(
     // The hub's own dispatch: incident routes answer here too, scoped by this front's login.
     ...(sys.hub.dispatch ? { dispatch: sys.hub.dispatch } : {}),
   });
-  const push = new LivePush({ httpServer: http.server, state, intervalMs: sys.config.PUSH_INTERVAL_MS, metrics, logger: silentLogger, auth, ...(opts.now ? { now: opts.now } : {}) });
+  const push = new LivePush({
+    httpServer: http.server,
+    state,
+    intervalMs: sys.config.PUSH_INTERVAL_MS,
+    metrics,
+    logger: silentLogger,
+    auth,
+    ...(opts.now ? { now: opts.now } : {}),
+  });
   let running = true;
   sys.hub.onCommit((rows) => {
     if (running) push.publish(state.apply(rows));
@@ -79,7 +92,11 @@ export async function startAuthFront(
 }
 
 /** Logs in over HTTP; returns the session cookie (as a browser keeps it) and the bearer token. */
-export async function login(baseUrl: string, username: string, password: string): Promise<{ cookie: string; token: string; status: number }> {
+export async function login(
+  baseUrl: string,
+  username: string,
+  password: string,
+): Promise<{ cookie: string; token: string; status: number }> {
   const res = await fetch(`${baseUrl}/api/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -23,8 +23,17 @@ let env: Record<string, string>;
 beforeAll(async () => {
   server = await startPostgres();
   db = await openDatabase({ DATABASE_URL: server.url, DATA_DIR: '' }, silentLogger);
-  const devices = await registerDevices(db.pool, Array.from({ length: HANDSETS }, (_, i) => `a${i}`));
-  env = { DATABASE_URL: server.url, SIM: 'false', MQTT_PORT: String(await freePort()), HTTP_PORT: String(await freePort()), BATCH_MAX_WAIT_MS: '50' };
+  const devices = await registerDevices(
+    db.pool,
+    Array.from({ length: HANDSETS }, (_, i) => `a${i}`),
+  );
+  env = {
+    DATABASE_URL: server.url,
+    SIM: 'false',
+    MQTT_PORT: String(await freePort()),
+    HTTP_PORT: String(await freePort()),
+    BATCH_MAX_WAIT_MS: '50',
+  };
   handsets = new RecordingHandsets({
     port: () => Number(env.MQTT_PORT),
     devices: Object.values(devices).filter((d) => d.kind === 'handset'),
@@ -71,7 +80,12 @@ it('acknowledges only what is stored through a stop under load, a kill -9, a res
   node = await startNode(env);
   expect(await ready(node.httpUrl)).toBe(200);
   handsets.start();
-  await eventually(() => handsets.ackedCount, (n) => n >= 1500, 30_000, '1,500 acknowledged fixes');
+  await eventually(
+    () => handsets.ackedCount,
+    (n) => n >= 1500,
+    30_000,
+    '1,500 acknowledged fixes',
+  );
 
   step('1. SIGTERM');
   // 1. SIGTERM under load: the node stops taking publishes, commits what it took, then exits fast.
@@ -85,9 +99,19 @@ it('acknowledges only what is stored through a stop under load, a kill -9, a res
   step('2. Start aga');
   // 2. Start again on the same data; the handsets come back and send what they kept.
   node = await startNode(env);
-  await eventually(() => handsets.upCount, (n) => n === HANDSETS, 30_000, 'every handset reconnected');
+  await eventually(
+    () => handsets.upCount,
+    (n) => n === HANDSETS,
+    30_000,
+    'every handset reconnected',
+  );
   const before = handsets.ackedCount;
-  await eventually(() => handsets.ackedCount, (n) => n >= before + 1500, 30_000, '1,500 more acknowledged');
+  await eventually(
+    () => handsets.ackedCount,
+    (n) => n >= before + 1500,
+    30_000,
+    '1,500 more acknowledged',
+  );
 
   step('3. kill -9');
   // 3. kill -9 under load: whatever was acknowledged was already committed.
@@ -99,9 +123,19 @@ it('acknowledges only what is stored through a stop under load, a kill -9, a res
   // 4. Restart, then hang the database (no socket closes, nothing answers): no PUBACK meanwhile,
   // readiness says why, and after it resumes everything flows again.
   node = await startNode(env);
-  await eventually(() => handsets.upCount, (n) => n === HANDSETS, 30_000, 'every handset reconnected');
+  await eventually(
+    () => handsets.upCount,
+    (n) => n === HANDSETS,
+    30_000,
+    'every handset reconnected',
+  );
   const beforeHang = handsets.ackedCount;
-  await eventually(() => handsets.ackedCount, (n) => n >= beforeHang + 500, 30_000, 'acks after the restart');
+  await eventually(
+    () => handsets.ackedCount,
+    (n) => n >= beforeHang + 500,
+    30_000,
+    'acks after the restart',
+  );
   const postmaster = postmasterPid(server.port);
   expect(postmaster).not.toBeNull();
   const pids = processTree(postmaster!);
@@ -128,13 +162,28 @@ it('acknowledges only what is stored through a stop under load, a kill -9, a res
   } finally {
     for (const pid of pids) process.kill(pid, 'SIGCONT');
   }
-  await eventually(() => handsets.ackedCount, (n) => n >= ackedWhileHung + 1000, 60_000, 'acks after the database came back');
-  await eventually(() => ready(node!.httpUrl), (s) => s === 200, 30_000, 'ready again');
+  await eventually(
+    () => handsets.ackedCount,
+    (n) => n >= ackedWhileHung + 1000,
+    60_000,
+    'acks after the database came back',
+  );
+  await eventually(
+    () => ready(node!.httpUrl),
+    (s) => s === 200,
+    30_000,
+    'ready again',
+  );
 
   step('5. Handsets');
   // 5. Handsets stop making fixes and empty their buffers; a last clean stop; compare everything.
   handsets.stopPublishing();
-  await eventually(() => handsets.pending, (n) => n === 0, 60_000, 'every handset buffer emptied');
+  await eventually(
+    () => handsets.pending,
+    (n) => n === 0,
+    60_000,
+    'every handset buffer emptied',
+  );
   const last = await node.stop('SIGTERM');
   node = null;
   expect(last.code).toBe(0);

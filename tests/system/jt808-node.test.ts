@@ -19,7 +19,11 @@ beforeAll(async () => {
   await sys.db.pool.query(`INSERT INTO regions (code, parent_code, level, name, geometry) VALUES ('J', NULL, 'grid', 'J网格',
     '{"type":"Polygon","coordinates":[[[113,27.8],[113.2,27.8],[113.2,27.9],[113,27.9],[113,27.8]]]}') ON CONFLICT DO NOTHING`);
   await upsertWorkers(sys.db.pool, [{ id: 'w-jt', name: '北斗网格员', role: 'grid_worker', gridCodes: ['J'] }]);
-  await upsertDevices(sys.db.pool, [{ id: 'hs-jt', kind: 'handset', secret: 'unused-by-the-terminal-0123', workerId: 'w-jt' }], sys.deviceSecretKey);
+  await upsertDevices(
+    sys.db.pool,
+    [{ id: 'hs-jt', kind: 'handset', secret: 'unused-by-the-terminal-0123', workerId: 'w-jt' }],
+    sys.deviceSecretKey,
+  );
   // Typed with the leading zero the terminal's BCD number carries; the terminal reports it without.
   await sys.db.pool.query(`UPDATE devices SET protocol = 'jt808', protocol_id = $1 WHERE id = 'hs-jt'`, [`0${TERMINAL}`]);
   await sys.hub.reloadRegistry();
@@ -47,7 +51,12 @@ it('registers, authenticates and has its fix stored before the reply; a second r
   expect(row.rowCount).toBe(1);
 
   // Seen since its secret was issued: no second code for whoever asks with this number.
-  await eventually(async () => (await sys.db.pool.query(`SELECT last_seen FROM devices WHERE id = 'hs-jt'`)).rows[0].last_seen, (v) => v !== null, 15_000, 'last_seen');
+  await eventually(
+    async () => (await sys.db.pool.query(`SELECT last_seen FROM devices WHERE id = 'hs-jt'`)).rows[0].last_seen,
+    (v) => v !== null,
+    15_000,
+    'last_seen',
+  );
   const again = await (await terminal()).register();
   expect(again.result).toBe(3);
   expect(again.authCode ?? null).toBeNull();

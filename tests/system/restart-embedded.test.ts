@@ -19,7 +19,15 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-const env = { DATA_DIR: dataDir, SIM: 'true', SIM_HANDSETS: '12', SIM_FIX_EVERY_S: '0.5', MQTT_PORT: '0', HTTP_PORT: '0', BATCH_MAX_WAIT_MS: '100' };
+const env = {
+  DATA_DIR: dataDir,
+  SIM: 'true',
+  SIM_HANDSETS: '12',
+  SIM_FIX_EVERY_S: '0.5',
+  MQTT_PORT: '0',
+  HTTP_PORT: '0',
+  BATCH_MAX_WAIT_MS: '100',
+};
 
 /** Fixes this node process has committed, from its own /metrics. */
 async function committedFixes(url: string): Promise<number> {
@@ -40,9 +48,18 @@ async function positionsOnDisk(): Promise<number> {
 async function startAndSeeIngest(): Promise<NodeProcess> {
   const n = await startNode(env, 120_000);
   expect((await fetch(`${n.httpUrl}/health/ready`)).status).toBe(200);
-  await eventually(() => committedFixes(n.httpUrl), (c) => c >= 30, 60_000, 'simulated handsets committing fixes');
+  await eventually(
+    () => committedFixes(n.httpUrl),
+    (c) => c >= 30,
+    60_000,
+    'simulated handsets committing fixes',
+  );
   // The demo accounts still sign in: seeding the district again changed nothing it must not.
-  const login = await fetch(`${n.httpUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'grid-admin-2026' }) });
+  const login = await fetch(`${n.httpUrl}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: 'grid-admin-2026' }),
+  });
   expect(login.status).toBe(200);
   return n;
 }

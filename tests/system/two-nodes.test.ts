@@ -31,9 +31,15 @@ const seen: { workerId: string; ts: number }[] = [];
 
 async function nodeEnv(): Promise<Record<string, string>> {
   return {
-    DATABASE_URL: pg.url, REDIS_URL: redis.url, SIM: 'false', AUTH_REQUIRED: 'false',
-    DEVICE_SECRET_KEY: 'two-nodes-test-key-0123456789abcdef0123', MQTT_PORT: String(await freePort()), HTTP_PORT: String(await freePort()),
-    BATCH_MAX_WAIT_MS: '20', DISPATCH_SWEEP_MS: '200',
+    DATABASE_URL: pg.url,
+    REDIS_URL: redis.url,
+    SIM: 'false',
+    AUTH_REQUIRED: 'false',
+    DEVICE_SECRET_KEY: 'two-nodes-test-key-0123456789abcdef0123',
+    MQTT_PORT: String(await freePort()),
+    HTTP_PORT: String(await freePort()),
+    BATCH_MAX_WAIT_MS: '20',
+    DISPATCH_SWEEP_MS: '200',
   };
 }
 
@@ -59,8 +65,18 @@ afterAll(async () => {
   await Promise.all([pg?.stop(), redis?.stop()]);
 });
 
-async function handset(node: NodeProcess, deviceId: string, opts: { clean?: boolean } = {}): Promise<{ client: MqttClient; tasks: TaskMessage[] }> {
-  const client = await mqtt.connectAsync(node.mqttUrl, { clientId: deviceId, username: deviceId, password: secretOf(deviceId), clean: opts.clean ?? true, reconnectPeriod: 0 });
+async function handset(
+  node: NodeProcess,
+  deviceId: string,
+  opts: { clean?: boolean } = {},
+): Promise<{ client: MqttClient; tasks: TaskMessage[] }> {
+  const client = await mqtt.connectAsync(node.mqttUrl, {
+    clientId: deviceId,
+    username: deviceId,
+    password: secretOf(deviceId),
+    clean: opts.clean ?? true,
+    reconnectPeriod: 0,
+  });
   clients.push(client);
   const tasks: TaskMessage[] = [];
   client.on('message', (_t, p) => tasks.push(taskMessageSchema.parse(JSON.parse(p.toString()))));
@@ -77,22 +93,38 @@ it('shows on node B a worker whose handset is on node A, and offers a case filed
   await publish(h.client, 'hs-w-g1', 'presence', { online: true, ts: t });
   await publish(h.client, 'hs-w-g1', 'status', { ts: t, duty: 'on', battery: 90 });
   await publish(h.client, 'hs-w-g1', 'location', { ts: t, lat: IN_G1.lat + 0.001, lon: IN_G1.lon, acc: 5 });
-  await eventually(() => seen.some((s) => s.workerId === 'w-g1' && s.ts === t), (ok) => ok, 15_000, 'the screen on B to see w-g1');
+  await eventually(
+    () => seen.some((s) => s.workerId === 'w-g1' && s.ts === t),
+    (ok) => ok,
+    15_000,
+    'the screen on B to see w-g1',
+  );
   // Each position reaches B's screen once: B pushes what it applied from A; A's own screen pushes
   // stay on A (they used to cross Redis as well: with a screen on A, B's screens got every fix of A twice).
   for (const next of [t + 1, t + 2]) {
     await publish(h.client, 'hs-w-g1', 'location', { ts: next, lat: IN_G1.lat + 0.001, lon: IN_G1.lon, acc: 5 });
-    await eventually(() => seen.some((s) => s.workerId === 'w-g1' && s.ts === next), (ok) => ok, 15_000, 'the next fix on B');
+    await eventually(
+      () => seen.some((s) => s.workerId === 'w-g1' && s.ts === next),
+      (ok) => ok,
+      15_000,
+      'the next fix on B',
+    );
   }
   expect(seen.filter((s) => s.workerId === 'w-g1' && s.ts === t)).toHaveLength(1);
 
   const filed = await fetch(`${b.httpUrl}/api/complaints`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ category: 'garbage', description: '两节点测试', lat: IN_G1.lat, lon: IN_G1.lon }),
   });
   expect(filed.status).toBe(201);
   const { id } = (await filed.json()) as { id: string };
-  const offer = await eventually(() => h.tasks.find((m) => m.kind === 'offer' && m.incidentId === id), (m) => m !== undefined, 20_000, 'the offer on the handset on A');
+  const offer = await eventually(
+    () => h.tasks.find((m) => m.kind === 'offer' && m.incidentId === id),
+    (m) => m !== undefined,
+    20_000,
+    'the offer on the handset on A',
+  );
   expect(offer?.category).toBe('garbage');
 });
 
@@ -130,7 +162,11 @@ it('keeps ingesting on A while Redis is down, and B catches up once Redis is bac
 it('cuts off on node A a device disabled through node B', async () => {
   const h = await handset(a, 'hs-cmd-1');
   const closed = new Promise<void>((resolve) => h.client.once('close', () => resolve()));
-  const r = await fetch(`${b.httpUrl}/api/devices/hs-cmd-1`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ enabled: false }) });
+  const r = await fetch(`${b.httpUrl}/api/devices/hs-cmd-1`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ enabled: false }),
+  });
   expect(r.status).toBe(200);
   await closed;
 });
@@ -138,7 +174,11 @@ it('cuts off on node A a device disabled through node B', async () => {
 it('reads on node A a region tree imported through node B', async () => {
   const tree = (await (await fetch(`${b.httpUrl}/api/regions`)).json()) as { features: { properties: { code: string; name: string } }[] };
   for (const f of tree.features) if (f.properties.code === 'D02') f.properties.name = '东街道（新）';
-  const put = await fetch(`${b.httpUrl}/api/regions`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(tree) });
+  const put = await fetch(`${b.httpUrl}/api/regions`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(tree),
+  });
   expect(put.status, await put.text()).toBe(200);
   // No code is new to A, so only B's regions-changed notice makes A's directory read the tree again.
   const range = 'from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z';

@@ -23,8 +23,12 @@ describe('freePort', () => {
 
 describe('startPostgres', () => {
   let server: PostgresServer;
-  beforeAll(async () => { server = await startPostgres({ database: 'harness' }); });
-  afterAll(async () => { await server?.stop(); });
+  beforeAll(async () => {
+    server = await startPostgres({ database: 'harness' });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
 
   it('round-trips rows through SQL', async () => {
     const client = new pg.Client({ connectionString: server.url });
@@ -55,8 +59,12 @@ describe('startPostgres', () => {
 
 describe('startRedis', () => {
   let server: RedisServer;
-  beforeAll(async () => { server = await startRedis(); });
-  afterAll(async () => { await server?.stop(); });
+  beforeAll(async () => {
+    server = await startRedis();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
 
   it('answers SET/GET', async () => {
     const client = new Redis(server.url);
@@ -80,7 +88,9 @@ describe('launchChromium', () => {
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/`;
   });
-  afterAll(async () => { await new Promise((resolve) => http.close(resolve)); });
+  afterAll(async () => {
+    await new Promise((resolve) => http.close(resolve));
+  });
 
   it('loads a local page and reads its title', async () => {
     const browser = await launchChromium();

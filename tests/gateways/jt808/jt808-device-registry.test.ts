@@ -4,7 +4,16 @@ import { describe, expect, it } from 'vitest';
 import { jt808Identity, type Jt808DeviceRecord } from '../../../gateways/jt808/jt808-device-registry.js';
 import type { Registration } from '../../../gateways/jt808/jt808-messages.js';
 
-const info: Registration = { province: 43, city: 200, manufacturer: 'GRID', model: 'M1', terminalId: '1', plateColor: 0, plate: '', layout: 2013 };
+const info: Registration = {
+  province: 43,
+  city: 200,
+  manufacturer: 'GRID',
+  model: 'M1',
+  terminalId: '1',
+  plateColor: 0,
+  plate: '',
+  layout: 2013,
+};
 
 function store(devices: Jt808DeviceRecord[]) {
   const byId = new Map(devices.map((d) => [d.id, { ...d }]));

@@ -7,7 +7,11 @@ const DIR = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
 export function fixture(name: string): Buffer {
   const text = readFileSync(`${DIR}${name}.hex`, 'utf8');
-  const hex = text.split('\n').filter((l) => !l.startsWith('#')).join('').replace(/\s+/g, '');
+  const hex = text
+    .split('\n')
+    .filter((l) => !l.startsWith('#'))
+    .join('')
+    .replace(/\s+/g, '');
   return Buffer.from(hex, 'hex');
 }
 

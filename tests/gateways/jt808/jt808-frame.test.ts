@@ -2,7 +2,15 @@
 // public JT/T 808 servers' test data (fixtures/, each file names its source).
 import { describe, expect, it } from 'vitest';
 import {
-  FrameSplitter, MAX_ESCAPED_FRAME_BYTES, checkCode, decodeFrame, encodeFrame, encodeSplit, escape, terminalKey, unescape,
+  FrameSplitter,
+  MAX_ESCAPED_FRAME_BYTES,
+  checkCode,
+  decodeFrame,
+  encodeFrame,
+  encodeSplit,
+  escape,
+  terminalKey,
+  unescape,
 } from '../../../gateways/jt808/jt808-frame.js';
 import { fixture, inner } from './jt808-fixtures.js';
 
@@ -67,12 +75,28 @@ describe('§4.4.4 check code: XOR from the header to the end of the body', () =>
 describe('§4.4.3 Table 2: the 2013 header (12 bytes) and the 2019 header (17 bytes)', () => {
   it('2013: msgId @0, attribute @2, BCD[6] terminal @4, serial @10', () => {
     const f = ok(inner('0102-2013'));
-    expect(f.header).toEqual({ msgId: 0x0102, bodyLength: 9, encryption: 0, split: null, version: 2013, protocolVersion: null, terminalNo: '012345678900', seq: 12345 });
+    expect(f.header).toEqual({
+      msgId: 0x0102,
+      bodyLength: 9,
+      encryption: 0,
+      split: null,
+      version: 2013,
+      protocolVersion: null,
+      terminalNo: '012345678900',
+      seq: 12345,
+    });
   });
 
   it('2019: attribute bit 14, version byte @4, BCD[10] terminal @5, serial @15', () => {
     const f = ok(inner('0200-2019-real-terminal'));
-    expect(f.header).toMatchObject({ msgId: 0x0200, version: 2019, protocolVersion: 1, terminalNo: '00000000013419905507', seq: 0x0212, bodyLength: 66 });
+    expect(f.header).toMatchObject({
+      msgId: 0x0200,
+      version: 2019,
+      protocolVersion: 1,
+      terminalNo: '00000000013419905507',
+      seq: 0x0212,
+      bodyLength: 66,
+    });
     expect(terminalKey(f.header.terminalNo)).toBe('13419905507');
   });
 
@@ -130,7 +154,11 @@ describe('§4.4.3 Table 2: the 2013 header (12 bytes) and the 2019 header (17 by
   it('splits a long body into packages with consecutive serial numbers (bit 13)', () => {
     const frames = encodeSplit({ msgId: 0x0704, version: 2019, terminalNo: '13800138000', seq: 65534 }, Buffer.alloc(2500, 1));
     const headers = frames.map((f) => ok(f.subarray(1, f.length - 1)).header);
-    expect(headers.map((h) => [h.seq, h.split?.index, h.split?.total, h.bodyLength])).toEqual([[65534, 1, 3, 1023], [65535, 2, 3, 1023], [0, 3, 3, 454]]);
+    expect(headers.map((h) => [h.seq, h.split?.index, h.split?.total, h.bodyLength])).toEqual([
+      [65534, 1, 3, 1023],
+      [65535, 2, 3, 1023],
+      [0, 3, 3, 454],
+    ]);
   });
 });
 

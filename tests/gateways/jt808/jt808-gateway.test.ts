@@ -30,9 +30,22 @@ const terminals: Jt808Terminal[] = [];
 let colleague: TestHandset;
 
 const now = () => Math.floor(Date.now() / 1000) * 1000;
-const fixAt = (ts: number, over: Partial<LocationInput> = {}): LocationInput => ({ lat: IN_G1.lat, lon: IN_G1.lon, altitudeM: 52, speedKmh: 4.3, course: 90, ts, ...over });
+const fixAt = (ts: number, over: Partial<LocationInput> = {}): LocationInput => ({
+  lat: IN_G1.lat,
+  lon: IN_G1.lon,
+  altitudeM: 52,
+  speedKmh: 4.3,
+  course: 90,
+  ts,
+  ...over,
+});
 
-async function terminal(terminalNo: string, version: 2013 | 2019, extra: Partial<Jt808TerminalOptions> = {}, port = gw.port): Promise<Jt808Terminal> {
+async function terminal(
+  terminalNo: string,
+  version: 2013 | 2019,
+  extra: Partial<Jt808TerminalOptions> = {},
+  port = gw.port,
+): Promise<Jt808Terminal> {
   const t = await Jt808Terminal.connect({ host: '127.0.0.1', port, terminalNo, version, ...extra });
   terminals.push(t);
   return t;
@@ -47,8 +60,12 @@ async function ready(terminalNo: string, version: 2013 | 2019, port = gw.port): 
 
 const rows = async (sql: string, params: unknown[]) => (await sys.db.pool.query(sql, params)).rows;
 const positionsAt = (deviceId: string, ts: number[]) =>
-  rows('SELECT ts, lat, lon, alt, speed, heading FROM positions WHERE device_id = $1 AND ts = ANY($2::timestamptz[]) ORDER BY ts', [deviceId, ts.map((t) => new Date(t))]);
-const presence = (deviceId: string) => rows(`SELECT online FROM device_status WHERE device_id = $1 AND kind = 'presence' ORDER BY ts`, [deviceId]);
+  rows('SELECT ts, lat, lon, alt, speed, heading FROM positions WHERE device_id = $1 AND ts = ANY($2::timestamptz[]) ORDER BY ts', [
+    deviceId,
+    ts.map((t) => new Date(t)),
+  ]);
+const presence = (deviceId: string) =>
+  rows(`SELECT online FROM device_status WHERE device_id = $1 AND kind = 'presence' ORDER BY ts`, [deviceId]);
 
 beforeAll(async () => {
   sys = await startTestSystem();
@@ -94,7 +111,12 @@ describe('registration and authentication (0x0100 → 0x8100, 0x0102 → 0x8001)
     const stranger = await terminal('13700000000', 2013);
     expect(await stranger.register()).toEqual({ replySeq: 0, result: 4 });
     expect(await t.authenticate()).toBe(0);
-    await eventually(() => presence(DEV_A), (p) => p.some((r) => r.online === true), 10_000, 'online presence');
+    await eventually(
+      () => presence(DEV_A),
+      (p) => p.some((r) => r.online === true),
+      10_000,
+      'online presence',
+    );
   });
 
   it('refuses a wrong code with result 1 and a counter, and closes after three', async () => {
@@ -166,9 +188,15 @@ describe('reports: acknowledged only after commit, stored once, never from a str
     const fixes = [fixAt(t0 + 2000, { lat: 27.8712 }), fixAt(t0, { lat: 27.871 }), fixAt(t0 + 1000, { lat: 27.8711 })];
     expect(await t.batch(fixes, 1)).toBe(0);
     const stored = await positionsAt(DEV_B, [t0, t0 + 1000, t0 + 2000]);
-    expect(stored.map((r) => [r.ts.getTime(), r.lat])).toEqual([[t0, 27.871], [t0 + 1000, 27.8711], [t0 + 2000, 27.8712]]);
+    expect(stored.map((r) => [r.ts.getTime(), r.lat])).toEqual([
+      [t0, 27.871],
+      [t0 + 1000, 27.8711],
+      [t0 + 2000, 27.8712],
+    ]);
     const sent = submitted.filter((s) => s.topic.endsWith(`/${DEV_B}/location`) && Array.isArray(s.payload.fixes));
-    const lateFixes = sent.flatMap((s) => s.payload.fixes as { ts: number; late?: boolean }[]).filter((f) => f.ts >= t0 && f.ts <= t0 + 2000);
+    const lateFixes = sent
+      .flatMap((s) => s.payload.fixes as { ts: number; late?: boolean }[])
+      .filter((f) => f.ts >= t0 && f.ts <= t0 + 2000);
     expect(lateFixes.map((f) => f.late)).toEqual([true, true, true]);
     // The terminal, unanswered in time, uploads the same buffer again: nothing new is stored.
     expect(await t.batch(fixes, 1)).toBe(0);
@@ -183,29 +211,63 @@ describe('reports: acknowledged only after commit, stored once, never from a str
     const acksBefore = t.acks.length;
     expect(await t.batch(fixes, 1, 300)).toBe(0);
     expect(t.acks.length - acksBefore).toBe(Math.ceil((3 + 60 * 30) / 300));
-    expect(await positionsAt(DEV_B, fixes.map((f) => f.ts))).toHaveLength(60);
+    expect(
+      await positionsAt(
+        DEV_B,
+        fixes.map((f) => f.ts),
+      ),
+    ).toHaveLength(60);
     await t.close();
   });
 });
 
-describe('alarms and the terminal\'s screen', () => {
-  it('turns an SOS into a handset.sos event and an urgent incident at the worker\'s position, offered to a colleague, not to him', async () => {
+describe("alarms and the terminal's screen", () => {
+  it("turns an SOS into a handset.sos event and an urgent incident at the worker's position, offered to a colleague, not to him", async () => {
     colleague = await TestHandset.connect(sys, 'w-g1', { lat: IN_G1.lat + 0.001, lon: IN_G1.lon }, Date.now());
     const t = await ready(A, 2013);
     expect(await t.location(fixAt(now() - 5000))).toBe(0);
-    const duty = await fetch(`${sys.httpUrl}/api/workers/w-g1c/duty`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ duty: 'on' }) });
+    const duty = await fetch(`${sys.httpUrl}/api/workers/w-g1c/duty`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ duty: 'on' }),
+    });
     expect(duty.status).toBe(200);
-    await eventually(() => sys.hub.live.workers.get('w-g1c'), (w) => !!w && w.online && w.duty === 'on' && w.lat === IN_G1.lat, 10_000, 'w-g1c live');
+    await eventually(
+      () => sys.hub.live.workers.get('w-g1c'),
+      (w) => !!w && w.online && w.duty === 'on' && w.lat === IN_G1.lat,
+      10_000,
+      'w-g1c live',
+    );
 
     const at = fixAt(now(), { lat: 27.8712 }); // 22 m north of where he last reported
     expect(await t.sos(at)).toBe(0);
-    const [event] = await rows(`SELECT type, event_key, severity, data FROM device_events WHERE device_id = $1 AND type = 'handset.sos'`, [DEV_A]);
+    const [event] = await rows(`SELECT type, event_key, severity, data FROM device_events WHERE device_id = $1 AND type = 'handset.sos'`, [
+      DEV_A,
+    ]);
     expect(event).toMatchObject({ type: 'handset.sos', event_key: `jt808:handset.sos:${at.ts}`, severity: 'critical' });
     expect(event.data).toMatchObject({ lat: at.lat, lon: at.lon, alarmFlags: 1 });
 
-    const [inc] = await eventually(() => rows(`SELECT id, category, priority, source, lat, lon, grid_code FROM incidents WHERE category = 'handset.sos'`, []), (r) => r.length > 0, 10_000, 'SOS incident');
-    expect(inc).toEqual({ id: inc.id, category: 'handset.sos', priority: 'urgent', source: 'device_alert', lat: at.lat, lon: at.lon, grid_code: G1 });
-    const d = await eventually(() => incidentDetail(sys, inc.id), (x) => x.offers.length > 0, 10_000, 'SOS offer');
+    const [inc] = await eventually(
+      () => rows(`SELECT id, category, priority, source, lat, lon, grid_code FROM incidents WHERE category = 'handset.sos'`, []),
+      (r) => r.length > 0,
+      10_000,
+      'SOS incident',
+    );
+    expect(inc).toEqual({
+      id: inc.id,
+      category: 'handset.sos',
+      priority: 'urgent',
+      source: 'device_alert',
+      lat: at.lat,
+      lon: at.lon,
+      grid_code: G1,
+    });
+    const d = await eventually(
+      () => incidentDetail(sys, inc.id),
+      (x) => x.offers.length > 0,
+      10_000,
+      'SOS offer',
+    );
     // w-g1c is closest (he is where the SOS is) but it is his own SOS: his colleague gets it.
     expect(d.offers.map((o) => o.workerId)).toEqual(['w-g1']);
     expect((await colleague.next((m) => m.kind === 'offer' && m.incidentId === inc.id)).category).toBe('handset.sos');
@@ -223,12 +285,17 @@ describe('alarms and the terminal\'s screen', () => {
     const before = sys.metrics.get('dispatch_alerts_event_only_total', { type: 'handset.power_cut' });
     expect(await t.location(at)).toBe(0);
     expect(await rows(`SELECT 1 FROM device_events WHERE device_id = $1 AND type = 'handset.power_cut'`, [DEV_A])).toHaveLength(1);
-    await eventually(() => sys.metrics.get('dispatch_alerts_event_only_total', { type: 'handset.power_cut' }) - before, (n) => n === 1, 10_000, 'power cut taken as an event');
+    await eventually(
+      () => sys.metrics.get('dispatch_alerts_event_only_total', { type: 'handset.power_cut' }) - before,
+      (n) => n === 1,
+      10_000,
+      'power cut taken as an event',
+    );
     expect(await rows(`SELECT 1 FROM incidents WHERE category = 'handset.power_cut'`, [])).toHaveLength(0);
     await t.close();
   });
 
-  it('sends a task offer as 0x8300 text to the terminal\'s screen and reports its 0x0001 answer', async () => {
+  it("sends a task offer as 0x8300 text to the terminal's screen and reports its 0x0001 answer", async () => {
     const t = await ready(B, 2019);
     const sent = gw.sendText(DEV_B, '新任务：幸福路12号排水沟堵塞，请前往处理', { urgent: true });
     const text = await t.nextText();
@@ -275,15 +342,27 @@ describe('bad input and the connection', () => {
 
   it('closes an idle connection after the timeout and records the terminal offline', async () => {
     const quick = await startJt808Gateway({
-      ...jt808Identity({ find: (id) => findDevice(sys.db.pool, id), setSecretHash: async (id, h) => void (await sys.db.pool.query('UPDATE devices SET secret_hash = $2 WHERE id = $1', [id, h])) }),
-      submit: sys.hub.submit, topicRoot: sys.config.TOPIC_ROOT, metrics: sys.metrics, logger: silentLogger, idleTimeoutMs: 300,
+      ...jt808Identity({
+        find: (id) => findDevice(sys.db.pool, id),
+        setSecretHash: async (id, h) => void (await sys.db.pool.query('UPDATE devices SET secret_hash = $2 WHERE id = $1', [id, h])),
+      }),
+      submit: sys.hub.submit,
+      topicRoot: sys.config.TOPIC_ROOT,
+      metrics: sys.metrics,
+      logger: silentLogger,
+      idleTimeoutMs: 300,
     });
     try {
       const t = await ready(B, 2019, quick.port);
       const offlineBefore = (await presence(DEV_B)).filter((r) => r.online === false).length;
       await t.closed;
       expect(sys.metrics.get('jt808_closed_total', { why: 'idle' })).toBeGreaterThanOrEqual(1);
-      await eventually(() => presence(DEV_B), (p) => p.filter((r) => r.online === false).length > offlineBefore, 10_000, 'offline presence');
+      await eventually(
+        () => presence(DEV_B),
+        (p) => p.filter((r) => r.online === false).length > offlineBefore,
+        10_000,
+        'offline presence',
+      );
     } finally {
       await quick.stop();
     }

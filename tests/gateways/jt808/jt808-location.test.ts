@@ -2,7 +2,14 @@
 // against frames captured from terminals and published with the open-source JT/T 808 servers.
 import { describe, expect, it } from 'vitest';
 import { decodeFrame, unescape, type Jt808Frame } from '../../../gateways/jt808/jt808-frame.js';
-import { BATCH_BLIND_AREA, bcdTimeToEpoch, decodeBatch, decodeLocation, encodeBatch, encodeLocation } from '../../../gateways/jt808/jt808-location.js';
+import {
+  BATCH_BLIND_AREA,
+  bcdTimeToEpoch,
+  decodeBatch,
+  decodeLocation,
+  encodeBatch,
+  encodeLocation,
+} from '../../../gateways/jt808/jt808-location.js';
 import { inner } from './jt808-fixtures.js';
 
 const frame = (name: string): Jt808Frame => {
@@ -15,12 +22,21 @@ const itemIds = (items: { id: number }[]) => items.map((i) => i.id);
 describe('0x0200 basic information, Table 23', () => {
   it('alarm @0, status @4, lat @8 and lon @12 in 1e-6°, altitude @16 m, speed @18 in 0.1 km/h, course @20, time @22 BCD GMT+8', () => {
     const loc = decodeLocation(frame('0200-2013-escapes').body);
-    expect(loc).toMatchObject({ alarm: 1, status: 2, lat: 12.222222, lon: 132.444444, altitudeM: 40, speedKmh: 6, course: 0, timeBcd: '181015101010' });
+    expect(loc).toMatchObject({
+      alarm: 1,
+      status: 2,
+      lat: 12.222222,
+      lon: 132.444444,
+      altitudeM: 40,
+      speedKmh: 6,
+      course: 0,
+      timeBcd: '181015101010',
+    });
     // 2018-10-15 10:10:10 in China is 02:10:10 UTC.
     expect(loc.ts).toBe(Date.UTC(2018, 9, 15, 2, 10, 10));
   });
 
-  it('a terminal\'s report: 22.76875 N 113.792664 E, 30 m, course 224, 2018-09-16 10:35:37 +08', () => {
+  it("a terminal's report: 22.76875 N 113.792664 E, 30 m, course 224, 2018-09-16 10:35:37 +08", () => {
     const loc = decodeLocation(frame('0200-2013-real-terminal').body);
     expect(loc).toMatchObject({ alarm: 0, lat: 22.76875, lon: 113.792664, altitudeM: 30, speedKmh: 0, course: 224 });
     expect(new Date(loc.ts!).toISOString()).toBe('2018-09-16T02:35:37.000Z');
@@ -119,7 +135,12 @@ describe('0x0704 batch upload, §8.49: count @0 WORD, type @2 BYTE, then length 
     expect(first).toMatchObject({ lat: 23.417058, lon: 101.61476, altitudeM: 1380, speedKmh: 69, course: 100, mileageKm: 34546.2 });
     expect(itemIds(first!.items)).toEqual([0x01, 0x03, 0xea, 0xec]);
     // Re-framed whole with a second fix, it reads cleanly.
-    const whole = decodeBatch(encodeBatch(BATCH_BLIND_AREA, [encodeLocation({ ...first!, ts: first!.ts!, items: first!.items }), encodeLocation({ lat: 23.4, lon: 101.6, ts: first!.ts! + 2000 })]));
+    const whole = decodeBatch(
+      encodeBatch(BATCH_BLIND_AREA, [
+        encodeLocation({ ...first!, ts: first!.ts!, items: first!.items }),
+        encodeLocation({ lat: 23.4, lon: 101.6, ts: first!.ts! + 2000 }),
+      ]),
+    );
     expect(whole.errors).toEqual([]);
     expect(whole.locations).toHaveLength(2);
     expect(whole.locations[0]!.items).toEqual(first!.items);

@@ -4,8 +4,16 @@ import { describe, expect, it } from 'vitest';
 import { gbkDecode, gbkEncode } from '../../../gateways/jt808/jt808-bytes.js';
 import { decodeFrame, encodeFrame, type Jt808Frame } from '../../../gateways/jt808/jt808-frame.js';
 import {
-  MSG, decodeAuthentication, decodeGeneralReply, decodeRegistration, decodeText, encodeAuthentication, encodeGeneralReply, encodeRegisterReply,
-  encodeRegistration, encodeText,
+  MSG,
+  decodeAuthentication,
+  decodeGeneralReply,
+  decodeRegistration,
+  decodeText,
+  encodeAuthentication,
+  encodeGeneralReply,
+  encodeRegisterReply,
+  encodeRegistration,
+  encodeText,
 } from '../../../gateways/jt808/jt808-messages.js';
 import { fixture, inner } from './jt808-fixtures.js';
 
@@ -19,13 +27,26 @@ describe('0x0100 registration, Table 8', () => {
   it('2013: province @0, city @2, maker BYTE[5] @4, model BYTE[20] @9, id BYTE[7] @29, colour @36, plate @37 (GBK)', () => {
     const f = frame('0100-2013');
     expect(decodeRegistration(f.body, f.header.version)).toEqual({
-      province: 40, city: 50, manufacturer: '1234', model: 'smallchi123', terminalId: 'CHI123', plateColor: 1, plate: '粤A12345', layout: 2013,
+      province: 40,
+      city: 50,
+      manufacturer: '1234',
+      model: 'smallchi123',
+      terminalId: 'CHI123',
+      plateColor: 1,
+      plate: '粤A12345',
+      layout: 2013,
     });
   });
 
   it('2011: model BYTE[8] @9, id @17, colour @24, plate @25 (a body shorter than the 2013 fields)', () => {
     const f = frame('0100-2011');
-    expect(decodeRegistration(f.body, f.header.version)).toMatchObject({ model: 'tk12345', terminalId: 'CHI123', plateColor: 1, plate: '粤A12345', layout: 2011 });
+    expect(decodeRegistration(f.body, f.header.version)).toMatchObject({
+      model: 'tk12345',
+      terminalId: 'CHI123',
+      plateColor: 1,
+      plate: '粤A12345',
+      layout: 2011,
+    });
   });
 
   it('2019: maker BYTE[11] @4, model BYTE[30] @15, id BYTE[30] @45, colour @75, plate @76, from a terminal', () => {
@@ -35,7 +56,10 @@ describe('0x0100 registration, Table 8', () => {
   });
 
   it('the terminal side encodes the 2013 frame byte for byte', () => {
-    const body = encodeRegistration({ province: 40, city: 50, manufacturer: '1234', model: 'smallchi123', terminalId: 'CHI123', plateColor: 1, plate: '粤A12345' }, 2013);
+    const body = encodeRegistration(
+      { province: 40, city: 50, manufacturer: '1234', model: 'smallchi123', terminalId: 'CHI123', plateColor: 1, plate: '粤A12345' },
+      2013,
+    );
     expect(encodeFrame({ msgId: MSG.register, version: 2013, terminalNo: '000123456789', seq: 10 }, body)).toEqual(fixture('0100-2013'));
   });
 });
@@ -43,12 +67,16 @@ describe('0x0100 registration, Table 8', () => {
 describe('0x8100 registration reply, Table 9: serial @0, result @2, auth code STRING @3 on success only', () => {
   it('success with its code, byte for byte', () => {
     const body = encodeRegisterReply({ replySeq: 100, result: 0, authCode: '123456' });
-    expect(encodeFrame({ msgId: MSG.registerReply, version: 2013, terminalNo: '012345678900', seq: 10 }, body)).toEqual(fixture('8100-2013-ok'));
+    expect(encodeFrame({ msgId: MSG.registerReply, version: 2013, terminalNo: '012345678900', seq: 10 }, body)).toEqual(
+      fixture('8100-2013-ok'),
+    );
   });
 
   it('refusal 4 (no such terminal) carries no code, byte for byte', () => {
     const body = encodeRegisterReply({ replySeq: 100, result: 4, authCode: 'never-sent' });
-    expect(encodeFrame({ msgId: MSG.registerReply, version: 2013, terminalNo: '012345678900', seq: 10 }, body)).toEqual(fixture('8100-2013-refused'));
+    expect(encodeFrame({ msgId: MSG.registerReply, version: 2013, terminalNo: '012345678900', seq: 10 }, body)).toEqual(
+      fixture('8100-2013-refused'),
+    );
   });
 });
 
@@ -56,7 +84,12 @@ describe('0x0102 authentication, §8.8', () => {
   it('2013: the code is the whole body', () => {
     const f = frame('0102-2013');
     expect(decodeAuthentication(f.body, 2013)).toEqual({ code: '456121111' });
-    expect(encodeFrame({ msgId: MSG.auth, version: 2013, terminalNo: '012345678900', seq: 12345 }, encodeAuthentication({ code: '456121111' }, 2013))).toEqual(fixture('0102-2013'));
+    expect(
+      encodeFrame(
+        { msgId: MSG.auth, version: 2013, terminalNo: '012345678900', seq: 12345 },
+        encodeAuthentication({ code: '456121111' }, 2013),
+      ),
+    ).toEqual(fixture('0102-2013'));
   });
 
   it('2019: length n @0, code @1, IMEI BYTE[15] @1+n, software version BYTE[20] @16+n', () => {
@@ -78,7 +111,9 @@ describe('0x0001 / 0x8001 general replies, §8.1-8.2: serial @0, message id @2, 
 
   it('encodes the platform reply to a location, byte for byte', () => {
     const body = encodeGeneralReply({ replySeq: 100, replyMsgId: 0x0200, result: 0 });
-    expect(encodeFrame({ msgId: MSG.platformReply, version: 2013, terminalNo: '012345678900', seq: 10 }, body)).toEqual(fixture('8001-2013'));
+    expect(encodeFrame({ msgId: MSG.platformReply, version: 2013, terminalNo: '012345678900', seq: 10 }, body)).toEqual(
+      fixture('8001-2013'),
+    );
   });
 });
 
@@ -90,7 +125,9 @@ describe('0x8300 text, §8.36: flag @0, [2019: text type @1], text STRING (GBK)'
 
   it('2019 with Chinese text in GBK, byte for byte', () => {
     const body = encodeText({ flag: 1, textType: 1, text: 'HelloWorld 汉字 GBK 编码' }, 2019);
-    expect(encodeFrame({ msgId: MSG.text, version: 2019, protocolVersion: 1, terminalNo: '00000000013912344329', seq: 0 }, body)).toEqual(fixture('8300-2019-gbk'));
+    expect(encodeFrame({ msgId: MSG.text, version: 2019, protocolVersion: 1, terminalNo: '00000000013912344329', seq: 0 }, body)).toEqual(
+      fixture('8300-2019-gbk'),
+    );
     expect(decodeText(body, 2019)).toEqual({ flag: 1, textType: 1, text: 'HelloWorld 汉字 GBK 编码' });
   });
 

@@ -16,18 +16,28 @@ const fixOf = (l: ReturnType<typeof decodeLocation>, late = false): Jt808Fix => 
 };
 
 describe('location → fix', () => {
-  it('a terminal\'s report becomes a valid contract fix: WGS-84, speed in m/s, the JT/T 808 extras beside it', () => {
+  it("a terminal's report becomes a valid contract fix: WGS-84, speed in m/s, the JT/T 808 extras beside it", () => {
     const r = decodeFrame(inner('0200-2013-real-terminal'));
     if (!r.ok) throw new Error(r.reason);
     const fix = fixOf(decodeLocation(r.frame.body));
     expect(fix).toEqual({
-      ts: Date.parse('2018-09-16T02:35:37Z'), lat: 22.76875, lon: 113.792664, crs: 'wgs84', alt: 30, speed: 0, speedKmh: 0, heading: 224,
-      mileageKm: 34726.1, satellites: 13, signal: 29, statusFlags: 0xc00c2,
+      ts: Date.parse('2018-09-16T02:35:37Z'),
+      lat: 22.76875,
+      lon: 113.792664,
+      crs: 'wgs84',
+      alt: 30,
+      speed: 0,
+      speedKmh: 0,
+      heading: 224,
+      mileageKm: 34726.1,
+      satellites: 13,
+      signal: 29,
+      statusFlags: 0xc00c2,
     });
     expect(locationSchema.safeParse(fix).success).toBe(true);
   });
 
-  it('a terminal\'s report with status bit 1 clear (Table 25: not positioned) is no fix, though it carries coordinates', () => {
+  it("a terminal's report with status bit 1 clear (Table 25: not positioned) is no fix, though it carries coordinates", () => {
     const r = decodeFrame(inner('0200-2019-real-terminal'));
     if (!r.ok) throw new Error(r.reason);
     const l = decodeLocation(r.frame.body);
@@ -39,7 +49,7 @@ describe('location → fix', () => {
     expect(fixOf(loc({ speedKmh: 60, course: 359 }))).toMatchObject({ speed: 16.67, speedKmh: 60, heading: 359 });
   });
 
-  it('reads the battery from GPS51\'s vendor item 0xFB', () => {
+  it("reads the battery from GPS51's vendor item 0xFB", () => {
     const raw = unescape(inner('0200-2013-gps51-battery'));
     expect(fixOf(decodeLocation(raw.subarray(12, raw.length - 1))).battery).toBe(95);
     expect(fixOf(loc({ items: [{ id: 0xfb, data: Buffer.from([180, 5, 7, 0]) }] })).battery).toBeUndefined();
@@ -64,7 +74,7 @@ describe('location → fix', () => {
     expect(locationSchema.safeParse(fix).success).toBe(true);
   });
 
-  it('chunks a long batch into {fixes} messages within the contract\'s limits', () => {
+  it("chunks a long batch into {fixes} messages within the contract's limits", () => {
     const fixes = Array.from({ length: 1201 }, (_, i) => fixOf(loc({ ts: TS + i * 1000 }), true));
     const payloads = locationPayloads(fixes, 500);
     expect(payloads.map((p) => (p as { fixes: unknown[] }).fixes.length)).toEqual([500, 500, 201]);
@@ -74,11 +84,14 @@ describe('location → fix', () => {
 });
 
 describe('alarm flags (Table 24) → handset.* events', () => {
-  it('bit 0 emergency → handset.sos, critical, with the report\'s own position', () => {
+  it("bit 0 emergency → handset.sos, critical, with the report's own position", () => {
     const [sos, ...rest] = alarmEvents(0, loc({ alarm: 1 }), TS + 5000);
     expect(rest).toEqual([]);
     expect(sos).toEqual({
-      ts: TS, type: 'handset.sos', eventId: `jt808:handset.sos:${TS}`, severity: 'critical',
+      ts: TS,
+      type: 'handset.sos',
+      eventId: `jt808:handset.sos:${TS}`,
+      severity: 'critical',
       data: { source: 'jt808', alarmFlags: 1, statusFlags: 2, lat: 27.87, lon: 113.12, crs: 'wgs84' },
     });
     expect(alertSchema.safeParse(sos).success).toBe(true);

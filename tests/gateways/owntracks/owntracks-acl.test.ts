@@ -30,7 +30,13 @@ describe('an OwnTracks phone publishes', () => {
   });
 
   it('only what the sink can parse, and everything the sink can parse', () => {
-    const topics = ['owntracks/ot-1/phone', 'owntracks/ot-1/phone/cmd', 'owntracks/ot-1/a b', 'owntracks/ot-1/phone/x', ...OWNTRACKS_PUBLISH_SUBTOPICS.map((s) => `owntracks/ot-1/phone/${s}`)];
+    const topics = [
+      'owntracks/ot-1/phone',
+      'owntracks/ot-1/phone/cmd',
+      'owntracks/ot-1/a b',
+      'owntracks/ot-1/phone/x',
+      ...OWNTRACKS_PUBLISH_SUBTOPICS.map((s) => `owntracks/ot-1/phone/${s}`),
+    ];
     for (const t of topics) expect(acl.publishRefusal(phone, t) === null, t).toBe(parseOwnTracksTopic(t) !== null);
   });
 });

@@ -2,7 +2,13 @@
 // to it, and a QR code that carries exactly that link.
 import QRCode from 'qrcode';
 import { describe, expect, it } from 'vitest';
-import { QR_OPTIONS, defaultTid, ownTracksConfigLink, ownTracksConfiguration, parseOwnTracksConfigLink } from '../../../protocol/owntracks-config.js';
+import {
+  QR_OPTIONS,
+  defaultTid,
+  ownTracksConfigLink,
+  ownTracksConfiguration,
+  parseOwnTracksConfigLink,
+} from '../../../protocol/owntracks-config.js';
 import { ownTracksSetup } from '../../../gateways/owntracks/owntracks-qr.js';
 
 // A secret as the registry issues them (24 random bytes, base64url) with the characters that
@@ -13,17 +19,50 @@ describe('configuration', () => {
   it('MQTT mode: mode 0, the broker, id = username = client id, QoS 1, nothing retained, only its cmd topic', () => {
     const c = ownTracksConfiguration({ deviceId: 'ot-zhang', secret: SECRET, mode: 'mqtt', host: 'hub.example.cn', port: 1883 });
     expect(c).toMatchObject({
-      _type: 'configuration', mode: 0, host: 'hub.example.cn', port: 1883, tls: false, auth: true,
-      username: 'ot-zhang', password: SECRET, clientId: 'ot-zhang', deviceId: 'phone', tid: 'NG',
-      monitoring: 2, locatorInterval: 30, pubTopicBase: 'owntracks/%u/%d', pubQos: 1, pubRetain: false,
-      sub: true, subTopic: 'owntracks/ot-zhang/phone/cmd', mqttProtocolLevel: 4,
+      _type: 'configuration',
+      mode: 0,
+      host: 'hub.example.cn',
+      port: 1883,
+      tls: false,
+      auth: true,
+      username: 'ot-zhang',
+      password: SECRET,
+      clientId: 'ot-zhang',
+      deviceId: 'phone',
+      tid: 'NG',
+      monitoring: 2,
+      locatorInterval: 30,
+      pubTopicBase: 'owntracks/%u/%d',
+      pubQos: 1,
+      pubRetain: false,
+      sub: true,
+      subTopic: 'owntracks/ot-zhang/phone/cmd',
+      mqttProtocolLevel: 4,
     });
     expect(c).not.toHaveProperty('url');
   });
 
   it('HTTP mode: mode 3 and the URL, no broker settings', () => {
-    const c = ownTracksConfiguration({ deviceId: 'ot-li', secret: SECRET, mode: 'http', url: 'https://hub.example.cn/api/owntracks', appDevice: 'mi8', tid: 'LI', monitoring: 1 });
-    expect(c).toMatchObject({ _type: 'configuration', mode: 3, url: 'https://hub.example.cn/api/owntracks', auth: true, username: 'ot-li', password: SECRET, deviceId: 'mi8', tid: 'LI', monitoring: 1 });
+    const c = ownTracksConfiguration({
+      deviceId: 'ot-li',
+      secret: SECRET,
+      mode: 'http',
+      url: 'https://hub.example.cn/api/owntracks',
+      appDevice: 'mi8',
+      tid: 'LI',
+      monitoring: 1,
+    });
+    expect(c).toMatchObject({
+      _type: 'configuration',
+      mode: 3,
+      url: 'https://hub.example.cn/api/owntracks',
+      auth: true,
+      username: 'ot-li',
+      password: SECRET,
+      deviceId: 'mi8',
+      tid: 'LI',
+      monitoring: 1,
+    });
     for (const k of ['host', 'port', 'clientId', 'pubTopicBase']) expect(c).not.toHaveProperty(k);
   });
 
@@ -31,7 +70,9 @@ describe('configuration', () => {
     expect(() => ownTracksConfiguration({ deviceId: 'ot-li', secret: SECRET, mode: 'mqtt' })).toThrow(/host and port/);
     expect(() => ownTracksConfiguration({ deviceId: 'ot-li', secret: SECRET, mode: 'http' })).toThrow(/url/);
     expect(() => ownTracksConfiguration({ deviceId: 'ot/li', secret: SECRET, mode: 'mqtt', host: 'h', port: 1 })).toThrow(/device id/);
-    expect(() => ownTracksConfiguration({ deviceId: 'ot-li', secret: SECRET, mode: 'mqtt', host: 'h', port: 1, appDevice: 'a/b' })).toThrow(/app device/);
+    expect(() => ownTracksConfiguration({ deviceId: 'ot-li', secret: SECRET, mode: 'mqtt', host: 'h', port: 1, appDevice: 'a/b' })).toThrow(
+      /app device/,
+    );
   });
 
   it('tid defaults to the last two letters or digits of the device id', () => {
@@ -42,7 +83,14 @@ describe('configuration', () => {
 });
 
 describe('link and QR code', () => {
-  const config = ownTracksConfiguration({ deviceId: 'ot-zhang', secret: SECRET, mode: 'mqtt', host: '192.168.1.20', port: 1883, tid: '张' });
+  const config = ownTracksConfiguration({
+    deviceId: 'ot-zhang',
+    secret: SECRET,
+    mode: 'mqtt',
+    host: '192.168.1.20',
+    port: 1883,
+    tid: '张',
+  });
 
   it('decodes back to the configuration, standard base64, percent-encoded', () => {
     const link = ownTracksConfigLink(config);

@@ -35,7 +35,14 @@ const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pa
 function post(p: { id: string; secret: string }, body: Buffer | string, extra: Record<string, string> = {}, query = ''): Promise<Response> {
   return fetch(`${base}/api/owntracks${query}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: basic(p.id, p.secret), 'x-limit-u': p.id, 'x-limit-d': 'mi8', 'user-agent': 'Owntracks-Android/420500', ...extra },
+    headers: {
+      'content-type': 'application/json',
+      authorization: basic(p.id, p.secret),
+      'x-limit-u': p.id,
+      'x-limit-d': 'mi8',
+      'user-agent': 'Owntracks-Android/420500',
+      ...extra,
+    },
     body: body.toString(),
   });
 }
@@ -48,7 +55,8 @@ function api(method: string, path: string, who: 'admin' | 'viewer' | null, body?
 }
 
 const q = async (sql: string, params: unknown[]) => (await sys.db.pool.query(sql, params)).rows;
-const positionsAt = (id: string, s: number) => q('SELECT lat, lon, speed, battery FROM positions WHERE device_id = $1 AND ts = to_timestamp($2)', [id, s]);
+const positionsAt = (id: string, s: number) =>
+  q('SELECT lat, lon, speed, battery FROM positions WHERE device_id = $1 AND ts = to_timestamp($2)', [id, s]);
 
 beforeAll(async () => {
   sys = await startTestSystem({ AUTH_REQUIRED: 'true' });
@@ -63,8 +71,22 @@ beforeAll(async () => {
   tokens.admin = (await sys.hub.auth.users.createSession('u-ot-admin', 3_600_000)).token;
   tokens.viewer = (await sys.hub.auth.users.createSession('u-ot-viewer', 3_600_000)).token;
   app = await buildHttpServer({
-    pool: sys.db.pool, regions: sys.hub.regions, live: sys.hub.live, metrics: sys.metrics, logger: silentLogger, tileUrl: null, timescale: sys.db.timescale, info: () => ({}), auth: sys.hub.auth,
-    ownTracks: { submit: sys.hub.submit, topicRoot: sys.config.TOPIC_ROOT, key: sys.deviceSecretKey, mqttPort: sys.broker.port, backoff: BACKOFF },
+    pool: sys.db.pool,
+    regions: sys.hub.regions,
+    live: sys.hub.live,
+    metrics: sys.metrics,
+    logger: silentLogger,
+    tileUrl: null,
+    timescale: sys.db.timescale,
+    info: () => ({}),
+    auth: sys.hub.auth,
+    ownTracks: {
+      submit: sys.hub.submit,
+      topicRoot: sys.config.TOPIC_ROOT,
+      key: sys.deviceSecretKey,
+      mqttPort: sys.broker.port,
+      backoff: BACKOFF,
+    },
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
@@ -89,11 +111,13 @@ describe('POST /api/owntracks (the app in HTTP mode)', () => {
     expect(sys.hub.live.byDevice('ot-h')).toMatchObject({ online: true });
   });
 
-  it('takes the Recorder\'s ?u=&d= form too, and a transition becomes a device event', async () => {
+  it("takes the Recorder's ?u=&d= form too, and a transition becomes a device event", async () => {
     const s = nextTst();
     const res = await post(phone, fixtureWith('transition-enter.json', { tst: s }), { 'x-limit-d': '' }, '?u=ot-h&d=mi8');
     expect(res.status).toBe(200);
-    expect(await q(`SELECT type FROM device_events WHERE device_id = 'ot-h' AND ts = to_timestamp($1)`, [s])).toEqual([{ type: 'handset.geofence_enter' }]);
+    expect(await q(`SELECT type FROM device_events WHERE device_id = 'ot-h' AND ts = to_timestamp($1)`, [s])).toEqual([
+      { type: 'handset.geofence_enter' },
+    ]);
   });
 
   it('keeps what it cannot use as a dead letter with its reason, counts it, and still answers 200', async () => {
@@ -109,13 +133,17 @@ describe('POST /api/owntracks (the app in HTTP mode)', () => {
     expect(sys.metrics.get('owntracks_messages_total', { type: 'waypoint', mode: 'http' })).toBe(1);
   });
 
-  it('refuses a body over the route\'s limit (413) and a query parameter it does not know (400)', async () => {
+  it("refuses a body over the route's limit (413) and a query parameter it does not know (400)", async () => {
     expect((await post(phone, JSON.stringify({ _type: 'card', face: 'x'.repeat(70 * 1024) }))).status).toBe(413);
     expect((await post(phone, fixture('location-minimal.json'), {}, '?zz=1')).status).toBe(400);
   });
 
   it('wrong credentials: 401 with a Basic challenge, later and later; the right secret never waits', async () => {
-    const none = await fetch(`${base}/api/owntracks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: fixture('location-minimal.json').toString() });
+    const none = await fetch(`${base}/api/owntracks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: fixture('location-minimal.json').toString(),
+    });
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toMatch(/^Basic /);
     const wrong = { id: 'ot-h2', secret: 'guess' };
@@ -155,7 +183,11 @@ describe('the one-scan setup', () => {
     expect((await api('GET', '/api/owntracks/setup', 'viewer')).status).toBe(403);
     const res = await api('GET', '/api/owntracks/setup', 'admin');
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ mqtt: { host: '127.0.0.1', port: sys.broker.port, tls: false }, http: { url: `${base}/api/owntracks` }, appDevice: 'phone' });
+    expect(await res.json()).toEqual({
+      mqtt: { host: '127.0.0.1', port: sys.broker.port, tls: false },
+      http: { url: `${base}/api/owntracks` },
+      appDevice: 'phone',
+    });
   });
 
   it('POST /api/owntracks/setup: a link that decodes to the configuration, and a phone configured by it is stored', async () => {
@@ -165,12 +197,26 @@ describe('the one-scan setup', () => {
     const setup = (await res.json()) as { configuration: Record<string, unknown>; link: string; svg: string };
     const config = parseOwnTracksConfigLink(setup.link);
     expect(config).toEqual(setup.configuration);
-    expect(config).toMatchObject({ _type: 'configuration', mode: 0, host: '127.0.0.1', port: sys.broker.port, username: 'ot-h', password: phone.secret, clientId: 'ot-h', deviceId: 'phone' });
+    expect(config).toMatchObject({
+      _type: 'configuration',
+      mode: 0,
+      host: '127.0.0.1',
+      port: sys.broker.port,
+      username: 'ot-h',
+      password: phone.secret,
+      clientId: 'ot-h',
+      deviceId: 'phone',
+    });
     expect(setup.svg).toMatch(/^<svg/);
     // What the app does with it: connect with those settings and publish on its topic base.
     const c = await mqtt.connectAsync({
-      host: config.host as string, port: config.port as number, clientId: config.clientId as string, username: config.username as string,
-      password: config.password as string, protocolVersion: config.mqttProtocolLevel as 4, reconnectPeriod: 0,
+      host: config.host as string,
+      port: config.port as number,
+      clientId: config.clientId as string,
+      username: config.username as string,
+      password: config.password as string,
+      protocolVersion: config.mqttProtocolLevel as 4,
+      reconnectPeriod: 0,
     });
     const topic = (config.pubTopicBase as string).replace('%u', config.username as string).replace('%d', config.deviceId as string);
     const s = nextTst();
@@ -181,8 +227,17 @@ describe('the one-scan setup', () => {
   });
 
   it('the HTTP mode link points at this route; a wrong secret or a native device draws nothing', async () => {
-    const http = await api('POST', '/api/owntracks/setup', 'admin', { deviceId: phone.id, secret: phone.secret, mode: 'http', appDevice: 'mi8' });
-    expect(parseOwnTracksConfigLink(((await http.json()) as { link: string }).link)).toMatchObject({ mode: 3, url: `${base}/api/owntracks`, deviceId: 'mi8' });
+    const http = await api('POST', '/api/owntracks/setup', 'admin', {
+      deviceId: phone.id,
+      secret: phone.secret,
+      mode: 'http',
+      appDevice: 'mi8',
+    });
+    expect(parseOwnTracksConfigLink(((await http.json()) as { link: string }).link)).toMatchObject({
+      mode: 3,
+      url: `${base}/api/owntracks`,
+      deviceId: 'mi8',
+    });
     const wrong = await api('POST', '/api/owntracks/setup', 'admin', { deviceId: phone.id, secret: 'not-it' });
     expect(wrong.status).toBe(422);
     expect(await wrong.json()).toMatchObject({ ok: false, error: { code: 'OWNTRACKS_SECRET_MISMATCH' } });

@@ -19,7 +19,8 @@ let tst = Math.floor(Date.now() / 1000) - 24 * 3600;
 const nextTst = () => (tst += 600);
 
 const q = async (sql: string, params: unknown[]) => (await sys.db.pool.query(sql, params)).rows;
-const positionAt = (id: string, s: number) => q('SELECT lat, lon, acc, alt, speed, heading, battery, worker_id FROM positions WHERE device_id = $1 AND ts = to_timestamp($2)', [id, s]);
+const positionAt = (id: string, s: number) =>
+  q('SELECT lat, lon, acc, alt, speed, heading, battery, worker_id FROM positions WHERE device_id = $1 AND ts = to_timestamp($2)', [id, s]);
 
 async function phoneClient(p: Phone, extra: mqtt.IClientOptions = {}): Promise<MqttClient> {
   const c = await connectDevice(sys, p.id, p.secret, extra);
@@ -59,7 +60,9 @@ describe('OwnTracks MQTT mode', () => {
     const r = await mosquittoPub(sys, a, 'owntracks/ot-a/phone', fixtureWith('location-android.json', { tst: s }));
     expect(r.code, r.stderr).toBe(0);
     // mosquitto_pub exits after the PUBACK: the row is there now.
-    expect(await positionAt('ot-a', s)).toEqual([{ lat: 27.87123, lon: 113.12456, acc: 12, alt: 61, speed: expect.closeTo(1.39, 5), heading: 270, battery: 87, worker_id: 'w-ot-a' }]);
+    expect(await positionAt('ot-a', s)).toEqual([
+      { lat: 27.87123, lon: 113.12456, acc: 12, alt: 61, speed: expect.closeTo(1.39, 5), heading: 270, battery: 87, worker_id: 'w-ot-a' },
+    ]);
     expect(await q(`SELECT online FROM device_status WHERE device_id = 'ot-a' AND kind = 'presence'`, [])).toEqual([{ online: true }]);
     expect(sys.hub.live.byDevice('ot-a')).toMatchObject({ online: true, lat: 27.87123 });
   });
@@ -70,7 +73,9 @@ describe('OwnTracks MQTT mode', () => {
     await c.publishAsync('owntracks/ot-a/phone', fixtureWith('location-minimal.json', { tst: s }), { qos: 1 });
     const rows = await positionAt('ot-a', s);
     // What the app left out stays unknown.
-    expect(rows).toEqual([{ lat: 27.86, lon: 113.11, acc: null, alt: null, speed: null, heading: null, battery: null, worker_id: 'w-ot-a' }]);
+    expect(rows).toEqual([
+      { lat: 27.86, lon: 113.11, acc: null, alt: null, speed: null, heading: null, battery: null, worker_id: 'w-ot-a' },
+    ]);
   });
 
   it('a repeated location and a repeated transition are stored once', async () => {
@@ -82,7 +87,10 @@ describe('OwnTracks MQTT mode', () => {
       expect((await mosquittoPub(sys, a, 'owntracks/ot-a/phone/event', transition)).code).toBe(0);
     }
     expect(await q(`SELECT count(*)::int AS n FROM positions WHERE device_id = 'ot-a' AND ts = to_timestamp($1)`, [s])).toEqual([{ n: 1 }]);
-    const events = await q(`SELECT type, event_key, data->>'region' AS region FROM device_events WHERE device_id = 'ot-a' AND ts = to_timestamp($1)`, [s]);
+    const events = await q(
+      `SELECT type, event_key, data->>'region' AS region FROM device_events WHERE device_id = 'ot-a' AND ts = to_timestamp($1)`,
+      [s],
+    );
     expect(events).toEqual([{ type: 'handset.geofence_enter', event_key: `owntracks:enter:f7676c:${s}`, region: '幸福社区服务站' }]);
   });
 
@@ -104,7 +112,12 @@ describe('OwnTracks MQTT mode', () => {
     await c.publishAsync('owntracks/ot-b/phone', fixtureWith('location-minimal.json', { tst: nextTst() }), { qos: 1 });
     expect(sys.hub.live.byDevice('ot-b')?.online).toBe(true);
     c.stream.destroy(); // the network goes, not a DISCONNECT: the broker publishes the will
-    await eventually(() => sys.hub.live.byDevice('ot-b')?.online, (v) => v === false, 15_000, 'ot-b offline');
+    await eventually(
+      () => sys.hub.live.byDevice('ot-b')?.online,
+      (v) => v === false,
+      15_000,
+      'ot-b offline',
+    );
     const last = await q(`SELECT online FROM device_status WHERE device_id = 'ot-b' AND kind = 'presence' ORDER BY ts DESC LIMIT 1`, []);
     expect(last).toEqual([{ online: false }]);
   });
@@ -125,7 +138,7 @@ describe('OwnTracks ACL', () => {
     expect(r.stderr).toMatch(/not authori[sz]ed|bad user name or password/i);
   });
 
-  it('publishing under another phone\'s prefix closes the connection and stores nothing', async () => {
+  it("publishing under another phone's prefix closes the connection and stores nothing", async () => {
     const c = await phoneClient(a);
     const gone = closed(c);
     const s = nextTst();

@@ -17,7 +17,11 @@ declare global {
 }
 
 const SECRET = 'q-8_ZkP0vW3xYt2Lm9Nr4Bs7Dc1Fg6Hh';
-const DEFAULTS: OwnTracksSetupDefaults = { mqtt: { host: 'hub.grid.example.cn', port: 1883, tls: false }, http: { url: 'https://hub.grid.example.cn/api/owntracks' }, appDevice: 'phone' };
+const DEFAULTS: OwnTracksSetupDefaults = {
+  mqtt: { host: 'hub.grid.example.cn', port: 1883, tls: false },
+  http: { url: 'https://hub.grid.example.cn/api/owntracks' },
+  appDevice: 'phone',
+};
 
 let browser: Browser;
 let page: Page;
@@ -25,7 +29,13 @@ let page: Page;
 beforeAll(async () => {
   const bundle = await build({
     entryPoints: [new URL('../../../dashboard/src/owntracks-qr-panel.ts', import.meta.url).pathname],
-    bundle: true, write: false, format: 'iife', globalName: 'otPanel', platform: 'browser', target: ['chrome100'], logLevel: 'silent',
+    bundle: true,
+    write: false,
+    format: 'iife',
+    globalName: 'otPanel',
+    platform: 'browser',
+    target: ['chrome100'],
+    logLevel: 'silent',
   });
   browser = await launchChromium();
   page = await browser.newPage();
@@ -59,7 +69,14 @@ describe('OwnTracks QR panel', () => {
   it('fills the slot at once and draws the MQTT link of this device from the secret on the page', async () => {
     expect(await mount('owntracks', 'zh')).toBe(1);
     const config = parseOwnTracksConfigLink(await link());
-    expect(config).toMatchObject({ mode: 0, host: 'hub.grid.example.cn', port: 1883, username: 'ot-zhang', password: SECRET, clientId: 'ot-zhang' });
+    expect(config).toMatchObject({
+      mode: 0,
+      host: 'hub.grid.example.cn',
+      port: 1883,
+      username: 'ot-zhang',
+      password: SECRET,
+      clientId: 'ot-zhang',
+    });
     const svg = await page.$eval('.owntracks-qr-image', (img) => decodeURIComponent((img as HTMLImageElement).src.split(',')[1]!));
     expect(svg).toMatch(/^<svg[^>]*viewBox="0 0 \d+ \d+"/);
     expect(await page.textContent('.owntracks-qr')).toContain('Android 2.3');
@@ -78,7 +95,11 @@ describe('OwnTracks QR panel', () => {
       const l = document.querySelector<HTMLImageElement>('.owntracks-qr-image')!.dataset.link!;
       return JSON.parse(atob(decodeURIComponent(l.split('inline=')[1]!))).mode === 3;
     });
-    expect(parseOwnTracksConfigLink(await link())).toMatchObject({ mode: 3, url: 'https://192.168.10.5/api/owntracks', username: 'ot-zhang' });
+    expect(parseOwnTracksConfigLink(await link())).toMatchObject({
+      mode: 3,
+      url: 'https://192.168.10.5/api/owntracks',
+      username: 'ot-zhang',
+    });
   });
 
   it('leaves the slot of another protocol empty', async () => {

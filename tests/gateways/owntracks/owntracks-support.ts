@@ -21,7 +21,10 @@ export async function registerPhone(sys: RunningSystem, id: string): Promise<Pho
   const workerId = `w-${id}`;
   await upsertWorkers(sys.db.pool, [{ id: workerId, name: `网格员${id}`, role: 'grid_worker', gridCodes: ['OT'] }]);
   await sys.hub.reloadRegistry();
-  const { secret } = await sys.hub.deviceRegistry.create({ id, kind: 'handset', protocol: 'owntracks', workerId }, { id: 'test-admin', role: 'admin', scope: ALL_SCOPE });
+  const { secret } = await sys.hub.deviceRegistry.create(
+    { id, kind: 'handset', protocol: 'owntracks', workerId },
+    { id: 'test-admin', role: 'admin', scope: ALL_SCOPE },
+  );
   return { id, secret, workerId };
 }
 
@@ -53,7 +56,12 @@ export function mqttArgs(sys: RunningSystem, who: { id: string; secret: string }
 }
 
 /** mosquitto_pub at QoS 1, as the app publishes (its default pubQos is 1). */
-export function mosquittoPub(sys: RunningSystem, who: { id: string; secret: string }, topic: string, payload: Buffer | string): Promise<Run> {
+export function mosquittoPub(
+  sys: RunningSystem,
+  who: { id: string; secret: string },
+  topic: string,
+  payload: Buffer | string,
+): Promise<Run> {
   return run('mosquitto_pub', [...mqttArgs(sys, who), '-q', '1', '-t', topic, '-m', payload.toString()]);
 }
 
@@ -61,9 +69,15 @@ export function mosquittoPub(sys: RunningSystem, who: { id: string; secret: stri
  * mosquitto_sub for one message, resolved once its subscription is granted (its debug output
  * shows the SUBACK), so a publish after that is sure to reach it.
  */
-export async function mosquittoSubOne(sys: RunningSystem, who: { id: string; secret: string }, topic: string): Promise<{ message: Promise<Run> }> {
+export async function mosquittoSubOne(
+  sys: RunningSystem,
+  who: { id: string; secret: string },
+  topic: string,
+): Promise<{ message: Promise<Run> }> {
   // stdbuf: mosquitto_sub's stdout is a pipe here, fully buffered; line by line, the SUBACK shows when it comes.
-  const p = spawn('stdbuf', ['-oL', 'mosquitto_sub', ...mqttArgs(sys, who), '-q', '1', '-t', topic, '-C', '1', '-v', '-d', '-W', '15'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const p = spawn('stdbuf', ['-oL', 'mosquitto_sub', ...mqttArgs(sys, who), '-q', '1', '-t', topic, '-C', '1', '-v', '-d', '-W', '15'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   const done = new Promise<Run>((resolve, reject) => {

@@ -23,8 +23,21 @@ describe('location', () => {
       {
         channel: 'location',
         body: {
-          ts: 1764057600_000, lat: 27.87123, lon: 113.12456, crs: 'wgs84', acc: 12, alt: 61, speed: 1.39, speedKmh: 5, heading: 270, battery: 87,
-          bs: 1, conn: 'm', created_at: 1764057605, t: 't', source: 'owntracks',
+          ts: 1764057600_000,
+          lat: 27.87123,
+          lon: 113.12456,
+          crs: 'wgs84',
+          acc: 12,
+          alt: 61,
+          speed: 1.39,
+          speedKmh: 5,
+          heading: 270,
+          battery: 87,
+          bs: 1,
+          conn: 'm',
+          created_at: 1764057605,
+          t: 't',
+          source: 'owntracks',
         },
       },
     ]);
@@ -53,7 +66,7 @@ describe('location', () => {
     expect(body).toEqual({ ts: 1764057710_000, lat: 27.86, lon: 113.11, crs: 'wgs84', source: 'owntracks' });
   });
 
-  it('refuses a fix the contract refuses, with the contract\'s reason', () => {
+  it("refuses a fix the contract refuses, with the contract's reason", () => {
     expect(refused(translateOwnTracks(fixture('location-bad-lat.json'), NOW))).toMatch(/^owntracks_invalid: lat: /);
     // A phone whose clock reads 1970: refused, not guessed (protocol/schemas.ts timestamp).
     expect(refused(translateOwnTracks(fixture('location-dead-rtc.json'), NOW))).toMatch(/^owntracks_invalid: ts: /);
@@ -67,7 +80,9 @@ describe('location', () => {
 describe('lwt', () => {
   it('becomes offline presence dated on arrival: its tst is when the app connected', () => {
     const t = ok(translateOwnTracks(fixture('lwt.json'), NOW));
-    expect(t.messages).toEqual([{ channel: 'presence', body: { online: false, ts: NOW, connectedAt: 1764050000_000, source: 'owntracks' } }]);
+    expect(t.messages).toEqual([
+      { channel: 'presence', body: { online: false, ts: NOW, connectedAt: 1764050000_000, source: 'owntracks' } },
+    ]);
   });
 });
 
@@ -78,8 +93,21 @@ describe('transition', () => {
       {
         channel: 'events',
         body: {
-          ts: 1764057800_000, type: 'handset.geofence_enter', eventId: 'owntracks:enter:f7676c:1764057800', severity: 'info',
-          data: { source: 'owntracks', region: '幸福社区服务站', rid: 'f7676c', wtst: 1761000000, lat: 27.87069, lon: 113.12916, crs: 'wgs84', acc: 14, t: 'c' },
+          ts: 1764057800_000,
+          type: 'handset.geofence_enter',
+          eventId: 'owntracks:enter:f7676c:1764057800',
+          severity: 'info',
+          data: {
+            source: 'owntracks',
+            region: '幸福社区服务站',
+            rid: 'f7676c',
+            wtst: 1761000000,
+            lat: 27.87069,
+            lon: 113.12916,
+            crs: 'wgs84',
+            acc: 14,
+            t: 'c',
+          },
         },
       },
     ]);

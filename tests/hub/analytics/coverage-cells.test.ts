@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { cellToLatLng, cellsToMultiPolygon, getResolution, gridDisk, latLngToCell } from 'h3-js';
 import type { MultiPolygon } from 'geojson';
-import { CELL_AREA_M2, COVERAGE_RES, cellVisits, coverageShare, evaluatePatrolDay, gridCells, shanghaiDayStart } from '../../../hub/analytics/coverage-cells.js';
+import {
+  CELL_AREA_M2,
+  COVERAGE_RES,
+  cellVisits,
+  coverageShare,
+  evaluatePatrolDay,
+  gridCells,
+  shanghaiDayStart,
+} from '../../../hub/analytics/coverage-cells.js';
 
 // A grid made of exactly one res-10 cell and its 6 neighbours (7 cells, ~0.105 km²).
 const centre = latLngToCell(27.87, 113.12, COVERAGE_RES);
@@ -34,7 +42,11 @@ describe('coverage cells', () => {
 
   it('shares only cells of the grid: 3 of 7 visited plus one outside = 3/7', () => {
     const outside = gridDisk(centre, 3).find((c) => !seven.includes(c))!;
-    expect(coverageShare(new Set(seven), [seven[0], seven[1], seven[2], seven[2], outside])).toEqual({ visited: 3, total: 7, share: 3 / 7 });
+    expect(coverageShare(new Set(seven), [seven[0], seven[1], seven[2], seven[2], outside])).toEqual({
+      visited: 3,
+      total: 7,
+      share: 3 / 7,
+    });
   });
 
   it('passes a round at ≥ 50 % and fails the day when the afternoon round falls short', () => {

@@ -49,7 +49,10 @@ export function kpiFastSuite(engine: string, open: () => Promise<{ db: Database;
       expect(await rollupKpiRegions(db.pool, pass)).toBeGreaterThan(0);
       const cols = Object.keys(later.rows[0] as object);
       for (const row of later.rows as Record<string, unknown>[]) {
-        await db.pool.query(`INSERT INTO incidents (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})`, cols.map((c) => row[c]));
+        await db.pool.query(
+          `INSERT INTO incidents (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})`,
+          cols.map((c) => row[c]),
+        );
       }
     }, 180_000);
     afterAll(async () => {
@@ -62,7 +65,10 @@ export function kpiFastSuite(engine: string, open: () => Promise<{ db: Database;
       const to = DAY0 + 7 * DAY + 2 * HOUR;
       const plan = await planFastPath(db.pool, from, to);
       expect(plan?.days).toEqual([1, 2, 3, 4, 5, 6].map((d) => DAY0 + d * DAY));
-      expect(plan?.raw).toEqual([[from, DAY0 + DAY], [DAY0 + 7 * DAY, to]]);
+      expect(plan?.raw).toEqual([
+        [from, DAY0 + DAY],
+        [DAY0 + 7 * DAY, to],
+      ]);
       // The pass's own day (and after) is never from the rollup.
       expect((await planFastPath(db.pool, DAY0, DAY0 + DAYS * DAY))?.days.at(-1)).toBe(DAY0 + 9 * DAY);
     });
@@ -76,7 +82,8 @@ export function kpiFastSuite(engine: string, open: () => Promise<{ db: Database;
       const dims: KpiDimension[] = ['none', 'region', 'category', 'source', 'priority', 'day', 'week', 'month'];
       for (const [from, to] of periods) {
         for (const by of dims) await both({ scope: 'D', from, to, by });
-        for (const scope of ['S3', 'C31', 'G1023']) for (const by of ['none', 'region', 'day'] as KpiDimension[]) await both({ scope, from, to, by });
+        for (const scope of ['S3', 'C31', 'G1023'])
+          for (const by of ['none', 'region', 'day'] as KpiDimension[]) await both({ scope, from, to, by });
       }
       const month = await both({ scope: 'D', from: DAY0, to: DAY0 + DAYS * DAY, by: 'region', hotspotRes: 8 });
       expect(month.total.incidents).toBe(DAYS * PER_DAY);
@@ -88,7 +95,9 @@ export function kpiFastSuite(engine: string, open: () => Promise<{ db: Database;
       expect(resolveScopeTree(regions, 'D').wholeTree).toBe(true);
       expect(resolveScopeTree(regions, 'S3').wholeTree).toBe(false);
       const grids = async (whole: boolean) =>
-        (await db.pool.query<{ g: string }>(`WITH ${scopeGridsCte(1, whole)} SELECT grid_code AS g FROM scope_grids ORDER BY 1`, ['D'])).rows.map((r) => r.g);
+        (
+          await db.pool.query<{ g: string }>(`WITH ${scopeGridsCte(1, whole)} SELECT grid_code AS g FROM scope_grids ORDER BY 1`, ['D'])
+        ).rows.map((r) => r.g);
       expect(await grids(true)).toEqual(await grids(false));
       // By region walks the tree (it labels the streets); its total is the district's.
       const period = { scope: 'D', from: DAY0 + 15.5 * HOUR, to: DAY0 + DAYS * DAY };
@@ -103,12 +112,18 @@ export function kpiFastSuite(engine: string, open: () => Promise<{ db: Database;
       const before = await both(until);
       // An old open case closes now (day 3's row in the rollup is stale), a new one arrives, one moves.
       const old = await db.pool.query<{ id: string }>(
-        `SELECT id FROM incidents WHERE state = 'accepted' AND created_at < $1 ORDER BY created_at LIMIT 1`, [new Date(DAY0 + 3 * DAY)]);
-      await db.pool.query(
-        `UPDATE incidents SET state = 'closed', resolved_at = $2, closed_at = $2, updated_at = $2 WHERE id = $1`, [old.rows[0].id, new Date(now)]);
+        `SELECT id FROM incidents WHERE state = 'accepted' AND created_at < $1 ORDER BY created_at LIMIT 1`,
+        [new Date(DAY0 + 3 * DAY)],
+      );
+      await db.pool.query(`UPDATE incidents SET state = 'closed', resolved_at = $2, closed_at = $2, updated_at = $2 WHERE id = $1`, [
+        old.rows[0].id,
+        new Date(now),
+      ]);
       await db.pool.query(
         `INSERT INTO incidents (id, source, category, priority, lat, lon, grid_code, state, version, created_at, updated_at, sla_started_at, accept_by, arrive_by, resolve_by)
-         VALUES ('NEW', 'resident', 'drain', 'high', 27.9, 113.1, 'G5', 'reported', 1, $1, $1, $1, $1, $1, $1)`, [new Date(now - HOUR)]);
+         VALUES ('NEW', 'resident', 'drain', 'high', 27.9, 113.1, 'G5', 'reported', 1, $1, $1, $1, $1, $1, $1)`,
+        [new Date(now - HOUR)],
+      );
       await db.pool.query(`UPDATE incidents SET lat = 27.95, lon = 113.15, updated_at = $1 WHERE id = 'B100'`, [new Date(now)]);
       const after = await both(until);
       expect(after.total.incidents).toBe(before.total.incidents + 1);
@@ -135,10 +150,17 @@ export function kpiFastSuite(engine: string, open: () => Promise<{ db: Database;
     it('rebuilds after a tree change in steps of days, raw rows until the last, over again if the tree changes mid-way', async () => {
       const all = { scope: 'D', from: DAY0, to: DAY0 + DAYS * DAY, by: 'region' as KpiDimension };
       const step = async () =>
-        (await db.pool.query<{ n: number; more: boolean }>(
-          `SELECT n, more FROM rollup_incident_region_daily(to_timestamp($1 / 1000.0), interval '15 minutes', 3)`, [now + 3 * HOUR])).rows[0];
-      const days = (await db.pool.query<{ n: number }>(
-        `SELECT count(DISTINCT time_bucket('1 day', created_at, TIMESTAMPTZ '2000-01-01 00:00:00+08'))::int AS n FROM incidents`)).rows[0].n;
+        (
+          await db.pool.query<{ n: number; more: boolean }>(
+            `SELECT n, more FROM rollup_incident_region_daily(to_timestamp($1 / 1000.0), interval '15 minutes', 3)`,
+            [now + 3 * HOUR],
+          )
+        ).rows[0];
+      const days = (
+        await db.pool.query<{ n: number }>(
+          `SELECT count(DISTINCT time_bucket('1 day', created_at, TIMESTAMPTZ '2000-01-01 00:00:00+08'))::int AS n FROM incidents`,
+        )
+      ).rows[0].n;
       expect(days).toBeGreaterThan(6);
       await db.pool.query(`UPDATE regions SET parent_code = 'C31' WHERE code = 'G1023'`);
       const first = await step();

@@ -17,7 +17,18 @@ export const PLACE_A = { lat: 27.87, lon: 113.12 };
 export const PLACE_B = { lat: 27.88, lon: 113.13 };
 
 const square = (x: number, y: number) =>
-  JSON.stringify({ type: 'Polygon', coordinates: [[[x, y], [x + 0.01, y], [x + 0.01, y + 0.01], [x, y + 0.01], [x, y]]] });
+  JSON.stringify({
+    type: 'Polygon',
+    coordinates: [
+      [
+        [x, y],
+        [x + 0.01, y],
+        [x + 0.01, y + 0.01],
+        [x, y + 0.01],
+        [x, y],
+      ],
+    ],
+  });
 
 export async function seedRegionsAndPeople(pool: pg.Pool): Promise<void> {
   const regions: [string, string | null, string, string][] = [
@@ -33,7 +44,13 @@ export async function seedRegionsAndPeople(pool: pg.Pool): Promise<void> {
     ['GX', 'D2', 'grid', '别区网格'],
   ];
   for (const [i, [code, parent, level, name]] of regions.entries()) {
-    await pool.query(`INSERT INTO regions (code, parent_code, level, name, geometry) VALUES ($1, $2, $3, $4, $5)`, [code, parent, level, name, square(113 + i * 0.01, 27.8)]);
+    await pool.query(`INSERT INTO regions (code, parent_code, level, name, geometry) VALUES ($1, $2, $3, $4, $5)`, [
+      code,
+      parent,
+      level,
+      name,
+      square(113 + i * 0.01, 27.8),
+    ]);
   }
   await pool.query(
     `INSERT INTO incident_categories (code, name_zh, name_en, default_priority, tier, deadlines) VALUES
@@ -90,10 +107,25 @@ export async function insertIncidents(pool: pg.Pool, seeds: IncidentSeed[]): Pro
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11, $12, $13, $12,
                $12::timestamptz + interval '30 minutes', $12::timestamptz + interval '2 hours', $14, $15, $16, $17, $18, $19)`,
       [
-        s.id, s.source, s.category, s.priority ?? 'normal', place.lat, place.lon, s.grid, s.state, s.assignee ?? null,
-        s.rating ?? null, s.score ?? null, new Date(s.created), new Date(s.updated ?? s.created),
+        s.id,
+        s.source,
+        s.category,
+        s.priority ?? 'normal',
+        place.lat,
+        place.lon,
+        s.grid,
+        s.state,
+        s.assignee ?? null,
+        s.rating ?? null,
+        s.score ?? null,
+        new Date(s.created),
+        new Date(s.updated ?? s.created),
         new Date(s.created + (s.resolveByH ?? 24) * HOUR),
-        at(s.accepted), at(s.arrived), at(s.resolved), at(s.closed), s.overdue ?? [],
+        at(s.accepted),
+        at(s.arrived),
+        at(s.resolved),
+        at(s.closed),
+        s.overdue ?? [],
       ],
     );
   }
@@ -104,17 +136,80 @@ export async function insertIncidents(pool: pg.Pool, seeds: IncidentSeed[]): Pro
  * before, so a UTC day would put it on the 19th.
  */
 export const DAY_INCIDENTS: IncidentSeed[] = [
-  { id: 'I1', grid: 'G1', category: 'garbage', source: 'patrol_report', state: 'closed', created: H(7), accepted: 10, arrived: 30, resolved: 120, closed: 180, assignee: 'w1', rating: 'satisfied', score: 5 },
-  { id: 'I2', grid: 'G1', category: 'drain', source: 'resident', priority: 'high', state: 'closed', created: H(9), accepted: 20, arrived: 60, resolved: 27 * 60, closed: 28 * 60, assignee: 'd1', rating: 'unsatisfied', score: 2, overdue: ['resolve'] },
-  { id: 'I3', grid: 'G2', category: 'garbage', source: 'device_alert', state: 'accepted', created: H(10), accepted: 30, assignee: 'w1', place: PLACE_B },
+  {
+    id: 'I1',
+    grid: 'G1',
+    category: 'garbage',
+    source: 'patrol_report',
+    state: 'closed',
+    created: H(7),
+    accepted: 10,
+    arrived: 30,
+    resolved: 120,
+    closed: 180,
+    assignee: 'w1',
+    rating: 'satisfied',
+    score: 5,
+  },
+  {
+    id: 'I2',
+    grid: 'G1',
+    category: 'drain',
+    source: 'resident',
+    priority: 'high',
+    state: 'closed',
+    created: H(9),
+    accepted: 20,
+    arrived: 60,
+    resolved: 27 * 60,
+    closed: 28 * 60,
+    assignee: 'd1',
+    rating: 'unsatisfied',
+    score: 2,
+    overdue: ['resolve'],
+  },
+  {
+    id: 'I3',
+    grid: 'G2',
+    category: 'garbage',
+    source: 'device_alert',
+    state: 'accepted',
+    created: H(10),
+    accepted: 30,
+    assignee: 'w1',
+    place: PLACE_B,
+  },
   { id: 'I4', grid: 'G3', category: 'parking', source: 'resident', priority: 'low', state: 'reported', created: H(12), place: PLACE_B },
   { id: 'I5', grid: 'G3', category: 'garbage', source: 'operator', state: 'cancelled', created: H(13), place: PLACE_B },
-  { id: 'I6', grid: 'G3', category: 'drain', source: 'patrol_report', priority: 'urgent', state: 'resolved', created: H(14), accepted: 40, arrived: 60, resolved: 240, assignee: 'd2' },
+  {
+    id: 'I6',
+    grid: 'G3',
+    category: 'drain',
+    source: 'patrol_report',
+    priority: 'urgent',
+    state: 'resolved',
+    created: H(14),
+    accepted: 40,
+    arrived: 60,
+    resolved: 240,
+    assignee: 'd2',
+  },
 ];
 
 /** Outside the day (the 19th, and 1 November 00:30 Shanghai = 31 October UTC) or outside D. */
 export const OTHER_INCIDENTS: IncidentSeed[] = [
-  { id: 'I7', grid: 'G1', category: 'garbage', source: 'patrol_report', state: 'closed', created: H(-4), accepted: 5, resolved: 60, closed: 90, assignee: 'w1' },
+  {
+    id: 'I7',
+    grid: 'G1',
+    category: 'garbage',
+    source: 'patrol_report',
+    state: 'closed',
+    created: H(-4),
+    accepted: 5,
+    resolved: 60,
+    closed: 90,
+    assignee: 'w1',
+  },
   { id: 'I9', grid: 'G2', category: 'garbage', source: 'resident', state: 'cancelled', created: Date.parse('2026-11-01T00:30:00+08:00') },
   { id: 'IX', grid: 'GX', category: 'garbage', source: 'resident', state: 'reported', created: H(11) },
 ];

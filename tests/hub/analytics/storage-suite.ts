@@ -12,12 +12,7 @@ import { readRawTrack, readTrack, unpackTrack } from '../../../hub/analytics/tra
 import { packTrailHours } from '../../../hub/upkeep/trail-pack.js';
 import { commitRows } from '../../../hub/rows/commit-rows.js';
 import type { Track } from '../../../hub/analytics/geo-distance.js';
-import {
-  applyStoragePolicies,
-  compressOlderThan,
-  dropRawOlderThan,
-  runPolicyJobs,
-} from '../../../hub/upkeep/storage-policies.js';
+import { applyStoragePolicies, compressOlderThan, dropRawOlderThan, runPolicyJobs } from '../../../hub/upkeep/storage-policies.js';
 import { ManualClock } from '../../../common/clock.js';
 import { silentLogger } from '../../../common/logger.js';
 import { StorageMaintenance } from '../../../hub/upkeep/storage-maintenance.js';
@@ -120,7 +115,11 @@ export function storageSuite(engine: string, open: () => Promise<{ db: Database;
       const hourly = (await app.inject({ url: `/api/workers/w-m/activity?from=${iso(H(0))}&to=${iso(H(24))}&bucket=hour` })).json<{
         items: { bucket: string; fixes: number; distanceM: number }[];
       }>().items;
-      expect(hourly.map((r) => [r.bucket, r.fixes])).toEqual([[iso(H(9)), 360], [iso(H(10)), 360], [iso(H(11)), 1]]);
+      expect(hourly.map((r) => [r.bucket, r.fixes])).toEqual([
+        [iso(H(9)), 360],
+        [iso(H(10)), 360],
+        [iso(H(11)), 1],
+      ]);
       expect(hourly[0].distanceM).toBeCloseTo(359 * STEP_M, 0);
       expect(hourly[1].distanceM).toBeCloseTo(360 * STEP_M, 0);
       expect(hourly[2].distanceM).toBe(0);
@@ -151,9 +150,17 @@ export function storageSuite(engine: string, open: () => Promise<{ db: Database;
 
     it('recomputes the recent hours from the maintenance pass, idempotently', async () => {
       await db.pool.query(`DELETE FROM worker_activity_hourly WHERE bucket >= $1`, [new Date(H(10))]);
-      const m = new StorageMaintenance({ pool: db.pool, timescale: db.timescale, runPolicies: false, clock: new ManualClock(H(12)), logger: silentLogger });
+      const m = new StorageMaintenance({
+        pool: db.pool,
+        timescale: db.timescale,
+        runPolicies: false,
+        clock: new ManualClock(H(12)),
+        logger: silentLogger,
+      });
       await Promise.all([m.runOnce(), m.runOnce()]);
-      const rows = await db.pool.query<{ n: number }>(`SELECT fixes AS n FROM worker_activity_hourly WHERE worker_id = 'w-m' ORDER BY bucket`);
+      const rows = await db.pool.query<{ n: number }>(
+        `SELECT fixes AS n FROM worker_activity_hourly WHERE worker_id = 'w-m' ORDER BY bucket`,
+      );
       expect(rows.rows.map((r) => r.n)).toEqual([360, 360, 1]);
       // The same pass packed every worker-hour that ended by 11:45 (the current hour stays raw).
       const packed = await db.pool.query<{ worker_id: string; hour: Date; n: number }>(
@@ -171,7 +178,8 @@ export function storageSuite(engine: string, open: () => Promise<{ db: Database;
       // autovacuum off for this table so that a server's own worker cannot race the assertion.
       await db.pool.query('CREATE TABLE vac_probe (id int PRIMARY KEY, v text) WITH (autovacuum_enabled = false)');
       await db.pool.query(`INSERT INTO vac_probe SELECT g, 'row ' || g FROM generate_series(1, 5000) g`);
-      const visible = async () => (await db.pool.query<{ n: number }>(`SELECT relallvisible AS n FROM pg_class WHERE relname = 'vac_probe'`)).rows[0].n;
+      const visible = async () =>
+        (await db.pool.query<{ n: number }>(`SELECT relallvisible AS n FROM pg_class WHERE relname = 'vac_probe'`)).rows[0].n;
       expect(await visible()).toBe(0);
       const first = await vacuumByHand(db.pool);
       expect(first.vacuumed).toContain('public.vac_probe');
@@ -230,7 +238,9 @@ export function storageSuite(engine: string, open: () => Promise<{ db: Database;
       // w-g patrols G1 too (added after the coverage test, whose figures are w-a's), the next day.
       // The fence is the hub's own, loaded from the database like at start.
       await upsertWorkers(db.pool, [{ id: 'w-g', name: '网格员丙', role: 'grid_worker', gridCodes: ['G1'] }]);
-      await upsertDevices(db.pool, [{ id: 'hs-g', kind: 'handset', secret: 'secret-hs-g-0123456789', workerId: 'w-g', gridCode: null, lat: null, lon: null }]);
+      await upsertDevices(db.pool, [
+        { id: 'hs-g', kind: 'handset', secret: 'secret-hs-g-0123456789', workerId: 'w-g', gridCode: null, lat: null, lon: null },
+      ]);
       const fence = new OwnGridFence();
       await fence.load(db.pool, regions);
       const [inLat, inLon] = cellToLatLng(SEVEN[0]);
@@ -242,21 +252,51 @@ export function storageSuite(engine: string, open: () => Promise<{ db: Database;
       // Hour 13: in, in, in (20 s), out (in→out: no), in (out→in: no), in (10 s) = 30 s; then a gap
       // of an hour (not counted) to 13:59:55, and the segment across 14:00 (10 s) is hour 14's.
       const fixes = [
-        at(H(37, 0, 0), true), at(H(37, 0, 10), true), at(H(37, 0, 20), true), at(H(37, 0, 30), false),
-        at(H(37, 0, 40), true), at(H(37, 0, 50), true), at(H(37, 59, 55), true), at(H(38, 0, 5), true),
+        at(H(37, 0, 0), true),
+        at(H(37, 0, 10), true),
+        at(H(37, 0, 20), true),
+        at(H(37, 0, 30), false),
+        at(H(37, 0, 40), true),
+        at(H(37, 0, 50), true),
+        at(H(37, 59, 55), true),
+        at(H(38, 0, 5), true),
       ];
       expect(fixes.map((f) => f.inGrid)).toEqual([true, true, true, false, true, true, true, true]);
       expect(fence.inside('w-m', inLon, inLat)).toBeNull(); // a worker without a grid
       await writeBatch(db.pool, fixes);
       // Duty as the handset reported it: on 12:50, on 13:00, offline 13:20, online 13:40, on 13:45,
       // off 14:10, on 14:30 and then silent (counted 30 minutes, the longest a report holds).
-      const status = (ts: number, duty: 'on' | 'off') => ({ deviceId: 'hs-g', workerId: 'w-g', ts, kind: 'status' as const, duty, battery: 80, online: null });
-      const presence = (ts: number, online: boolean) => ({ deviceId: 'hs-g', workerId: 'w-g', ts, kind: 'presence' as const, duty: null, battery: null, online });
+      const status = (ts: number, duty: 'on' | 'off') => ({
+        deviceId: 'hs-g',
+        workerId: 'w-g',
+        ts,
+        kind: 'status' as const,
+        duty,
+        battery: 80,
+        online: null,
+      });
+      const presence = (ts: number, online: boolean) => ({
+        deviceId: 'hs-g',
+        workerId: 'w-g',
+        ts,
+        kind: 'presence' as const,
+        duty: null,
+        battery: null,
+        online,
+      });
       const client = await db.pool.connect();
       try {
         await writeRows(client, {
           ...emptyRows(),
-          statuses: [status(H(36, 50), 'on'), status(H(37), 'on'), presence(H(37, 20), false), presence(H(37, 40), true), status(H(37, 45), 'on'), status(H(38, 10), 'off'), status(H(38, 30), 'on')],
+          statuses: [
+            status(H(36, 50), 'on'),
+            status(H(37), 'on'),
+            presence(H(37, 20), false),
+            presence(H(37, 40), true),
+            status(H(37, 45), 'on'),
+            status(H(38, 10), 'off'),
+            status(H(38, 30), 'on'),
+          ],
         });
       } finally {
         client.release();
@@ -285,7 +325,15 @@ export function storageSuite(engine: string, open: () => Promise<{ db: Database;
 
     it('counts a duty change made by an operator like a report of the worker’s handset', async () => {
       // PUT /api/workers/:id/duty writes the change into the same log as the handsets' reports.
-      const status = (ts: number, duty: 'on' | 'off') => ({ deviceId: 'hs-g', workerId: 'w-g', ts, kind: 'status' as const, duty, battery: 80, online: null });
+      const status = (ts: number, duty: 'on' | 'off') => ({
+        deviceId: 'hs-g',
+        workerId: 'w-g',
+        ts,
+        kind: 'status' as const,
+        duty,
+        battery: 80,
+        online: null,
+      });
       // 16:00 the operator puts w-g on duty; 16:10 the handset reports off duty (the later report wins).
       expect(await setWorkerDuty(db.pool, 'w-g', 'on', H(40))).toMatchObject({ duty: 'on' });
       const client = await db.pool.connect();
@@ -300,15 +348,23 @@ export function storageSuite(engine: string, open: () => Promise<{ db: Database;
       const hourly = (await app.inject({ url: `/api/workers/w-g/activity?from=${iso(H(40))}&to=${iso(H(42))}&bucket=hour` })).json<{
         items: { bucket: string; onDutyS: number }[];
       }>().items;
-      expect(hourly.map((r) => [r.bucket, r.onDutyS])).toEqual([[iso(H(40)), 600], [iso(H(41)), 1800]]);
+      expect(hourly.map((r) => [r.bucket, r.onDutyS])).toEqual([
+        [iso(H(40)), 600],
+        [iso(H(41)), 1800],
+      ]);
     });
 
     // Day 3, worker w-p: every 10 s from 00:00 to 03:29:50 (hours 0–2 full, hour 3 half).
     const P = (hour: number, min = 0, sec = 0) => H(72 + hour, min, sec);
-    const walk = () => Array.from({ length: 1260 }, (_, i) => fix('hs-p', 'w-p', P(0, 0, i * 10), 27.86 + i * 1e-5, 113.12 + (i % 7) * 1e-5));
+    const walk = () =>
+      Array.from({ length: 1260 }, (_, i) => fix('hs-p', 'w-p', P(0, 0, i * 10), 27.86 + i * 1e-5, 113.12 + (i % 7) * 1e-5));
     const plain = (t: Track) => ({ ts: [...t.ts], lat: [...t.lat], lon: [...t.lon] });
     const packedHours = async () =>
-      (await db.pool.query<{ hour: Date; fixes: Buffer | null }>(`SELECT hour, fixes FROM trail_hours WHERE worker_id = 'w-p' ORDER BY hour`)).rows;
+      (
+        await db.pool.query<{ hour: Date; fixes: Buffer | null }>(
+          `SELECT hour, fixes FROM trail_hours WHERE worker_id = 'w-p' ORDER BY hour`,
+        )
+      ).rows;
 
     it('packs ended hours of a trail and reads the same trail from them', async () => {
       await commitRows(db.pool, { ...emptyRows(), positions: walk() }, { copy: db.engine === 'server', now: P(3, 30) });
@@ -316,17 +372,36 @@ export function storageSuite(engine: string, open: () => Promise<{ db: Database;
       // At 04:00 hours 0–2 ended more than 15 minutes ago; hour 3 ended at 04:00 and waits.
       expect(await packTrailHours(db.pool, P(4), { keep: '30 days' })).toMatchObject({ packed: 3, done: true });
       const rows = await packedHours();
-      expect(rows.map((x) => [x.hour.getTime(), x.fixes!.length / 24])).toEqual([[P(0), 360], [P(1), 360], [P(2), 360]]);
+      expect(rows.map((x) => [x.hour.getTime(), x.fixes!.length / 24])).toEqual([
+        [P(0), 360],
+        [P(1), 360],
+        [P(2), 360],
+      ]);
       expect(plain(unpackTrack([rows[1].fixes!]))).toEqual(plain(await readRawTrack(db.pool, 'w-p', P(1), P(2))));
       // Nothing is left to pack until another hour ends.
       expect(await packTrailHours(db.pool, P(4, 10), { keep: '30 days' })).toMatchObject({ packed: 0, done: true });
       // Windows cut mid-hour, across hours, inside one hour, and a whole day: the same fixes as positions.
-      for (const [a, b] of [[P(0), P(4)], [P(0, 20), P(3, 10)], [P(1), P(2)], [P(1, 59, 55), P(2, 0, 5)], [H(48), H(96)]]) {
-        expect(plain(await readTrack(db.pool, 'w-p', a, b)), `${iso(a)}..${iso(b)}`).toEqual(plain(await readRawTrack(db.pool, 'w-p', a, b)));
+      for (const [a, b] of [
+        [P(0), P(4)],
+        [P(0, 20), P(3, 10)],
+        [P(1), P(2)],
+        [P(1, 59, 55), P(2, 0, 5)],
+        [H(48), H(96)],
+      ]) {
+        expect(plain(await readTrack(db.pool, 'w-p', a, b)), `${iso(a)}..${iso(b)}`).toEqual(
+          plain(await readRawTrack(db.pool, 'w-p', a, b)),
+        );
       }
       // The slices the API reads (2,048 fixes each by default) put together are the whole trail.
-      const slices = await db.pool.query<{ n: number; b: Buffer }>(`SELECT n, b FROM trail_read_slices('w-p', $1, $2, 24 * 500) ORDER BY n`, [new Date(P(0)), new Date(P(4))]);
-      expect(slices.rows.map((x) => [x.n, x.b.length / 24])).toEqual([[0, 500], [1, 500], [2, 260]]);
+      const slices = await db.pool.query<{ n: number; b: Buffer }>(
+        `SELECT n, b FROM trail_read_slices('w-p', $1, $2, 24 * 500) ORDER BY n`,
+        [new Date(P(0)), new Date(P(4))],
+      );
+      expect(slices.rows.map((x) => [x.n, x.b.length / 24])).toEqual([
+        [0, 500],
+        [1, 500],
+        [2, 260],
+      ]);
       expect(plain(unpackTrack(slices.rows.map((x) => x.b)))).toEqual(plain(await readRawTrack(db.pool, 'w-p', P(0), P(4))));
       // The read really comes from the packed rows: hour 1 taken out of positions is still there.
       await db.pool.query(`DELETE FROM positions WHERE worker_id = 'w-p' AND ts >= $1 AND ts < $2`, [new Date(P(1)), new Date(P(2))]);
@@ -390,7 +465,9 @@ export function storageSuite(engine: string, open: () => Promise<{ db: Database;
       expect(await runPolicyJobs(db.pool)).toEqual(expect.arrayContaining(['policy_compression', 'policy_retention']));
       await dropRawOlderThan(db.pool, H(48));
       expect(lineOf(await trail('w-m', H(9), H(12))).properties.fixes).toBe(0);
-      const hourly = (await app.inject({ url: `/api/workers/w-m/activity?from=${iso(H(0))}&to=${iso(H(24))}` })).json<{ items: unknown[] }>();
+      const hourly = (await app.inject({ url: `/api/workers/w-m/activity?from=${iso(H(0))}&to=${iso(H(24))}` })).json<{
+        items: unknown[];
+      }>();
       expect(hourly.items).toHaveLength(3);
     });
   });

@@ -11,7 +11,11 @@ const pts = (xy: [number, number][]): P[] => xy.map(([x, y], i) => ({ x, y, i })
 
 describe('downsample', () => {
   it('returns the input when it already fits', () => {
-    const line = pts([[0, 0], [1, 0], [2, 0]]);
+    const line = pts([
+      [0, 0],
+      [1, 0],
+      [2, 0],
+    ]);
     expect(downsample(line, 3, planar)).toEqual(line);
   });
 
@@ -22,7 +26,10 @@ describe('downsample', () => {
 
   it('keeps the corner of an L first', () => {
     // (0,0)…(10,0) then (10,1)…(10,10): the corner (10,0), index 10, deviates most (7.07).
-    const l = pts([...Array.from({ length: 11 }, (_, i): [number, number] => [i, 0]), ...Array.from({ length: 10 }, (_, i): [number, number] => [10, i + 1])]);
+    const l = pts([
+      ...Array.from({ length: 11 }, (_, i): [number, number] => [i, 0]),
+      ...Array.from({ length: 10 }, (_, i): [number, number] => [10, i + 1]),
+    ]);
     expect(downsample(l, 3, planar).map((p) => p.i)).toEqual([0, 10, 20]);
   });
 
@@ -37,6 +44,16 @@ describe('downsample', () => {
   });
 
   it('rejects a budget under 2', () => {
-    expect(() => downsample(pts([[0, 0], [1, 1], [2, 2]]), 1, planar)).toThrow(RangeError);
+    expect(() =>
+      downsample(
+        pts([
+          [0, 0],
+          [1, 1],
+          [2, 2],
+        ]),
+        1,
+        planar,
+      ),
+    ).toThrow(RangeError);
   });
 });

@@ -42,13 +42,24 @@ describe('routePolicy', () => {
     const q = { type: 'object', additionalProperties: false, properties: {} };
     const response = { 200: { type: 'object' } };
     app.get('/api/fine', { config: { access: 'read' }, schema: { querystring: q, response } }, async () => ({}));
-    app.post('/api/form', { config: { access: 'operate' }, schema: { querystring: q, body: { type: 'object' }, response } }, async () => ({}));
+    app.post(
+      '/api/form',
+      { config: { access: 'operate' }, schema: { querystring: q, body: { type: 'object' }, response } },
+      async () => ({}),
+    );
     app.post('/api/forgot/:id', async () => ({}));
     app.get('/api/loose', { config: { access: 'read' }, schema: { querystring: { type: 'object' }, response } }, async () => ({}));
     app.get('/health/x', async () => ({}));
     await app.ready();
     const byKey = Object.fromEntries(apiRoutesOf(app).map((r) => [`${r.method} ${r.url}`, r]));
-    expect(Object.keys(byKey)).toEqual(['GET /api/fine', 'HEAD /api/fine', 'POST /api/form', 'POST /api/forgot/:id', 'GET /api/loose', 'HEAD /api/loose']);
+    expect(Object.keys(byKey)).toEqual([
+      'GET /api/fine',
+      'HEAD /api/fine',
+      'POST /api/form',
+      'POST /api/forgot/:id',
+      'GET /api/loose',
+      'HEAD /api/loose',
+    ]);
     expect(byKey['GET /api/fine']).toMatchObject({ access: 'read', body: 'none', bodyLimit: BODY_LIMITS.none, problems: [] });
     expect(byKey['POST /api/form']).toMatchObject({ access: 'operate', body: 'form', bodyLimit: BODY_LIMITS.form, problems: [] });
     // Forgotten access: the rule from before (writes take an operator), and the gaps listed.

@@ -31,7 +31,8 @@ const foreignDoor = district.doors.find((d) => under(d.gridCode, FOREIGN_STREET)
 const ownDoor = district.doors.find((d) => under(d.gridCode, COMMUNITY))!;
 const foreignWorker = district.workers.find((w) => under(w.gridCodes[0], FOREIGN_STREET))!;
 const ownWorker = district.workers.find((w) => w.role === 'grid_worker' && under(w.gridCodes[0], COMMUNITY))!;
-const foreignHandset = district.handsets.find((h) => h.workerId === foreignWorker.id) ?? district.handsets.find((h) => under(h.gridCode, FOREIGN_STREET))!;
+const foreignHandset =
+  district.handsets.find((h) => h.workerId === foreignWorker.id) ?? district.handsets.find((h) => under(h.gridCode, FOREIGN_STREET))!;
 
 interface Req {
   path?: Record<string, string>;
@@ -88,42 +89,138 @@ const CASES: Record<string, (f: Fixtures) => Case> = {
   'GET /api/regions': () => ({ who: 'read', foreign: [{}, { query: { root: FOREIGN_STREET } }], adminSees: true, own: {} }),
   'PUT /api/regions': () => ({ who: 'system', foreign: { query: { dryRun: 'true' }, body: district.regions } }),
   'GET /api/workers': () => ({ who: 'read', foreign: [{}, { query: { grid: foreignDoor.gridCode } }], adminSees: true, own: {} }),
-  'PUT /api/workers': () => ({ who: 'system', foreign: { body: { workers: [{ id: ownWorker.id, name: ownWorker.name, role: ownWorker.role, gridCodes: ownWorker.gridCodes, categories: ownWorker.categories }] } } }),
-  'GET /api/workers/:id': () => ({ who: 'read', refused: true, foreign: { path: { id: foreignWorker.id } }, own: { path: { id: ownWorker.id } }, adminSees: true }),
-  'PUT /api/workers/:id/duty': () => ({ who: 'operate', foreign: { path: { id: foreignWorker.id }, body: { duty: 'off' } }, own: { path: { id: ownWorker.id }, body: { duty: 'on' } } }),
-  'GET /api/workers/:id/trail': (f) => ({ who: 'read', refused: true, foreign: { path: { id: foreignWorker.id }, query: f.range }, own: { path: { id: ownWorker.id }, query: f.range }, adminSees: true }),
-  'GET /api/workers/:id/activity': (f) => ({ who: 'read', refused: true, foreign: { path: { id: foreignWorker.id }, query: f.range }, own: { path: { id: ownWorker.id }, query: f.range }, adminSees: true }),
-  'GET /api/coverage': (f) => ({ who: 'read', refused: true, foreign: { query: { grid: foreignDoor.gridCode, date: f.today } }, own: { query: { grid: ownDoor.gridCode, date: f.today } }, adminSees: true }),
-  'GET /api/kpis': (f) => ({ who: 'read', refused: true, foreign: { query: { scope: FOREIGN_STREET, ...f.range } }, own: { query: f.range }, adminSees: true }),
-  'GET /api/kpis/export.csv': (f) => ({ who: 'read', refused: true, foreign: { query: { scope: FOREIGN_STREET, ...f.range } }, own: { query: f.range } }),
-  'GET /api/kpis/grid-daily': (f) => ({ who: 'read', refused: true, foreign: { query: { scope: FOREIGN_STREET, ...f.range } }, own: { query: f.range }, adminSees: true }),
+  'PUT /api/workers': () => ({
+    who: 'system',
+    foreign: {
+      body: {
+        workers: [
+          {
+            id: ownWorker.id,
+            name: ownWorker.name,
+            role: ownWorker.role,
+            gridCodes: ownWorker.gridCodes,
+            categories: ownWorker.categories,
+          },
+        ],
+      },
+    },
+  }),
+  'GET /api/workers/:id': () => ({
+    who: 'read',
+    refused: true,
+    foreign: { path: { id: foreignWorker.id } },
+    own: { path: { id: ownWorker.id } },
+    adminSees: true,
+  }),
+  'PUT /api/workers/:id/duty': () => ({
+    who: 'operate',
+    foreign: { path: { id: foreignWorker.id }, body: { duty: 'off' } },
+    own: { path: { id: ownWorker.id }, body: { duty: 'on' } },
+  }),
+  'GET /api/workers/:id/trail': (f) => ({
+    who: 'read',
+    refused: true,
+    foreign: { path: { id: foreignWorker.id }, query: f.range },
+    own: { path: { id: ownWorker.id }, query: f.range },
+    adminSees: true,
+  }),
+  'GET /api/workers/:id/activity': (f) => ({
+    who: 'read',
+    refused: true,
+    foreign: { path: { id: foreignWorker.id }, query: f.range },
+    own: { path: { id: ownWorker.id }, query: f.range },
+    adminSees: true,
+  }),
+  'GET /api/coverage': (f) => ({
+    who: 'read',
+    refused: true,
+    foreign: { query: { grid: foreignDoor.gridCode, date: f.today } },
+    own: { query: { grid: ownDoor.gridCode, date: f.today } },
+    adminSees: true,
+  }),
+  'GET /api/kpis': (f) => ({
+    who: 'read',
+    refused: true,
+    foreign: { query: { scope: FOREIGN_STREET, ...f.range } },
+    own: { query: f.range },
+    adminSees: true,
+  }),
+  'GET /api/kpis/export.csv': (f) => ({
+    who: 'read',
+    refused: true,
+    foreign: { query: { scope: FOREIGN_STREET, ...f.range } },
+    own: { query: f.range },
+  }),
+  'GET /api/kpis/grid-daily': (f) => ({
+    who: 'read',
+    refused: true,
+    foreign: { query: { scope: FOREIGN_STREET, ...f.range } },
+    own: { query: f.range },
+    adminSees: true,
+  }),
   'GET /api/kpis/tiles': () => ({ who: 'read', refused: true, foreign: { query: { scope: FOREIGN_STREET } }, own: {}, adminSees: true }),
   'POST /api/complaints': () => ({ who: 'public', foreign: { body: { category: 'drain', ...at(foreignDoor) } } }),
-  'GET /api/complaints/:id/status': (f) => ({ who: 'public', foreign: { path: { id: f.complaint.id }, query: { token: f.complaint.token } } }),
-  'POST /api/complaints/:id/rating': (f) => ({ who: 'public', foreign: { path: { id: f.complaint.id }, body: { token: f.complaint.token, score: 4 } } }),
+  'GET /api/complaints/:id/status': (f) => ({
+    who: 'public',
+    foreign: { path: { id: f.complaint.id }, query: { token: f.complaint.token } },
+  }),
+  'POST /api/complaints/:id/rating': (f) => ({
+    who: 'public',
+    foreign: { path: { id: f.complaint.id }, body: { token: f.complaint.token, score: 4 } },
+  }),
   'GET /api/incidents': () => ({ who: 'read', foreign: [{}, { query: { grid: foreignDoor.gridCode } }], adminSees: true, own: {} }),
-  'GET /api/incidents/:id': (f) => ({ who: 'read', refused: true, foreign: { path: { id: f.foreignIncident } }, own: { path: { id: f.ownIncident } }, adminSees: true }),
-  'POST /api/incidents': () => ({ who: 'operate', foreign: { body: { category: 'drain', ...at(foreignDoor) } }, own: { body: { category: 'drain', ...at(ownDoor) } } }),
+  'GET /api/incidents/:id': (f) => ({
+    who: 'read',
+    refused: true,
+    foreign: { path: { id: f.foreignIncident } },
+    own: { path: { id: f.ownIncident } },
+    adminSees: true,
+  }),
+  'POST /api/incidents': () => ({
+    who: 'operate',
+    foreign: { body: { category: 'drain', ...at(foreignDoor) } },
+    own: { body: { category: 'drain', ...at(ownDoor) } },
+  }),
   'POST /api/incidents/:id/actions': (f) => ({
     who: 'operate',
     foreign: { path: { id: f.foreignIncident }, body: { type: 'escalate', expectedVersion: 999 } },
     own: { path: { id: f.ownIncident }, body: { type: 'escalate', expectedVersion: 999 } },
   }),
   'GET /api/alarms': () => ({ who: 'read', adminSees: true, own: {} }),
-  'POST /api/alarms/:id/ack': (f) => ({ who: 'operate', foreign: { path: { id: f.foreignAlarm }, body: {} }, own: { path: { id: f.ownAlarm }, body: {} } }),
+  'POST /api/alarms/:id/ack': (f) => ({
+    who: 'operate',
+    foreign: { path: { id: f.foreignAlarm }, body: {} },
+    own: { path: { id: f.ownAlarm }, body: {} },
+  }),
   'GET /api/categories': () => ({ who: 'read', own: {} }),
   'PUT /api/categories/:code': (f) => ({ who: 'system', foreign: { path: { code: 'drain' }, body: f.drain } }),
   // The device registry (issue 15): admins write, everyone signed in reads their area's devices.
   'GET /api/devices': () => ({ who: 'read', foreign: [{}, { query: { grid: foreignDoor.gridCode } }], adminSees: true, own: {} }),
-  'GET /api/devices/:id': () => ({ who: 'read', refused: true, foreign: { path: { id: foreignHandset.id } }, own: { path: { id: ownDoor.id } }, adminSees: true }),
-  'POST /api/devices': () => ({ who: 'admin', foreign: { body: { kind: 'door', gridCode: foreignDoor.gridCode, ...at(foreignDoor), name: 'route walk' } } }),
+  'GET /api/devices/:id': () => ({
+    who: 'read',
+    refused: true,
+    foreign: { path: { id: foreignHandset.id } },
+    own: { path: { id: ownDoor.id } },
+    adminSees: true,
+  }),
+  'POST /api/devices': () => ({
+    who: 'admin',
+    foreign: { body: { kind: 'door', gridCode: foreignDoor.gridCode, ...at(foreignDoor), name: 'route walk' } },
+  }),
   'PATCH /api/devices/:id': (f) => ({ who: 'admin', foreign: { path: { id: f.spare[1] }, body: { name: 'route walk, renamed' } } }),
   'DELETE /api/devices/:id': (f) => ({ who: 'admin', foreign: { path: { id: f.spare[0] } } }),
   'POST /api/devices/:id/secret': (f) => ({ who: 'admin', foreign: { path: { id: f.spare[1] }, body: {} } }),
   // OwnTracks phones in HTTP mode (their own Basic credentials, no session) and their setup link (admins).
-  'POST /api/owntracks': () => ({ who: 'public', deviceAuth: true, foreign: { body: { _type: 'location', lat: foreignDoor.lat, lon: foreignDoor.lon, tst: 1764748800 } } }),
+  'POST /api/owntracks': () => ({
+    who: 'public',
+    deviceAuth: true,
+    foreign: { body: { _type: 'location', lat: foreignDoor.lat, lon: foreignDoor.lon, tst: 1764748800 } },
+  }),
   'GET /api/owntracks/setup': () => ({ who: 'admin', foreign: {} }),
-  'POST /api/owntracks/setup': (f) => ({ who: 'admin', foreign: { body: { deviceId: f.phone.device.id, secret: f.phone.secret, host: 'hub.example.org', port: 1883 } } }),
+  'POST /api/owntracks/setup': (f) => ({
+    who: 'admin',
+    foreign: { body: { deviceId: f.phone.device.id, secret: f.phone.secret, host: 'hub.example.org', port: 1883 } },
+  }),
 };
 
 let sys: RunningSystem;
@@ -148,7 +245,11 @@ async function call(user: string | null, method: string, url: string, req: Req =
   const headers: Record<string, string> = {};
   if (user !== null) headers.authorization = `Bearer ${tokens[user]}`;
   if (req.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${sys.httpUrl}${path}${q}`, { method, headers, ...(req.body !== undefined ? { body: JSON.stringify(req.body) } : {}) });
+  const res = await fetch(`${sys.httpUrl}${path}${q}`, {
+    method,
+    headers,
+    ...(req.body !== undefined ? { body: JSON.stringify(req.body) } : {}),
+  });
   return { status: res.status, text: await res.text() };
 }
 
@@ -160,7 +261,10 @@ function leaks(who: string, text: string): string[] {
 
 async function computeMarkers(): Promise<void> {
   const incidents = await sys.db.pool.query<{ id: string; grid_code: string | null }>('SELECT id, grid_code FROM incidents');
-  for (const [who, scope] of [['shequ', COMMUNITY], ['jiedao', STREET]] as const) {
+  for (const [who, scope] of [
+    ['shequ', COMMUNITY],
+    ['jiedao', STREET],
+  ] as const) {
     const other = (code: string | null | undefined) => !under(code, scope);
     markers[who] = [
       ...regions.filter((r) => other(r.code) && !under(scope, r.code)).map((r) => r.code),
@@ -183,7 +287,9 @@ beforeAll(async () => {
   routes = apiRoutesOf((sys.hub as unknown as { http: HttpApp }).http).filter((r) => r.method !== 'HEAD') as RouteEntry[];
   for (const u of ['admin', 'jiedao', 'shequ']) {
     const res = await fetch(`${sys.httpUrl}/api/auth/login`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: u, password: users[u]!.password, bearer: true }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: u, password: users[u]!.password, bearer: true }),
     });
     expect(res.status).toBe(200);
     tokens[u] = ((await res.json()) as { token: string }).token;
@@ -196,10 +302,18 @@ beforeAll(async () => {
   const foreignIncident = await report(foreignDoor);
   const ownIncident = await report(ownDoor);
   const alarm = async (incident: string) =>
-    String((await sys.db.pool.query<{ id: string }>(`INSERT INTO incident_alarms (incident_id, stage, level, raised_at) VALUES ($1, 'accept', 1, now()) RETURNING id`, [incident])).rows[0]!.id);
+    String(
+      (
+        await sys.db.pool.query<{ id: string }>(
+          `INSERT INTO incident_alarms (incident_id, stage, level, raised_at) VALUES ($1, 'accept', 1, now()) RETURNING id`,
+          [incident],
+        )
+      ).rows[0]!.id,
+    );
   // A dead letter of another street's handset: what /api/dead-letters must not show a viewer.
   await sys.db.pool.query(`INSERT INTO dead_letters (topic, device_id, reason, size, payload) VALUES ($1, $2, 'schema', 2, '\\x7b7d')`, [
-    `grid/v1/devices/${foreignHandset.id}/location`, foreignHandset.id,
+    `grid/v1/devices/${foreignHandset.id}/location`,
+    foreignHandset.id,
   ]);
   const filed = await call(null, 'POST', '/api/complaints', { body: { category: 'drain', ...at(ownDoor) } });
   expect(filed.status, filed.text).toBe(201);
@@ -208,7 +322,9 @@ beforeAll(async () => {
   const spare: string[] = [];
   for (const name of ['walk spare 1', 'walk spare 2']) {
     if (!routes.some((r) => r.method === 'POST' && r.url === '/api/devices')) break;
-    const made = await call('admin', 'POST', '/api/devices', { body: { kind: 'door', gridCode: foreignDoor.gridCode, ...at(foreignDoor), name } });
+    const made = await call('admin', 'POST', '/api/devices', {
+      body: { kind: 'door', gridCode: foreignDoor.gridCode, ...at(foreignDoor), name },
+    });
     expect(made.status, made.text).toBe(201);
     spare.push((JSON.parse(made.text) as { device: { id: string } }).device.id);
   }
@@ -219,8 +335,10 @@ beforeAll(async () => {
   fx = {
     phone: JSON.parse(phone.text) as { device: { id: string }; secret: string },
     spare: [spare[0] ?? 'none', spare[1] ?? 'none'],
-    foreignIncident, ownIncident,
-    foreignAlarm: await alarm(foreignIncident), ownAlarm: await alarm(ownIncident),
+    foreignIncident,
+    ownIncident,
+    foreignAlarm: await alarm(foreignIncident),
+    ownAlarm: await alarm(ownIncident),
     complaint: JSON.parse(filed.text) as { id: string; token: string },
     drain: cats.items.find((c) => c.code === 'drain'),
     range: { from: new Date(now - 3_600_000).toISOString(), to: new Date(now + 60_000).toISOString() },
@@ -237,8 +355,14 @@ describe('every /api route, as a viewer and an operator of one area against data
   it('has a case for every registered route, and none for a route that is gone', () => {
     const keys = routes.map((r) => `${r.method} ${r.url}`);
     expect(keys.length).toBeGreaterThan(25);
-    expect(keys.filter((k) => !(k in CASES)), 'routes with no case in CASES').toEqual([]);
-    expect(Object.keys(CASES).filter((k) => !keys.includes(k) && !CASES[k]!(fx).soon), 'cases of routes that are gone').toEqual([]);
+    expect(
+      keys.filter((k) => !(k in CASES)),
+      'routes with no case in CASES',
+    ).toEqual([]);
+    expect(
+      Object.keys(CASES).filter((k) => !keys.includes(k) && !CASES[k]!(fx).soon),
+      'cases of routes that are gone',
+    ).toEqual([]);
   });
 
   it('every route declares its access, body class and schemas (hub/auth/route-policy.ts)', () => {
@@ -248,7 +372,13 @@ describe('every /api route, as a viewer and an operator of one area against data
   it('the OpenAPI document holds every registered route, its access and its replies, from the same schemas', async () => {
     const res = await call('shequ', 'GET', '/api/docs/openapi.json');
     expect(res.status, res.text).toBe(200);
-    const doc = JSON.parse(res.text) as { openapi: string; paths: Record<string, Record<string, { 'x-access': string; responses: Record<string, unknown>; parameters: { name: string; in: string }[] }>> };
+    const doc = JSON.parse(res.text) as {
+      openapi: string;
+      paths: Record<
+        string,
+        Record<string, { 'x-access': string; responses: Record<string, unknown>; parameters: { name: string; in: string }[] }>
+      >;
+    };
     expect(doc.openapi).toBe('3.1.0');
     const missing: string[] = [];
     for (const r of routes) {
@@ -256,8 +386,12 @@ describe('every /api route, as a viewer and an operator of one area against data
       if (!op) missing.push(`${r.method} ${r.url}`);
       else {
         expect(op['x-access'], `${r.method} ${r.url}`).toBe(r.access);
-        expect(Object.keys(op.responses).some((k) => k.startsWith('2')), `${r.method} ${r.url} has a 2xx reply`).toBe(true);
-        for (const name of r.url.match(/:(\w+)/g) ?? []) expect(op.parameters.map((p) => `${p.in}:${p.name}`)).toContain(`path:${name.slice(1)}`);
+        expect(
+          Object.keys(op.responses).some((k) => k.startsWith('2')),
+          `${r.method} ${r.url} has a 2xx reply`,
+        ).toBe(true);
+        for (const name of r.url.match(/:(\w+)/g) ?? [])
+          expect(op.parameters.map((p) => `${p.in}:${p.name}`)).toContain(`path:${name.slice(1)}`);
       }
     }
     expect(missing, 'routes missing from the OpenAPI document').toEqual([]);
@@ -292,13 +426,15 @@ describe('every /api route, as a viewer and an operator of one area against data
           const refused = res.status === 403 || res.status === 404;
           if (c.refused && !refused) failures.push(`${what} as ${who}: ${res.status}, not refused`);
           else if (!refused && !is2xx(res.status)) failures.push(`${what} as ${who}: ${res.status} ${res.text.slice(0, 200)}`);
-          else if (!refused && leaks(who, res.text).length > 0) failures.push(`${what} as ${who} leaks ${leaks(who, res.text).slice(0, 5).join(', ')}`);
+          else if (!refused && leaks(who, res.text).length > 0)
+            failures.push(`${what} as ${who} leaks ${leaks(who, res.text).slice(0, 5).join(', ')}`);
           const head = await call(who, 'HEAD', r.url, req);
           if (head.status !== res.status) failures.push(`HEAD ${what} as ${who}: ${head.status}, GET ${res.status}`);
         }
         const admin = await call('admin', r.method, r.url, req);
         if (!is2xx(admin.status)) failures.push(`${what} as admin: ${admin.status} ${admin.text.slice(0, 200)}`);
-        else if (c.adminSees && leaks('jiedao', admin.text).length === 0) failures.push(`${what} as admin names nothing of another area: the case proves nothing`);
+        else if (c.adminSees && leaks('jiedao', admin.text).length === 0)
+          failures.push(`${what} as admin names nothing of another area: the case proves nothing`);
       }
       if (c.own) {
         const res = await call('shequ', r.method, r.url, c.own);
@@ -319,15 +455,18 @@ describe('every /api route, as a viewer and an operator of one area against data
       const viewer = await call('shequ', r.method, r.url, invalid);
       if (viewer.status !== 403) failures.push(`${r.method} ${r.url} as viewer, bad body: ${viewer.status}, not 403`);
       const op = await call('jiedao', r.method, r.url, foreign);
-      if (op.status !== 403 && op.status !== 404) failures.push(`${r.method} ${r.url} as operator on another area: ${op.status} ${op.text.slice(0, 200)}`);
+      if (op.status !== 403 && op.status !== 404)
+        failures.push(`${r.method} ${r.url} as operator on another area: ${op.status} ${op.text.slice(0, 200)}`);
       // An id in the URL is judged before the body is read, too.
       if (foreign.path && takesBody(r.method)) {
         const early = await call('jiedao', r.method, r.url, invalid);
-        if (early.status !== 403 && early.status !== 404) failures.push(`${r.method} ${r.url} as operator on another area, bad body: ${early.status}`);
+        if (early.status !== 403 && early.status !== 404)
+          failures.push(`${r.method} ${r.url} as operator on another area, bad body: ${early.status}`);
       }
       if (c.own) {
         const own = await call('jiedao', r.method, r.url, c.own);
-        if ([401, 403, 404].includes(own.status)) failures.push(`${r.method} ${r.url} own area as operator: ${own.status} ${own.text.slice(0, 200)}`);
+        if ([401, 403, 404].includes(own.status))
+          failures.push(`${r.method} ${r.url} own area as operator: ${own.status} ${own.text.slice(0, 200)}`);
       }
     }
     expect(failures).toEqual([]);
@@ -346,16 +485,26 @@ describe('every /api route, as a viewer and an operator of one area against data
       }
       const admin = await call('admin', r.method, r.url, req);
       if (!is2xx(admin.status)) failures.push(`${r.method} ${r.url} as admin: ${admin.status} ${admin.text.slice(0, 200)}`);
-      else if (c.adminSees && leaks('jiedao', admin.text).length === 0) failures.push(`${r.method} ${r.url} as admin names nothing of another area`);
+      else if (c.adminSees && leaks('jiedao', admin.text).length === 0)
+        failures.push(`${r.method} ${r.url} as admin names nothing of another area`);
     }
     expect(failures).toEqual([]);
   });
 
-  it('the foreign worker\'s duty is unchanged by the street operator (PUT /api/workers/w-…/duty on the third street)', async () => {
-    const before = JSON.parse((await call('admin', 'GET', '/api/workers/:id', { path: { id: foreignWorker.id } })).text) as { duty: string; dutySince: string | null };
-    const res = await call('jiedao', 'PUT', '/api/workers/:id/duty', { path: { id: foreignWorker.id }, body: { duty: before.duty === 'on' ? 'off' : 'on' } });
+  it("the foreign worker's duty is unchanged by the street operator (PUT /api/workers/w-…/duty on the third street)", async () => {
+    const before = JSON.parse((await call('admin', 'GET', '/api/workers/:id', { path: { id: foreignWorker.id } })).text) as {
+      duty: string;
+      dutySince: string | null;
+    };
+    const res = await call('jiedao', 'PUT', '/api/workers/:id/duty', {
+      path: { id: foreignWorker.id },
+      body: { duty: before.duty === 'on' ? 'off' : 'on' },
+    });
     expect(res.status).toBe(404);
-    const after = JSON.parse((await call('admin', 'GET', '/api/workers/:id', { path: { id: foreignWorker.id } })).text) as { duty: string; dutySince: string | null };
+    const after = JSON.parse((await call('admin', 'GET', '/api/workers/:id', { path: { id: foreignWorker.id } })).text) as {
+      duty: string;
+      dutySince: string | null;
+    };
     expect(after).toMatchObject({ duty: before.duty, dutySince: before.dutySince });
   });
 

@@ -13,7 +13,19 @@ import { connectDevice, startTestSystem } from '../../../testkit/test-system.js'
 
 let sys: RunningSystem;
 const tokens: Record<string, string> = {};
-const square = (x: number, y: number) => JSON.stringify({ type: 'Polygon', coordinates: [[[x, y], [x + 0.01, y], [x + 0.01, y + 0.01], [x, y + 0.01], [x, y]]] });
+const square = (x: number, y: number) =>
+  JSON.stringify({
+    type: 'Polygon',
+    coordinates: [
+      [
+        [x, y],
+        [x + 0.01, y],
+        [x + 0.01, y + 0.01],
+        [x, y + 0.01],
+        [x, y],
+      ],
+    ],
+  });
 
 beforeAll(async () => {
   sys = await startTestSystem({ AUTH_REQUIRED: 'true' });
@@ -36,13 +48,23 @@ beforeAll(async () => {
     { id: 'u-view', username: 'view', displayName: '只读', password: 'view-password-1', role: 'viewer', scope: 'C1' },
   ]);
   await sys.hub.reloadRegistry();
-  for (const [u, p] of [['admin', 'admin-password-1'], ['admin2', 'admin2-password-1'], ['op', 'op-password-1'], ['view', 'view-password-1']] as const) {
+  for (const [u, p] of [
+    ['admin', 'admin-password-1'],
+    ['admin2', 'admin2-password-1'],
+    ['op', 'op-password-1'],
+    ['view', 'view-password-1'],
+  ] as const) {
     tokens[u] = (await login(sys.httpUrl, u, p)).token;
   }
 });
 afterAll(async () => sys?.stop());
 
-async function api<T = Record<string, unknown>>(who: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+async function api<T = Record<string, unknown>>(
+  who: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
   const res = await fetch(`${sys.httpUrl}${path}`, {
     method,
     headers: { authorization: `Bearer ${tokens[who]}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -60,10 +82,25 @@ const created: Record<string, DeviceSecretReply> = {};
 
 describe('/api/devices', () => {
   it('creates a device for an admin, returns its secret once and stores only an HMAC', async () => {
-    const r = await api<DeviceSecretReply>('admin', 'POST', '/api/devices', { id: 'hs-w1', kind: 'handset', workerId: 'w1', name: '张三的手机', model: 'P40' });
+    const r = await api<DeviceSecretReply>('admin', 'POST', '/api/devices', {
+      id: 'hs-w1',
+      kind: 'handset',
+      workerId: 'w1',
+      name: '张三的手机',
+      model: 'P40',
+    });
     expect(r.status).toBe(201);
     expect(r.body.secret).toMatch(/^[A-Za-z0-9_-]{32}$/);
-    expect(r.body.device).toMatchObject({ id: 'hs-w1', kind: 'handset', protocol: 'native', workerName: '张三', areaCode: 'G1', enabled: true, online: false, secretForm: 'hmac' });
+    expect(r.body.device).toMatchObject({
+      id: 'hs-w1',
+      kind: 'handset',
+      protocol: 'native',
+      workerName: '张三',
+      areaCode: 'G1',
+      enabled: true,
+      online: false,
+      secretForm: 'hmac',
+    });
     created['hs-w1'] = r.body;
     const row = (await sys.db.pool.query('SELECT secret_hash FROM devices WHERE id = $1', ['hs-w1'])).rows[0];
     expect(row.secret_hash).toMatch(/^hmac-sha256\$/);
@@ -77,14 +114,32 @@ describe('/api/devices', () => {
   });
 
   it('makes an id when none is given, and takes a door in another grid and a JT/T 808 terminal', async () => {
-    const door = await api<DeviceSecretReply>('admin', 'POST', '/api/devices', { kind: 'door', gridCode: 'G2', lat: 27.805, lon: 113.205, name: '二网格东门' });
+    const door = await api<DeviceSecretReply>('admin', 'POST', '/api/devices', {
+      kind: 'door',
+      gridCode: 'G2',
+      lat: 27.805,
+      lon: 113.205,
+      name: '二网格东门',
+    });
     expect(door.status).toBe(201);
     expect(door.body.device.id).toMatch(/^door-[0-9a-f]{10}$/);
     created.door = door.body;
-    const jt = await api<DeviceSecretReply>('admin', 'POST', '/api/devices', { id: 'jt-1', kind: 'handset', protocol: 'jt808', protocolId: '013912345678', workerId: 'w2' });
+    const jt = await api<DeviceSecretReply>('admin', 'POST', '/api/devices', {
+      id: 'jt-1',
+      kind: 'handset',
+      protocol: 'jt808',
+      protocolId: '013912345678',
+      workerId: 'w2',
+    });
     expect(jt.status).toBe(201);
     expect(jt.body.device).toMatchObject({ protocol: 'jt808', protocolId: '013912345678' });
-    const sensor = await api<DeviceSecretReply>('admin', 'POST', '/api/devices', { id: 'sn-1', kind: 'sensor', gridCode: 'G1', lat: 27.805, lon: 113.105 });
+    const sensor = await api<DeviceSecretReply>('admin', 'POST', '/api/devices', {
+      id: 'sn-1',
+      kind: 'sensor',
+      gridCode: 'G1',
+      lat: 27.805,
+      lon: 113.105,
+    });
     expect(sensor.status).toBe(201);
     created['sn-1'] = sensor.body;
   });
@@ -92,15 +147,25 @@ describe('/api/devices', () => {
   it('refuses bad input with the reasons, and changes nothing', async () => {
     const count = async () => (await sys.db.pool.query('SELECT count(*)::int AS n FROM devices')).rows[0].n as number;
     const before = await count();
-    const bad = await api<{ error: { code: string }; issues: string[] }>('admin', 'POST', '/api/devices', { id: 'bad id!', kind: 'toaster', lat: 95 });
+    const bad = await api<{ error: { code: string }; issues: string[] }>('admin', 'POST', '/api/devices', {
+      id: 'bad id!',
+      kind: 'toaster',
+      lat: 95,
+    });
     expect(bad.status).toBe(422);
     expect(bad.body.error.code).toBe('DEVICE_INVALID');
     expect(bad.body.issues.join('\n')).toMatch(/id:.*\n?.*kind:/s);
     expect((await api('admin', 'POST', '/api/devices', { kind: 'handset', protocol: 'jt808' })).status).toBe(422);
-    expect((await api('admin', 'POST', '/api/devices', { kind: 'handset', workerId: 'nobody' })).body).toMatchObject({ error: { code: 'DEVICE_UNKNOWN_WORKER' } });
-    expect((await api('admin', 'POST', '/api/devices', { kind: 'door', gridCode: 'G9' })).body).toMatchObject({ error: { code: 'DEVICE_UNKNOWN_GRID' } });
+    expect((await api('admin', 'POST', '/api/devices', { kind: 'handset', workerId: 'nobody' })).body).toMatchObject({
+      error: { code: 'DEVICE_UNKNOWN_WORKER' },
+    });
+    expect((await api('admin', 'POST', '/api/devices', { kind: 'door', gridCode: 'G9' })).body).toMatchObject({
+      error: { code: 'DEVICE_UNKNOWN_GRID' },
+    });
     expect((await api('admin', 'POST', '/api/devices', { id: 'hs-w1', kind: 'handset' })).status).toBe(409);
-    expect((await api('admin', 'POST', '/api/devices', { id: 'jt-2', kind: 'handset', protocol: 'jt808', protocolId: '013912345678' })).body).toMatchObject({ error: { code: 'DEVICE_PROTOCOL_ID_TAKEN' }, heldBy: 'jt-1' });
+    expect(
+      (await api('admin', 'POST', '/api/devices', { id: 'jt-2', kind: 'handset', protocol: 'jt808', protocolId: '013912345678' })).body,
+    ).toMatchObject({ error: { code: 'DEVICE_PROTOCOL_ID_TAKEN' }, heldBy: 'jt-1' });
     expect((await api('admin', 'PATCH', '/api/devices/hs-w1', {})).status).toBe(422);
     expect(await count()).toBe(before);
     expect(sys.metrics.get('devices_refused_total', { reason: 'DEVICE_INVALID' })).toBeGreaterThanOrEqual(3);
@@ -122,7 +187,9 @@ describe('/api/devices', () => {
     const admin2 = await api<DeviceListReply>('admin2', 'GET', '/api/devices');
     expect(admin2.body.items.map((d) => d.id).sort()).toEqual([created.door!.device.id, 'jt-1'].sort());
     expect((await api('admin2', 'PATCH', '/api/devices/hs-w1', { name: 'x' })).status).toBe(404);
-    expect((await api('admin2', 'POST', '/api/devices', { kind: 'door', gridCode: 'G1' })).body).toMatchObject({ error: { code: 'DEVICE_OUT_OF_SCOPE' } });
+    expect((await api('admin2', 'POST', '/api/devices', { kind: 'door', gridCode: 'G1' })).body).toMatchObject({
+      error: { code: 'DEVICE_OUT_OF_SCOPE' },
+    });
     // Unauthenticated: nothing.
     expect((await fetch(`${sys.httpUrl}/api/devices`)).status).toBe(401);
   });

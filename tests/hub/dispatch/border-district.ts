@@ -9,7 +9,18 @@ import { taskMessageSchema, type TaskMessage } from '../../../protocol/schemas.j
 import type { RunningSystem } from '../../../system.js';
 import { eventually } from '../../../testkit/builders.js';
 
-const rect = (w: number, s: number, e: number, n: number) => ({ type: 'Polygon', coordinates: [[[w, s], [e, s], [e, n], [w, n], [w, s]]] });
+const rect = (w: number, s: number, e: number, n: number) => ({
+  type: 'Polygon',
+  coordinates: [
+    [
+      [w, s],
+      [e, s],
+      [e, n],
+      [w, n],
+      [w, s],
+    ],
+  ],
+});
 
 export const G1 = 'D01001001'; // west of the border: owns points on it (lowest code)
 export const G2 = 'D02001001';
@@ -39,7 +50,13 @@ export const secretOf = (deviceId: string): string => `secret-${deviceId}-012345
 export async function seedBorderDistrict(sys: RunningSystem): Promise<void> {
   const pool: Pick<pg.Pool, 'query'> = sys.db.pool;
   for (const [code, parent, level, name, geometry] of REGIONS) {
-    await pool.query('INSERT INTO regions (code, parent_code, level, name, geometry) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [code, parent, level, name, JSON.stringify(geometry)]);
+    await pool.query('INSERT INTO regions (code, parent_code, level, name, geometry) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [
+      code,
+      parent,
+      level,
+      name,
+      JSON.stringify(geometry),
+    ]);
   }
   await upsertWorkers(pool, WORKERS);
   await upsertDevices(pool, [
@@ -70,13 +87,24 @@ export class TestHandset {
   static async connect(sys: RunningSystem, workerId: string, at: { lat: number; lon: number }, fixTs: number): Promise<TestHandset> {
     const deviceId = `hs-${workerId}`;
     const root = sys.config.TOPIC_ROOT;
-    const client = await mqtt.connectAsync(sys.mqttUrl, { clientId: deviceId, username: deviceId, password: secretOf(deviceId), clean: false, reconnectPeriod: 0 });
+    const client = await mqtt.connectAsync(sys.mqttUrl, {
+      clientId: deviceId,
+      username: deviceId,
+      password: secretOf(deviceId),
+      clean: false,
+      reconnectPeriod: 0,
+    });
     await client.subscribeAsync(deviceTopic(root, deviceId, 'tasks'), { qos: 1 });
     const h = new TestHandset(workerId, deviceId, client, root);
     await h.publish('presence', { online: true, ts: fixTs });
     await h.publish('status', { ts: fixTs, duty: 'on', battery: 90 });
     await h.publish('location', { ts: fixTs, lat: at.lat, lon: at.lon, acc: 5 });
-    await eventually(() => sys.hub.live.workers.get(workerId), (w) => !!w && w.online && w.duty === 'on' && w.ts === fixTs, 15_000, `${workerId} live`);
+    await eventually(
+      () => sys.hub.live.workers.get(workerId),
+      (w) => !!w && w.online && w.duty === 'on' && w.ts === fixTs,
+      15_000,
+      `${workerId} live`,
+    );
     return h;
   }
 
@@ -108,12 +136,38 @@ export async function incidentDetail(sys: RunningSystem, id: string): Promise<In
 }
 
 export interface IncidentDetail {
-  incident: { id: string; state: string; version: number; gridCode: string; escalationLevel: number; assigneeId: string | null; overdue: string[]; rating: string | null };
-  audit: { version: number; action: string; fromState: string | null; toState: string; actorKind: string; actorId: string; reason: string | null; detail: Record<string, unknown> | null }[];
+  incident: {
+    id: string;
+    state: string;
+    version: number;
+    gridCode: string;
+    escalationLevel: number;
+    assigneeId: string | null;
+    overdue: string[];
+    rating: string | null;
+  };
+  audit: {
+    version: number;
+    action: string;
+    fromState: string | null;
+    toState: string;
+    actorKind: string;
+    actorId: string;
+    reason: string | null;
+    detail: Record<string, unknown> | null;
+  }[];
   offers: { taskId: string; workerId: string; via: string; status: string; parts: Record<string, number>; level: number }[];
 }
 
-export async function postJson<T = Record<string, unknown>>(sys: RunningSystem, path: string, body: unknown): Promise<{ status: number; body: T }> {
-  const r = await fetch(`${sys.httpUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+export async function postJson<T = Record<string, unknown>>(
+  sys: RunningSystem,
+  path: string,
+  body: unknown,
+): Promise<{ status: number; body: T }> {
+  const r = await fetch(`${sys.httpUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: r.status, body: (await r.json()) as T };
 }

@@ -6,18 +6,37 @@ export const T0 = Date.UTC(2024, 8, 30, 1, 0, 0); // 2024-09-30 09:00 Asia/Shang
 
 export function anIncident(over: Partial<Incident> = {}): Incident {
   return {
-    id: 'inc-1', source: 'patrol_report', category: 'drain', priority: 'normal',
-    lat: 27.83, lon: 113.12, gridCode: 'G1', state: 'reported', version: 1, escalationLevel: 0,
-    assigneeId: null, triedWorkerIds: [], reporterId: 'r1', reopenCount: 0, rating: null,
-    createdAt: T0, updatedAt: T0, slaStartedAt: T0,
+    id: 'inc-1',
+    source: 'patrol_report',
+    category: 'drain',
+    priority: 'normal',
+    lat: 27.83,
+    lon: 113.12,
+    gridCode: 'G1',
+    state: 'reported',
+    version: 1,
+    escalationLevel: 0,
+    assigneeId: null,
+    triedWorkerIds: [],
+    reporterId: 'r1',
+    reopenCount: 0,
+    rating: null,
+    createdAt: T0,
+    updatedAt: T0,
+    slaStartedAt: T0,
     ...over,
   };
 }
 
 export function aWorker(over: Partial<DispatchWorker> & { id: string }): DispatchWorker {
   return {
-    role: 'grid_worker', gridCodes: ['G1'], categories: ['*'], duty: 'on', online: true,
-    position: { lat: 27.83, lon: 113.12, ts: T0 }, load: 0,
+    role: 'grid_worker',
+    gridCodes: ['G1'],
+    categories: ['*'],
+    duty: 'on',
+    online: true,
+    position: { lat: 27.83, lon: 113.12, ts: T0 },
+    load: 0,
     ...over,
   };
 }

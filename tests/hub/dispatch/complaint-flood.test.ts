@@ -17,7 +17,14 @@ describe('complaint flood', () => {
 
   it('refuses past the per-address limit with 429 and counts it; the accepted ones are all there is', async () => {
     const replies = [];
-    for (let i = 0; i < 8; i++) replies.push(await postJson<{ ok?: boolean; error?: { code: string; message: string } }>(sys, '/api/complaints', { category: 'noise', lat: IN_G1.lat, lon: IN_G1.lon }));
+    for (let i = 0; i < 8; i++)
+      replies.push(
+        await postJson<{ ok?: boolean; error?: { code: string; message: string } }>(sys, '/api/complaints', {
+          category: 'noise',
+          lat: IN_G1.lat,
+          lon: IN_G1.lon,
+        }),
+      );
     expect(replies.map((r) => r.status)).toEqual([201, 201, 201, 429, 429, 429, 429, 429]);
     expect(replies[3].body).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
     expect(replies[3].body.error?.message).toContain('请稍后再试');

@@ -59,7 +59,11 @@ describe('dispatch deadlines', () => {
     // The offer window passed: the handset is told, and the case moves on (a neighbour over the border).
     await hs['w-g1'].next((m) => m.kind === 'cancel' && m.taskId === second.taskId);
     const d = await incidentDetail(sys, id);
-    expect(d.offers.map((o) => [o.workerId, o.status])).toEqual([['w-g1b', 'declined'], ['w-g1', 'timed_out'], ['w-g2', 'pending']]);
+    expect(d.offers.map((o) => [o.workerId, o.status])).toEqual([
+      ['w-g1b', 'declined'],
+      ['w-g1', 'timed_out'],
+      ['w-g2', 'pending'],
+    ]);
     expect(d.offers[2].via).toBe('neighbour');
     expect(d.audit.map((a) => a.action)).toEqual(['report', 'dispatch', 'decline', 'dispatch', 'offer_timeout', 'dispatch']);
     expect(d.audit[2].reason).toBe('正在处理另一起事件');
@@ -67,7 +71,12 @@ describe('dispatch deadlines', () => {
   });
 
   it('the drain on the street border: one owner, the ladder, and exactly one overdue alarm', async () => {
-    const filed = await postJson<{ id: string; gridCode: string }>(sys, '/api/complaints', { category: 'drain', description: '两街交界处下水道堵塞', lat: BORDER.lat, lon: BORDER.lon });
+    const filed = await postJson<{ id: string; gridCode: string }>(sys, '/api/complaints', {
+      category: 'drain',
+      description: '两街交界处下水道堵塞',
+      lat: BORDER.lat,
+      lon: BORDER.lon,
+    });
     const id = filed.body.id;
     // On the shared edge: the lowest grid code owns it, deterministically; the tie is in the audit.
     expect(filed.body.gridCode).toBe(G1);
@@ -103,7 +112,10 @@ describe('dispatch deadlines', () => {
     expect(end.incident.gridCode).toBe(G1);
     expect(end.incident.escalationLevel).toBe(3);
     expect(['reported', 'dispatched', 'escalated']).toContain(end.incident.state);
-    const pending = await sys.db.pool.query(`SELECT count(*)::int AS n FROM incident_deadlines WHERE incident_id = $1 AND fired_at IS NULL`, [id]);
+    const pending = await sys.db.pool.query(
+      `SELECT count(*)::int AS n FROM incident_deadlines WHERE incident_id = $1 AND fired_at IS NULL`,
+      [id],
+    );
     expect(pending.rows[0].n).toBeGreaterThan(0);
 
     // The operator acknowledges the alarm; every screen hears it.

@@ -23,11 +23,21 @@ describe('dispatch: complaint → offer → closed', () => {
     await sys?.stop();
   });
 
-  const stateOf = (id: string, state: string) => eventually(() => incidentDetail(sys, id), (d) => d.incident.state === state, 15_000, `incident ${id} ${state}`);
+  const stateOf = (id: string, state: string) =>
+    eventually(
+      () => incidentDetail(sys, id),
+      (d) => d.incident.state === state,
+      15_000,
+      `incident ${id} ${state}`,
+    );
 
   it('offers a resident complaint to the grid worker on the handset, and follows it to closed', async () => {
     const filed = await postJson<{ id: string; token: string; gridCode: string }>(sys, '/api/complaints', {
-      category: 'garbage', description: '楼下垃圾三天没清运', lat: IN_G1.lat, lon: IN_G1.lon, phone: '13800000000',
+      category: 'garbage',
+      description: '楼下垃圾三天没清运',
+      lat: IN_G1.lat,
+      lon: IN_G1.lon,
+      phone: '13800000000',
     });
     expect(filed.status).toBe(201);
     expect(filed.body.gridCode).toBe(G1);
@@ -55,7 +65,10 @@ describe('dispatch: complaint → offer → closed', () => {
     expect(status.state).toBe('resolved');
     const wrong = await postJson(sys, `/api/complaints/${id}/rating`, { token: 'not-the-receipt-token', score: 5 });
     expect(wrong.status).toBe(403);
-    const rated = await postJson<{ state: string; rating: string }>(sys, `/api/complaints/${id}/rating`, { token: filed.body.token, score: 5 });
+    const rated = await postJson<{ state: string; rating: string }>(sys, `/api/complaints/${id}/rating`, {
+      token: filed.body.token,
+      score: 5,
+    });
     expect(rated.body).toMatchObject({ state: 'closed', rating: 'satisfied' });
 
     d = await incidentDetail(sys, id);
@@ -70,7 +83,11 @@ describe('dispatch: complaint → offer → closed', () => {
   });
 
   it('reopens an unsatisfied case and offers it again, with a fresh SLA clock', async () => {
-    const filed = await postJson<{ id: string; token: string }>(sys, '/api/complaints', { category: 'noise', lat: IN_G1.lat, lon: IN_G1.lon });
+    const filed = await postJson<{ id: string; token: string }>(sys, '/api/complaints', {
+      category: 'noise',
+      lat: IN_G1.lat,
+      lon: IN_G1.lon,
+    });
     const id = filed.body.id;
     const first = await hs.next((m) => m.kind === 'offer' && m.incidentId === id);
     await hs.reply(first.taskId, 'accept', Date.now());
@@ -78,7 +95,11 @@ describe('dispatch: complaint → offer → closed', () => {
     await hs.reply(first.taskId, 'resolved', Date.now() + 1);
     await stateOf(id, 'resolved');
 
-    const unhappy = await postJson<{ state: string }>(sys, `/api/complaints/${id}/rating`, { token: filed.body.token, score: 1, comment: '还是很吵' });
+    const unhappy = await postJson<{ state: string }>(sys, `/api/complaints/${id}/rating`, {
+      token: filed.body.token,
+      score: 1,
+      comment: '还是很吵',
+    });
     expect(unhappy.status).toBe(200);
     // Reopened and at once offered again: the same worker may take it in the new round.
     const again = await hs.next((m) => m.kind === 'offer' && m.incidentId === id && m.taskId !== first.taskId);
@@ -93,29 +114,68 @@ describe('dispatch: complaint → offer → closed', () => {
     expect(early.status).toBe(409);
   });
 
-  it('an admin changes a category\'s SLA and the next case gets the new deadlines; a bad table is refused', async () => {
-    const cats = await fetch(`${sys.httpUrl}/api/categories`).then((r) => r.json() as Promise<{ items: { code: string; nameZh: string; nameEn: string; defaultPriority: string; tier: string; deadlines: Record<string, object> }[] }>);
+  it("an admin changes a category's SLA and the next case gets the new deadlines; a bad table is refused", async () => {
+    const cats = await fetch(`${sys.httpUrl}/api/categories`).then(
+      (r) =>
+        r.json() as Promise<{
+          items: {
+            code: string;
+            nameZh: string;
+            nameEn: string;
+            defaultPriority: string;
+            tier: string;
+            deadlines: Record<string, object>;
+          }[];
+        }>,
+    );
     const parking = cats.items.find((c) => c.code === 'parking')!;
     const tighter = { ...parking, deadlines: { ...parking.deadlines, normal: { acceptMin: 5, arriveMin: 20, resolveMin: 120 } } };
-    const put = await fetch(`${sys.httpUrl}/api/categories/parking`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(tighter) });
+    const put = await fetch(`${sys.httpUrl}/api/categories/parking`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(tighter),
+    });
     expect(put.status).toBe(200);
-    const filed = await postJson<{ id: string; resolveBy: number }>(sys, '/api/complaints', { category: 'parking', lat: IN_G1.lat, lon: IN_G1.lon });
+    const filed = await postJson<{ id: string; resolveBy: number }>(sys, '/api/complaints', {
+      category: 'parking',
+      lat: IN_G1.lat,
+      lon: IN_G1.lon,
+    });
     const d = await incidentDetail(sys, filed.body.id);
     const created = d.audit[0] as unknown as { at: number };
     expect(filed.body.resolveBy - created.at).toBe(120 * 60_000);
     // accept ≤ arrive ≤ resolve, or the table is refused and nothing changes.
     const bad = { ...parking, deadlines: { ...parking.deadlines, normal: { acceptMin: 50, arriveMin: 20, resolveMin: 120 } } };
-    const refused = await fetch(`${sys.httpUrl}/api/categories/parking`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(bad) });
+    const refused = await fetch(`${sys.httpUrl}/api/categories/parking`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(bad),
+    });
     expect(refused.status).toBe(422);
-    const after = await fetch(`${sys.httpUrl}/api/categories`).then((r) => r.json() as Promise<{ items: { code: string; deadlines: { normal: { acceptMin: number } } }[] }>);
+    const after = await fetch(`${sys.httpUrl}/api/categories`).then(
+      (r) => r.json() as Promise<{ items: { code: string; deadlines: { normal: { acceptMin: number } } }[] }>,
+    );
     expect(after.items.find((c) => c.code === 'parking')!.deadlines.normal.acceptMin).toBe(5);
   });
 
   it('turns a patrol report from the handset into an incident, photos and all', async () => {
-    await hs.publish('reports', { ts: Date.now(), reportId: 'r-1', category: 'hazard', description: '井盖松动', lat: IN_G1.lat, lon: IN_G1.lon, photos: ['oss://grid/photos/r-1.jpg'] });
+    await hs.publish('reports', {
+      ts: Date.now(),
+      reportId: 'r-1',
+      category: 'hazard',
+      description: '井盖松动',
+      lat: IN_G1.lat,
+      lon: IN_G1.lon,
+      photos: ['oss://grid/photos/r-1.jpg'],
+    });
     const offer = await hs.next((m) => m.kind === 'offer' && m.category === 'hazard');
     const r = await fetch(`${sys.httpUrl}/api/incidents/${offer.incidentId}`).then((x) => x.json());
-    expect(r.incident).toMatchObject({ source: 'patrol_report', gridCode: G1, description: '井盖松动', photos: ['oss://grid/photos/r-1.jpg'] });
+    expect(r.incident).toMatchObject({
+      source: 'patrol_report',
+      gridCode: G1,
+      description: '井盖松动',
+      photos: ['oss://grid/photos/r-1.jpg'],
+    });
     expect(r.audit[0]).toMatchObject({ action: 'report', actorKind: 'worker', actorId: 'w-g1' });
     // The live snapshot a screen gets on connect carries the open case.
     const snap = await fetch(`${sys.httpUrl}/api/live`).then((x) => x.json());
@@ -123,12 +183,23 @@ describe('dispatch: complaint → offer → closed', () => {
   });
 
   it('folds repeated door alerts into one incident with a count', async () => {
-    const door = await (await import('mqtt')).default.connectAsync(sys.mqttUrl, { clientId: 'door-1', username: 'door-1', password: 'secret-door-1-0123456789', reconnectPeriod: 0 });
+    const door = await (await import('mqtt')).default.connectAsync(sys.mqttUrl, {
+      clientId: 'door-1',
+      username: 'door-1',
+      password: 'secret-door-1-0123456789',
+      reconnectPeriod: 0,
+    });
     const topic = `${sys.config.TOPIC_ROOT}/devices/door-1/events`;
-    for (let i = 0; i < 3; i++) await door.publishAsync(topic, JSON.stringify({ ts: t0 + 10_000 + i * 1000, type: 'door.held_open', eventId: `ev-${i}` }), { qos: 1 });
+    for (let i = 0; i < 3; i++)
+      await door.publishAsync(topic, JSON.stringify({ ts: t0 + 10_000 + i * 1000, type: 'door.held_open', eventId: `ev-${i}` }), {
+        qos: 1,
+      });
     await door.endAsync();
     const list = await eventually(
-      () => fetch(`${sys.httpUrl}/api/incidents?category=door.held_open`).then((r) => r.json() as Promise<{ items: { id: string; foldCount: number; gridCode: string; source: string }[] }>),
+      () =>
+        fetch(`${sys.httpUrl}/api/incidents?category=door.held_open`).then(
+          (r) => r.json() as Promise<{ items: { id: string; foldCount: number; gridCode: string; source: string }[] }>,
+        ),
       (l) => l.items.length === 1 && l.items[0].foldCount === 3,
       15_000,
       'one folded door incident',
@@ -138,16 +209,44 @@ describe('dispatch: complaint → offer → closed', () => {
 
   // Last: it changes the region tree under the other tests.
   it('moves an open case whose grid a region import removed to its new owner, with an audit entry', async () => {
-    const east = await postJson<{ id: string; gridCode: string }>(sys, '/api/complaints', { category: 'streetlight', lat: 27.871, lon: 113.13 });
+    const east = await postJson<{ id: string; gridCode: string }>(sys, '/api/complaints', {
+      category: 'streetlight',
+      lat: 27.871,
+      lon: 113.13,
+    });
     expect(east.body.gridCode).toBe('D02001001');
-    const rect = [[[113.1, 27.86], [113.14, 27.86], [113.14, 27.88], [113.1, 27.88], [113.1, 27.86]]];
-    const f = (code: string, parent: string | null, level: string) => ({ type: 'Feature', properties: { code, parent, level, name: code }, geometry: { type: 'Polygon', coordinates: rect } });
-    const tree = { type: 'FeatureCollection', features: [f('D', null, 'district'), f('D01', 'D', 'street'), f('D01001', 'D01', 'community'), f(G1, 'D01001', 'grid')] };
-    const put = await fetch(`${sys.httpUrl}/api/regions`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(tree) });
+    const rect = [
+      [
+        [113.1, 27.86],
+        [113.14, 27.86],
+        [113.14, 27.88],
+        [113.1, 27.88],
+        [113.1, 27.86],
+      ],
+    ];
+    const f = (code: string, parent: string | null, level: string) => ({
+      type: 'Feature',
+      properties: { code, parent, level, name: code },
+      geometry: { type: 'Polygon', coordinates: rect },
+    });
+    const tree = {
+      type: 'FeatureCollection',
+      features: [f('D', null, 'district'), f('D01', 'D', 'street'), f('D01001', 'D01', 'community'), f(G1, 'D01001', 'grid')],
+    };
+    const put = await fetch(`${sys.httpUrl}/api/regions`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(tree),
+    });
     const reply = await put.json();
     expect(put.status, JSON.stringify(reply)).toBe(200);
     expect(reply.openIncidentsInRemovedGrids.map((x: { id: string }) => x.id)).toContain(east.body.id);
-    const d = await eventually(() => incidentDetail(sys, east.body.id), (x) => x.incident.gridCode === G1, 15_000, 'relocated');
+    const d = await eventually(
+      () => incidentDetail(sys, east.body.id),
+      (x) => x.incident.gridCode === G1,
+      15_000,
+      'relocated',
+    );
     const moved = d.audit.find((a) => a.action === 'relocate');
     expect(moved?.detail).toEqual({ fromGrid: 'D02001001', toGrid: G1 });
     expect(d.audit.map((a) => a.version)).toEqual(d.audit.map((_, i) => i + 1));

@@ -35,21 +35,28 @@ describe('rankCandidates', () => {
   });
 
   it('can rank by score alone when asked', () => {
-    const r = rank([
-      aWorker({ id: 'near-neighbour', gridCodes: ['G2'], position: { lat: 27.83 + 10 * M, lon: 113.12, ts: T0 } }),
-      aWorker({ id: 'own-far', gridCodes: ['G1'], position: { lat: 27.83 + 1400 * M, lon: 113.12, ts: T0 - 14 * 60_000 }, load: 5 }),
-    ], { ownGridFirst: false });
+    const r = rank(
+      [
+        aWorker({ id: 'near-neighbour', gridCodes: ['G2'], position: { lat: 27.83 + 10 * M, lon: 113.12, ts: T0 } }),
+        aWorker({ id: 'own-far', gridCodes: ['G1'], position: { lat: 27.83 + 1400 * M, lon: 113.12, ts: T0 - 14 * 60_000 }, load: 5 }),
+      ],
+      { ownGridFirst: false },
+    );
     expect(ids(r)).toEqual(['near-neighbour', 'own-far']);
   });
 
   it('skips off-duty, offline, wrong-role and already-tried workers', () => {
-    const r = rank([
-      aWorker({ id: 'ok' }),
-      aWorker({ id: 'off-duty', duty: 'off' }),
-      aWorker({ id: 'offline', online: false }),
-      aWorker({ id: 'leader', role: 'grid_leader' }),
-      aWorker({ id: 'tried' }),
-    ], {}, anIncident({ triedWorkerIds: ['tried'] }));
+    const r = rank(
+      [
+        aWorker({ id: 'ok' }),
+        aWorker({ id: 'off-duty', duty: 'off' }),
+        aWorker({ id: 'offline', online: false }),
+        aWorker({ id: 'leader', role: 'grid_leader' }),
+        aWorker({ id: 'tried' }),
+      ],
+      {},
+      anIncident({ triedWorkerIds: ['tried'] }),
+    );
     expect(ids(r)).toEqual(['ok']);
   });
 
@@ -104,25 +111,44 @@ describe('rankCandidates', () => {
     expect(r[0].parts.load).toBe(1);
     expect(r[1].parts.load).toBeCloseTo(0.2, 10);
     expect(r[2].distanceM).toBeCloseTo(1400, 0);
-    expect(ids(rank([aWorker({ id: 'n', gridCodes: ['G9'], position: { lat: 27.83 + 1600 * M, lon: 113.12, ts: T0 } })], { neighbourRadiusM: 2000 }))).toEqual(['n']);
+    expect(
+      ids(
+        rank([aWorker({ id: 'n', gridCodes: ['G9'], position: { lat: 27.83 + 1600 * M, lon: 113.12, ts: T0 } })], {
+          neighbourRadiusM: 2000,
+        }),
+      ),
+    ).toEqual(['n']);
   });
 
   it('at community level takes the community grids as scope, own grid still first', () => {
     const inc = anIncident({ escalationLevel: 2 });
-    const r = rank([
-      aWorker({ id: 'same-community', gridCodes: ['G2'], position: null }),
-      aWorker({ id: 'own', gridCodes: ['G1'], position: null }),
-      aWorker({ id: 'elsewhere', gridCodes: ['G7'], position: null }),
-    ], { scopeGridCodes: ['G1', 'G2', 'G3'] }, inc);
-    expect(r.map((c) => [c.workerId, c.via, c.parts.responsibility])).toEqual([['own', 'own_grid', 1], ['same-community', 'scope', 0.5]]);
+    const r = rank(
+      [
+        aWorker({ id: 'same-community', gridCodes: ['G2'], position: null }),
+        aWorker({ id: 'own', gridCodes: ['G1'], position: null }),
+        aWorker({ id: 'elsewhere', gridCodes: ['G7'], position: null }),
+      ],
+      { scopeGridCodes: ['G1', 'G2', 'G3'] },
+      inc,
+    );
+    expect(r.map((c) => [c.workerId, c.via, c.parts.responsibility])).toEqual([
+      ['own', 'own_grid', 1],
+      ['same-community', 'scope', 0.5],
+    ]);
   });
 
   it('keeps every score part and the total in [0,1], and honours the limit', () => {
     const rng = createRng('parts');
-    const ws = Array.from({ length: 60 }, (_, i) => aWorker({
-      id: `w${i}`, gridCodes: [rng.pick(['G1', 'G2'])], load: rng.int(0, 9),
-      position: rng.chance(0.1) ? null : { lat: 27.83 + rng.float(-0.01, 0.01), lon: 113.12 + rng.float(-0.01, 0.01), ts: T0 - rng.int(0, 3_600_000) },
-    }));
+    const ws = Array.from({ length: 60 }, (_, i) =>
+      aWorker({
+        id: `w${i}`,
+        gridCodes: [rng.pick(['G1', 'G2'])],
+        load: rng.int(0, 9),
+        position: rng.chance(0.1)
+          ? null
+          : { lat: 27.83 + rng.float(-0.01, 0.01), lon: 113.12 + rng.float(-0.01, 0.01), ts: T0 - rng.int(0, 3_600_000) },
+      }),
+    );
     const r = rank(ws, { limit: 100 });
     expect(r.length).toBeGreaterThan(10);
     for (const c of r) for (const v of [c.total, ...Object.values(c.parts)]) expect(v >= 0 && v <= 1).toBe(true);
@@ -132,18 +158,32 @@ describe('rankCandidates', () => {
   it('matches the full scan on a seeded random town (index changes speed, not answers)', () => {
     const rng = createRng('index-vs-scan');
     const grids = Array.from({ length: 100 }, (_, i) => `G${i}`);
-    const ws = Array.from({ length: 1000 }, (_, i) => aWorker({
-      id: `w${String(i).padStart(4, '0')}`,
-      role: rng.weighted([['grid_worker', 8], ['grid_leader', 1], ['community_police', 1]] as const),
-      gridCodes: [rng.pick(grids)],
-      categories: rng.chance(0.7) ? ['*'] : [rng.pick(['drain', 'noise', 'door.*'])],
-      duty: rng.chance(0.9) ? 'on' : 'off', online: rng.chance(0.95), load: rng.int(0, 6),
-      position: rng.chance(0.05) ? null : { lat: 27.8 + rng.float(0, 0.1), lon: 113.1 + rng.float(0, 0.1), ts: T0 - rng.int(0, 1_800_000) },
-    }));
+    const ws = Array.from({ length: 1000 }, (_, i) =>
+      aWorker({
+        id: `w${String(i).padStart(4, '0')}`,
+        role: rng.weighted([
+          ['grid_worker', 8],
+          ['grid_leader', 1],
+          ['community_police', 1],
+        ] as const),
+        gridCodes: [rng.pick(grids)],
+        categories: rng.chance(0.7) ? ['*'] : [rng.pick(['drain', 'noise', 'door.*'])],
+        duty: rng.chance(0.9) ? 'on' : 'off',
+        online: rng.chance(0.95),
+        load: rng.int(0, 6),
+        position: rng.chance(0.05)
+          ? null
+          : { lat: 27.8 + rng.float(0, 0.1), lon: 113.1 + rng.float(0, 0.1), ts: T0 - rng.int(0, 1_800_000) },
+      }),
+    );
     for (let k = 0; k < 100; k++) {
       const inc = anIncident({
-        id: `i${k}`, gridCode: rng.pick(grids), lat: 27.8 + rng.float(0, 0.1), lon: 113.1 + rng.float(0, 0.1),
-        category: rng.pick(['drain', 'noise', 'door.forced', 'camera.fire']), escalationLevel: rng.pick([0, 0, 0, 1, 2]),
+        id: `i${k}`,
+        gridCode: rng.pick(grids),
+        lat: 27.8 + rng.float(0, 0.1),
+        lon: 113.1 + rng.float(0, 0.1),
+        category: rng.pick(['drain', 'noise', 'door.forced', 'camera.fire']),
+        escalationLevel: rng.pick([0, 0, 0, 1, 2]),
       });
       rank(ws, { scopeGridCodes: [inc.gridCode, rng.pick(grids)], limit: 25 }, inc); // asserts equality inside
     }

@@ -8,33 +8,74 @@ import { WorkerIndex, type DispatchWorker } from '../../../hub/dispatch/worker-i
 import { gridLocatorFromTree } from '../../../hub/regions/grid-locator.js';
 import { parseRegions } from '../../../hub/regions/region-tree.js';
 
-const rect = (w: number, s: number, e: number, n: number) => ({ type: 'Polygon', coordinates: [[[w, s], [e, s], [e, n], [w, n], [w, s]]] });
-const f = (code: string, parent: string | null, level: string, geometry: object) => ({ type: 'Feature', properties: { code, parent, level, name: code }, geometry });
-const { tree } = parseRegions({
-  type: 'FeatureCollection',
-  features: [
-    f('D', null, 'district', rect(113.1, 27.86, 113.14, 27.88)),
-    f('D01', 'D', 'street', rect(113.1, 27.86, 113.12, 27.88)),
-    f('D01001', 'D01', 'community', rect(113.1, 27.86, 113.12, 27.88)),
-    f('G1', 'D01001', 'grid', rect(113.1, 27.86, 113.11, 27.88)),
-    f('G2', 'D01001', 'grid', rect(113.11, 27.86, 113.12, 27.88)),
+const rect = (w: number, s: number, e: number, n: number) => ({
+  type: 'Polygon',
+  coordinates: [
+    [
+      [w, s],
+      [e, s],
+      [e, n],
+      [w, n],
+      [w, s],
+    ],
   ],
-}, { skipGeometry: true });
+});
+const f = (code: string, parent: string | null, level: string, geometry: object) => ({
+  type: 'Feature',
+  properties: { code, parent, level, name: code },
+  geometry,
+});
+const { tree } = parseRegions(
+  {
+    type: 'FeatureCollection',
+    features: [
+      f('D', null, 'district', rect(113.1, 27.86, 113.14, 27.88)),
+      f('D01', 'D', 'street', rect(113.1, 27.86, 113.12, 27.88)),
+      f('D01001', 'D01', 'community', rect(113.1, 27.86, 113.12, 27.88)),
+      f('G1', 'D01001', 'grid', rect(113.1, 27.86, 113.11, 27.88)),
+      f('G2', 'D01001', 'grid', rect(113.11, 27.86, 113.12, 27.88)),
+    ],
+  },
+  { skipGeometry: true },
+);
 const locator = gridLocatorFromTree(tree);
 const T0 = Date.parse('2026-11-25T02:00:00Z');
 
 function worker(id: string, over: Partial<DispatchWorker> = {}): DispatchWorker {
-  return { id, role: 'grid_worker', gridCodes: ['G1'], categories: ['*'], duty: 'on', online: true, position: { lat: 27.87, lon: 113.105, ts: T0 }, load: 0, ...over };
+  return {
+    id,
+    role: 'grid_worker',
+    gridCodes: ['G1'],
+    categories: ['*'],
+    duty: 'on',
+    online: true,
+    position: { lat: 27.87, lon: 113.105, ts: T0 },
+    load: 0,
+    ...over,
+  };
 }
 
 function setup(workers: DispatchWorker[], category = 'garbage', extra: Partial<PlanContext> = {}) {
   const clock = new ManualClock(T0);
   let n = 0;
   const ctx: PlanContext = {
-    clock, sla: DEFAULT_SLA_TABLE, tree, index: WorkerIndex.build(workers, T0), deviceOf: (w) => `hs-${w}`, newTaskId: () => `T${++n}`,
-    offerTimeoutMs: 180_000, holdRetryMs: 300_000, neighbourRadiusM: 1500, ...extra,
+    clock,
+    sla: DEFAULT_SLA_TABLE,
+    tree,
+    index: WorkerIndex.build(workers, T0),
+    deviceOf: (w) => `hs-${w}`,
+    newTaskId: () => `T${++n}`,
+    offerTimeoutMs: 180_000,
+    holdRetryMs: 300_000,
+    neighbourRadiusM: 1500,
+    ...extra,
   };
-  const { record, audit } = intakeRecord({ source: 'resident', category, lat: 27.87, lon: 113.105, reporterKind: 'resident', reporterId: 'resident:1' }, locator, DEFAULT_SLA_TABLE, clock);
+  const { record, audit } = intakeRecord(
+    { source: 'resident', category, lat: 27.87, lon: 113.105, reporterKind: 'resident', reporterId: 'resident:1' },
+    locator,
+    DEFAULT_SLA_TABLE,
+    clock,
+  );
   const b = new PlanBuilder(ctx, record, true, audit);
   b.setSlaDeadlines();
   return { clock, ctx, b };
@@ -49,7 +90,9 @@ describe('dispatch plan', () => {
     expect(p.newOffers).toHaveLength(1);
     expect(p.newOffers[0]).toMatchObject({ workerId: 'w-1', via: 'own_grid', acceptBy: T0 + 180_000 });
     expect(p.deadlines.map((d) => d.kind).sort()).toEqual(['accept', 'arrive', 'offer', 'resolve']);
-    expect(p.messages).toEqual([{ deviceId: 'hs-w-1', message: expect.objectContaining({ kind: 'offer', taskId: 'T1', acceptBy: T0 + 180_000 }) }]);
+    expect(p.messages).toEqual([
+      { deviceId: 'hs-w-1', message: expect.objectContaining({ kind: 'offer', taskId: 'T1', acceptBy: T0 + 180_000 }) },
+    ]);
   });
 
   it('with nobody on duty, climbs to street command, holds the case, alarms once and schedules a retry', () => {
@@ -109,7 +152,7 @@ describe('dispatch plan', () => {
     expect(o.incident).toMatchObject({ escalationLevel: 1, assigneeId: 'lead', state: 'dispatched' });
   });
 
-  it('a reopen restarts the SLA: the old round\'s deadlines become stale', () => {
+  it("a reopen restarts the SLA: the old round's deadlines become stale", () => {
     const { b, clock, ctx } = setup([worker('w-1')]);
     b.route();
     b.apply({ type: 'accept' }, { kind: 'worker', id: 'w-1' });
@@ -155,7 +198,7 @@ describe('dispatch plan: offers to handsets that cannot answer', () => {
     expect(b.plan.messages.map((m) => [m.deviceId, m.message.kind])).toEqual([['hs-w-screen', 'offer']]);
   });
 
-  it('the offer timed out or withdrawn settles its call alarm; an MQTT handset\'s settles nothing', () => {
+  it("the offer timed out or withdrawn settles its call alarm; an MQTT handset's settles nothing", () => {
     const { b, ctx } = setup([worker('w-phone'), worker('w-1')], 'garbage', { reachOf });
     b.route();
     const offer = b.plan.newOffers[0]!;

@@ -47,7 +47,10 @@ describe('dispatch across restarts and hubs', () => {
       const d = await incidentDetail(sys, id);
       expect(d.audit.filter((a) => a.action === 'offer_timeout')).toHaveLength(1);
       expect(d.offers[0].status).toBe('timed_out');
-      const fired = await sys.db.pool.query(`SELECT kind, outcome FROM incident_deadlines WHERE incident_id = $1 AND kind = 'offer' AND fired_at IS NOT NULL`, [id]);
+      const fired = await sys.db.pool.query(
+        `SELECT kind, outcome FROM incident_deadlines WHERE incident_id = $1 AND kind = 'offer' AND fired_at IS NOT NULL`,
+        [id],
+      );
       expect(fired.rows).toEqual([{ kind: 'offer', outcome: 'offer_timed_out' }]);
     } finally {
       await sys.stop();
@@ -62,7 +65,14 @@ describe('dispatch across restarts and hubs', () => {
     const regions2 = new RegionDirectory(pool2);
     await regions2.load();
     const hub2 = new DispatchService({
-      pool: pool2, clock, config: testConfig(env()), live: live2, publisher: null, metrics: new Metrics(), logger: silentLogger, regions: regions2,
+      pool: pool2,
+      clock,
+      config: testConfig(env()),
+      live: live2,
+      publisher: null,
+      metrics: new Metrics(),
+      logger: silentLogger,
+      regions: regions2,
       notify: { incident: () => undefined, alarm: () => undefined },
     });
     await hub2.start();

@@ -5,7 +5,14 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../common/clock.js';
 import { rankCandidates } from '../../../hub/dispatch/dispatch-matching.js';
 import { initialLevelForTier, nextStep, onOverdue, scopeGridCodes, type EscalationLevel } from '../../../hub/dispatch/dispatch-ladder.js';
-import { createIncident, incidentActionSchema, transition, type Actor, type AuditEntry, type Incident } from '../../../hub/dispatch/incident-state-machine.js';
+import {
+  createIncident,
+  incidentActionSchema,
+  transition,
+  type Actor,
+  type AuditEntry,
+  type Incident,
+} from '../../../hub/dispatch/incident-state-machine.js';
 import { deadlinesFor, overdueStages, slaCategory } from '../../../hub/dispatch/sla-policy.js';
 import { WorkerIndex } from '../../../hub/dispatch/worker-index.js';
 import { gridLocatorFromTree } from '../../../hub/regions/grid-locator.js';
@@ -33,10 +40,20 @@ describe('the drain on the border of two streets', () => {
     ];
     const level = initialLevelForTier(slaCategory('drain').tier);
     expect(level).toBe(2); // drains are a community matter (排水)
-    let { incident } = createIncident({
-      id: 'drain-1', source: 'patrol_report', category: 'drain', priority: 'normal', reporterId: 'dongfeng-1',
-      gridCode: owner.gridCode, escalationLevel: level, ...where,
-    }, worker('dongfeng-1'), clock);
+    let { incident } = createIncident(
+      {
+        id: 'drain-1',
+        source: 'patrol_report',
+        category: 'drain',
+        priority: 'normal',
+        reporterId: 'dongfeng-1',
+        gridCode: owner.gridCode,
+        escalationLevel: level,
+        ...where,
+      },
+      worker('dongfeng-1'),
+      clock,
+    );
     const deadlines = deadlinesFor(incident.category, incident.priority, incident.slaStartedAt);
     const audit: AuditEntry[] = [];
     const apply = (type: string, actor: Actor, extra: Record<string, unknown> = {}): Incident => {
@@ -49,14 +66,25 @@ describe('the drain on the border of two streets', () => {
     };
     // Handsets keep streaming: positions are as fresh as the clock when the index is rebuilt.
     const live = () => workers.map((w) => (w.position ? { ...w, position: { ...w.position, ts: clock.now() } } : w));
-    const candidates = () => rankCandidates(incident, WorkerIndex.build(live(), clock.now()),
-      { scopeGridCodes: scopeGridCodes(tree, incident.gridCode, incident.escalationLevel as EscalationLevel) }, clock);
+    const candidates = () =>
+      rankCandidates(
+        incident,
+        WorkerIndex.build(live(), clock.now()),
+        { scopeGridCodes: scopeGridCodes(tree, incident.gridCode, incident.escalationLevel as EscalationLevel) },
+        clock,
+      );
 
     // Own grid first, then the community, then the other street's worker standing on the spot.
     expect(candidates().map((c) => [c.workerId, c.via])).toEqual([
-      ['dongfeng-1', 'own_grid'], ['dongfeng-leader', 'scope'], ['jianshe-1', 'neighbour'],
+      ['dongfeng-1', 'own_grid'],
+      ['dongfeng-leader', 'scope'],
+      ['jianshe-1', 'neighbour'],
     ]);
-    for (const [reply, reason] of [['decline', '不是我们网格的'], ['offer_timeout', undefined], ['decline', '不是我们街道的']] as const) {
+    for (const [reply, reason] of [
+      ['decline', '不是我们网格的'],
+      ['offer_timeout', undefined],
+      ['decline', '不是我们街道的'],
+    ] as const) {
       const step = nextStep(incident.escalationLevel as EscalationLevel, candidates());
       if (step.kind !== 'offer') throw new Error(step.kind);
       apply('dispatch', system, { assigneeId: step.workerId });
@@ -86,8 +114,15 @@ describe('the drain on the border of two streets', () => {
     expect(overdueStages(incident.state, deadlines, clock.now())).toEqual([]); // accepted in time to arrive (4 h)
 
     expect(audit.map((a) => `${a.action}:${a.to}`)).toEqual([
-      'dispatch:dispatched', 'decline:reported', 'dispatch:dispatched', 'offer_timeout:reported',
-      'dispatch:dispatched', 'decline:reported', 'escalate:escalated', 'dispatch:dispatched', 'accept:accepted',
+      'dispatch:dispatched',
+      'decline:reported',
+      'dispatch:dispatched',
+      'offer_timeout:reported',
+      'dispatch:dispatched',
+      'decline:reported',
+      'escalate:escalated',
+      'dispatch:dispatched',
+      'accept:accepted',
     ]);
     expect(audit.filter((a) => a.action === 'decline').map((a) => a.reason)).toEqual(['不是我们网格的', '不是我们街道的']);
   });

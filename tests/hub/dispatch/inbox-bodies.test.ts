@@ -28,7 +28,13 @@ describe('dispatch: inbox bodies', () => {
       );
     const bad = await put('door-1', 'events', ts, { ts, severity: 'high', lat: IN_G1.lat, lon: IN_G1.lon });
     const badReply = await put('hs-w-g1', 'task-replies', ts + 1, { ts: ts + 1, reply: 'maybe' });
-    const good = await put('hs-w-g1', 'reports', ts + 2, { ts: ts + 2, category: 'garbage', lat: IN_G1.lat, lon: IN_G1.lon, description: '路边垃圾堆' });
+    const good = await put('hs-w-g1', 'reports', ts + 2, {
+      ts: ts + 2,
+      category: 'garbage',
+      lat: IN_G1.lat,
+      lon: IN_G1.lon,
+      description: '路边垃圾堆',
+    });
     const refusedBefore = (channel: string) => sys.metrics.get('dispatch_inbox_rejected_total', { channel });
     const [eventsBefore, repliesBefore] = [refusedBefore('events'), refusedBefore('task-replies')];
 

@@ -28,13 +28,37 @@ const LEGAL: Record<IncidentState, Partial<Record<ActionType, IncidentState>>> =
   reopened: { dispatch: 'dispatched', escalate: 'escalated', cancel: 'cancelled', new_round: 'escalated' },
   cancelled: {},
 };
-const ACTIONS: ActionType[] = ['dispatch', 'accept', 'decline', 'offer_timeout', 'arrive', 'resolve', 'reject_resolution', 'verify', 'close', 'reopen', 'escalate', 'cancel', 'new_round'];
+const ACTIONS: ActionType[] = [
+  'dispatch',
+  'accept',
+  'decline',
+  'offer_timeout',
+  'arrive',
+  'resolve',
+  'reject_resolution',
+  'verify',
+  'close',
+  'reopen',
+  'escalate',
+  'cancel',
+  'new_round',
+];
 
 /** An actor entitled to each action on an incident assigned to w1 and reported by r1. */
 const ENTITLED: Record<ActionType, Actor> = {
-  dispatch: system, accept: worker('w1'), decline: worker('w1'), offer_timeout: system, arrive: worker('w1'),
-  resolve: worker('w1'), reject_resolution: worker('leader', 'grid_leader'), verify: worker('leader', 'grid_leader'),
-  close: system, reopen: resident('r1'), escalate: system, cancel: operator, new_round: system,
+  dispatch: system,
+  accept: worker('w1'),
+  decline: worker('w1'),
+  offer_timeout: system,
+  arrive: worker('w1'),
+  resolve: worker('w1'),
+  reject_resolution: worker('leader', 'grid_leader'),
+  verify: worker('leader', 'grid_leader'),
+  close: system,
+  reopen: resident('r1'),
+  escalate: system,
+  cancel: operator,
+  new_round: system,
 };
 
 function act(type: ActionType, version = 5, extra: Record<string, unknown> = {}): IncidentAction {
@@ -72,7 +96,9 @@ describe('incident state machine: rules', () => {
   it('creates a reported case at version 1 with its first audit entry', () => {
     const { incident, audit } = createIncident(
       { id: 'i9', source: 'resident', category: 'drain', priority: 'normal', lat: 27.8, lon: 113.1, gridCode: 'G1', reporterId: 'r1' },
-      resident('r1'), clock);
+      resident('r1'),
+      clock,
+    );
     expect(incident).toMatchObject({ state: 'reported', version: 1, escalationLevel: 0, assigneeId: null, slaStartedAt: T0 + 60_000 });
     expect(audit).toMatchObject({ from: null, to: 'reported', action: 'report', version: 1 });
   });
@@ -112,7 +138,12 @@ describe('incident state machine: rules', () => {
   });
 
   it.each(['cancel', 'reopen', 'escalate', 'reject_resolution'] as const)('needs a reason to %s', (action) => {
-    const from: Record<typeof action, IncidentState> = { cancel: 'reported', reopen: 'closed', escalate: 'reported', reject_resolution: 'resolved' };
+    const from: Record<typeof action, IncidentState> = {
+      cancel: 'reported',
+      reopen: 'closed',
+      escalate: 'reported',
+      reject_resolution: 'resolved',
+    };
     const a = incidentActionSchema.parse({ type: action, expectedVersion: 5 });
     expect(transition(inState(from[action]), a, ENTITLED[action], clock)).toMatchObject({ ok: false, error: { code: 'REASON_REQUIRED' } });
   });
@@ -125,7 +156,10 @@ describe('incident state machine: rules', () => {
     if (!back.ok) throw new Error(back.error.code);
     expect(back.incident).toMatchObject({ state: 'reported', assigneeId: null, triedWorkerIds: ['w2'] });
     expect(back.audit.detail).toEqual({ workerId: 'w2' });
-    expect(transition(back.incident, act('dispatch', 7), system, clock)).toMatchObject({ ok: false, error: { code: 'WORKER_ALREADY_TRIED' } });
+    expect(transition(back.incident, act('dispatch', 7), system, clock)).toMatchObject({
+      ok: false,
+      error: { code: 'WORKER_ALREADY_TRIED' },
+    });
   });
 
   it('climbs one rung per escalation, may skip rungs, and stops at street command', () => {
@@ -134,15 +168,21 @@ describe('incident state machine: rules', () => {
     expect(one.incident).toMatchObject({ escalationLevel: 1, assigneeId: null, state: 'escalated' });
     const skip = transition(inState('reported'), act('escalate', 5, { toLevel: 3 }), system, clock);
     expect(skip.ok && skip.incident.escalationLevel).toBe(3);
-    expect(transition(inState('reported', { escalationLevel: 2 }), act('escalate', 5, { toLevel: 2 }), system, clock))
-      .toMatchObject({ ok: false, error: { code: 'INVALID_ESCALATION_LEVEL' } });
-    expect(transition(inState('escalated', { escalationLevel: 3 }), act('escalate'), system, clock))
-      .toMatchObject({ ok: false, error: { code: 'ESCALATION_AT_TOP' } });
+    expect(transition(inState('reported', { escalationLevel: 2 }), act('escalate', 5, { toLevel: 2 }), system, clock)).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_ESCALATION_LEVEL' },
+    });
+    expect(transition(inState('escalated', { escalationLevel: 3 }), act('escalate'), system, clock)).toMatchObject({
+      ok: false,
+      error: { code: 'ESCALATION_AT_TOP' },
+    });
   });
 
   it('群众不满意，坚决不销号: an unsatisfied rating cannot close, it reopens with a fresh SLA clock', () => {
-    expect(transition(inState('verified'), act('close', 5, { satisfied: false }), resident('r1'), clock))
-      .toMatchObject({ ok: false, error: { code: 'UNSATISFIED_CANNOT_CLOSE' } });
+    expect(transition(inState('verified'), act('close', 5, { satisfied: false }), resident('r1'), clock)).toMatchObject({
+      ok: false,
+      error: { code: 'UNSATISFIED_CANNOT_CLOSE' },
+    });
     const closed = transition(inState('verified'), act('close', 5, { satisfied: true }), resident('r1'), clock);
     expect(closed.ok && closed.incident.rating).toBe('satisfied');
 
@@ -150,18 +190,31 @@ describe('incident state machine: rules', () => {
     const r = transition(inState('closed', { escalationLevel: 1 }), act('reopen'), resident('r1'), later);
     if (!r.ok) throw new Error(r.error.code);
     expect(r.incident).toMatchObject({
-      state: 'reopened', rating: 'unsatisfied', reopenCount: 1, assigneeId: null, triedWorkerIds: [],
-      slaStartedAt: T0 + 5 * 86_400_000, escalationLevel: 1,
+      state: 'reopened',
+      rating: 'unsatisfied',
+      reopenCount: 1,
+      assigneeId: null,
+      triedWorkerIds: [],
+      slaStartedAt: T0 + 5 * 86_400_000,
+      escalationLevel: 1,
     });
     expect(transition(r.incident, act('dispatch', 6, { assigneeId: 'w1' }), system, later).ok).toBe(true);
   });
 
   it('walks the happy path with one audit entry per step, timed by the injected clock', () => {
     const c = new ManualClock(T0);
-    let { incident } = createIncident({ id: 'i1', source: 'patrol_report', category: 'drain', priority: 'normal', lat: 27.8, lon: 113.1, gridCode: 'G1', reporterId: 'w7' }, worker('w7'), c);
+    let { incident } = createIncident(
+      { id: 'i1', source: 'patrol_report', category: 'drain', priority: 'normal', lat: 27.8, lon: 113.1, gridCode: 'G1', reporterId: 'w7' },
+      worker('w7'),
+      c,
+    );
     const steps: [ActionType, Actor, Record<string, unknown>?][] = [
-      ['dispatch', system, { assigneeId: 'w1' }], ['accept', worker('w1')], ['arrive', worker('w1')], ['resolve', worker('w1')],
-      ['verify', worker('w7')], ['close', system],
+      ['dispatch', system, { assigneeId: 'w1' }],
+      ['accept', worker('w1')],
+      ['arrive', worker('w1')],
+      ['resolve', worker('w1')],
+      ['verify', worker('w7')],
+      ['close', system],
     ];
     const trail: string[] = [];
     for (const [type, actor, extra] of steps) {
@@ -171,7 +224,14 @@ describe('incident state machine: rules', () => {
       trail.push(`${r.audit.from}→${r.audit.to}@${(r.audit.at - T0) / 60_000}`);
       incident = r.incident;
     }
-    expect(trail).toEqual(['reported→dispatched@10', 'dispatched→accepted@20', 'accepted→on_site@30', 'on_site→resolved@40', 'resolved→verified@50', 'verified→closed@60']);
+    expect(trail).toEqual([
+      'reported→dispatched@10',
+      'dispatched→accepted@20',
+      'accepted→on_site@30',
+      'on_site→resolved@40',
+      'resolved→verified@50',
+      'verified→closed@60',
+    ]);
     expect(incident.version).toBe(7);
   });
 
@@ -191,7 +251,7 @@ describe('incident state machine: rules', () => {
 
 // Decision 013: an operator records the assignee's answer when the handset cannot answer (JT/T 808
 // screen, OwnTracks phone). Only the assignee's own steps, only for the assignee.
-describe('incident state machine: answers recorded on the assignee\'s behalf', () => {
+describe("incident state machine: answers recorded on the assignee's behalf", () => {
   const forW1: Actor = { kind: 'operator', id: 'op-7', onBehalfOf: 'w1' };
 
   it.each([
@@ -199,7 +259,7 @@ describe('incident state machine: answers recorded on the assignee\'s behalf', (
     ['dispatched', 'decline', 'reported'],
     ['accepted', 'arrive', 'on_site'],
     ['on_site', 'resolve', 'resolved'],
-  ] as const)('lets an operator %s → %s for the assignee, audited as the operator on the worker\'s behalf', (state, action, to) => {
+  ] as const)("lets an operator %s → %s for the assignee, audited as the operator on the worker's behalf", (state, action, to) => {
     const r = transition(inState(state), act(action), forW1, clock);
     if (!r.ok) throw new Error(r.error.code);
     expect(r.incident.state).toBe(to);
@@ -214,15 +274,24 @@ describe('incident state machine: answers recorded on the assignee\'s behalf', (
   });
 
   it('refuses it for anyone but the assignee, and an operator acting as themselves', () => {
-    expect(transition(inState('dispatched'), act('accept'), { ...forW1, onBehalfOf: 'w5' }, clock)).toMatchObject({ ok: false, error: { code: 'NOT_ASSIGNEE' } });
+    expect(transition(inState('dispatched'), act('accept'), { ...forW1, onBehalfOf: 'w5' }, clock)).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_ASSIGNEE' },
+    });
     expect(transition(inState('dispatched'), act('accept'), operator, clock)).toMatchObject({ ok: false, error: { code: 'NOT_ASSIGNEE' } });
-    expect(transition(inState('dispatched', { assigneeId: null }), act('accept'), forW1, clock)).toMatchObject({ ok: false, error: { code: 'NOT_ASSIGNEE' } });
+    expect(transition(inState('dispatched', { assigneeId: null }), act('accept'), forW1, clock)).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_ASSIGNEE' },
+    });
   });
 
-  it('is not a way to do anything else on someone\'s behalf', () => {
+  it("is not a way to do anything else on someone's behalf", () => {
     expect(transition(inState('resolved'), act('verify'), forW1, clock)).toMatchObject({ ok: false, error: { code: 'ACTOR_NOT_ALLOWED' } });
     expect(transition(inState('accepted'), act('cancel'), forW1, clock)).toMatchObject({ ok: false, error: { code: 'ACTOR_NOT_ALLOWED' } });
     // Still refused where the state forbids it, whoever asks.
-    expect(transition(inState('accepted'), act('accept'), forW1, clock)).toMatchObject({ ok: false, error: { code: 'ILLEGAL_TRANSITION' } });
+    expect(transition(inState('accepted'), act('accept'), forW1, clock)).toMatchObject({
+      ok: false,
+      error: { code: 'ILLEGAL_TRANSITION' },
+    });
   });
 });

@@ -27,11 +27,32 @@ const tokens: Record<'op' | 'viewer', string> = { op: '', viewer: '' };
 
 interface Detail {
   incident: { id: string; state: string; version: number; assigneeId: string | null; gridCode: string };
-  audit: { version: number; action: string; actorKind: string; actorId: string; reason: string | null; detail: Record<string, unknown> | null }[];
-  offers: { taskId: string; workerId: string; deviceId: string | null; status: string; offeredAt: number; acceptBy: number; publishedAt: number | null }[];
+  audit: {
+    version: number;
+    action: string;
+    actorKind: string;
+    actorId: string;
+    reason: string | null;
+    detail: Record<string, unknown> | null;
+  }[];
+  offers: {
+    taskId: string;
+    workerId: string;
+    deviceId: string | null;
+    status: string;
+    offeredAt: number;
+    acceptBy: number;
+    publishedAt: number | null;
+  }[];
   assigneeReach: string | null;
 }
-interface Alarm { id: number; incidentId: string; stage: string; acknowledgedAt: number | null; acknowledgedBy: string | null }
+interface Alarm {
+  id: number;
+  incidentId: string;
+  stage: string;
+  acknowledgedAt: number | null;
+  acknowledgedBy: string | null;
+}
 
 async function api<T>(method: string, path: string, body?: unknown, who: keyof typeof tokens = 'op'): Promise<{ status: number; body: T }> {
   const r = await fetch(`${sys.httpUrl}${path}`, {
@@ -42,12 +63,20 @@ async function api<T>(method: string, path: string, body?: unknown, who: keyof t
   return { status: r.status, body: (await r.json()) as T };
 }
 const detail = async (id: string) => (await api<Detail>('GET', `/api/incidents/${id}`)).body;
-const act = (id: string, body: object, who: keyof typeof tokens = 'op') => api<{ incident: { state: string; version: number } }>('POST', `/api/incidents/${id}/actions`, body, who);
-const stateOf = (id: string, state: string) => eventually(() => detail(id), (d) => d.incident.state === state, 15_000, `incident ${id} ${state}`);
+const act = (id: string, body: object, who: keyof typeof tokens = 'op') =>
+  api<{ incident: { state: string; version: number } }>('POST', `/api/incidents/${id}/actions`, body, who);
+const stateOf = (id: string, state: string) =>
+  eventually(
+    () => detail(id),
+    (d) => d.incident.state === state,
+    15_000,
+    `incident ${id} ${state}`,
+  );
 
 async function complaint(description: string): Promise<string> {
   const r = await fetch(`${sys.httpUrl}/api/complaints`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ category: 'garbage', description, lat: IN_G1.lat, lon: IN_G1.lon }),
   });
   expect(r.status).toBe(201);
@@ -56,7 +85,12 @@ async function complaint(description: string): Promise<string> {
 
 beforeAll(async () => {
   // A terminal that shows a text answers at once; one that does not is given up on after 2 s here (30 s by default).
-  sys = await startSystem({ config: testConfig({ AUTH_REQUIRED: 'true' }), logger: silentLogger, inMemoryDb: true, jt808TextReplyTimeoutMs: 2000 });
+  sys = await startSystem({
+    config: testConfig({ AUTH_REQUIRED: 'true' }),
+    logger: silentLogger,
+    inMemoryDb: true,
+    jt808TextReplyTimeoutMs: 2000,
+  });
   await seedBorderDistrict(sys); // its native handsets never connect: offline, never offered anything here
   await upsertWorkers(sys.db.pool, [
     { id: 'w-jt', name: '北斗网格员', role: 'grid_worker', gridCodes: [G1] },
@@ -72,7 +106,8 @@ beforeAll(async () => {
   tokens.viewer = (await sys.hub.auth.users.createSession('u-view', 3_600_000)).token;
   const admin = { id: 'test-admin', role: 'admin' as const, scope: ALL_SCOPE };
   await sys.hub.deviceRegistry.create({ id: 'jt-1', kind: 'handset', protocol: 'jt808', protocolId: TERMINAL, workerId: 'w-jt' }, admin);
-  phoneSecret = (await sys.hub.deviceRegistry.create({ id: 'ot-1', kind: 'handset', protocol: 'owntracks', workerId: 'w-ot' }, admin)).secret;
+  phoneSecret = (await sys.hub.deviceRegistry.create({ id: 'ot-1', kind: 'handset', protocol: 'owntracks', workerId: 'w-ot' }, admin))
+    .secret;
 
   // The terminal registers, authenticates and reports a fix in G1: online, on duty, in its grid.
   terminal = await Jt808Terminal.connect({ host: '127.0.0.1', port: sys.jt808.port, terminalNo: TERMINAL, version: 2013 });
@@ -80,7 +115,12 @@ beforeAll(async () => {
   expect(await terminal.authenticate()).toBe(0);
   const ts = Math.floor(Date.now() / 1000) * 1000;
   expect(await terminal.location({ lat: IN_G1.lat + 0.001, lon: IN_G1.lon, ts })).toBe(0);
-  await eventually(() => sys.hub.live.workers.get('w-jt'), (w) => !!w && w.online && w.duty === 'on' && w.ts === ts, 15_000, 'w-jt live');
+  await eventually(
+    () => sys.hub.live.workers.get('w-jt'),
+    (w) => !!w && w.online && w.duty === 'on' && w.ts === ts,
+    15_000,
+    'w-jt live',
+  );
 }, 90_000);
 
 afterAll(async () => {
@@ -104,7 +144,12 @@ describe('a JT/T 808 terminal gets its offers as text, an operator answers for i
     expect(text.flag & 0x0c).toBe(0x0c);
 
     // The terminal's 0x0001 marks the offer delivered (published), never accepted.
-    const d = await eventually(() => detail(id), (x) => x.offers[0]?.publishedAt != null, 15_000, 'offer delivered');
+    const d = await eventually(
+      () => detail(id),
+      (x) => x.offers[0]?.publishedAt != null,
+      15_000,
+      'offer delivered',
+    );
     expect(d.incident).toMatchObject({ state: 'dispatched', assigneeId: 'w-jt' });
     expect(d.offers[0]).toMatchObject({ workerId: 'w-jt', deviceId: 'jt-1', status: 'pending' });
     expect(d.offers[0]!.acceptBy - d.offers[0]!.offeredAt).toBe(180_000);
@@ -167,20 +212,44 @@ describe('an OwnTracks phone gets no offer: the operators are asked to call (dec
   it('offers with a "call the worker" alarm and half the wait; the recorded answer settles the alarm', async () => {
     // The JT/T 808 worker goes off line; the phone's first fix makes its worker the only candidate.
     await terminal.close();
-    await eventually(() => sys.hub.live.workers.get('w-jt'), (w) => !!w && !w.online, 15_000, 'w-jt offline');
+    await eventually(
+      () => sys.hub.live.workers.get('w-jt'),
+      (w) => !!w && !w.online,
+      15_000,
+      'w-jt offline',
+    );
     // The phone connects and reports as the OwnTracks app does (MQTT mode).
     phone = await mqtt.connectAsync(sys.mqttUrl, { clientId: 'ot-1', username: 'ot-1', password: phoneSecret, reconnectPeriod: 0 });
     const tst = Math.floor(Date.now() / 1000);
-    await phone.publishAsync('owntracks/ot-1/phone', JSON.stringify({ _type: 'location', lat: IN_G1.lat, lon: IN_G1.lon + 0.001, tst, acc: 8, tid: 'ot' }), { qos: 1 });
-    await eventually(() => sys.hub.live.workers.get('w-ot'), (w) => !!w && w.online && w.duty === 'on' && w.ts === tst * 1000, 15_000, 'w-ot live');
+    await phone.publishAsync(
+      'owntracks/ot-1/phone',
+      JSON.stringify({ _type: 'location', lat: IN_G1.lat, lon: IN_G1.lon + 0.001, tst, acc: 8, tid: 'ot' }),
+      { qos: 1 },
+    );
+    await eventually(
+      () => sys.hub.live.workers.get('w-ot'),
+      (w) => !!w && w.online && w.duty === 'on' && w.ts === tst * 1000,
+      15_000,
+      'w-ot live',
+    );
 
     // Dispatch ranks from its roster index, rebuilt at most every 2 s: wait until it sees both changes.
-    await eventually(() => sys.hub.dispatch.roster.current(), (ix) => {
-      const online = (w: string) => ix.workers.find((x) => x.id === w)?.online;
-      return online('w-jt') === false && online('w-ot') === true;
-    }, 15_000, 'roster sees w-jt away and w-ot online');
+    await eventually(
+      () => sys.hub.dispatch.roster.current(),
+      (ix) => {
+        const online = (w: string) => ix.workers.find((x) => x.id === w)?.online;
+        return online('w-jt') === false && online('w-ot') === true;
+      },
+      15_000,
+      'roster sees w-jt away and w-ot online',
+    );
     const id = await complaint('小区门口垃圾桶满溢');
-    const d = await eventually(() => detail(id), (x) => x.incident.state === 'dispatched', 15_000, 'offered');
+    const d = await eventually(
+      () => detail(id),
+      (x) => x.incident.state === 'dispatched',
+      15_000,
+      'offered',
+    );
     expect(d.incident.assigneeId).toBe('w-ot');
     expect(d.assigneeReach).toBe('call');
     const offer = d.offers[0]!;
@@ -203,14 +272,28 @@ describe('an OwnTracks phone gets no offer: the operators are asked to call (dec
 
 describe('a terminal that never shows the text: the operators are asked to call', () => {
   it('raises the call alarm once the text goes unanswered, and the offer stays unsent', async () => {
-    await sys.hub.deviceRegistry.create({ id: 'jt-mute', kind: 'handset', protocol: 'jt808', protocolId: '13800000002', workerId: 'w-mute' }, { id: 'test-admin', role: 'admin', scope: ALL_SCOPE });
-    mute = await Jt808Terminal.connect({ host: '127.0.0.1', port: sys.jt808.port, terminalNo: '13800000002', version: 2019, answerText: false });
+    await sys.hub.deviceRegistry.create(
+      { id: 'jt-mute', kind: 'handset', protocol: 'jt808', protocolId: '13800000002', workerId: 'w-mute' },
+      { id: 'test-admin', role: 'admin', scope: ALL_SCOPE },
+    );
+    mute = await Jt808Terminal.connect({
+      host: '127.0.0.1',
+      port: sys.jt808.port,
+      terminalNo: '13800000002',
+      version: 2019,
+      answerText: false,
+    });
     expect((await mute.register()).result).toBe(0);
     expect(await mute.authenticate()).toBe(0);
     const ts = Math.floor(Date.now() / 1000) * 1000;
     // Closer than the phone and with nothing on hand: ranked first.
     expect(await mute.location({ lat: IN_G1.lat, lon: IN_G1.lon, ts })).toBe(0);
-    await eventually(() => sys.hub.dispatch.roster.current(), (ix) => ix.workers.find((x) => x.id === 'w-mute')?.online === true, 15_000, 'roster sees w-mute');
+    await eventually(
+      () => sys.hub.dispatch.roster.current(),
+      (ix) => ix.workers.find((x) => x.id === 'w-mute')?.online === true,
+      15_000,
+      'roster sees w-mute',
+    );
 
     const id = await complaint('绿化带垃圾');
     const text = await mute.nextText(); // it arrives; the terminal just never says so
@@ -218,8 +301,11 @@ describe('a terminal that never shows the text: the operators are asked to call'
     const d = await stateOf(id, 'dispatched');
     expect(d.incident.assigneeId).toBe('w-mute');
     const call = await eventually(
-      async () => (await api<{ items: Alarm[] }>('GET', '/api/alarms')).body.items.find((a) => a.incidentId === id && a.stage === 'call_worker'),
-      (a) => a !== undefined, 15_000, 'call alarm',
+      async () =>
+        (await api<{ items: Alarm[] }>('GET', '/api/alarms')).body.items.find((a) => a.incidentId === id && a.stage === 'call_worker'),
+      (a) => a !== undefined,
+      15_000,
+      'call alarm',
     );
     expect(call!.acknowledgedAt).toBeNull();
     const after = await detail(id);
@@ -227,7 +313,16 @@ describe('a terminal that never shows the text: the operators are asked to call'
     // Still the normal wait: the worker may yet see the screen.
     expect(after.offers[0]!.acceptBy - after.offers[0]!.offeredAt).toBe(180_000);
     // Declined for them after the call: the alarm is settled with the operator's name.
-    expect((await act(id, { type: 'decline_for', workerId: 'w-mute', expectedVersion: after.incident.version, reason: '终端无显示，电话联系不上' })).status).toBe(200);
+    expect(
+      (
+        await act(id, {
+          type: 'decline_for',
+          workerId: 'w-mute',
+          expectedVersion: after.incident.version,
+          reason: '终端无显示，电话联系不上',
+        })
+      ).status,
+    ).toBe(200);
     const settled = await sys.db.pool.query('SELECT acknowledged_by FROM incident_alarms WHERE id = $1', [call!.id]);
     expect(settled.rows[0].acknowledged_by).toBe('u-op');
   });

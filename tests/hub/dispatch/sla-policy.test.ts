@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ALERT_TYPES } from '../../../protocol/schemas.js';
-import {
-  DEFAULT_SLA_TABLE,
-  deadlinesFor,
-  overdueStages,
-  slaCategory,
-  slaTableSchema,
-} from '../../../hub/dispatch/sla-policy.js';
+import { DEFAULT_SLA_TABLE, deadlinesFor, overdueStages, slaCategory, slaTableSchema } from '../../../hub/dispatch/sla-policy.js';
 import { T0 } from './builders.js';
 import { PRIORITIES } from '../../../protocol/incident-vocabulary.js';
 
@@ -22,7 +16,14 @@ describe('SLA policy', () => {
 
   it('is a valid table by its own schema (accept ≤ arrive ≤ resolve, names in both languages)', () => {
     expect(slaTableSchema.safeParse(DEFAULT_SLA_TABLE).success).toBe(true);
-    expect(slaTableSchema.safeParse([{ ...DEFAULT_SLA_TABLE[0], deadlines: { ...DEFAULT_SLA_TABLE[0].deadlines, low: { acceptMin: 90, arriveMin: 60, resolveMin: 100 } } }]).success).toBe(false);
+    expect(
+      slaTableSchema.safeParse([
+        {
+          ...DEFAULT_SLA_TABLE[0],
+          deadlines: { ...DEFAULT_SLA_TABLE[0].deadlines, low: { acceptMin: 90, arriveMin: 60, resolveMin: 100 } },
+        },
+      ]).success,
+    ).toBe(false);
   });
 
   it('resolves a normal complaint within 72 hours (seed 001) and never allows more', () => {

@@ -15,7 +15,9 @@ function publisher(text?: DeviceTextOutcome) {
   const metrics = new Metrics();
   const p = new TaskPublisher({
     downstream: { publish: async (topic) => void published.push(topic) },
-    topicRoot: 'grid/v1', metrics, protocolOf: (id) => protocols[id],
+    topicRoot: 'grid/v1',
+    metrics,
+    protocolOf: (id) => protocols[id],
     ...(text ? { deviceText: async (id: string, t: string) => (texts.push([id, t]), text) } : {}),
   });
   return { p, published, texts, metrics };
@@ -30,7 +32,7 @@ describe('task publisher', () => {
     expect(texts).toEqual([]);
   });
 
-  it('JT/T 808: the text, answered with the terminal\'s outcome; nothing on MQTT', async () => {
+  it("JT/T 808: the text, answered with the terminal's outcome; nothing on MQTT", async () => {
     const { p, published, texts, metrics } = publisher('no_reply');
     expect(p.reach('jt-1')).toBe('text');
     expect(await p.send('jt-1', offer, () => '【新任务】…')).toBe('no_reply');

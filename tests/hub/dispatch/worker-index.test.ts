@@ -6,10 +6,13 @@ import { aWorker, T0 } from './builders.js';
 
 describe('WorkerIndex', () => {
   const rng = createRng('worker-index');
-  const workers = Array.from({ length: 2000 }, (_, i) => aWorker({
-    id: `w${i}`, gridCodes: i % 7 === 0 ? [`G${i % 50}`, `G${(i + 1) % 50}`] : [`G${i % 50}`],
-    position: i % 20 === 0 ? null : { lat: 27.7 + rng.float(0, 0.2), lon: 113.0 + rng.float(0, 0.2), ts: T0 },
-  }));
+  const workers = Array.from({ length: 2000 }, (_, i) =>
+    aWorker({
+      id: `w${i}`,
+      gridCodes: i % 7 === 0 ? [`G${i % 50}`, `G${(i + 1) % 50}`] : [`G${i % 50}`],
+      position: i % 20 === 0 ? null : { lat: 27.7 + rng.float(0, 0.2), lon: 113.0 + rng.float(0, 0.2), ts: T0 },
+    }),
+  );
   const index = WorkerIndex.build(workers, T0);
 
   it('lists the workers answering for a grid, including those with several grids', () => {

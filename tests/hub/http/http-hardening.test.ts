@@ -32,7 +32,16 @@ const tokens: Record<string, string> = {};
 async function start(extra: Partial<HttpDeps> = {}): Promise<{ app: HttpApp; url: string; metrics: Metrics }> {
   const metrics = new Metrics();
   const app = await buildHttpServer({
-    pool: db.pool, regions, live: new LiveState(), metrics, logger: silentLogger, tileUrl: null, timescale: db.timescale, info: () => ({}), auth, ...extra,
+    pool: db.pool,
+    regions,
+    live: new LiveState(),
+    metrics,
+    logger: silentLogger,
+    tileUrl: null,
+    timescale: db.timescale,
+    info: () => ({}),
+    auth,
+    ...extra,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   apps.push(app);
@@ -42,7 +51,10 @@ async function start(extra: Partial<HttpDeps> = {}): Promise<{ app: HttpApp; url
 /** Sends the headers of a body of `length` bytes and nothing else; resolves with the status. */
 function declaredBody(url: string, method: string, path: string, length: number, token: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(`${url}${path}`, { method, headers: { 'content-type': 'application/json', 'content-length': String(length), authorization: `Bearer ${token}` } });
+    const req = request(`${url}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', 'content-length': String(length), authorization: `Bearer ${token}` },
+    });
     req.on('response', (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
@@ -54,7 +66,11 @@ function declaredBody(url: string, method: string, path: string, length: number,
 }
 
 function login(url: string, headers: Record<string, string> = {}, password = 'wrong password') {
-  return fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ username: 'admin', password }) });
+  return fetch(`${url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ username: 'admin', password }),
+  });
 }
 
 beforeAll(async () => {
@@ -79,7 +95,13 @@ afterAll(async () => {
 describe('security headers', () => {
   it('the page, the API, its refusals and unknown paths all carry them; the CSP has no unsafe-inline', async () => {
     const { url } = await start();
-    for (const [path, status] of [['/', 200], ['/api/config', 200], ['/api/live', 401], ['/api/nothing-here', 401], ['/health/live', 200]] as const) {
+    for (const [path, status] of [
+      ['/', 200],
+      ['/api/config', 200],
+      ['/api/live', 401],
+      ['/api/nothing-here', 401],
+      ['/health/live', 200],
+    ] as const) {
       const res = await fetch(`${url}${path}`);
       expect(res.status, path).toBe(status);
       const csp = res.headers.get('content-security-policy') ?? '';
@@ -132,7 +154,12 @@ describe('bodies', () => {
   it('refuses a field the schema does not name (400) and a body on a route that takes none', async () => {
     const { app } = await start();
     const headers = { authorization: `Bearer ${tokens['u-admin']}` };
-    const extra = await app.inject({ method: 'PUT', url: '/api/workers', headers, payload: { workers: [{ id: 'w-1', name: '张三', role: 'grid_worker' }], sneaky: true } });
+    const extra = await app.inject({
+      method: 'PUT',
+      url: '/api/workers',
+      headers,
+      payload: { workers: [{ id: 'w-1', name: '张三', role: 'grid_worker' }], sneaky: true },
+    });
     expect(extra.statusCode, extra.body).toBe(400);
     expect(extra.json()).toMatchObject({ ok: false, error: { code: 'FST_ERR_VALIDATION' } });
     const logout = await app.inject({ method: 'POST', url: '/api/auth/logout', payload: { anything: 1 } });
@@ -169,7 +196,7 @@ describe('login throttling and the client address', () => {
     expect(res.headers.get('set-cookie')).not.toContain('Secure');
   });
 
-  it('reads TRUST_PROXY: false by default, true, or the proxies\' addresses', () => {
+  it("reads TRUST_PROXY: false by default, true, or the proxies' addresses", () => {
     expect(parseTrustProxy(undefined)).toBe(false);
     expect(parseTrustProxy('false')).toBe(false);
     expect(parseTrustProxy('true')).toBe(true);

@@ -30,7 +30,15 @@ function devicesTable(rows: DeviceRow[]) {
   return { table, pool };
 }
 
-const row = (d: typeof HANDSET): DeviceRow => ({ id: d.id, kind: d.kind, worker_id: d.workerId, grid_code: d.gridCode, lat: d.lat, lon: d.lon, protocol: 'native' });
+const row = (d: typeof HANDSET): DeviceRow => ({
+  id: d.id,
+  kind: d.kind,
+  worker_id: d.workerId,
+  grid_code: d.gridCode,
+  lat: d.lat,
+  lon: d.lon,
+  protocol: 'native',
+});
 
 async function stageWith(rows: DeviceRow[], loaded: DeviceRow[] = rows) {
   const { table, pool } = devicesTable(loaded);
@@ -77,7 +85,8 @@ describe('device stage', () => {
       expect(outcome, channel).toEqual({ reject: 'channel_not_allowed' });
       expect(ctx.device).toBeUndefined();
     }
-    for (const channel of ['presence', 'events', 'status'] as const) expect((await run(stage, 'door-1', channel)).outcome, channel).toBeUndefined();
+    for (const channel of ['presence', 'events', 'status'] as const)
+      expect((await run(stage, 'door-1', channel)).outcome, channel).toBeUndefined();
     // A handset's own alarms (SOS, power cut) come on events too.
     expect((await run(stage, 'hs-1', 'events')).outcome).toBeUndefined();
   });

@@ -4,7 +4,13 @@ import { Metrics } from '../../../common/metrics.js';
 import { testConfig } from '../../../common/config.js';
 import { emptyRows, type PositionRow } from '../../../hub/rows/row-types.js';
 import type { IngestContext } from '../../../hub/ingest/ingest-types.js';
-import { clockAheadReading, DEFAULT_FIX_FILTER, FixFilter, fixFilterSettings, positionFilterStage } from '../../../hub/ingest/stage-position-filter.js';
+import {
+  clockAheadReading,
+  DEFAULT_FIX_FILTER,
+  FixFilter,
+  fixFilterSettings,
+  positionFilterStage,
+} from '../../../hub/ingest/stage-position-filter.js';
 import type { FixAnchor } from '../../../hub/rows/fix-heads.js';
 
 const T0 = Date.parse('2026-12-01T08:00:00Z');
@@ -12,7 +18,20 @@ const T0 = Date.parse('2026-12-01T08:00:00Z');
 const north = (m: number): number => 27.87 + m / 111_195;
 
 function aRow(over: Partial<PositionRow> = {}): PositionRow {
-  return { deviceId: 'hs-1', workerId: 'w-1', ts: T0, lat: 27.87, lon: 113.12, acc: 5, alt: null, speed: null, heading: null, battery: null, seq: null, ...over };
+  return {
+    deviceId: 'hs-1',
+    workerId: 'w-1',
+    ts: T0,
+    lat: 27.87,
+    lon: 113.12,
+    acc: 5,
+    alt: null,
+    speed: null,
+    heading: null,
+    battery: null,
+    seq: null,
+    ...over,
+  };
 }
 
 /** Judges rows one message at a time (each received when its fix was taken, unless said). */
@@ -24,7 +43,11 @@ describe('FixFilter', () => {
   it('refuses a fix beyond the clock-skew allowance and keeps one inside it', () => {
     const f = new FixFilter({ ...DEFAULT_FIX_FILTER, maxFutureS: 60 });
     const now = T0;
-    const [inside, beyond, y2099] = f.judge('hs-1', [aRow({ ts: now + 59_000 }), aRow({ ts: now + 86_400_000 }), aRow({ ts: Date.parse('2099-01-01T00:00:00Z') })], now);
+    const [inside, beyond, y2099] = f.judge(
+      'hs-1',
+      [aRow({ ts: now + 59_000 }), aRow({ ts: now + 86_400_000 }), aRow({ ts: Date.parse('2099-01-01T00:00:00Z') })],
+      now,
+    );
     expect(inside!.refused).toBeUndefined();
     expect(inside!.row.clockAheadMs).toBe(59_000);
     expect(beyond!.refused).toBe("future_fix: 86400 s ahead of the hub's clock");
@@ -33,7 +56,11 @@ describe('FixFilter', () => {
 
   it('refuses (0,0) in WGS-84 and what BD-09 (0,0) becomes', () => {
     const f = new FixFilter();
-    const [zero, bd09Zero, real] = f.judge('hs-1', [aRow({ ts: T0, lat: 0, lon: 0 }), aRow({ ts: T0 + 1000, lat: -0.006004, lon: -0.006505 }), aRow({ ts: T0 + 2000 })], T0 + 2000);
+    const [zero, bd09Zero, real] = f.judge(
+      'hs-1',
+      [aRow({ ts: T0, lat: 0, lon: 0 }), aRow({ ts: T0 + 1000, lat: -0.006004, lon: -0.006505 }), aRow({ ts: T0 + 2000 })],
+      T0 + 2000,
+    );
     expect(zero!.refused).toMatch(/^zero_fix/);
     expect(bd09Zero!.refused).toMatch(/^zero_fix/);
     expect(real!.refused).toBeUndefined();
@@ -41,7 +68,11 @@ describe('FixFilter', () => {
 
   it('flags a fix worse than the accuracy limit; an unknown accuracy is not judged', () => {
     const f = new FixFilter({ ...DEFAULT_FIX_FILTER, maxAccM: 100 });
-    const [poor, fine, unknown] = f.judge('hs-1', [aRow({ acc: 150 }), aRow({ ts: T0 + 1000, acc: 100 }), aRow({ ts: T0 + 2000, acc: null })], T0 + 2000);
+    const [poor, fine, unknown] = f.judge(
+      'hs-1',
+      [aRow({ acc: 150 }), aRow({ ts: T0 + 1000, acc: 100 }), aRow({ ts: T0 + 2000, acc: null })],
+      T0 + 2000,
+    );
     expect(poor!.row.flags).toEqual(['accuracy']);
     expect(fine!.row.flags).toBeUndefined();
     expect(unknown!.row.flags).toBeUndefined();
@@ -82,7 +113,11 @@ describe('FixFilter', () => {
     // A store-and-forward upload from between the two, received after both: 1,000 m in 300 s from
     // T0 is 3.3 m/s (against the newest it would be 2,000 m "backwards in time").
     const now = T0 + 700_000;
-    const late = f.judge('hs-1', [aRow({ ts: T0 + 300_000, lat: north(1_000), acc: 0 }), aRow({ ts: T0 + 310_000, lat: north(9_000), acc: 0 })], now);
+    const late = f.judge(
+      'hs-1',
+      [aRow({ ts: T0 + 300_000, lat: north(1_000), acc: 0 }), aRow({ ts: T0 + 310_000, lat: north(9_000), acc: 0 })],
+      now,
+    );
     expect(late.map((x) => x.row.flags ?? [])).toEqual([[], ['jump']]);
     expect(late[0]!.row.clockAheadMs).toBe(-400_000);
   });
@@ -121,23 +156,42 @@ describe('clockAheadReading', () => {
 
 describe('positionFilterStage', () => {
   const ctxOf = (rows: PositionRow[], receivedAt: number, payload = Buffer.from('{"fixes":[]}')): IngestContext => ({
-    topic: 'grid/v1/devices/hs-1/location', payload, receivedAt, channel: 'location', deviceId: 'hs-1',
+    topic: 'grid/v1/devices/hs-1/location',
+    payload,
+    receivedAt,
+    channel: 'location',
+    deviceId: 'hs-1',
     device: { id: 'hs-1', kind: 'handset', workerId: 'w-1', gridCode: null, lat: null, lon: null },
     rows: { ...emptyRows(), positions: rows },
   });
 
   it('takes its settings from the config (names and defaults)', () => {
     expect(fixFilterSettings(testConfig())).toEqual(DEFAULT_FIX_FILTER);
-    expect(fixFilterSettings(testConfig({ FIX_MAX_FUTURE_S: '5', FIX_MAX_SPEED_KMH: '80', FIX_MAX_ACC_M: '50' }))).toEqual({ maxFutureS: 5, maxSpeedKmh: 80, maxAccM: 50 });
+    expect(fixFilterSettings(testConfig({ FIX_MAX_FUTURE_S: '5', FIX_MAX_SPEED_KMH: '80', FIX_MAX_ACC_M: '50' }))).toEqual({
+      maxFutureS: 5,
+      maxSpeedKmh: 80,
+      maxAccM: 50,
+    });
   });
 
   it('turns refused fixes of a batch into dead letters with a counter, keeps the good and flagged ones', async () => {
     const metrics = new Metrics();
     const stage = positionFilterStage({ metrics, settings: { ...DEFAULT_FIX_FILTER, maxAccM: 100 } });
     const now = T0 + 60_000;
-    const ctx = ctxOf([aRow({ ts: T0 }), aRow({ ts: T0 + 1000, acc: 500 }), aRow({ ts: T0 + 2000, lat: 0, lon: 0 }), aRow({ ts: Date.parse('2099-01-01T00:00:00Z') })], now);
+    const ctx = ctxOf(
+      [
+        aRow({ ts: T0 }),
+        aRow({ ts: T0 + 1000, acc: 500 }),
+        aRow({ ts: T0 + 2000, lat: 0, lon: 0 }),
+        aRow({ ts: Date.parse('2099-01-01T00:00:00Z') }),
+      ],
+      now,
+    );
     expect(await stage.run(ctx)).toBeUndefined();
-    expect(ctx.rows.positions.map((r) => [r.ts, r.flags])).toEqual([[T0, undefined], [T0 + 1000, ['accuracy']]]);
+    expect(ctx.rows.positions.map((r) => [r.ts, r.flags])).toEqual([
+      [T0, undefined],
+      [T0 + 1000, ['accuracy']],
+    ]);
     expect(ctx.rows.deadLetters.map((d) => d.reason.split(':')[0])).toEqual(['zero_fix', 'future_fix']);
     const future = ctx.rows.deadLetters[1]!;
     expect(JSON.parse(future.payload.toString()).ts).toBe(Date.parse('2099-01-01T00:00:00Z'));

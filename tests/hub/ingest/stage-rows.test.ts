@@ -22,7 +22,20 @@ describe('rows stage', () => {
     const { outcome, rows } = run(HANDSET, 'location', { ts: T0, lat: 27.87, lon: 113.13, acc: 5, battery: 80, seq: 7 });
     expect(outcome).toBeUndefined();
     expect(rows.positions).toEqual([
-      { deviceId: 'hs-1', workerId: 'w-1', ts: T0, lat: 27.87, lon: 113.13, acc: 5, alt: null, speed: null, heading: null, battery: 80, seq: 7, inGrid: true },
+      {
+        deviceId: 'hs-1',
+        workerId: 'w-1',
+        ts: T0,
+        lat: 27.87,
+        lon: 113.13,
+        acc: 5,
+        alt: null,
+        speed: null,
+        heading: null,
+        battery: 80,
+        seq: 7,
+        inGrid: true,
+      },
     ]);
     expect(rows.inbox).toEqual([]);
   });
@@ -50,10 +63,29 @@ describe('rows stage', () => {
     const alert = { ts: T0, type: 'door.forced', eventId: 'e-1', severity: 'high', confidence: 0.9 };
     const { rows } = run(DOOR, 'events', alert);
     expect(rows.events).toEqual([
-      { deviceId: 'door-1', deviceKind: 'door', ts: T0, eventKey: 'e-1', type: 'door.forced', severity: 'high', confidence: 0.9, snapshot: null, data: null, lat: 27.85, lon: 113.1, gridCode: 'G1' },
+      {
+        deviceId: 'door-1',
+        deviceKind: 'door',
+        ts: T0,
+        eventKey: 'e-1',
+        type: 'door.forced',
+        severity: 'high',
+        confidence: 0.9,
+        snapshot: null,
+        data: null,
+        lat: 27.85,
+        lon: 113.1,
+        gridCode: 'G1',
+      },
     ]);
     expect(rows.inbox).toEqual([
-      { deviceId: 'door-1', channel: 'events', key: 'e-1', ts: T0, body: { ...alert, deviceKind: 'door', lat: 27.85, lon: 113.1, gridCode: 'G1' } },
+      {
+        deviceId: 'door-1',
+        channel: 'events',
+        key: 'e-1',
+        ts: T0,
+        body: { ...alert, deviceKind: 'door', lat: 27.85, lon: 113.1, gridCode: 'G1' },
+      },
     ]);
   });
 
@@ -79,7 +111,9 @@ describe('rows stage', () => {
       { deviceId: 'hs-1', channel: 'reports', key: '', ts: T0, body: { ...report, lon, lat, crs: 'wgs84' } },
     ]);
     const reply = { ts: T0, taskId: 't-1', reply: 'accept' };
-    expect(run(HANDSET, 'task-replies', reply).rows.inbox).toEqual([{ deviceId: 'hs-1', channel: 'task-replies', key: '', ts: T0, body: reply }]);
+    expect(run(HANDSET, 'task-replies', reply).rows.inbox).toEqual([
+      { deviceId: 'hs-1', channel: 'task-replies', key: '', ts: T0, body: reply },
+    ]);
   });
 
   it('refuses a channel it has no rows for', () => {

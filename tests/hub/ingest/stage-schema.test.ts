@@ -31,10 +31,21 @@ describe('schema stage', () => {
   });
 
   it('names the first failing field by its path', async () => {
-    expect(await refusal('location', { fixes: [{ ts: T0, lat: 27.87, lon: 113.12 }, { ts: T0, lat: 91, lon: 113.12 }] })).toMatch(/^schema: /);
+    expect(
+      await refusal('location', {
+        fixes: [
+          { ts: T0, lat: 27.87, lon: 113.12 },
+          { ts: T0, lat: 91, lon: 113.12 },
+        ],
+      }),
+    ).toMatch(/^schema: /);
     expect(await refusal('status', { ts: T0, duty: 'maybe' })).toMatch(/^schema: duty: /);
-    expect(await refusal('events', { ts: 1, type: 'door.forced' })).toBe('schema: ts: ts must be ISO-8601 or epoch milliseconds between 2000 and 2100');
-    expect(await refusal('reports', { ts: T0, category: 'garbage', lat: 27.87, lon: 113.12, photos: ['a'.repeat(5000)] })).toMatch(/^schema: photos\.0: /);
+    expect(await refusal('events', { ts: 1, type: 'door.forced' })).toBe(
+      'schema: ts: ts must be ISO-8601 or epoch milliseconds between 2000 and 2100',
+    );
+    expect(await refusal('reports', { ts: T0, category: 'garbage', lat: 27.87, lon: 113.12, photos: ['a'.repeat(5000)] })).toMatch(
+      /^schema: photos\.0: /,
+    );
   });
 
   it('says (root) when the payload as a whole is wrong', async () => {

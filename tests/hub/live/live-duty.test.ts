@@ -5,7 +5,19 @@ import { emptyRows } from '../../../hub/rows/row-types.js';
 
 function stateWithWorker(): LiveState {
   const live = new LiveState(() => 0);
-  live.workers.set('w-1', { workerId: 'w-1', deviceId: 'hs-1', name: '张三', role: 'grid_worker', gridCode: 'G1', lat: null, lon: null, ts: null, battery: null, duty: 'on', online: true });
+  live.workers.set('w-1', {
+    workerId: 'w-1',
+    deviceId: 'hs-1',
+    name: '张三',
+    role: 'grid_worker',
+    gridCode: 'G1',
+    lat: null,
+    lon: null,
+    ts: null,
+    battery: null,
+    duty: 'on',
+    online: true,
+  });
   (live as unknown as { workerByDevice: Map<string, string> }).workerByDevice.set('hs-1', 'w-1');
   return live;
 }
@@ -17,7 +29,7 @@ const status = (ts: number, duty: 'on' | 'off') => {
 };
 
 describe('live duty', () => {
-  it('an operator\'s change is not undone by an older buffered handset status, but a newer one wins', () => {
+  it("an operator's change is not undone by an older buffered handset status, but a newer one wins", () => {
     const live = stateWithWorker();
     expect(live.setDuty('w-1', 'off', 2000)).toEqual({ workerId: 'w-1', duty: 'off', ts: 2000 });
     expect(live.apply(status(1500, 'on')).duty).toEqual([]);

@@ -9,20 +9,55 @@ const NOW = Date.parse('2026-12-03T08:00:00Z');
 
 function stateWithWorker(clock: ManualClock): LiveState {
   const live = new LiveState(() => clock.now());
-  live.workers.set('w-1', { workerId: 'w-1', deviceId: 'hs-1', name: '张三', role: 'grid_worker', gridCode: 'G1', lat: null, lon: null, ts: null, battery: null, duty: 'on', online: true });
+  live.workers.set('w-1', {
+    workerId: 'w-1',
+    deviceId: 'hs-1',
+    name: '张三',
+    role: 'grid_worker',
+    gridCode: 'G1',
+    lat: null,
+    lon: null,
+    ts: null,
+    battery: null,
+    duty: 'on',
+    online: true,
+  });
   (live as unknown as { workerByDevice: Map<string, string> }).workerByDevice.set('hs-1', 'w-1');
   return live;
 }
 
 function fixes(...over: Partial<PositionRow>[]): Rows {
   const rows = emptyRows();
-  for (const o of over) rows.positions.push({ deviceId: 'hs-1', workerId: 'w-1', ts: NOW, lat: 27.87, lon: 113.12, acc: 5, alt: null, speed: null, heading: null, battery: null, seq: null, ...o });
+  for (const o of over)
+    rows.positions.push({
+      deviceId: 'hs-1',
+      workerId: 'w-1',
+      ts: NOW,
+      lat: 27.87,
+      lon: 113.12,
+      acc: 5,
+      alt: null,
+      speed: null,
+      heading: null,
+      battery: null,
+      seq: null,
+      ...o,
+    });
   return rows;
 }
 
 const futureLetter = (aheadMs: number): Rows => ({
   ...emptyRows(),
-  deadLetters: [{ topic: 'grid/v1/devices/hs-1/location', deviceId: 'hs-1', reason: 'future_fix: …', size: 2, payload: Buffer.from('{}'), clockAheadMs: aheadMs }],
+  deadLetters: [
+    {
+      topic: 'grid/v1/devices/hs-1/location',
+      deviceId: 'hs-1',
+      reason: 'future_fix: …',
+      size: 2,
+      payload: Buffer.from('{}'),
+      clockAheadMs: aheadMs,
+    },
+  ],
 });
 
 describe('live positions', () => {
@@ -46,7 +81,9 @@ describe('live positions', () => {
     expect(live.apply(fixes({ ts: Date.parse('2099-01-01T00:00:00Z'), lat: 27.9 })).positions).toEqual([]);
     expect(live.apply(fixes({ ts: NOW + 86_400_000, lat: 27.9 })).positions).toEqual([]);
     clock.advance(1_000);
-    expect(live.apply(fixes({ ts: NOW + 500, lat: 27.88 })).positions).toEqual([{ workerId: 'w-1', lat: 27.88, lon: 113.12, ts: NOW + 500 }]);
+    expect(live.apply(fixes({ ts: NOW + 500, lat: 27.88 })).positions).toEqual([
+      { workerId: 'w-1', lat: 27.88, lon: 113.12, ts: NOW + 500 },
+    ]);
   });
 
   it('shows how far a handset clock runs ahead: refused fixes tell, a live fix on time clears it, a buffered upload says nothing', () => {

@@ -16,11 +16,22 @@ const T0 = Date.parse('2026-11-25T08:00:00Z');
 const min = (n: number) => T0 + n * 60_000;
 
 /** The committed rows of a status as ingest hands them to commit listeners. */
-const status = (deviceId: string, workerId: string, ts: number, duty: 'on' | 'off'): StatusRow =>
-  ({ deviceId, workerId, ts, kind: 'status', duty, battery: null, online: null });
+const status = (deviceId: string, workerId: string, ts: number, duty: 'on' | 'off'): StatusRow => ({
+  deviceId,
+  workerId,
+  ts,
+  kind: 'status',
+  duty,
+  battery: null,
+  online: null,
+});
 
 async function commitStatus(deviceId: string, workerId: string, ts: number, duty: 'on' | 'off'): Promise<DutyChanged[]> {
-  await sys.db.pool.query(`INSERT INTO device_status (device_id, ts, kind, duty) VALUES ($1, $2, 'status', $3)`, [deviceId, new Date(ts), duty]);
+  await sys.db.pool.query(`INSERT INTO device_status (device_id, ts, kind, duty) VALUES ($1, $2, 'status', $3)`, [
+    deviceId,
+    new Date(ts),
+    duty,
+  ]);
   return syncDutyFromStatuses(sys.db.pool, [status(deviceId, workerId, ts, duty)]);
 }
 
@@ -82,7 +93,15 @@ describe('duty sync', () => {
   });
 
   it('ignores presence rows and devices without a worker', async () => {
-    const presence: StatusRow = { deviceId: 'hs-d2', workerId: 'w-d2', ts: min(1), kind: 'presence', duty: null, battery: null, online: true };
+    const presence: StatusRow = {
+      deviceId: 'hs-d2',
+      workerId: 'w-d2',
+      ts: min(1),
+      kind: 'presence',
+      duty: null,
+      battery: null,
+      online: true,
+    };
     expect(await syncDutyFromStatuses(sys.db.pool, [presence, { ...status('door-d2', 'x', min(1), 'on'), workerId: null }])).toEqual([]);
   });
 });

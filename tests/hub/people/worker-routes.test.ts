@@ -42,9 +42,20 @@ describe('people API', () => {
     await replaceRegions(db.pool, parseRegions(fixture('two-streets.geojson')).tree, { accept: new Set() });
     live = new LiveState();
     app = await buildHttpServer({
-      pool: db.pool, regions: new RegionDirectory(db.pool), live, metrics: new Metrics(), logger: silentLogger, tileUrl: null, timescale: db.timescale, info: () => ({}),
-      onDutyChanged: (id, duty) => { dutyCalls.push([id, duty]); },
-      onWorkersChanged: () => { workerReloads++; },
+      pool: db.pool,
+      regions: new RegionDirectory(db.pool),
+      live,
+      metrics: new Metrics(),
+      logger: silentLogger,
+      tileUrl: null,
+      timescale: db.timescale,
+      info: () => ({}),
+      onDutyChanged: (id, duty) => {
+        dutyCalls.push([id, duty]);
+      },
+      onWorkersChanged: () => {
+        workerReloads++;
+      },
     });
     await app.ready();
   });
@@ -76,16 +87,41 @@ describe('people API', () => {
     await incident('i4', 'w2', 'accepted');
     await incident('i5', null, 'reported');
     const fixTs = Date.now() - 5_000;
-    live.workers.set('w1', { workerId: 'w1', deviceId: 'hs-w1', name: '邓美', role: 'grid_worker', gridCode: A1, lat: 27.81, lon: 113.11, ts: fixTs, battery: 80, duty: 'on', online: true });
+    live.workers.set('w1', {
+      workerId: 'w1',
+      deviceId: 'hs-w1',
+      name: '邓美',
+      role: 'grid_worker',
+      gridCode: A1,
+      lat: 27.81,
+      lon: 113.11,
+      ts: fixTs,
+      battery: 80,
+      duty: 'on',
+      online: true,
+    });
 
     const before = Date.now();
     const list = await app.inject({ url: '/api/workers' });
     const after = Date.now();
     expect(list.statusCode, list.body).toBe(200);
     const workers = list.json<{ workers: WorkerView[] }>().workers;
-    expect(workers.map((w) => [w.id, w.load])).toEqual([['p1', 0], ['w1', 2], ['w2', 1]]);
+    expect(workers.map((w) => [w.id, w.load])).toEqual([
+      ['p1', 0],
+      ['w1', 2],
+      ['w2', 1],
+    ]);
     const w1 = workers.find((w) => w.id === 'w1') as WorkerView;
-    expect(w1).toMatchObject({ name: '邓美', role: 'grid_worker', gridCodes: [A1], categories: ['drain', 'door.*'], duty: 'off', dutySince: null, online: true, deviceId: 'hs-w1' });
+    expect(w1).toMatchObject({
+      name: '邓美',
+      role: 'grid_worker',
+      gridCodes: [A1],
+      categories: ['drain', 'door.*'],
+      duty: 'off',
+      dutySince: null,
+      online: true,
+      deviceId: 'hs-w1',
+    });
     expect(w1.position).toMatchObject({ lat: 27.81, lon: 113.11, ts: new Date(fixTs).toISOString(), battery: 80 });
     expect(w1.position?.ageMs).toBeGreaterThanOrEqual(before - fixTs);
     expect(w1.position?.ageMs).toBeLessThanOrEqual(after - fixTs);
@@ -153,7 +189,10 @@ describe('people API', () => {
     expect(dutyCalls).toHaveLength(1);
 
     expect((await setDuty('w1', 'off')).json()).toMatchObject({ duty: 'off', changed: true });
-    expect(dutyCalls).toEqual([['w1', 'on'], ['w1', 'off']]);
+    expect(dutyCalls).toEqual([
+      ['w1', 'on'],
+      ['w1', 'off'],
+    ]);
     expect((await getWorker('w1')).duty).toBe('off');
 
     expect((await setDuty('w1', 'maybe')).statusCode).toBe(400);

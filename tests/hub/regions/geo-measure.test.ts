@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Polygon } from 'geojson';
-import { bboxOf, closeRings, distanceToEdgesM, haversineM, localProjection, pointSegmentDistance, ringIsClosed } from '../../../hub/regions/geo-measure.js';
+import {
+  bboxOf,
+  closeRings,
+  distanceToEdgesM,
+  haversineM,
+  localProjection,
+  pointSegmentDistance,
+  ringIsClosed,
+} from '../../../hub/regions/geo-measure.js';
 
 describe('geo-measure', () => {
   it('measures great-circle distance (one degree of latitude ≈ 111.2 km)', () => {
@@ -22,13 +30,39 @@ describe('geo-measure', () => {
 
   it('measures to the nearest edge, including a hole and an unclosed ring', () => {
     const p = localProjection(0);
-    const square: Polygon = { type: 'Polygon', coordinates: [[[0, 0], [1, 0], [1, 1], [0, 1]], [[0.4, 0.4], [0.6, 0.4], [0.6, 0.6], [0.4, 0.6], [0.4, 0.4]]] };
+    const square: Polygon = {
+      type: 'Polygon',
+      coordinates: [
+        [
+          [0, 0],
+          [1, 0],
+          [1, 1],
+          [0, 1],
+        ],
+        [
+          [0.4, 0.4],
+          [0.6, 0.4],
+          [0.6, 0.6],
+          [0.4, 0.6],
+          [0.4, 0.4],
+        ],
+      ],
+    };
     expect(distanceToEdgesM(0.5, 0.5, square, p)).toBeCloseTo(p.y(0.1), 6); // to the hole
     expect(distanceToEdgesM(-0.5, 0.5, square, p)).toBeCloseTo(p.x(0.5), 6); // across the closing edge
   });
 
   it('closes rings without touching closed ones, and boxes geometry', () => {
-    const open: Polygon = { type: 'Polygon', coordinates: [[[0, 0], [1, 0], [1, 1]]] };
+    const open: Polygon = {
+      type: 'Polygon',
+      coordinates: [
+        [
+          [0, 0],
+          [1, 0],
+          [1, 1],
+        ],
+      ],
+    };
     const closed = closeRings(open);
     expect(ringIsClosed(closed.coordinates[0])).toBe(true);
     expect(ringIsClosed(open.coordinates[0])).toBe(false); // input untouched

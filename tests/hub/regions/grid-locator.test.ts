@@ -38,7 +38,7 @@ describe('grid locator', () => {
   it('the drain on the border of two streets: a point on the shared edge gets exactly one owner, whatever the load order', () => {
     // Vertical edges and vertices are exactly representable: these points are ON both boundaries.
     const onEdge: [number, number, string, string][] = [
-      [113.15, 27.80, A1, B1], // a vertex both streets share on the district border
+      [113.15, 27.8, A1, B1], // a vertex both streets share on the district border
       [113.16, 27.83, A1, B1], // the four-grid vertex where the streets' border bends
       [113.155, 27.845, A2, B2], // on the diagonal border (may round to one side: still one owner)
       [113.18, 27.845, B2, B3], // the enclave's edge
@@ -58,7 +58,7 @@ describe('grid locator', () => {
   it('walks both bent street borders: every point on them has one owner, stable under shuffles', () => {
     const rng = createRng('border-walk');
     const borders: [number, number, number, number][] = [
-      [113.15, 27.80, 113.16, 27.83],
+      [113.15, 27.8, 113.16, 27.83],
       [113.16, 27.83, 113.15, 27.86],
     ];
     for (let k = 0; k < 40; k++) {

@@ -20,9 +20,23 @@ interface Row {
 /** A square of 0.01° with its south-west corner at (lon, lat). */
 const square = (lon: number, lat: number) => ({
   type: 'Polygon' as const,
-  coordinates: [[[lon, lat], [lon + 0.01, lat], [lon + 0.01, lat + 0.01], [lon, lat + 0.01], [lon, lat]]],
+  coordinates: [
+    [
+      [lon, lat],
+      [lon + 0.01, lat],
+      [lon + 0.01, lat + 0.01],
+      [lon, lat + 0.01],
+      [lon, lat],
+    ],
+  ],
 });
-const row = (code: string, parent: string | null, level: RegionLevel, lon: number): Row => ({ code, parent_code: parent, level, name: `${code} 名`, geometry: square(lon, 27.8) });
+const row = (code: string, parent: string | null, level: RegionLevel, lon: number): Row => ({
+  code,
+  parent_code: parent,
+  level,
+  name: `${code} 名`,
+  geometry: square(lon, 27.8),
+});
 
 // D → S1 → C1 → G1, G2;  D → S2 → C2 → G3.  Grids side by side from 113.00 eastwards.
 const TREE: Row[] = [

@@ -35,8 +35,18 @@ describe('regions import/export over HTTP', () => {
     db = await openDatabase({ DATABASE_URL: undefined, DATA_DIR: '' }, silentLogger, { inMemory: true });
     regions = new RegionDirectory(db.pool);
     app = await buildHttpServer({
-      pool: db.pool, regions, live: new LiveState(), metrics: new Metrics(), logger: silentLogger, tileUrl: null, timescale: db.timescale,
-      info: () => ({}), onRegionsChanged: () => { reloads++; directoryAtReload = regions.size; },
+      pool: db.pool,
+      regions,
+      live: new LiveState(),
+      metrics: new Metrics(),
+      logger: silentLogger,
+      tileUrl: null,
+      timescale: db.timescale,
+      info: () => ({}),
+      onRegionsChanged: () => {
+        reloads++;
+        directoryAtReload = regions.size;
+      },
     });
     await app.ready();
   });
@@ -52,7 +62,13 @@ describe('regions import/export over HTTP', () => {
   it('imports a district (MultiPolygon, hole, shared edges) and exports exactly what it imported', async () => {
     const res = await put(TWO_STREETS);
     expect(res.statusCode, res.body).toBe(200);
-    expect(res.json()).toMatchObject({ ok: true, dryRun: false, counts: { total: 10, added: 10, updated: 0, removed: 0 }, problems: [], reloaded: true });
+    expect(res.json()).toMatchObject({
+      ok: true,
+      dryRun: false,
+      counts: { total: 10, added: 10, updated: 0, removed: 0 },
+      problems: [],
+      reloaded: true,
+    });
     expect(reloads).toBe(1);
     // The import read the region directory again before the hub reloaded what depends on it.
     expect(directoryAtReload).toBe(10);
@@ -71,9 +87,21 @@ describe('regions import/export over HTTP', () => {
   it('filters the export by level and by subtree', async () => {
     await put(TWO_STREETS);
     const grids = await exported('?level=grid');
-    expect(grids.features.map((f) => f.properties.code)).toEqual(['430211001001-01', '430211001001-02', '430211002001-01', '430211002001-02', '430211002001-03']);
+    expect(grids.features.map((f) => f.properties.code)).toEqual([
+      '430211001001-01',
+      '430211001001-02',
+      '430211002001-01',
+      '430211002001-02',
+      '430211002001-03',
+    ]);
     const street = await exported('?root=430211002');
-    expect(street.features.map((f) => f.properties.code)).toEqual(['430211002', '430211002001', '430211002001-01', '430211002001-02', '430211002001-03']);
+    expect(street.features.map((f) => f.properties.code)).toEqual([
+      '430211002',
+      '430211002001',
+      '430211002001-01',
+      '430211002001-02',
+      '430211002001-03',
+    ]);
     expect((await exported('?root=430211001&level=grid')).features).toHaveLength(2);
     const missing = await app.inject({ url: '/api/regions?root=nope' });
     expect(missing.statusCode).toBe(404);
@@ -86,7 +114,11 @@ describe('regions import/export over HTTP', () => {
     reloads = 0;
     const res = await put(fixture('broken-tree.geojson'));
     expect(res.statusCode).toBe(422);
-    const body = res.json<{ ok: boolean; error: { code: string; message: string }; problems: Array<{ code: string; regionCode: string }> }>();
+    const body = res.json<{
+      ok: boolean;
+      error: { code: string; message: string };
+      problems: Array<{ code: string; regionCode: string }>;
+    }>();
     expect(body.ok).toBe(false);
     expect(body.error.code).toBe('REGIONS_INVALID');
     expect(body.error.message).toContain('nothing was changed');
@@ -100,7 +132,11 @@ describe('regions import/export over HTTP', () => {
     const input = fixture('overlap-and-gap.geojson');
     const refused = await put(input);
     expect(refused.statusCode).toBe(422);
-    const body = refused.json<{ error: { code: string }; needs: string[]; problems: Array<{ code: string; regionCode: string; otherCode?: string; areaM2: number }> }>();
+    const body = refused.json<{
+      error: { code: string };
+      needs: string[];
+      problems: Array<{ code: string; regionCode: string; otherCode?: string; areaM2: number }>;
+    }>();
     expect(body.error.code).toBe('REGIONS_GEOMETRY_REFUSED');
     expect(body.needs).toEqual(['overlaps', 'gaps']);
     const overlap = body.problems.find((p) => p.code === 'overlap');
@@ -117,7 +153,12 @@ describe('regions import/export over HTTP', () => {
     const ok = await put(input, '?accept=overlaps,gaps');
     expect(ok.statusCode, ok.body).toBe(200);
     expect(ok.json()).toMatchObject({ ok: true, accepted: ['overlaps', 'gaps'], counts: { total: 4 } });
-    expect(ok.json().problems.map((p: { code: string }) => p.code).sort()).toEqual(['gap', 'overlap']);
+    expect(
+      ok
+        .json()
+        .problems.map((p: { code: string }) => p.code)
+        .sort(),
+    ).toEqual(['gap', 'overlap']);
     expect((await exported()).features).toHaveLength(4);
     expect(reloads).toBe(1);
     expect((await put(input, '?accept=everything')).statusCode).toBe(400);
@@ -129,8 +170,13 @@ describe('regions import/export over HTTP', () => {
       { id: 'w-a1', name: '邓美', role: 'grid_worker', gridCodes: [GRID_A1] },
       { id: 'w-c', name: '刘一', role: 'grid_worker', gridCodes: ['C1-G1'] },
     ]);
-    await upsertDevices(db.pool, [{ id: 'door-a1', kind: 'door', secret: 'door-secret-0123456789', gridCode: GRID_A1, lat: 27.81, lon: 113.11 }]);
-    for (const [id, state] of [['i-open', 'accepted'], ['i-done', 'closed']]) {
+    await upsertDevices(db.pool, [
+      { id: 'door-a1', kind: 'door', secret: 'door-secret-0123456789', gridCode: GRID_A1, lat: 27.81, lon: 113.11 },
+    ]);
+    for (const [id, state] of [
+      ['i-open', 'accepted'],
+      ['i-done', 'closed'],
+    ]) {
       await db.pool.query(
         `INSERT INTO incidents (id, source, category, priority, lat, lon, grid_code, state, version, created_at, updated_at, sla_started_at, accept_by, arrive_by, resolve_by)
          VALUES ($1, 'resident', 'drain', 'normal', 27.81, 113.11, $2, $3, 1, now(), now(), now(), now(), now(), now())`,
@@ -148,7 +194,12 @@ describe('regions import/export over HTTP', () => {
 
     const dry = await put(input, '?accept=overlaps,gaps,detach&dryRun=true');
     expect(dry.statusCode, dry.body).toBe(200);
-    expect(dry.json()).toMatchObject({ dryRun: true, reloaded: false, counts: { removed: 10 }, workersOutsideTree: [{ id: 'w-a1', missingGridCodes: [GRID_A1] }] });
+    expect(dry.json()).toMatchObject({
+      dryRun: true,
+      reloaded: false,
+      counts: { removed: 10 },
+      workersOutsideTree: [{ id: 'w-a1', missingGridCodes: [GRID_A1] }],
+    });
     expect(byCode(await exported())).toEqual(byCode(TWO_STREETS));
 
     const done = await put(input, '?accept=overlaps,gaps,detach');

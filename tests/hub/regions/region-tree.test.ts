@@ -10,7 +10,10 @@ import {
 import { fixture } from './fixtures.js';
 
 const codes = (problems: Problem[], code: Problem['code']): string[] =>
-  problems.filter((p) => p.code === code).map((p) => p.regionCode).sort();
+  problems
+    .filter((p) => p.code === code)
+    .map((p) => p.regionCode)
+    .sort();
 
 // 0.001° of longitude × 0.01° of latitude at 27.005°N, in m² (spherical Earth, as turf measures).
 const STRIP_M2 = 0.001 * 111_195 * Math.cos((27.005 * Math.PI) / 180) * 0.01 * 111_195;
@@ -79,10 +82,20 @@ describe('parseRegions', () => {
   });
 
   it('reports a child reaching outside its parent', () => {
-    const input = fixture('overlap-and-gap.geojson') as { features: { properties: { code: string }; geometry: { coordinates: number[][][] } }[] };
+    const input = fixture('overlap-and-gap.geojson') as {
+      features: { properties: { code: string }; geometry: { coordinates: number[][][] } }[];
+    };
     const g3 = input.features.find((f) => f.properties.code === 'C1-G3');
     if (!g3) throw new Error('fixture changed');
-    g3.geometry.coordinates = [[[113.021, 27.0], [113.031, 27.0], [113.031, 27.01], [113.021, 27.01], [113.021, 27.0]]];
+    g3.geometry.coordinates = [
+      [
+        [113.021, 27.0],
+        [113.031, 27.0],
+        [113.031, 27.01],
+        [113.021, 27.01],
+        [113.021, 27.0],
+      ],
+    ];
     const out = parseRegions(input).problems.filter((p) => p.code === 'outside_parent');
     expect(out).toHaveLength(1);
     expect(out[0]).toMatchObject({ regionCode: 'C1-G3', otherCode: 'C1' });
@@ -92,10 +105,88 @@ describe('parseRegions', () => {
   it.each([
     ['not an object', 42],
     ['not a FeatureCollection', { type: 'Feature' }],
-    ['a feature without a code', { type: 'FeatureCollection', features: [{ type: 'Feature', properties: { parent: null, level: 'grid', name: 'x' }, geometry: { type: 'Polygon', coordinates: [[[0, 0], [1, 0], [1, 1], [0, 0]]] } }] }],
-    ['an unknown level', { type: 'FeatureCollection', features: [{ type: 'Feature', properties: { code: 'a', parent: null, level: 'village', name: 'x' }, geometry: { type: 'Polygon', coordinates: [[[0, 0], [1, 0], [1, 1], [0, 0]]] } }] }],
-    ['a Point geometry', { type: 'FeatureCollection', features: [{ type: 'Feature', properties: { code: 'a', parent: null, level: 'grid', name: 'x' }, geometry: { type: 'Point', coordinates: [0, 0] } }] }],
-    ['a latitude out of range', { type: 'FeatureCollection', features: [{ type: 'Feature', properties: { code: 'a', parent: null, level: 'grid', name: 'x' }, geometry: { type: 'Polygon', coordinates: [[[0, 0], [1, 95], [1, 1], [0, 0]]] } }] }],
+    [
+      'a feature without a code',
+      {
+        type: 'FeatureCollection',
+        features: [
+          {
+            type: 'Feature',
+            properties: { parent: null, level: 'grid', name: 'x' },
+            geometry: {
+              type: 'Polygon',
+              coordinates: [
+                [
+                  [0, 0],
+                  [1, 0],
+                  [1, 1],
+                  [0, 0],
+                ],
+              ],
+            },
+          },
+        ],
+      },
+    ],
+    [
+      'an unknown level',
+      {
+        type: 'FeatureCollection',
+        features: [
+          {
+            type: 'Feature',
+            properties: { code: 'a', parent: null, level: 'village', name: 'x' },
+            geometry: {
+              type: 'Polygon',
+              coordinates: [
+                [
+                  [0, 0],
+                  [1, 0],
+                  [1, 1],
+                  [0, 0],
+                ],
+              ],
+            },
+          },
+        ],
+      },
+    ],
+    [
+      'a Point geometry',
+      {
+        type: 'FeatureCollection',
+        features: [
+          {
+            type: 'Feature',
+            properties: { code: 'a', parent: null, level: 'grid', name: 'x' },
+            geometry: { type: 'Point', coordinates: [0, 0] },
+          },
+        ],
+      },
+    ],
+    [
+      'a latitude out of range',
+      {
+        type: 'FeatureCollection',
+        features: [
+          {
+            type: 'Feature',
+            properties: { code: 'a', parent: null, level: 'grid', name: 'x' },
+            geometry: {
+              type: 'Polygon',
+              coordinates: [
+                [
+                  [0, 0],
+                  [1, 95],
+                  [1, 1],
+                  [0, 0],
+                ],
+              ],
+            },
+          },
+        ],
+      },
+    ],
   ])('throws RegionImportError on %s', (_label, input) => {
     expect(() => parseRegions(input)).toThrow(RegionImportError);
   });

@@ -9,14 +9,31 @@ import type { OpenedEngine } from '../analytics/engines.js';
 const t0 = Date.parse('2026-11-25T09:00:00Z');
 
 function fix(deviceId: string, i: number, over: Partial<PositionRow> = {}): PositionRow {
-  return { deviceId, workerId: 'w-x', ts: t0 + i * 1000, lat: 27.87 + i * 1e-5, lon: 113.12, acc: 5, alt: null, speed: null, heading: null, battery: 90, seq: i, ...over };
+  return {
+    deviceId,
+    workerId: 'w-x',
+    ts: t0 + i * 1000,
+    lat: 27.87 + i * 1e-5,
+    lon: 113.12,
+    acc: 5,
+    alt: null,
+    speed: null,
+    heading: null,
+    battery: 90,
+    seq: i,
+    ...over,
+  };
 }
-const range = (deviceId: string, from: number, to: number): PositionRow[] => Array.from({ length: to - from }, (_, k) => fix(deviceId, from + k));
+const range = (deviceId: string, from: number, to: number): PositionRow[] =>
+  Array.from({ length: to - from }, (_, k) => fix(deviceId, from + k));
 const only = (positions: PositionRow[]): Rows => ({ ...emptyRows(), positions });
 
 export function conflictSuite(engine: () => OpenedEngine, copy: boolean): void {
   const q = async <T>(sql: string, args: unknown[] = []): Promise<T[]> => (await engine().db.pool.query(sql, args)).rows as T[];
-  const letters = () => q<{ device_id: string; reason: string; topic: string; payload: Buffer }>(`SELECT device_id, reason, topic, payload FROM dead_letters ORDER BY id`);
+  const letters = () =>
+    q<{ device_id: string; reason: string; topic: string; payload: Buffer }>(
+      `SELECT device_id, reason, topic, payload FROM dead_letters ORDER BY id`,
+    );
 
   it('keeps the stored fix and dead-letters another position at its device and time, with both positions', async () => {
     await commitRows(engine().db.pool, only(range('hs-d1', 0, 10)), { copy });
@@ -24,13 +41,19 @@ export function conflictSuite(engine: () => OpenedEngine, copy: boolean): void {
     const rows = only([...range('hs-d1', 8, 12), rival]);
     const out = await commitRows(engine().db.pool, rows, { copy });
     expect(out).toEqual({ copyFellBack: copy, conflictingDuplicates: 1 });
-    const stored = await q<{ lat: number; n: number }>(`SELECT lat, (SELECT count(*)::int FROM positions WHERE device_id = 'hs-d1') AS n FROM positions WHERE device_id = 'hs-d1' AND ts = $1`, [new Date(rival.ts)]);
+    const stored = await q<{ lat: number; n: number }>(
+      `SELECT lat, (SELECT count(*)::int FROM positions WHERE device_id = 'hs-d1') AS n FROM positions WHERE device_id = 'hs-d1' AND ts = $1`,
+      [new Date(rival.ts)],
+    );
     expect(stored).toEqual([{ lat: fix('hs-d1', 4).lat, n: 12 }]);
     const [letter, ...rest] = await letters();
     expect(rest).toEqual([]);
     expect(letter!.device_id).toBe('hs-d1');
     expect(letter!.reason).toMatch(/^conflicting_duplicate: /);
-    expect(JSON.parse(letter!.payload.toString())).toMatchObject({ fix: { ts: rival.ts, lat: 28.5, seq: 99 }, kept: { lat: fix('hs-d1', 4).lat } });
+    expect(JSON.parse(letter!.payload.toString())).toMatchObject({
+      fix: { ts: rival.ts, lat: 28.5, seq: 99 },
+      kept: { lat: fix('hs-d1', 4).lat },
+    });
     // Listeners (the live state) see what was committed: the loser left the positions.
     expect(rows.positions).not.toContain(rival);
     expect(rows.deadLetters).toHaveLength(1);
@@ -50,7 +73,9 @@ export function conflictSuite(engine: () => OpenedEngine, copy: boolean): void {
     // No stored fix is repeated, so the COPY goes through: the batch's own repeats never reach it.
     expect(await commitRows(engine().db.pool, rows, { copy })).toEqual({ copyFellBack: false, conflictingDuplicates: 1 });
     expect(await q(`SELECT seq::int, lon FROM positions WHERE device_id = 'hs-d3' ORDER BY ts`)).toEqual([
-      { seq: 0, lon: 113.12 }, { seq: 1, lon: 113.12 }, { seq: 2, lon: 113.12 },
+      { seq: 0, lon: 113.12 },
+      { seq: 1, lon: 113.12 },
+      { seq: 2, lon: 113.12 },
     ]);
     expect((await letters()).map((l) => l.reason.split(':')[0])).toEqual(['conflicting_duplicate']);
   });
@@ -61,7 +86,10 @@ export function conflictSuite(engine: () => OpenedEngine, copy: boolean): void {
       ...only([fix('hs-d4', 1, { lat: 30 }), fix('hs-d4', 3)]),
       statuses: [{ deviceId: 'hs-d4', workerId: null, ts: t0, kind: 'status', duty: 'on', battery: 80, online: null }],
     };
-    expect(await commitRows(engine().db.pool, mixed, { copy, now: t0 + 3 * 3_600_000 })).toEqual({ copyFellBack: copy, conflictingDuplicates: 1 });
+    expect(await commitRows(engine().db.pool, mixed, { copy, now: t0 + 3 * 3_600_000 })).toEqual({
+      copyFellBack: copy,
+      conflictingDuplicates: 1,
+    });
     expect(await q(`SELECT count(*)::int AS n FROM positions WHERE device_id = 'hs-d4'`)).toEqual([{ n: 4 }]);
     expect(await q(`SELECT count(*)::int AS n FROM device_status`)).toEqual([{ n: 1 }]);
     expect((await letters()).map((l) => l.reason.split(':')[0])).toEqual(['conflicting_duplicate']);
@@ -77,7 +105,8 @@ export function conflictSuite(engine: () => OpenedEngine, copy: boolean): void {
     expect(out.conflictingDuplicates).toBe(1);
     expect(await q(`SELECT count(*)::int AS n FROM positions WHERE device_id = 'hs-d5'`)).toEqual([{ n: 4 }]);
     expect(await q(`SELECT seq::int, flags FROM positions_flagged ORDER BY ts`)).toEqual([
-      { seq: 10, flags: ['jump'] }, { seq: 11, flags: ['accuracy', 'jump'] },
+      { seq: 10, flags: ['jump'] },
+      { seq: 11, flags: ['accuracy', 'jump'] },
     ]);
     // Again: the same flagged fixes are no-ops; a flagged rival of a flagged fix is a conflict.
     const again = await commitRows(engine().db.pool, only([{ ...jump }, fix('hs-d5', 11, { lat: 33, flags: ['jump'] })]), { copy });
@@ -95,7 +124,10 @@ export function conflictSuite(engine: () => OpenedEngine, copy: boolean): void {
     expect(await q(`SELECT seq::int FROM positions WHERE device_id = 'hs-d6'`)).toEqual([{ seq: 0 }]);
     const moved = await letters();
     expect(moved.map((l) => [l.topic, l.reason.split(':')[0], JSON.parse(l.payload.toString()).ts]).sort()).toEqual(
-      [['positions', 'future_fix', future.ts], ['positions', 'future_fix', tomorrow.ts]].sort(),
+      [
+        ['positions', 'future_fix', future.ts],
+        ['positions', 'future_fix', tomorrow.ts],
+      ].sort(),
     );
   });
 }

@@ -13,7 +13,19 @@ const t0 = Date.parse('2026-11-25T08:00:00Z');
 function fixes(deviceId: string, from: number, to: number): PositionRow[] {
   return Array.from({ length: to - from }, (_, k) => {
     const i = from + k;
-    return { deviceId, workerId: null, ts: t0 + i * 1000, lat: 27.87 + i * 1e-6, lon: 113.12 - i * 1e-6, acc: i % 3 === 0 ? null : 4.5, alt: null, speed: 1.25, heading: i % 360, battery: 88, seq: i };
+    return {
+      deviceId,
+      workerId: null,
+      ts: t0 + i * 1000,
+      lat: 27.87 + i * 1e-6,
+      lon: 113.12 - i * 1e-6,
+      acc: i % 3 === 0 ? null : 4.5,
+      alt: null,
+      speed: 1.25,
+      heading: i % 360,
+      battery: 88,
+      seq: i,
+    };
   });
 }
 
@@ -22,9 +34,18 @@ const only = (positions: PositionRow[]): Rows => ({ ...emptyRows(), positions })
 describe('COPY text', () => {
   it('escapes what would break a line or a field, and writes null as \\N', () => {
     const [row] = fixes('hs-a\tb\\c\nd', 0, 1);
-    expect(positionsCopyText([row!])).toBe(`hs-a\\tb\\\\c\\nd\t2026-11-25T08:00:00.000Z\t\\N\t27.87\t113.12\t\\N\t\\N\t1.25\t0\t88\t0\t\\N\n`);
+    expect(positionsCopyText([row!])).toBe(
+      `hs-a\\tb\\\\c\\nd\t2026-11-25T08:00:00.000Z\t\\N\t27.87\t113.12\t\\N\t\\N\t1.25\t0\t88\t0\t\\N\n`,
+    );
     // in_grid as COPY's boolean text.
-    expect(positionsCopyText([{ ...row!, inGrid: true }, { ...row!, inGrid: false }]).split('\n').map((l) => l.split('\t').at(-1))).toEqual(['t', 'f', '']);
+    expect(
+      positionsCopyText([
+        { ...row!, inGrid: true },
+        { ...row!, inGrid: false },
+      ])
+        .split('\n')
+        .map((l) => l.split('\t').at(-1)),
+    ).toEqual(['t', 'f', '']);
   });
 });
 
@@ -42,7 +63,8 @@ for (const [name, open, copy] of [
       await e.db.pool.query('TRUNCATE positions, positions_flagged, device_events, device_status, hub_inbox, dead_letters');
     });
 
-    const count = async (table = 'positions') => (await e.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]!.n;
+    const count = async (table = 'positions') =>
+      (await e.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]!.n;
 
     it('stores a batch once; the same batch again changes nothing', async () => {
       const batch = fixes('hs-c1', 0, 2500);
@@ -51,18 +73,32 @@ for (const [name, open, copy] of [
       // A redelivered batch: COPY refuses the repeated fixes, the INSERT skips them.
       expect(await commitRows(e.db.pool, only(batch), { copy })).toEqual({ copyFellBack: copy, conflictingDuplicates: 0 });
       expect(await count()).toBe(2500);
-      const r = await e.db.pool.query(`SELECT ts, lat, lon, acc, alt, speed, heading, battery, seq FROM positions WHERE seq IN (0, 1, 2499) ORDER BY seq`);
+      const r = await e.db.pool.query(
+        `SELECT ts, lat, lon, acc, alt, speed, heading, battery, seq FROM positions WHERE seq IN (0, 1, 2499) ORDER BY seq`,
+      );
       expect(r.rows.map((x) => ({ ...x, ts: x.ts.getTime(), seq: Number(x.seq) }))).toEqual(
         [0, 1, 2499].map((i) => {
           const f = fixes('hs-c1', i, i + 1)[0]!;
-          return { ts: f.ts, lat: f.lat, lon: f.lon, acc: f.acc, alt: null, speed: f.speed, heading: f.heading, battery: f.battery, seq: i };
+          return {
+            ts: f.ts,
+            lat: f.lat,
+            lon: f.lon,
+            acc: f.acc,
+            alt: null,
+            speed: f.speed,
+            heading: f.heading,
+            battery: f.battery,
+            seq: i,
+          };
         }),
       );
     });
 
     it('writes the new fixes of a batch that overlaps stored ones, and a fix repeated inside one batch once', async () => {
       await commitRows(e.db.pool, only(fixes('hs-c2', 0, 100)), { copy });
-      const overlap = await commitRows(e.db.pool, only([...fixes('hs-c2', 50, 150), ...fixes('hs-c3', 0, 10), ...fixes('hs-c3', 5, 6)]), { copy });
+      const overlap = await commitRows(e.db.pool, only([...fixes('hs-c2', 50, 150), ...fixes('hs-c3', 0, 10), ...fixes('hs-c3', 5, 6)]), {
+        copy,
+      });
       expect(overlap.copyFellBack).toBe(copy);
       const r = await e.db.pool.query<{ device_id: string; n: number; lo: number; hi: number }>(
         `SELECT device_id, count(*)::int AS n, min(seq)::int AS lo, max(seq)::int AS hi FROM positions GROUP BY 1 ORDER BY 1`,
@@ -79,7 +115,9 @@ for (const [name, open, copy] of [
         ...emptyRows(),
         positions: fixes('hs-c4', 5, 20),
         statuses: [{ deviceId: 'hs-c4', workerId: null, ts: t0, kind: 'status', duty: 'on', battery: 80, online: null }],
-        deadLetters: [{ topic: 'grid/v1/devices/hs-c4/location', deviceId: 'hs-c4', reason: 'bad json', size: 3, payload: Buffer.from('{{{') }],
+        deadLetters: [
+          { topic: 'grid/v1/devices/hs-c4/location', deviceId: 'hs-c4', reason: 'bad json', size: 3, payload: Buffer.from('{{{') },
+        ],
       };
       expect(await commitRows(e.db.pool, mixed, { copy })).toEqual({ copyFellBack: copy, conflictingDuplicates: 0 });
       expect([await count(), await count('device_status'), await count('dead_letters')]).toEqual([20, 1, 1]);

@@ -5,7 +5,17 @@ import type { PositionRow } from '../../../hub/rows/row-types.js';
 
 const T = Date.parse('2026-11-26T10:00:00Z');
 const at = (workerId: string | null, ts: number): PositionRow => ({
-  deviceId: 'hs', workerId, ts, lat: 0, lon: 0, acc: null, alt: null, speed: null, heading: null, battery: null, seq: null,
+  deviceId: 'hs',
+  workerId,
+  ts,
+  lat: 0,
+  lon: 0,
+  acc: null,
+  alt: null,
+  speed: null,
+  heading: null,
+  battery: null,
+  seq: null,
 });
 
 describe('endedHours', () => {

@@ -9,7 +9,12 @@ import type pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../common/logger.js';
 import { openDatabase, type Database } from '../../../storage/database.js';
-import { applyStoragePolicies, DEFAULT_STORAGE_POLICY, syncStoragePolicies, type StoragePolicyConfig } from '../../../hub/upkeep/storage-policies.js';
+import {
+  applyStoragePolicies,
+  DEFAULT_STORAGE_POLICY,
+  syncStoragePolicies,
+  type StoragePolicyConfig,
+} from '../../../hub/upkeep/storage-policies.js';
 import { postgresServer, postgresServerName } from '../analytics/engines.js';
 
 interface Job {
@@ -60,15 +65,25 @@ async function policyChecks(open: () => Promise<Database>, reopen: (i: number) =
   ]);
   expect(await jobs(db.pool)).toEqual({ ...before, compression: { id: before.compression!.id, age: '2 days' } });
   // The same age written another way is no change.
-  expect((await syncStoragePolicies(db.pool, { compressAfter: '48 hours', retainRawFor: '180 days' })).map((c) => c.action)).toEqual(['kept', 'kept']);
+  expect((await syncStoragePolicies(db.pool, { compressAfter: '48 hours', retainRawFor: '180 days' })).map((c) => c.action)).toEqual([
+    'kept',
+    'kept',
+  ]);
   // Atomic: the compression change is undone when the retention change after it fails.
   await expect(syncStoragePolicies(db.pool, { compressAfter: '3 days', retainRawFor: 'not an interval' })).rejects.toThrow(/interval/);
   expect((await jobs(db.pool)).compression).toEqual({ id: before.compression!.id, age: '2 days' });
   // A policy someone removed by hand comes back, the other one stays.
   await db.pool.query(`SELECT remove_retention_policy('positions')`);
   const back = await syncStoragePolicies(db.pool, changed);
-  expect(back.map((c) => [c.policy, c.action])).toEqual([['compression', 'kept'], ['retention', 'added']]);
-  expect(await jobs(db.pool)).toMatchObject({ compression: { id: before.compression!.id, age: '2 days' }, retention: { id: back[1].jobId, age: '180 days' }, count: 2 });
+  expect(back.map((c) => [c.policy, c.action])).toEqual([
+    ['compression', 'kept'],
+    ['retention', 'added'],
+  ]);
+  expect(await jobs(db.pool)).toMatchObject({
+    compression: { id: before.compression!.id, age: '2 days' },
+    retention: { id: back[1].jobId, age: '180 days' },
+    count: 2,
+  });
   await db.close();
 }
 
@@ -80,7 +95,10 @@ describe('storage policies on the embedded TimescaleDB', () => {
     const dir = mkdtempSync(join(tmpdir(), 'grid-policies-'));
     dirs.push(dir);
     // An embedded start takes seconds: the database is reopened from disk once, at start 5.
-    await policyChecks(() => openDatabase({ DATA_DIR: dir }, silentLogger), (i) => i === 5);
+    await policyChecks(
+      () => openDatabase({ DATA_DIR: dir }, silentLogger),
+      (i) => i === 5,
+    );
   }, 120_000);
 });
 
@@ -90,10 +108,14 @@ describe(`storage policies on ${postgresServerName}`, () => {
     try {
       if (engine.db.timescale) {
         // Ten real starts: a server opens in well under a second.
-        await policyChecks(() => openDatabase({ DATABASE_URL: engine.url, DATA_DIR: '' }, silentLogger), () => true);
+        await policyChecks(
+          () => openDatabase({ DATABASE_URL: engine.url, DATA_DIR: '' }, silentLogger),
+          () => true,
+        );
         return;
       }
-      for (let i = 0; i < 10; i++) expect(await applyStoragePolicies(engine.db.pool, engine.db.timescale, DEFAULT_STORAGE_POLICY)).toBe(false);
+      for (let i = 0; i < 10; i++)
+        expect(await applyStoragePolicies(engine.db.pool, engine.db.timescale, DEFAULT_STORAGE_POLICY)).toBe(false);
       const schemas = await engine.db.pool.query(`SELECT 1 FROM pg_namespace WHERE nspname LIKE 'timescaledb%'`);
       expect(schemas.rowCount).toBe(0);
     } finally {

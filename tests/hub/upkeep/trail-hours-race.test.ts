@@ -23,7 +23,9 @@ const KEEP = { keep: '30 days' };
 async function someoneWaitsOnTrailHours(pool: pg.Pool): Promise<void> {
   const until = Date.now() + 10_000;
   for (;;) {
-    const r = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND relation = 'trail_hours'::regclass`);
+    const r = await pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND relation = 'trail_hours'::regclass`,
+    );
     if (r.rows[0].n > 0) return;
     if (Date.now() > until) throw new Error('nobody waited for the trail_hours lock');
     await new Promise((r) => setTimeout(r, 5));
@@ -31,7 +33,9 @@ async function someoneWaitsOnTrailHours(pool: pg.Pool): Promise<void> {
 }
 
 const packedTimes = async (pool: pg.Pool, hour: number) => {
-  const r = await pool.query<{ fixes: Buffer | null }>(`SELECT fixes FROM trail_hours WHERE worker_id = 'w-r' AND hour = $1`, [new Date(hour)]);
+  const r = await pool.query<{ fixes: Buffer | null }>(`SELECT fixes FROM trail_hours WHERE worker_id = 'w-r' AND hour = $1`, [
+    new Date(hour),
+  ]);
   return r.rows[0]?.fixes ? [...unpackTrack([r.rows[0].fixes]).ts] : null;
 };
 
