@@ -58,7 +58,7 @@ async function findTerminal(pool: pg.Pool, terminalNo: string): Promise<Terminal
 export function startJt808(o: Jt808WiringOptions): Promise<RunningJt808Gateway> {
   const codeOf = (d: TerminalRow) => derivedDeviceCode(o.key, d.id, d.secret_hash, CODE_PURPOSE);
   // Only handsets publish locations and events (protocol/topics.ts PUBLISH_CHANNELS).
-  const usable = (d: TerminalRow | null): d is TerminalRow => d !== null && d.enabled && d.kind === 'handset';
+  const usable = (d: TerminalRow | null): d is TerminalRow => d?.enabled === true && d.kind === 'handset';
   return startJt808Gateway({
     async authenticate(terminalNo, authCode) {
       const d = await findTerminal(o.pool, terminalNo);

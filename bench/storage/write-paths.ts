@@ -15,9 +15,9 @@ const copyText = (rows: PositionRow[]) =>
   rows
     .map(
       (r) =>
-        [r.deviceId, new Date(r.ts).toISOString(), r.workerId, r.lat, r.lon, r.acc, r.alt, r.speed, r.heading, r.battery, r.seq]
+        `${[r.deviceId, new Date(r.ts).toISOString(), r.workerId, r.lat, r.lon, r.acc, r.alt, r.speed, r.heading, r.battery, r.seq]
           .map(tsv)
-          .join('\t') + '\n',
+          .join('\t')}\n`,
     )
     .join('');
 

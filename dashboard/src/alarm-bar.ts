@@ -128,7 +128,7 @@ export class AlarmBar {
   private chime(): void {
     this.chimes++;
     const ctx = this.context();
-    if (!ctx || ctx.state !== 'running') return;
+    if (ctx?.state !== 'running') return;
     const start = ctx.currentTime;
     [880, 660].forEach((freq, k) => {
       const osc = ctx.createOscillator();

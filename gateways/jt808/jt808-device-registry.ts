@@ -45,7 +45,7 @@ export function jt808Identity(store: Jt808DeviceStore, opts: Jt808RegistryOption
   const hash = opts.hash ?? ((_id: string, secret: string) => hashSecret(secret));
   // Only handsets publish locations and events (protocol/topics.ts PUBLISH_CHANNELS): a door or
   // camera record with a terminal's id would have every report dead-lettered by the hub.
-  const usable = (d: Jt808DeviceRecord | null): d is Jt808DeviceRecord => d !== null && d.enabled && d.kind === 'handset';
+  const usable = (d: Jt808DeviceRecord | null): d is Jt808DeviceRecord => d?.enabled === true && d.kind === 'handset';
   return {
     async authenticate(terminalNo, authCode) {
       const d = await store.find(idFor(terminalNo));

@@ -38,7 +38,7 @@ export async function gridCoverage(
   const dayStart = shanghaiDayStart(date);
   // The grid's polygon from the hub's region directory, not a read of the table per request.
   const g = regions.get(grid);
-  if (!g || g.level !== 'grid') throw new AnalyticsError('GRID_NOT_FOUND');
+  if (g?.level !== 'grid') throw new AnalyticsError('GRID_NOT_FOUND');
   const cells = gridCells(g.geometry);
   const w = await pool.query<{ id: string }>(`SELECT id FROM workers WHERE $1 = ANY (grid_codes) ORDER BY id`, [grid]);
   const workers = w.rows.map((r) => r.id);

@@ -73,7 +73,7 @@ export function kpiCsv(report: KpiReport): string {
     ['total', report.scope.code, report.scope.name, ...figures(report.total)],
     ...report.groups.map((g) => [report.by, g.key, g.label, ...figures(g)]),
   ];
-  return '\ufeff' + rows.map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
+  return `\ufeff${rows.map((r) => r.map(csvField).join(',')).join('\r\n')}\r\n`;
 }
 
 export function csvFilename(report: KpiReport): string {

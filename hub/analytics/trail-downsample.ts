@@ -5,9 +5,7 @@
 import type { Track } from './geo-distance.js';
 import { EARTH_RADIUS_M } from '../regions/geo-measure.js';
 
-export interface PlanarFn<P> {
-  (p: P): [number, number];
-}
+export type PlanarFn<P> = (p: P) => [number, number];
 
 const RAD = Math.PI / 180;
 const METRES_PER_DEG = EARTH_RADIUS_M * RAD;
@@ -81,7 +79,7 @@ function keepIndices(xs: Float64Array, ys: Float64Array, n: number, maxPoints: n
       const px = xs[i] - ax;
       const py = ys[i] - ay;
       let t = len2 === 0 ? 0 : (px * dx + py * dy) / len2;
-      t = t < 0 ? 0 : t > 1 ? 1 : t;
+      t = t < 0 ? 0 : Math.min(t, 1);
       const ex = px - t * dx;
       const ey = py - t * dy;
       const d2 = ex * ex + ey * ey;

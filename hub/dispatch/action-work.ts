@@ -80,7 +80,7 @@ export class ActionWork {
     const out = await this.u.serial(() =>
       this.u.unit(async (q, o) => {
         const inc = await loadIncident(q, id, true);
-        if (!inc || !inc.reporterTokenHash) throw new AppError('INCIDENT_NOT_FOUND');
+        if (!inc?.reporterTokenHash) throw new AppError('INCIDENT_NOT_FOUND');
         const a = Buffer.from(inc.reporterTokenHash, 'hex');
         const given = Buffer.from(hashToken(token), 'hex');
         if (a.length !== given.length || !timingSafeEqual(a, given)) throw new AppError('BAD_RECEIPT');

@@ -36,7 +36,7 @@ export class DeadlineWork {
     const b = new PlanBuilder(ctx, inc, false);
     if (kind === 'offer') {
       const offer = ref ? await loadOffer(q, ref) : null;
-      if (!offer || offer.status !== 'pending' || inc.state !== 'dispatched' || inc.assigneeId !== offer.workerId) return 'stale';
+      if (offer?.status !== 'pending' || inc.state !== 'dispatched' || inc.assigneeId !== offer.workerId) return 'stale';
       b.withdraw(offer, 'timed_out', '超时未响应，已转派 / no answer in time, offered to someone else');
       b.apply({ type: 'offer_timeout' }, SYSTEM);
       b.route();

@@ -200,7 +200,7 @@ export class DispatchUnits {
       this.unit(async (q, out) => {
         const offer = await loadOffer(q, message.taskId);
         const inc = offer?.status === 'pending' ? await loadIncident(q, offer.incidentId) : null;
-        if (!inc || inc.state !== 'dispatched' || inc.assigneeId !== offer?.workerId) return;
+        if (inc?.state !== 'dispatched' || inc.assigneeId !== offer?.workerId) return;
         const alarm = await raiseAlarm(q, inc.id, CALL_WORKER, inc.escalationLevel, this.now);
         if (alarm) out.alarms.push(alarm), out.touched.push(inc);
       }),

@@ -65,7 +65,7 @@ export async function incidentRoutes(fastify: FastifyInstance, opts: { pool: pg.
     handler: async (req) => {
       const r = await pool.query('SELECT * FROM incidents WHERE id = $1', [req.params.id]);
       const x = r.rows[0] ? recordFromRow(r.rows[0]) : null;
-      if (!x || !x.reporterTokenHash) throw new AppError('INCIDENT_NOT_FOUND');
+      if (!x?.reporterTokenHash) throw new AppError('INCIDENT_NOT_FOUND');
       if (hashToken(req.query.token) !== x.reporterTokenHash) throw new AppError('BAD_RECEIPT');
       return {
         id: x.id,

@@ -36,7 +36,7 @@ export function pointSegmentDistance(px: number, py: number, ax: number, ay: num
   const dy = by - ay;
   const len2 = dx * dx + dy * dy;
   let t = len2 === 0 ? 0 : ((px - ax) * dx + (py - ay) * dy) / len2;
-  t = t < 0 ? 0 : t > 1 ? 1 : t;
+  t = t < 0 ? 0 : Math.min(t, 1);
   return Math.hypot(px - (ax + t * dx), py - (ay + t * dy));
 }
 

@@ -72,7 +72,7 @@ function topic(r: Rand, c: FuzzCredentials, deviceId: string): string {
     `${c.topicRoot}/devices/+/location`,
     '#',
     '$SYS/broker/x',
-    'a/'.repeat(int(r, 1, 120)) + 'b',
+    `${'a/'.repeat(int(r, 1, 120))}b`,
     '',
     randomBytes(r, int(r, 1, 40)).toString('latin1'),
     `owntracks/${deviceId}/phone`,

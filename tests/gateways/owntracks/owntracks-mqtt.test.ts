@@ -1,7 +1,8 @@
 // OwnTracks in MQTT mode through the real node (system.ts: Aedes on port 0, the ingest sink, the
 // hub, the embedded TimescaleDB): the app's payloads published by mosquitto_pub and MQTT.js as the
 // app publishes them; the PUBACK after the row; a repeat stored once; the last will; the ACL.
-import mqtt, { type MqttClient } from 'mqtt';
+import type mqtt from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSystem } from '../../../system.js';
 import { eventually } from '../../../testkit/builders.js';
