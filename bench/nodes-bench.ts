@@ -189,7 +189,11 @@ if (summaries.length > 1) {
   // A shared machine is noisy: `--nodes 1,2,1,2,1,2` alternates the configurations; compare medians.
   const counts = [...new Set(summaries.map((s) => s.nodes))];
   if (counts.length < summaries.length) {
-    const median = (xs: number[]) => Float64Array.from(xs).sort()[Math.floor((xs.length - 1) / 2)]!;
+    const median = (xs: number[]) => {
+      const s = Float64Array.from(xs).sort();
+      const m = s.length >> 1;
+      return s.length % 2 === 1 ? s[m]! : Math.round((s[m - 1]! + s[m]!) / 2);
+    };
     for (const k of ['cpuUsPerFix', 'marginalUsPerFix'] as const) {
       const med = new Map(counts.map((n) => [n, median(summaries.filter((s) => s.nodes === n && s[k] !== null).map((s) => s[k]!))]));
       const first = med.get(counts[0]!)!;
