@@ -35,6 +35,9 @@ export class DispatchService {
   readonly log: Logger;
   private timer: NodeJS.Timeout | null = null;
   private pokeQueued = false;
+  /** Handsets waiting for their open offers again (resendPendingOffers), and the queued run for them. */
+  private readonly resendWaiting = new Set<string>();
+  private resendQueued: Promise<number> | null = null;
 
   constructor(readonly deps: DispatchServiceDeps) {
     this.log = deps.logger.child({ mod: 'dispatch' });
@@ -122,19 +125,25 @@ export class DispatchService {
    * queued for it elsewhere (another node, or this one before a restart) or published while it had
    * a clean session never reaches it, so its offers still open go out again, once more each (the
    * same task id: a handset takes a repeated offer as the same one, as MQTT's at-least-once asks).
-   * Run in the dispatch queue, so an offer withdrawn meanwhile is not sent after its withdrawal.
+   * Run in the dispatch queue, so an offer withdrawn meanwhile is not sent after its withdrawal;
+   * handsets that come back together (a node restarted) share one query while the queue is busy.
    */
-  async resendPendingOffers(deviceId: string): Promise<number> {
-    if (this.deps.publisher?.reach(deviceId) !== 'device' || this.units.stopped) return 0;
-    return this.units.serial(async () => {
-      const offers = await pendingOffersOf(this.deps.pool, deviceId, this.deps.clock.now());
-      for (const o of offers) await this.sendOffer(deviceId, o, o);
+  resendPendingOffers(deviceId: string): Promise<number> {
+    if (this.deps.publisher?.reach(deviceId) !== 'device' || this.units.stopped) return Promise.resolve(0);
+    this.resendWaiting.add(deviceId);
+    this.resendQueued ??= this.units.serial(async () => {
+      const ids = [...this.resendWaiting];
+      this.resendWaiting.clear();
+      this.resendQueued = null;
+      const offers = await pendingOffersOf(this.deps.pool, ids, this.deps.clock.now());
+      for (const o of offers) await this.sendOffer(o.deviceId!, o, o);
       if (offers.length > 0) {
         this.deps.metrics.inc('dispatch_offers_resent_total', undefined, offers.length);
-        this.log.info({ device: deviceId, offers: offers.length }, 'open offers sent again to a handset with no session here');
+        this.log.info({ handsets: ids.length, offers: offers.length }, 'open offers sent again to handsets with no session here');
       }
       return offers.length;
     });
+    return this.resendQueued;
   }
 
   private sendOffer(deviceId: string, o: OfferRecord, x: OfferIncident): Promise<void> {

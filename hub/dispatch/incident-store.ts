@@ -214,12 +214,12 @@ export async function unpublishedOffers(q: Queryable): Promise<OfferRecord[]> {
   return r.rows.map(offerFromRow);
 }
 
-/** A device's offers still open at `now`, with what the offer message says of their incident. */
-export async function pendingOffersOf(q: Queryable, deviceId: string, now: number): Promise<(OfferRecord & OfferIncident)[]> {
+/** These devices' offers still open at `now`, with what the offer message says of their incident. */
+export async function pendingOffersOf(q: Queryable, deviceIds: string[], now: number): Promise<(OfferRecord & OfferIncident)[]> {
   const r = await q.query(
     `SELECT o.*, i.category, i.title, i.lat, i.lon, i.grid_code FROM incident_offers o JOIN incidents i ON i.id = o.incident_id
-      WHERE o.device_id = $1 AND o.status = 'pending' AND o.accept_by > $2 ORDER BY o.offered_at`,
-    [deviceId, new Date(now)],
+      WHERE o.device_id = ANY ($1) AND o.status = 'pending' AND o.accept_by > $2 ORDER BY o.offered_at`,
+    [deviceIds, new Date(now)],
   );
   return r.rows.map((x) => ({ ...offerFromRow(x), ...offerIncidentFromRow(x) }));
 }
