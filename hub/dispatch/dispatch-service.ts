@@ -131,7 +131,8 @@ export class DispatchService {
   resendPendingOffers(deviceId: string): Promise<number> {
     if (this.deps.publisher?.reach(deviceId) !== 'device' || this.units.stopped) return Promise.resolve(0);
     this.resendWaiting.add(deviceId);
-    this.resendQueued ??= this.units.serial(async () => {
+    if (this.resendQueued) return this.resendQueued;
+    const run = this.units.serial(async () => {
       const ids = [...this.resendWaiting];
       this.resendWaiting.clear();
       this.resendQueued = null;
@@ -143,7 +144,12 @@ export class DispatchService {
       }
       return offers.length;
     });
-    return this.resendQueued;
+    // A run that never started (the queue stopped under it) must not hold later handsets back.
+    run.catch(() => {
+      if (this.resendQueued === run) this.resendQueued = null;
+    });
+    this.resendQueued = run;
+    return run;
   }
 
   private sendOffer(deviceId: string, o: OfferRecord, x: OfferIncident): Promise<void> {
