@@ -2,38 +2,24 @@
 // RFC 4180 quoting, CRLF or LF. One row per device; the column names are the export's.
 // No dependency for this: the format is small and a parser we own reports line numbers.
 
+/** What both directions carry about a device. */
+const DEVICE_COLUMNS = [
+  'id',
+  'kind',
+  'protocol',
+  'protocol_id',
+  'name',
+  'worker_id',
+  'grid_code',
+  'lat',
+  'lon',
+  'model',
+  'firmware',
+  'enabled',
+] as const;
 /** Columns an import reads; `created_at` and `last_seen` (export only) are accepted and ignored. */
-export const CSV_COLUMNS = [
-  'id',
-  'kind',
-  'protocol',
-  'protocol_id',
-  'name',
-  'worker_id',
-  'grid_code',
-  'lat',
-  'lon',
-  'model',
-  'firmware',
-  'enabled',
-  'secret',
-] as const;
-export const EXPORT_COLUMNS = [
-  'id',
-  'kind',
-  'protocol',
-  'protocol_id',
-  'name',
-  'worker_id',
-  'grid_code',
-  'lat',
-  'lon',
-  'model',
-  'firmware',
-  'enabled',
-  'created_at',
-  'last_seen',
-] as const;
+export const CSV_COLUMNS = [...DEVICE_COLUMNS, 'secret'] as const;
+export const EXPORT_COLUMNS = [...DEVICE_COLUMNS, 'created_at', 'last_seen'] as const;
 const READ_ONLY = new Set(['created_at', 'last_seen']);
 
 export type CsvColumn = (typeof CSV_COLUMNS)[number];
