@@ -111,8 +111,15 @@ let pushLat: number[] = [];
 let measuring = false;
 let peakRss = 0;
 // The pipeline's CPU, split by where it is spent: the nodes (primary and workers), PostgreSQL, Redis.
-let meters: { nodes: CpuMeter; pg: CpuMeter; redis: CpuMeter };
-const cpuNow = () => ({ nodes: meters.nodes.sample(), pg: meters.pg.sample(), redis: meters.redis.sample() });
+let meters: { nodes: CpuMeter; pg: CpuMeter; redis: CpuMeter; load: CpuMeter };
+/** The load processes of the current run: never charged to the pipeline, reported beside it. */
+let loadPids: number[] = [];
+const cpuNow = () => ({
+  nodes: meters.nodes.sample(),
+  pg: meters.pg.sample(),
+  redis: meters.redis.sample(),
+  load: meters.load.sample(),
+});
 
 const stored = async () =>
   (await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM positions WHERE device_id LIKE 'ln-%'`)).rows[0]!.n;
@@ -134,6 +141,7 @@ for (const nodes of args.fault ? [NODE_COUNTS[0]!] : NODE_COUNTS) {
     nodes: new CpuMeter(() => [node.child.pid!]),
     pg: new CpuMeter(() => [postmasterPid(pg.port) ?? 0].filter((p) => p > 0)),
     redis: new CpuMeter(() => [redisPid() ?? 0].filter((p) => p > 0)),
+    load: new CpuMeter(() => loadPids),
   };
   peakRss = 0;
   const rssTimer = setInterval(() => {
@@ -224,6 +232,8 @@ interface Summary {
   ackP99ms: number;
   cpuUsPerFix: number | null;
   cpuSplit: { nodes: number; pg: number; redis: number } | null;
+  /** The load generator's own CPU per fix (its processes, not this one with the screen): not in cpuUsPerFix. */
+  loadCpuUsPerFix: number | null;
   idleCpuPct: number;
   marginalUsPerFix: number | null;
   nodesPeakRssMiB: number;
@@ -237,10 +247,18 @@ async function steadyRun(nodes: number, idleUsPerS: number): Promise<Summary> {
   const progress: LoadProgress[] = [];
   type Cpu = ReturnType<typeof cpuNow>;
   let steadyFrom: { cpu: Cpu; acked: number; at: number } | null = null;
-  let end = { cpu: { nodes: 0, pg: 0, redis: 0 }, acked: 0, at: 0 };
+  let end = { cpu: { nodes: 0, pg: 0, redis: 0, load: 0 }, acked: 0, at: 0 };
+  loadPids = [];
   const results = await Promise.all(
     Array.from({ length: procs }, (_, k) => {
-      const child = fork(new URL('./ingest-load-child.ts', import.meta.url), [], { execArgv: ['--import', 'tsx'] });
+      const child = fork(new URL('./ingest-load-child.ts', import.meta.url), [], {
+        execArgv: [
+          '--import',
+          'tsx',
+          ...(process.env.LOAD_CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.LOAD_CPU_PROF_DIR] : []),
+        ],
+      });
+      if (child.pid) loadPids.push(child.pid);
       child.send({
         host: '127.0.0.1',
         port: mqttPort,
@@ -295,6 +313,7 @@ async function steadyRun(nodes: number, idleUsPerS: number): Promise<Summary> {
     ackP99ms: Math.round(Math.max(...results.map((r) => r.ackLatencyMs?.p99 ?? NaN))),
     cpuUsPerFix: from ? per('nodes') + per('pg') + per('redis') : null,
     cpuSplit: from ? { nodes: per('nodes'), pg: per('pg'), redis: per('redis') } : null,
+    loadCpuUsPerFix: from ? per('load') : null,
     idleCpuPct: Math.round(idleUsPerS / 1e4),
     // CPU per fix beyond the idle cost: what each more fix costs, the figure that scales.
     marginalUsPerFix: from

@@ -13,10 +13,12 @@ export interface NodeProcess {
 
 export function startNode(env: Record<string, string>, timeoutMs = 90_000): Promise<NodeProcess> {
   // NODE_CPU_PROF_DIR: CPU profiles of the node (and its cluster workers, which inherit execArgv) for
-  // a bench; node refuses --cpu-prof in NODE_OPTIONS.
+  // a bench; node refuses --cpu-prof in NODE_OPTIONS. NODE_BENCH_FLAGS: more node flags for the node
+  // alone, not the bench or its load (e.g. `--max-semi-space-size=32` to compare GC settings).
   const prof = process.env.NODE_CPU_PROF_DIR;
+  const extra = (process.env.NODE_BENCH_FLAGS ?? '').split(' ').filter(Boolean);
   const child = fork('main.ts', [], {
-    execArgv: ['--import', 'tsx', ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [])],
+    execArgv: ['--import', 'tsx', ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), ...extra],
     env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', JT808_PORT: '0', ...env },
     stdio: ['ignore', process.env.NODE_LOGS ? 'inherit' : 'ignore', 'inherit', 'ipc'],
   });
