@@ -7,7 +7,7 @@ import type { Metrics } from '../../common/metrics.js';
 import type { DeviceDirectory } from '../rows/device-directory.js';
 import type { BatchWriter } from '../rows/batch-writer.js';
 import { emptyRows } from '../rows/row-types.js';
-import type { IngestContext, IngestStage } from './ingest-types.js';
+import type { IngestContext, IngestStage, StageOutcome } from './ingest-types.js';
 import { topicStage } from './stage-topic.js';
 import { jsonStage, sizeStage } from './stage-decode.js';
 import { schemaStage } from './stage-schema.js';
@@ -34,7 +34,10 @@ export interface IncomingMessage {
 }
 
 export class IngestPipeline {
-  private chain: Promise<void> = Promise.resolve();
+  /** Messages that arrived while an earlier one waits on a stage that went async; run in order after it. */
+  private readonly waiting: IncomingMessage[] = [];
+  /** Set while a message waits on an async stage; resolves once the waiting ones have passed too. */
+  private busy: Promise<void> | null = null;
   private readonly log: Logger;
   /** A flood is counted, not echoed: at most LOG_PER_REASON_PER_S rejection lines per reason per second. */
   private readonly logBudget: LogBudget;
@@ -50,37 +53,68 @@ export class IngestPipeline {
     this.logBudget = LogBudget.perReasonPerSecond({ now });
   }
 
-  /** Messages are handled strictly in arrival order, so acks leave in that order too. */
+  /**
+   * Messages are handled strictly in arrival order, so acks leave in that order too. A message runs
+   * through the stages at once, synchronously, unless a stage returns a promise (a device not yet in
+   * the directory, the filter's first read of stored fixes): then it and every message behind it
+   * wait. Before, each message was a link in a promise chain and each stage an `await`: 9 promises
+   * and microtask turns per fix, part of the pipeline's 9.8 % of a node's busy time at 2,500 fixes/s.
+   */
   handle(msg: IncomingMessage): void {
-    this.chain = this.chain.then(() => this.process(msg));
+    if (this.busy) {
+      this.waiting.push(msg);
+      return;
+    }
+    const pending = this.process(msg);
+    if (pending) this.busy = pending.then(() => this.runWaiting());
   }
 
   /** Resolves once everything handed in so far has passed the stages. */
   settled(): Promise<void> {
-    return this.chain;
+    return this.busy ?? Promise.resolve();
   }
 
-  private async process(msg: IncomingMessage): Promise<void> {
-    const ctx: IngestContext = { topic: msg.topic, payload: msg.payload, receivedAt: this.now(), rows: emptyRows() };
-    this.metrics.inc('ingest_messages_total');
-    for (const stage of this.stages) {
-      let outcome;
+  private runWaiting(): Promise<void> | undefined {
+    for (let msg = this.waiting.shift(); msg !== undefined; msg = this.waiting.shift()) {
+      const pending = this.process(msg);
+      if (pending) return pending.then(() => this.runWaiting());
+    }
+    this.busy = null;
+    return undefined;
+  }
+
+  /** Runs the message through the stages from `from` on; returns a promise only if a stage went async. */
+  private process(msg: IncomingMessage, ctx: IngestContext = this.contextOf(msg), from = 0): Promise<void> | undefined {
+    for (let i = from; i < this.stages.length; i++) {
+      const stage = this.stages[i]!;
+      let outcome: StageOutcome | Promise<StageOutcome>;
       try {
-        outcome = await stage.run(ctx);
+        outcome = stage.run(ctx);
       } catch (err) {
-        // A stage that throws is our bug, not the device's: dead-letter the message, keep going.
-        outcome = { reject: `internal: ${stage.name}: ${(err as Error).message}` };
+        outcome = internalError(stage, err);
+      }
+      if (outcome instanceof Promise) {
+        return outcome.then(
+          (o) => (o ? this.reject(ctx, stage.name, o.reject, msg) : this.process(msg, ctx, i + 1)),
+          (err: unknown) => this.reject(ctx, stage.name, internalError(stage, err).reject, msg),
+        );
       }
       if (outcome) {
         this.reject(ctx, stage.name, outcome.reject, msg);
-        return;
+        return undefined;
       }
     }
     this.metrics.inc('ingest_accepted_total', { channel: ctx.channel ?? 'unknown' });
     this.writer.enqueue(ctx.rows, msg.ack);
+    return undefined;
   }
 
-  private reject(ctx: IngestContext, stage: string, reason: string, msg: IncomingMessage): void {
+  private contextOf(msg: IncomingMessage): IngestContext {
+    this.metrics.inc('ingest_messages_total');
+    return { topic: msg.topic, payload: msg.payload, receivedAt: this.now(), rows: emptyRows() };
+  }
+
+  private reject(ctx: IngestContext, stage: string, reason: string, msg: IncomingMessage): undefined {
     const label = reason.split(':')[0]!;
     this.metrics.inc('ingest_rejected_total', { reason: label });
     if (this.logBudget.take(label)) {
@@ -93,5 +127,11 @@ export class IngestPipeline {
     rows.deadLetters.push({ topic: ctx.topic, deviceId: ctx.deviceId ?? null, reason, size: ctx.payload.length, payload: ctx.payload });
     // The dead letter is committed like any row before the message is acked: kept, not lost.
     this.writer.enqueue(rows, msg.ack);
+    return undefined;
   }
+}
+
+/** A stage that throws is our bug, not the device's: the message is dead-lettered, the pipeline goes on. */
+function internalError(stage: IngestStage, err: unknown): { reject: string } {
+  return { reject: `internal: ${stage.name}: ${(err as Error).message}` };
 }

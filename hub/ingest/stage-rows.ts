@@ -12,6 +12,7 @@ import type {
   TaskReplyPayload,
 } from '../../protocol/schemas.js';
 import type { OwnGridFence } from '../regions/own-grid-fence.js';
+import type { DeviceInfo, PositionRow } from '../rows/row-types.js';
 import type { IngestContext, IngestStage, StageOutcome } from './ingest-types.js';
 
 export function rowsStage(fence: Pick<OwnGridFence, 'inside'>): IngestStage {
@@ -22,26 +23,14 @@ export function rowsStage(fence: Pick<OwnGridFence, 'inside'>): IngestStage {
       switch (ctx.channel) {
         case 'location': {
           const data = ctx.data as LocationPayload;
-          const fixes: Fix[] = 'fixes' in data ? [...(data.fixes as Fix[])] : [data as Fix];
-          // A store-and-forward batch may arrive in any order: rows go in fix-time order.
-          fixes.sort((a, b) => a.ts - b.ts);
-          for (const f of fixes) {
-            const [lon, lat] = toWgs84(f.lon, f.lat, f.crs);
-            ctx.rows.positions.push({
-              deviceId: device.id,
-              workerId: device.workerId,
-              ts: f.ts,
-              lat,
-              lon,
-              acc: f.acc ?? null,
-              alt: f.alt ?? null,
-              speed: f.speed ?? null,
-              heading: f.heading ?? null,
-              battery: f.battery ?? null,
-              seq: f.seq ?? null,
-              inGrid: fence.inside(device.workerId, lon, lat),
-            });
+          if (!('fixes' in data)) {
+            // A live fix: no array to copy and sort (the common message, one per handset per second).
+            ctx.rows.positions.push(positionRow(device, data as Fix, fence));
+            return undefined;
           }
+          // A store-and-forward batch may arrive in any order: rows go in fix-time order.
+          const fixes = [...(data.fixes as Fix[])].sort((a, b) => a.ts - b.ts);
+          for (const f of fixes) ctx.rows.positions.push(positionRow(device, f, fence));
           return undefined;
         }
         case 'events': {
@@ -111,5 +100,26 @@ export function rowsStage(fence: Pick<OwnGridFence, 'inside'>): IngestStage {
           return { reject: 'unknown_channel' };
       }
     },
+  };
+}
+
+function positionRow(device: DeviceInfo, f: Fix, fence: Pick<OwnGridFence, 'inside'>): PositionRow {
+  let lon = f.lon;
+  let lat = f.lat;
+  // WGS-84 needs no conversion (and no [lon, lat] pair per fix).
+  if (f.crs !== undefined && f.crs !== 'wgs84') [lon, lat] = toWgs84(f.lon, f.lat, f.crs);
+  return {
+    deviceId: device.id,
+    workerId: device.workerId,
+    ts: f.ts,
+    lat,
+    lon,
+    acc: f.acc ?? null,
+    alt: f.alt ?? null,
+    speed: f.speed ?? null,
+    heading: f.heading ?? null,
+    battery: f.battery ?? null,
+    seq: f.seq ?? null,
+    inGrid: fence.inside(device.workerId, lon, lat),
   };
 }

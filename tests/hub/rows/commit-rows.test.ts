@@ -2,7 +2,7 @@
 // a fix) and on the embedded engine (no COPY over its socket): exactly once, atomic, values intact.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { commitRows } from '../../../hub/rows/commit-rows.js';
-import { positionsCopyText } from '../../../hub/rows/positions-copy.js';
+import { isoTime, positionsCopyText } from '../../../hub/rows/positions-copy.js';
 import { emptyRows, type PositionRow, type Rows } from '../../../hub/rows/row-types.js';
 import { embeddedTimescale, plainPostgres, type OpenedEngine } from '../analytics/engines.js';
 import { conflictSuite } from './commit-conflicts-suite.js';
@@ -32,6 +32,14 @@ function fixes(deviceId: string, from: number, to: number): PositionRow[] {
 const only = (positions: PositionRow[]): Rows => ({ ...emptyRows(), positions });
 
 describe('COPY text', () => {
+  it('writes each fix time exactly as Date#toISOString would (isoTime formats each second once)', () => {
+    const base = Date.parse('2026-11-25T08:00:00Z');
+    const times = [0, 1, 9, 10, 99, 100, 999, 1000, 59_999, 3_600_000 - 1, 86_400_000 + 7].map((d) => base + d);
+    // Out of the fast path: fractions, negatives, five-digit years.
+    times.push(base + 0.5, -1, 253402300800000, 946684800000, 4102444800000);
+    for (const ms of [...times, ...times.reverse()]) expect(isoTime(ms)).toBe(new Date(ms).toISOString());
+  });
+
   it('escapes what would break a line or a field, and writes null as \\N', () => {
     const [row] = fixes('hs-a\tb\\c\nd', 0, 1);
     expect(positionsCopyText([row!])).toBe(
