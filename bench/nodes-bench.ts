@@ -268,6 +268,8 @@ async function steadyRun(nodes: number, idleUsPerS: number): Promise<Summary> {
         topicRoot: 'grid/v1',
         waveSize: 200,
         drainMs: 15000,
+        // Handsets whose connect failed (a saturated node, a timeout) try again, as in the field.
+        retryConnect: true,
       });
       return new Promise<LoadResult>((resolve) =>
         child.on('message', (m: { progress?: LoadProgress; result?: LoadResult }) => {

@@ -36,6 +36,13 @@ export interface LoadOptions {
   /** Connections opened together; the next wave waits until this one has its CONNACKs. */
   waveSize?: number;
   connectTimeoutMs?: number;
+  /**
+   * Try a failed connect again (timeout, closed before CONNACK, server unavailable), with backoff
+   * from 1 s to 30 s, until the run ends: what handsets do in the field, so a connect storm on a
+   * saturated node shows how long the fleet takes to come up rather than who gave up first.
+   * Wrong credentials are not retried. Default false: each device tries once.
+   */
+  retryConnect?: boolean;
   /** After publishing stops, how long to wait for outstanding PUBACKs. */
   drainMs?: number;
   seed?: number;
@@ -85,6 +92,8 @@ interface Conn {
   x: number;
   y: number;
   angle: number;
+  /** Connection attempts so far (retries with `retryConnect`). */
+  attempts: number;
 }
 
 const MAX_LATENCY_SAMPLES = 500_000;
@@ -181,54 +190,17 @@ export async function startLoad(o: LoadOptions): Promise<LoadResult> {
     Math.max(1, Math.min(20, periodMs / 4)),
   );
 
+  /**
+   * Opens a device's connection; resolves when its first attempt settles (CONNACK or failure), so
+   * the connect waves go on. With `retryConnect`, a failed attempt is tried again later in the
+   * background (below), as a real handset's MQTT client does.
+   */
   const open = (device: LoadDevice, index: number): Promise<void> =>
     new Promise((resolve) => {
-      // Handsets come from many addresses, not one: on loopback each takes one of 127.0.0.1–250, so
-      // the broker's per-address limits (connections awaiting CONNACK, password backoff) see a fleet,
-      // not one host opening 10,000 sockets.
-      const localAddress = o.host === '127.0.0.1' ? `127.0.0.${1 + (index % 250)}` : undefined;
-      const socket = netConnect({ host: o.host, port: o.port, ...(localAddress ? { localAddress } : {}) });
-      socket.setNoDelay(true);
-      const wire = createWire(
-        protocol,
-        { device, topicRoot: o.topicRoot, rateHz: o.rateHz },
-        {
-          ready: () => {
-            c.up = true;
-            stats.connected++;
-            stats.everConnected++;
-            if (!aligned) c.nextAt = performance.now() + rng.float(0, periodMs);
-            else {
-              // The first whole-second slot whose send time (slot + phase) is still ahead.
-              const wall = clock.now();
-              const slot = Math.ceil((wall - c.phaseMs) / 1000) * 1000;
-              c.slotTs = slot;
-              c.nextAt = performance.now() + (slot + c.phaseMs - wall);
-            }
-            settle();
-          },
-          refused: (kind) => {
-            fail(kind);
-            c.failed = true;
-            c.closing = true;
-            socket.end();
-            settle();
-          },
-          ack: (id, failed) => {
-            const at = c.inflight.get(id);
-            if (at === undefined) return;
-            c.inflight.delete(id);
-            if (failed) return fail(failed);
-            stats.acked++;
-            recordLatency(performance.now() - at);
-          },
-          protocolError: () => fail('protocol'),
-        },
-      );
       const c: Conn = {
         id: device.id,
-        socket,
-        wire,
+        socket: undefined as unknown as Socket,
+        wire: undefined as unknown as Wire,
         up: false,
         closing: false,
         failed: false,
@@ -241,35 +213,97 @@ export async function startLoad(o: LoadOptions): Promise<LoadResult> {
         x: rng.float(-3000, 3000),
         y: rng.float(-3000, 3000),
         angle: rng.float(0, 2 * Math.PI),
+        attempts: 0,
       };
       conns.push(c);
-      let settled = false;
-      const settle = (): void => {
-        if (!settled) {
-          settled = true;
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      const timer = setTimeout(() => {
-        fail('connect-timeout');
-        c.closing = true;
-        socket.destroy();
-        settle();
-      }, o.connectTimeoutMs ?? 15_000);
-      socket.on('data', (d: Buffer) => c.wire.data(d, (b) => socket.write(b)));
-      socket.on('error', () => {
-        if (!c.closing && !c.failed) fail('socket');
-        c.failed = true;
-      });
-      socket.on('close', () => {
-        if (!c.closing && !c.failed) fail('closed');
-        if (c.up) stats.connected--;
-        c.up = false;
-        settle();
-      });
-      socket.on('connect', () => socket.write(c.wire.hello()));
+      dial(c, device, index, resolve);
     });
+
+  /** Whether a failed attempt is tried again: not after the run, nor when the platform said no for good. */
+  const retryable = (kind: string): boolean =>
+    o.retryConnect === true && !aborted && performance.now() < deadline && !/^connack-[1245]$|^register-|^auth-/.test(kind);
+
+  const dial = (c: Conn, device: LoadDevice, index: number, settled: () => void): void => {
+    c.attempts++;
+    c.up = false;
+    c.closing = false;
+    c.failed = false;
+    c.inflight.clear();
+    let done = false;
+    const settle = (failedKind: string | null): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      settled();
+      if (failedKind !== null && retryable(failedKind)) {
+        // Exponential backoff from 1 s to 30 s with jitter, as MQTT clients reconnect: a storm of
+        // handsets that all failed together must not all come back in the same second.
+        const ceiling = Math.min(30_000, 1000 * 2 ** Math.min(5, c.attempts - 1));
+        setTimeout(() => dial(c, device, index, () => {}), rng.float(ceiling / 2, ceiling));
+      }
+    };
+    // Handsets come from many addresses, not one: on loopback each takes one of 127.0.0.1–250, so
+    // the broker's per-address limits (connections awaiting CONNACK, password backoff) see a fleet,
+    // not one host opening 10,000 sockets.
+    const localAddress = o.host === '127.0.0.1' ? `127.0.0.${1 + (index % 250)}` : undefined;
+    const socket = netConnect({ host: o.host, port: o.port, ...(localAddress ? { localAddress } : {}) });
+    socket.setNoDelay(true);
+    c.socket = socket;
+    c.wire = createWire(
+      protocol,
+      { device, topicRoot: o.topicRoot, rateHz: o.rateHz },
+      {
+        ready: () => {
+          c.up = true;
+          stats.connected++;
+          stats.everConnected++;
+          if (!aligned) c.nextAt = performance.now() + rng.float(0, periodMs);
+          else {
+            // The first whole-second slot whose send time (slot + phase) is still ahead.
+            const wall = clock.now();
+            const slot = Math.ceil((wall - c.phaseMs) / 1000) * 1000;
+            c.slotTs = slot;
+            c.nextAt = performance.now() + (slot + c.phaseMs - wall);
+          }
+          settle(null);
+        },
+        refused: (kind) => {
+          fail(kind);
+          c.failed = true;
+          c.closing = true;
+          socket.end();
+          settle(kind);
+        },
+        ack: (id, failed) => {
+          const at = c.inflight.get(id);
+          if (at === undefined) return;
+          c.inflight.delete(id);
+          if (failed) return fail(failed);
+          stats.acked++;
+          recordLatency(performance.now() - at);
+        },
+        protocolError: () => fail('protocol'),
+      },
+    );
+    const timer = setTimeout(() => {
+      fail('connect-timeout');
+      c.closing = true;
+      socket.destroy();
+      settle('connect-timeout');
+    }, o.connectTimeoutMs ?? 15_000);
+    socket.on('data', (d: Buffer) => c.wire.data(d, (b) => socket.write(b)));
+    socket.on('error', () => {
+      if (!c.closing && !c.failed) fail('socket');
+      c.failed = true;
+    });
+    socket.on('close', () => {
+      if (!c.closing && !c.failed) fail('closed');
+      if (c.up) stats.connected--;
+      c.up = false;
+      settle('closed');
+    });
+    socket.on('connect', () => socket.write(c.wire.hello()));
+  };
 
   // Waves: a broker checking 3,400 scrypt hashes at once is a stampede, not a benchmark.
   const waveSize = o.waveSize ?? 200;

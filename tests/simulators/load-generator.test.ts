@@ -100,4 +100,50 @@ describe('load generator', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(result.acked).toBe(result.sent);
   });
+
+  it('with retryConnect, tries a failed connect again until it is in, but never wrong credentials', async () => {
+    // A broker that is "unavailable" (CONNACK 3) to each device's first attempt, as a saturated node
+    // that sheds connects would be, and refuses one device's secret for good.
+    const attempts = new Map<string, number>();
+    const shedding = await startTestBroker((_client, username, password, done) => {
+      const id = username ?? '';
+      const n = (attempts.get(id) ?? 0) + 1;
+      attempts.set(id, n);
+      if (password?.toString() !== [...id].reverse().join('')) return done(null, false);
+      if (n === 1) return done(Object.assign(new Error('busy'), { returnCode: 3 as const }), false);
+      done(null, true);
+    });
+    try {
+      const fleet = [...devices(8, 'rt'), { id: 'rt-bad', secret: 'wrong' }];
+      const once = await startLoad({
+        host: '127.0.0.1',
+        port: shedding.port,
+        devices: fleet,
+        rateHz: 2,
+        durationS: 0.3,
+        topicRoot: 'grid/v1',
+      });
+      expect(once.connected).toBe(0);
+      expect(once.errorsByKind['connack-3']).toBe(8);
+
+      attempts.clear();
+      const retried = await startLoad({
+        host: '127.0.0.1',
+        port: shedding.port,
+        devices: fleet,
+        rateHz: 2,
+        durationS: 3,
+        topicRoot: 'grid/v1',
+        retryConnect: true,
+      });
+      expect(retried.connected).toBe(8);
+      expect(retried.errorsByKind['connack-3']).toBe(8);
+      expect(retried.errorsByKind['connack-5']).toBe(1);
+      expect(attempts.get('rt-bad')).toBe(1);
+      expect(retried.acked).toBeGreaterThan(0);
+      expect(retried.acked).toBe(retried.sent);
+    } finally {
+      await shedding.close();
+    }
+  });
 });
