@@ -18,6 +18,7 @@ import { haversineM } from '../regions/geo-measure.js';
 import type { FixFlag, PositionRow } from '../rows/row-types.js';
 import type { FixAnchor, StoredHeads } from '../rows/fix-heads.js';
 import type { IngestContext, IngestStage, StageOutcome } from './ingest-types.js';
+import { RecentFixes } from './recent-fixes.js';
 
 export interface FixFilterSettings {
   maxFutureS: number;
@@ -51,7 +52,7 @@ export interface FixVerdict {
 
 interface DeviceMemory {
   /** Valid fixes, ascending by time. */
-  recent: FixAnchor[];
+  recent: RecentFixes;
   /** A run of jump-flagged fixes that agree with each other (see JUMP_CONFIRM). */
   suspect: { last: FixAnchor; n: number } | null;
 }
@@ -70,8 +71,8 @@ export class FixFilter {
   /** Seeds a device's previous valid fix (from the database after a start). */
   seed(deviceId: string, a: FixAnchor): void {
     const m = this.memory(deviceId);
-    insertSorted(m.recent, a);
-    trim(m.recent);
+    m.recent.insert(a.ts, a.lat, a.lon, a.acc);
+    m.recent.trim();
   }
 
   /** Judges one message's rows of one device, in fix-time order; sets flags and clockAheadMs. */
@@ -92,26 +93,31 @@ export class FixFilter {
       let flags: FixFlag[] | null = null;
       const inaccurate = row.acc !== null && row.acc > this.s.maxAccM;
       if (inaccurate) flags = ['accuracy'];
-      const anchor = before(m.recent, row.ts);
-      const newest = m.recent.length > 0 ? m.recent[m.recent.length - 1]! : null;
-      const ahead = newest === null || row.ts > newest.ts;
-      if (anchor && this.isJump(anchor, row) && !(ahead && !inaccurate && this.confirms(m, row))) (flags ??= []).push('jump');
+      const recent = m.recent;
+      const anchor = recent.before(row.ts);
+      const ahead = recent.length === 0 || row.ts > recent.ts(recent.length - 1);
+      const jump = anchor >= 0 && this.jumps(recent.ts(anchor), recent.lat(anchor), recent.lon(anchor), recent.acc(anchor), row);
+      if (jump && !(ahead && !inaccurate && this.confirms(m, row))) (flags ??= []).push('jump');
       if (flags) {
         row.flags = flags;
       } else {
         if (ahead) m.suspect = null;
-        insertSorted(m.recent, row);
+        recent.insert(row.ts, row.lat, row.lon, row.acc);
       }
       out.push({ row });
     }
-    trim(m.recent);
+    m.recent.trim();
     return out;
   }
 
   /** Implied speed above the limit, after giving each fix its stated accuracy (jitter is no jump). */
   private isJump(a: FixAnchor, b: FixAnchor): boolean {
-    const dtS = (b.ts - a.ts) / 1000;
-    const metres = haversineM(a.lat, a.lon, b.lat, b.lon) - (a.acc ?? 0) - (b.acc ?? 0);
+    return this.jumps(a.ts, a.lat, a.lon, a.acc ?? 0, b);
+  }
+
+  private jumps(ts: number, lat: number, lon: number, acc: number, b: FixAnchor): boolean {
+    const dtS = (b.ts - ts) / 1000;
+    const metres = haversineM(lat, lon, b.lat, b.lon) - acc - (b.acc ?? 0);
     return metres > 0 && metres > this.maxSpeedMps * dtS;
   }
 
@@ -131,34 +137,9 @@ export class FixFilter {
 
   private memory(deviceId: string): DeviceMemory {
     let m = this.devices.get(deviceId);
-    if (!m) this.devices.set(deviceId, (m = { recent: [], suspect: null }));
+    if (!m) this.devices.set(deviceId, (m = { recent: new RecentFixes(RECENT_PER_DEVICE), suspect: null }));
     return m;
   }
-}
-
-/** The newest anchor strictly before ts (a fix at the same time is a duplicate, the store's to judge). */
-function before(recent: readonly FixAnchor[], ts: number): FixAnchor | null {
-  let lo = 0;
-  let hi = recent.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (recent[mid]!.ts < ts) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo > 0 ? recent[lo - 1]! : null;
-}
-
-function insertSorted(recent: FixAnchor[], r: FixAnchor): void {
-  const a: FixAnchor = { ts: r.ts, lat: r.lat, lon: r.lon, acc: r.acc };
-  let i = recent.length;
-  while (i > 0 && recent[i - 1]!.ts > a.ts) i--;
-  if (i === recent.length) recent.push(a);
-  else recent.splice(i, 0, a);
-}
-
-/** Keeps the newest RECENT_PER_DEVICE, cut in steps of as many again (one splice per 16 fixes, not per fix). */
-function trim(recent: FixAnchor[]): void {
-  if (recent.length >= 2 * RECENT_PER_DEVICE) recent.splice(0, recent.length - RECENT_PER_DEVICE);
 }
 
 export interface PositionFilterDeps {

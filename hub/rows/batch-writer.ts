@@ -9,9 +9,17 @@ import { emptyRows, type Rows } from './row-types.js';
 import { commitRows } from './commit-rows.js';
 import { rowCount } from './row-writer.js';
 
-interface Pending {
+/**
+ * The rows of consecutive messages, merged as they arrive, and their acks in arrival order. A batch
+ * takes messages until it holds maxRows rows, as one commit does. Merging at enqueue (rather than a
+ * queue entry per message, merged at commit) leaves nothing of a message alive but its rows and its
+ * ack while it waits for the commit: less for each young-generation GC to copy (GC is ~11 % of a
+ * node's busy time at 2,500 fixes/s, most of it per-fix objects).
+ */
+interface Batch {
   rows: Rows;
-  ack: () => void;
+  acks: (() => void)[];
+  count: number;
 }
 
 export interface BatchWriterOptions {
@@ -29,7 +37,8 @@ export interface BatchWriterOptions {
 }
 
 export class BatchWriter {
-  private queue: Pending[] = [];
+  /** Oldest first; only the last one still takes messages. */
+  private batches: Batch[] = [];
   private queuedRows = 0;
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
@@ -50,8 +59,17 @@ export class BatchWriter {
   }
 
   enqueue(rows: Rows, ack: () => void): void {
-    this.queue.push({ rows, ack });
-    this.queuedRows += rowCount(rows);
+    let b = this.batches[this.batches.length - 1];
+    if (!b || b.count >= this.opts.maxRows) this.batches.push((b = { rows: emptyRows(), acks: [], count: 0 }));
+    const n = rowCount(rows);
+    append(b.rows.positions, rows.positions);
+    append(b.rows.events, rows.events);
+    append(b.rows.statuses, rows.statuses);
+    append(b.rows.inbox, rows.inbox);
+    append(b.rows.deadLetters, rows.deadLetters);
+    b.acks.push(ack);
+    b.count += n;
+    this.queuedRows += n;
     if (!this.pressured && this.queuedRows >= this.highWater) {
       this.pressured = true;
       this.opts.onPressure(true);
@@ -62,7 +80,7 @@ export class BatchWriter {
 
   /** Commits everything queued so far; resolves when it is durable. */
   async drain(): Promise<void> {
-    while (this.queue.length > 0 || this.flushing) {
+    while (this.batches.length > 0 || this.flushing) {
       this.kick();
       await this.flushing;
     }
@@ -73,42 +91,24 @@ export class BatchWriter {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.flushing || this.queue.length === 0) return;
+    if (this.flushing || this.batches.length === 0) return;
     this.flushing = this.flushLoop().finally(() => {
       this.flushing = null;
-      if (this.queue.length > 0) this.timer = setTimeout(() => this.kick(), this.opts.maxWaitMs);
+      if (this.batches.length > 0) this.timer = setTimeout(() => this.kick(), this.opts.maxWaitMs);
     });
   }
 
   private async flushLoop(): Promise<void> {
     // Keep committing while a full batch is waiting; a partial one waits for its timer.
     do {
-      const batch = this.take();
+      const batch = this.batches.shift()!;
+      this.queuedRows -= batch.count;
       await this.commitWithRetry(batch);
     } while (this.queuedRows >= this.opts.maxRows);
   }
 
-  private take(): Pending[] {
-    const batch: Pending[] = [];
-    let n = 0;
-    while (this.queue.length > 0 && (n < this.opts.maxRows || batch.length === 0)) {
-      const p = this.queue.shift()!;
-      n += rowCount(p.rows);
-      batch.push(p);
-    }
-    this.queuedRows -= n;
-    return batch;
-  }
-
-  private async commitWithRetry(batch: Pending[]): Promise<void> {
-    const merged = emptyRows();
-    for (const p of batch) {
-      merged.positions.push(...p.rows.positions);
-      merged.events.push(...p.rows.events);
-      merged.statuses.push(...p.rows.statuses);
-      merged.inbox.push(...p.rows.inbox);
-      merged.deadLetters.push(...p.rows.deadLetters);
-    }
+  private async commitWithRetry(batch: Batch): Promise<void> {
+    const merged = batch.rows;
     for (let attempt = 1; ; attempt++) {
       const started = Date.now();
       try {
@@ -121,7 +121,7 @@ export class BatchWriter {
         this.opts.metrics.inc('ingest_commit_ms_total', undefined, committedAt - started);
         this.opts.metrics.inc('ingest_rows_committed_total', undefined, rowCount(merged));
         this.lastCommitFailed = false;
-        for (const p of batch) p.ack();
+        for (const ack of batch.acks) ack();
         if (this.pressured && this.queuedRows < this.highWater / 2) {
           this.pressured = false;
           this.opts.onPressure(false);
@@ -150,4 +150,8 @@ export class BatchWriter {
       }
     }
   }
+}
+
+function append<T>(to: T[], from: readonly T[]): void {
+  for (let i = 0; i < from.length; i++) to.push(from[i]!);
 }

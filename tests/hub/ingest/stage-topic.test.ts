@@ -32,6 +32,19 @@ describe('topic stage', () => {
     }
   });
 
+  it('reads a topic seen before the same way, and a refused one is refused again', () => {
+    for (let round = 0; round < 2; round++) {
+      const ok = aContext({ topic: 'grid/v1/devices/hs-7/status' });
+      expect(stage.run(ok)).toBeUndefined();
+      expect([ok.deviceId, ok.channel]).toEqual(['hs-7', 'status']);
+      const other = aContext({ topic: 'grid/v1/devices/hs-8/status' });
+      expect(stage.run(other)).toBeUndefined();
+      expect(other.deviceId).toBe('hs-8');
+      expect(stage.run(aContext({ topic: 'grid/v1/devices/hs-7/tasks' }))).toEqual({ reject: 'downstream_topic' });
+      expect(stage.run(aContext({ topic: 'grid/v1/devices/hs-7/firmware' }))).toEqual({ reject: 'unknown_topic' });
+    }
+  });
+
   it("refuses the hub's own tasks topic as input, naming the device for the dead letter", () => {
     const ctx = aContext({ topic: 'grid/v1/devices/hs-1/tasks' });
     expect(stage.run(ctx)).toEqual({ reject: 'downstream_topic' });
