@@ -1,0 +1,85 @@
+// The batch writer: messages' rows are committed together, at most BATCH_MAX_ROWS a commit (a
+// message is never split), each message acknowledged only after the commit that holds it, in
+// arrival order; a failed commit acknowledges nothing and is retried with the same rows.
+// The pool is a stand-in that records each INSERT (the embedded engine's path: one statement).
+import type pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { Metrics } from '../../../common/metrics.js';
+import { silentLogger } from '../../../common/logger.js';
+import { BatchWriter } from '../../../hub/rows/batch-writer.js';
+import { emptyRows, type PositionRow, type Rows } from '../../../hub/rows/row-types.js';
+
+const T0 = Date.now() + 3_600_000; // in an hour that has not ended: no trail hour goes stale
+
+function fixes(deviceId: string, n: number, from = 0): Rows {
+  const positions: PositionRow[] = Array.from({ length: n }, (_, i) => ({
+    deviceId,
+    workerId: null,
+    ts: T0 + (from + i) * 1000,
+    lat: 27.87,
+    lon: 113.12,
+    acc: null,
+    alt: null,
+    speed: null,
+    heading: null,
+    battery: null,
+    seq: null,
+  }));
+  return { ...emptyRows(), positions };
+}
+
+function writerOver(maxRows: number, failFirst = 0) {
+  const commits: string[][] = [];
+  const log: string[] = [];
+  let failures = failFirst;
+  const pool = {
+    query: async (_sql: string, params: unknown[]) => {
+      if (failures-- > 0) throw new Error('database away');
+      const devices = params[0] as string[];
+      commits.push(devices);
+      log.push(`commit ${devices.length}`);
+      return { rowCount: devices.length, rows: [] };
+    },
+  } as unknown as pg.Pool;
+  const committed: number[] = [];
+  const writer = new BatchWriter({
+    pool,
+    maxRows,
+    maxWaitMs: 5,
+    copyPositions: false,
+    metrics: new Metrics(),
+    logger: silentLogger,
+    onCommitted: (rows) => committed.push(rows.positions.length),
+    onPressure: () => undefined,
+  });
+  const send = (id: string, rows: Rows) => new Promise<void>((resolve) => writer.enqueue(rows, () => (log.push(`ack ${id}`), resolve())));
+  return { writer, commits, committed, log, send };
+}
+
+describe('batch writer', () => {
+  it('commits at most maxRows a commit without splitting a message, and acks each after its commit, in order', async () => {
+    const { writer, commits, committed, log, send } = writerOver(3);
+    const acks = [send('a', fixes('a', 1)), send('b', fixes('b', 1)), send('c', fixes('c', 2)), send('d', fixes('d', 1))];
+    acks.push(send('e', fixes('e', 1)));
+    await Promise.all(acks);
+    await writer.drain();
+    // a, b and c reach 4 rows (c is not split); d and e wait for the next commit.
+    expect(commits).toEqual([
+      ['a', 'b', 'c', 'c'],
+      ['d', 'e'],
+    ]);
+    expect(committed).toEqual([4, 2]);
+    expect(log).toEqual(['commit 4', 'ack a', 'ack b', 'ack c', 'commit 2', 'ack d', 'ack e']);
+    expect(writer.backlog.rows).toBe(0);
+  });
+
+  it('acks nothing while a commit fails, then commits the same rows once', async () => {
+    const { writer, commits, log, send } = writerOver(10, 1);
+    const a = send('a', fixes('a', 2));
+    const b = send('b', { ...fixes('b', 1), deadLetters: [] });
+    await Promise.all([a, b]);
+    expect(log).toEqual(['commit 3', 'ack a', 'ack b']);
+    expect(commits).toEqual([['a', 'a', 'b']]);
+    expect(writer.backlog.failing).toBe(false);
+  });
+});
