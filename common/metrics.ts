@@ -3,8 +3,38 @@
 
 type Labels = Record<string, string>;
 
+/**
+ * name → label → value → key, for counters with one label: ingest counts every message with one
+ * (ingest_accepted_total{channel}), and building the key each time cost ~0.27 µs a message, more
+ * than the rest of the count. Values per label are capped: a label fed with unbounded values
+ * (never meant to be, a metrics rule) falls back to building its key.
+ */
+const oneLabelKeys = new Map<string, Map<string, Map<string, string>>>();
+const MAX_CACHED_VALUES = 1000;
+
 function key(name: string, labels?: Labels): string {
   if (!labels) return name;
+  let only: string | undefined;
+  let n = 0;
+  for (const k in labels) {
+    only = k;
+    if (++n > 1) break;
+  }
+  if (n !== 1) return labelledKey(name, labels);
+  let byLabel = oneLabelKeys.get(name);
+  if (!byLabel) oneLabelKeys.set(name, (byLabel = new Map()));
+  let byValue = byLabel.get(only!);
+  if (!byValue) byLabel.set(only!, (byValue = new Map()));
+  const value = labels[only!]!;
+  let k = byValue.get(value);
+  if (k === undefined) {
+    k = labelledKey(name, labels);
+    if (byValue.size < MAX_CACHED_VALUES) byValue.set(value, k);
+  }
+  return k;
+}
+
+function labelledKey(name: string, labels: Labels): string {
   const parts = Object.keys(labels)
     .sort()
     .map((k) => `${k}="${String(labels[k]).replace(/["\\\n]/g, '_')}"`);
