@@ -27,7 +27,7 @@ import { LogBudget } from '../common/log-budget.js';
 import { MqttConnection } from './mqtt-connection.js';
 import { TopicAcl } from './topic-acl.js';
 import { guardPublishBacklog } from './publish-backlog.js';
-import { installOutgoingQueues } from './outgoing-queues.js';
+import { BrokerPersistence } from './broker-persistence.js';
 import { IngestGate, type IngestSink } from './ingest-gate.js';
 import mqemitter from 'mqemitter';
 import { createRoutedMq, DEVICE_CHANGED_TOPIC, REGIONS_CHANGED_TOPIC } from './routed-mq.js';
@@ -170,13 +170,11 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
   // The ACL decides; a device's allowed message then goes to ingest and is answered after commit.
   // The service account's publishes (none upstream) pass straight through.
   const authorizePublish = (client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void): void => {
-    acl.authorizePublish(client, packet, (err) => {
-      if (err) return done(err);
-      const who = client ? auth.identities.get(client) : undefined;
-      if (who?.service || (client && auth.anonymous.has(client))) return done(null);
-      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-      gate.admit(packet.topic, payload, done);
-    });
+    const refused = acl.checkPublish(client, packet);
+    if (refused) return done(refused);
+    if (client && (auth.identities.get(client)?.service || auth.anonymous.has(client))) return done(null);
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    gate.admit(packet.topic, payload, done);
   };
   const routed = opts.redisUrl
     ? createRoutedMq({
@@ -190,8 +188,10 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
   // travels on it (the same options Aedes would give its default one).
   const local = routed?.local ?? mqemitter({ concurrency: DELIVERY_CONCURRENCY, matchEmptyLevels: true });
   const mq = routed?.mq ?? local;
+  const persistence = new BrokerPersistence();
   const aedes = await Aedes.createBroker({
     mq,
+    persistence,
     preConnect: (client, packet, done) => {
       // Keepalive 0 or above the ceiling: the server's idle limit instead (issue 16, item 5).
       const link = links.get(client.conn);
@@ -238,10 +238,9 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
   });
   // A backlog must hold publishers back, never overflow the stack (mcollina/mqemitter#204).
   guardPublishBacklog(aedes, { metrics: opts.metrics, logger: log, mq: local });
-  const outgoing = installOutgoingQueues(aedes);
   opts.metrics.gauge(
     'mqtt_unacked_messages',
-    () => outgoing.pending(),
+    () => persistence.queues.pending(),
     'QoS 1 messages delivered to persistent sessions and not yet acknowledged',
   );
 

@@ -5,12 +5,12 @@
 // after commit, so it always has thousands of messages outstanding, and at 3,400 handsets those
 // scans were about 12 % of the broker's CPU (profile of `bench:ingest`), growing with the backlog:
 // the slower the hub, the slower the broker. Here the same operations are O(1) amortised, with the
-// same meaning (aedes-persistence asyncPersistence.js, outgoing*).
+// same meaning (aedes-persistence asyncPersistence.js, outgoing*). broker-persistence.ts answers
+// Aedes' outgoing* calls with these.
 import { Readable } from 'node:stream';
-import type { Aedes } from 'aedes';
 
 /** The fields of an aedes packet this store reads or keeps. */
-interface OutPacket {
+export interface OutPacket {
   cmd?: string;
   brokerId?: string;
   brokerCounter?: number;
@@ -135,16 +135,4 @@ export class OutgoingQueues {
     for (const q of this.queues.values()) n += q.entries.length - q.dead;
     return n;
   }
-}
-
-/** Puts the indexed queues in place of the in-memory persistence's own (before any client). */
-export function installOutgoingQueues(aedes: Aedes): OutgoingQueues {
-  const memory = (aedes as unknown as { persistence: { asyncPersistence?: Record<string, unknown> } }).persistence.asyncPersistence;
-  if (!memory || typeof memory.outgoingUpdate !== 'function')
-    throw new Error('aedes persistence is not aedes-persistence memory: the outgoing queue index needs updating');
-  const queues = new OutgoingQueues();
-  for (const m of ['outgoingEnqueue', 'outgoingEnqueueCombi', 'outgoingUpdate', 'outgoingClearMessageId', 'outgoingStream'] as const) {
-    memory[m] = (queues[m] as (...a: unknown[]) => unknown).bind(queues);
-  }
-  return queues;
 }

@@ -30,6 +30,36 @@ export function filtersOverlap(a: string, b: string): boolean {
   }
 }
 
+/**
+ * True when the topic of a message (no wildcards) matches the MQTT filter, as `filtersOverlap`
+ * says, without splitting either string: `emit` asks it of every message against each crossing
+ * filter, and the splitting version was 1.2 % of a node's busy time in `bench:nodes` at 3,000
+ * handsets (plus the garbage of eight arrays per fix). A telemetry topic usually fails at its
+ * first or fourth level.
+ */
+export function topicMatchesFilter(topic: string, filter: string): boolean {
+  let t = 0;
+  let f = 0;
+  for (;;) {
+    let fEnd = filter.indexOf('/', f);
+    if (fEnd === -1) fEnd = filter.length;
+    // `#` matches this level and everything below it, and the level above (MQTT 4.7.1.2).
+    if (fEnd - f === 1 && filter.charCodeAt(f) === 35) return true;
+    if (t > topic.length) return false; // the topic ended a level earlier
+    let tEnd = topic.indexOf('/', t);
+    if (tEnd === -1) tEnd = topic.length;
+    if (!(fEnd - f === 1 && filter.charCodeAt(f) === 43)) {
+      if (fEnd - f !== tEnd - t) return false;
+      for (let i = 0; i < tEnd - t; i++) if (topic.charCodeAt(t + i) !== filter.charCodeAt(f + i)) return false;
+    }
+    const topicDone = tEnd === topic.length;
+    const filterDone = fEnd === filter.length;
+    if (filterDone) return topicDone;
+    t = topicDone ? topic.length + 1 : tEnd + 1;
+    f = fEnd + 1;
+  }
+}
+
 /** The registry changed a device (disabled, deleted, re-keyed): every node re-reads it and closes
  *  its connection if it must go. Devices cannot subscribe to `$` topics (topic-acl.ts). */
 export const DEVICE_CHANGED_TOPIC = '$GRID/devices/changed';
@@ -65,6 +95,10 @@ export function createRoutedMq(opts: { topicRoot: string; redisUrl: string; conc
   shared.state.on('pubConnect', () => (down = false));
   const crossing = crossingFilters(opts.topicRoot);
   const crosses = (filter: string) => crossing.some((c) => filtersOverlap(filter, c));
+  const topicCrosses = (topic: string) => {
+    for (const c of crossing) if (topicMatchesFilter(topic, c)) return true;
+    return false;
+  };
 
   const mq = {
     get current() {
@@ -90,7 +124,7 @@ export function createRoutedMq(opts: { topicRoot: string; redisUrl: string; conc
     },
     emit(message: Message, done?: (err?: Error) => void) {
       // An exact topic crosses when it matches a crossing filter.
-      (crosses(message.topic) ? shared : local).emit(message, done);
+      (topicCrosses(message.topic) ? shared : local).emit(message, done);
     },
     close(done: () => void) {
       local.close(() => shared.close(done));

@@ -11,6 +11,15 @@ import { PUBLISH_CHANNELS, deviceTopic, parseDeviceTopic, type UpstreamChannel }
 import type { Identity } from './device-auth.js';
 
 export class TopicAcl {
+  /**
+   * Topics each connection has been allowed to publish on. The decision depends only on the
+   * connection's identity, fixed at its CONNECT, and the topic, and a device uses a handful of
+   * topics, so it is made once per topic and connection: parsing the topic on every fix was
+   * 1.2 % of a node's busy time in `bench:nodes` at 3,000 handsets. QoS 2 is refused to devices
+   * whatever the topic, so a QoS 2 publish is always decided afresh.
+   */
+  private readonly allowed = new WeakMap<Client, Set<string>>();
+
   constructor(
     private readonly root: string,
     private readonly identityOf: (client: Client) => Identity | undefined,
@@ -21,6 +30,13 @@ export class TopicAcl {
   ) {}
 
   authorizePublish = (client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void): void => {
+    done(this.checkPublish(client, packet));
+  };
+
+  /** The ACL's answer to a publish: null when allowed, else the error Aedes gets (counted and logged). */
+  checkPublish(client: Client | null, packet: PublishPacket): Error | null {
+    const seen = client && packet.qos !== 2 ? this.allowed.get(client) : undefined;
+    if (seen?.has(packet.topic)) return null;
     const identity = client ? this.identityOf(client) : undefined;
     const reason = !client
       ? this.orphanWillRefusal(packet.topic)
@@ -29,11 +45,23 @@ export class TopicAcl {
         : packet.qos === 2 && identity && !identity.service
           ? 'qos2' // decision 009: a device has no use for it, and it parks messages in our memory
           : this.publishRefusal(identity, packet.topic);
-    if (!reason) return done(null);
+    if (!reason) {
+      if (client) this.remember(client, packet.topic);
+      return null;
+    }
     this.metrics.inc('mqtt_acl_denied_total', { op: 'publish', reason });
     this.log.warn({ clientId: client?.id ?? null, topic: packet.topic.slice(0, 200), reason }, 'mqtt publish refused');
-    done(new Error(`publish refused: ${reason}`));
-  };
+    return new Error(`publish refused: ${reason}`);
+  }
+
+  private remember(client: Client, topic: string): void {
+    let seen = this.allowed.get(client);
+    if (!seen) this.allowed.set(client, (seen = new Set()));
+    // A device has six channels at most; the service account and conformance clients may use
+    // any number of topics, so their sets start again rather than grow.
+    if (seen.size >= 16) seen.clear();
+    seen.add(topic);
+  }
 
   authorizeSubscribe = (client: Client, sub: Subscription, done: (err: Error | null, sub?: Subscription | null) => void): void => {
     const reason = this.isAnonymous(client)
