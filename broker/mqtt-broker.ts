@@ -24,7 +24,7 @@ import {
   type UnauthenticatedLimits,
 } from './packet-size-guard.js';
 import { LogBudget } from '../common/log-budget.js';
-import { MqttConnection } from './mqtt-connection.js';
+import { MqttConnection, WriteFlusher } from './mqtt-connection.js';
 import { TopicAcl } from './topic-acl.js';
 import { guardPublishBacklog } from './publish-backlog.js';
 import { BrokerPersistence } from './broker-persistence.js';
@@ -273,6 +273,8 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
   });
 
   const sockets = new Set<net.Socket>();
+  // One end-of-turn write per connection that wrote in the turn, for all connections at once.
+  const flusher = new WriteFlusher();
   const server = net.createServer((socket) => {
     const address = socket.remoteAddress ?? 'unknown';
     const full = unauthenticated.admit(socket, address);
@@ -308,10 +310,8 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
       },
       PRE_AUTH_MAX_BYTES,
     );
-    socket.pipe(guard);
-    socket.on('close', () => guard.destroy());
     // Aedes reads the guarded bytes and writes its answers back to the socket, coalesced.
-    const conn = new MqttConnection(socket, guard);
+    const conn = new MqttConnection(socket, guard, flusher);
     links.set(conn, { socket, guard, address });
     auth.addresses.set(conn, socket.remoteAddress ?? 'unknown'); // password-guessing backoff per address
     conn.on('error', () => socket.destroy());
