@@ -111,7 +111,18 @@ export class IngestPipeline {
 
   private contextOf(msg: IncomingMessage): IngestContext {
     this.metrics.inc('ingest_messages_total');
-    return { topic: msg.topic, payload: msg.payload, receivedAt: this.now(), rows: emptyRows() };
+    // Every field the stages fill in is declared here, so the context is built whole, not grown.
+    return {
+      topic: msg.topic,
+      payload: msg.payload,
+      receivedAt: this.now(),
+      deviceId: undefined,
+      channel: undefined,
+      json: undefined,
+      data: undefined,
+      device: undefined,
+      rows: emptyRows(),
+    };
   }
 
   private reject(ctx: IngestContext, stage: string, reason: string, msg: IncomingMessage): undefined {

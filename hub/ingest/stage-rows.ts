@@ -121,5 +121,7 @@ function positionRow(device: DeviceInfo, f: Fix, fence: Pick<OwnGridFence, 'insi
     battery: f.battery ?? null,
     seq: f.seq ?? null,
     inGrid: fence.inside(device.workerId, lon, lat),
+    // Set by the position filter next; declared here so the row is built whole, not grown.
+    clockAheadMs: undefined,
   };
 }
