@@ -7,7 +7,8 @@
 // worker of that community, and a screen of the next community does not.
 //
 // Positions are coalesced: each flush sends only the latest fix per worker since the previous one,
-// one message per occupied room per interval however many handsets ping. Alerts, presence, duty,
+// one message per occupied room per interval however many handsets ping (and one per batch another
+// node forwards, already coalesced there: those go out as they arrive). Alerts, presence, duty,
 // incidents and alarms go out at once.
 //
 // Several nodes (REDIS_URL): every node holds the whole live picture. What a node commits it pushes
@@ -88,7 +89,12 @@ export class LivePush {
       const root = this.io.of('/');
       root.on('live', (c: LiveChanges) => {
         opts.metrics.inc('live_peer_messages_total', { kind: 'live' });
-        this.toScreens(opts.state.applyPeer(c));
+        const applied = opts.state.applyPeer(c);
+        // The origin node already held these positions for up to one push interval: they go to the
+        // screens now, not after another interval here (the screen p99 of the other node's workers
+        // was commit + 2 intervals: 230 against 155 ms for this node's own at 5,000 handsets).
+        this.positionsToScreens(applied.positions);
+        this.toScreens({ ...applied, positions: [] });
       });
       root.on('incident', (v: IncidentView) => this.incidentToScreens(v));
       root.on('alarm', (a: AlarmView) => this.alarmToScreens(a));
@@ -231,7 +237,12 @@ export class LivePush {
     if (this.pending.size === 0) return;
     const items = [...this.pending.values()];
     this.pending = new Map();
-    if (this.occupied.size === 0) return;
+    this.positionsToScreens(items);
+  }
+
+  /** One `positions` message per occupied room that should get some of these items. */
+  private positionsToScreens(items: PositionUpdate[]): void {
+    if (items.length === 0 || this.occupied.size === 0) return;
     const live = this.screens;
     const serverTime = this.now();
     if (!this.opts.auth) {

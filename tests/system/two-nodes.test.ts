@@ -48,7 +48,8 @@ beforeAll(async () => {
   db = await openDatabase({ DATABASE_URL: pg.url, DATA_DIR: '' }, silentLogger);
   await seedBorderDistrict({ db, hub: { reloadRegistry: async () => undefined } } as unknown as RunningSystem);
   a = await startNode(await nodeEnv());
-  b = await startNode(await nodeEnv());
+  // B pushes its own positions only every 10 s: what it forwards from A must not wait for that.
+  b = await startNode({ ...(await nodeEnv()), PUSH_INTERVAL_MS: '10000' });
   screen = io(`${b.httpUrl}${LIVE_NAMESPACE}`, { transports: ['websocket'] }) as unknown as Socket<ServerToClientEvents>;
   screen.on('positions', (batch) => seen.push(...batch.items.map((i) => ({ workerId: i.workerId, ts: i.ts }))));
   await new Promise<void>((resolve) => screen.once('snapshot', () => resolve()));
@@ -126,6 +127,33 @@ it('shows on node B a worker whose handset is on node A, and offers a case filed
     'the offer on the handset on A',
   );
   expect(offer?.category).toBe('garbage');
+});
+
+it("pushes A's positions to the screen on B as they arrive, not at B's next push interval", async () => {
+  // A fix of a handset on B shows when B's own interval comes round: that is B's flush.
+  const onB = await handset(b, 'hs-lead-1');
+  const t = Date.now();
+  await publish(onB.client, 'hs-lead-1', 'location', { ts: t, lat: IN_G1.lat, lon: IN_G1.lon - 0.001, acc: 5 });
+  await eventually(
+    () => seen.some((s) => s.workerId === 'lead-1' && s.ts === t),
+    (ok) => ok,
+    15_000,
+    "B's own flush",
+  );
+  const flushedAt = Date.now();
+  const onA = await handset(a, 'hs-w-g1b');
+  const t2 = Date.now();
+  // Where the next test's fixes of this handset are: no jump for the position filter to refuse.
+  await publish(onA.client, 'hs-w-g1b', 'location', { ts: t2, lat: IN_G1.lat, lon: IN_G1.lon + 0.001, acc: 5 });
+  await eventually(
+    () => seen.some((s) => s.workerId === 'w-g1b' && s.ts === t2),
+    (ok) => ok,
+    15_000,
+    "A's fix on the screen on B",
+  );
+  // Before, it waited in B for B's next flush, 10 s after the last one.
+  expect(Date.now() - flushedAt).toBeLessThan(5_000);
+  onA.client.end(true);
 });
 
 it('closes the old connection on A when the handset reconnects to B', async () => {
