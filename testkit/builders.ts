@@ -2,6 +2,7 @@
 import type pg from 'pg';
 import { upsertDevices, upsertWorkers } from '../storage/device-store.js';
 import type { DeviceKind } from '../protocol/topics.js';
+import type { PositionRow } from '../hub/rows/row-types.js';
 
 let clock = Date.parse('2026-11-25T08:00:00Z');
 
@@ -14,6 +15,22 @@ export function aFix(over: Record<string, unknown> = {}): Record<string, unknown
 export function anAlert(over: Record<string, unknown> = {}): Record<string, unknown> {
   clock += 1000;
   return { ts: clock, type: 'door.forced', severity: 'high', confidence: 0.9, ...over };
+}
+
+/** A stored position row with every optional reading empty. */
+export function aPositionRow(over: Partial<PositionRow> & Pick<PositionRow, 'deviceId' | 'ts'>): PositionRow {
+  return {
+    workerId: null,
+    lat: 27.87,
+    lon: 113.12,
+    acc: null,
+    alt: null,
+    speed: null,
+    heading: null,
+    battery: null,
+    seq: null,
+    ...over,
+  };
 }
 
 export interface TestDevice {

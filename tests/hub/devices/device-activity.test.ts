@@ -5,25 +5,14 @@ import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../common/logger.js';
 import { DeviceActivity } from '../../../hub/devices/device-activity.js';
-import { emptyRows, type PositionRow, type Rows } from '../../../hub/rows/row-types.js';
+import { emptyRows, type Rows } from '../../../hub/rows/row-types.js';
+import { aPositionRow } from '../../../testkit/builders.js';
 
 const T0 = Date.parse('2026-12-01T08:00:00Z');
 const pool = { query: async () => ({ rows: [] }) } as unknown as Pick<pg.Pool, 'query'>;
 
 function fixes(...p: [deviceId: string, ts: number, lat: number][]): Rows {
-  const positions: PositionRow[] = p.map(([deviceId, ts, lat]) => ({
-    deviceId,
-    workerId: null,
-    ts,
-    lat,
-    lon: 113.12,
-    acc: null,
-    alt: null,
-    speed: null,
-    heading: null,
-    battery: null,
-    seq: null,
-  }));
+  const positions = p.map(([deviceId, ts, lat]) => aPositionRow({ deviceId, ts, lat }));
   return { ...emptyRows(), positions };
 }
 

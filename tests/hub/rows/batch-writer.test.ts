@@ -7,24 +7,13 @@ import { describe, expect, it } from 'vitest';
 import { Metrics } from '../../../common/metrics.js';
 import { silentLogger } from '../../../common/logger.js';
 import { BatchWriter } from '../../../hub/rows/batch-writer.js';
-import { emptyRows, type PositionRow, type Rows } from '../../../hub/rows/row-types.js';
+import { emptyRows, type Rows } from '../../../hub/rows/row-types.js';
+import { aPositionRow } from '../../../testkit/builders.js';
 
 const T0 = Date.now() + 3_600_000; // in an hour that has not ended: no trail hour goes stale
 
 function fixes(deviceId: string, n: number, from = 0): Rows {
-  const positions: PositionRow[] = Array.from({ length: n }, (_, i) => ({
-    deviceId,
-    workerId: null,
-    ts: T0 + (from + i) * 1000,
-    lat: 27.87,
-    lon: 113.12,
-    acc: null,
-    alt: null,
-    speed: null,
-    heading: null,
-    battery: null,
-    seq: null,
-  }));
+  const positions = Array.from({ length: n }, (_, i) => aPositionRow({ deviceId, ts: T0 + (from + i) * 1000 }));
   return { ...emptyRows(), positions };
 }
 

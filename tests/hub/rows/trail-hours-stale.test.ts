@@ -2,21 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { endedHours, HOUR_MS } from '../../../hub/rows/trail-hours-stale.js';
 import type { PositionRow } from '../../../hub/rows/row-types.js';
+import { aPositionRow } from '../../../testkit/builders.js';
 
 const T = Date.parse('2026-11-26T10:00:00Z');
-const at = (workerId: string | null, ts: number): PositionRow => ({
-  deviceId: 'hs',
-  workerId,
-  ts,
-  lat: 0,
-  lon: 0,
-  acc: null,
-  alt: null,
-  speed: null,
-  heading: null,
-  battery: null,
-  seq: null,
-});
+const at = (workerId: string | null, ts: number): PositionRow => aPositionRow({ deviceId: 'hs', workerId, ts, lat: 0, lon: 0 });
 
 describe('endedHours', () => {
   it('is null for a live batch: every fix in the current hour', () => {
