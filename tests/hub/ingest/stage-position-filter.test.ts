@@ -12,26 +12,14 @@ import {
   positionFilterStage,
 } from '../../../hub/ingest/stage-position-filter.js';
 import type { FixAnchor } from '../../../hub/rows/fix-heads.js';
+import { aPositionRow } from '../../../testkit/builders.js';
 
 const T0 = Date.parse('2026-12-01T08:00:00Z');
 /** Metres north of the base point, as degrees of latitude. */
 const north = (m: number): number => 27.87 + m / 111_195;
 
 function aRow(over: Partial<PositionRow> = {}): PositionRow {
-  return {
-    deviceId: 'hs-1',
-    workerId: 'w-1',
-    ts: T0,
-    lat: 27.87,
-    lon: 113.12,
-    acc: 5,
-    alt: null,
-    speed: null,
-    heading: null,
-    battery: null,
-    seq: null,
-    ...over,
-  };
+  return aPositionRow({ deviceId: 'hs-1', workerId: 'w-1', ts: T0, acc: 5, ...over });
 }
 
 /** Judges rows one message at a time (each received when its fix was taken, unless said). */

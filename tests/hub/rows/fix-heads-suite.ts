@@ -5,6 +5,7 @@ import { commitRows } from '../../../hub/rows/commit-rows.js';
 import { storedFixHeads } from '../../../hub/rows/fix-heads.js';
 import { emptyRows, type PositionRow } from '../../../hub/rows/row-types.js';
 import type { OpenedEngine } from '../analytics/engines.js';
+import { aPositionRow } from '../../../testkit/builders.js';
 
 export function fixHeadsSuite(engine: () => OpenedEngine, copy: boolean): void {
   it('reads each device’s newest stored valid fix of the last day as the filter’s anchor', async () => {
@@ -12,20 +13,8 @@ export function fixHeadsSuite(engine: () => OpenedEngine, copy: boolean): void {
     await pool.query(`INSERT INTO devices (id, kind, secret_hash) VALUES ('hs-h1', 'handset', 'x'), ('hs-h2', 'handset', 'x'), ('hs-h3', 'handset', 'x')
                       ON CONFLICT DO NOTHING`);
     const now = Date.parse('2026-11-26T08:00:00Z');
-    const row = (deviceId: string, ts: number, over: Partial<PositionRow> = {}): PositionRow => ({
-      deviceId,
-      workerId: null,
-      ts,
-      lat: 27.87,
-      lon: 113.12,
-      acc: 4,
-      alt: null,
-      speed: null,
-      heading: null,
-      battery: null,
-      seq: null,
-      ...over,
-    });
+    const row = (deviceId: string, ts: number, over: Partial<PositionRow> = {}): PositionRow =>
+      aPositionRow({ deviceId, ts, acc: 4, ...over });
     await commitRows(
       pool,
       {
