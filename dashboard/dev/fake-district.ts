@@ -3,6 +3,7 @@
 // 3x3 grids per community, 3x3 communities per street, and workers walking inside their grid.
 import type { Feature, FeatureCollection, Polygon } from 'geojson';
 import type { AlertView, PositionUpdate, WorkerLive } from '../../protocol/socket-events.js';
+import { ALERT_TYPES } from '../../protocol/schemas.js';
 import { createRng } from '../../simulators/rng.js';
 
 export interface FakeOptions {
@@ -91,21 +92,7 @@ export class FakeDistrict {
   }
 
   alert(now: number): AlertView {
-    const types = [
-      'door.forced',
-      'door.held_open',
-      'door.stranger',
-      'door.tailgating',
-      'door.tamper',
-      'camera.intrusion',
-      'camera.smoke',
-      'camera.fire',
-      'camera.crowd',
-      'camera.fall',
-      'camera.garbage',
-      'camera.parking',
-    ];
-    const type = types[Math.floor(this.rand() * types.length)] ?? 'door.forced';
+    const type = ALERT_TYPES[Math.floor(this.rand() * ALERT_TYPES.length)] ?? 'door.forced';
     const g = this.grids[Math.floor(this.rand() * this.grids.length)] ?? this.grids[0]!;
     const [lat, lon] = this.cellOrigin(g.i, g.j);
     const kind = type.startsWith('door') ? 'door' : 'camera';
