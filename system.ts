@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from './common/config.js';
 import type { Logger } from './common/logger.js';
+import { watchEventLoop } from './common/event-loop-watch.js';
 import { Metrics } from './common/metrics.js';
 import { systemClock, type Clock } from './common/clock.js';
 import { openDatabase, type Database } from './storage/database.js';
@@ -54,6 +55,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   const { config, logger } = opts;
   const metrics = new Metrics();
   const started = Date.now();
+  // Stalls of this process's event loop: gauges on /metrics, a warning in the log (common/event-loop-watch.ts).
+  const loopWatch = watchEventLoop({ metrics, logger });
   const db = await openDatabase(config, logger, { inMemory: opts.inMemoryDb ?? false });
   // Simulator code is loaded only when asked for: a production hub never imports it.
   const simulation = config.SIM ? await import('./simulators/simulation.js') : null;
@@ -153,6 +156,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       const t1 = Date.now();
       await hub.stop(drainTimeoutMs);
       await db.close();
+      loopWatch.stop();
       log.info({ brokerMs: t1 - t0, totalMs: Date.now() - t0 }, 'stopped');
     },
   };

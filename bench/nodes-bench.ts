@@ -254,6 +254,7 @@ async function steadyRun(nodes: number, idleUsPerS: number): Promise<Summary> {
   const progress: LoadProgress[] = [];
   type Cpu = ReturnType<typeof cpuNow>;
   let steadyFrom: { cpu: Cpu; acked: number; at: number } | null = null;
+  let shownLat = pushLat.length;
   let end = { cpu: { nodes: 0, pg: 0, redis: 0, load: 0 }, acked: 0, at: 0 };
   loadPids = [];
   const results = await Promise.all(
@@ -296,7 +297,13 @@ async function steadyRun(nodes: number, idleUsPerS: number): Promise<Summary> {
               console.log(`  all ${N} connected after ${(all[0]!.elapsedS).toFixed(0)} s`);
             }
             end = { cpu: cpuNow(), acked, at: Date.now() };
-            if (k === 0) console.log(`  t=${m.progress.elapsedS.toFixed(0)}s connected=${connected} acked=${acked}`);
+            if (k === 0) {
+              // The screen's p99 since the last line: a tail that comes in bursts shows here.
+              const recent = pushLat.slice(shownLat);
+              shownLat = pushLat.length;
+              const p99 = recent.length > 0 ? ` screen p99 ${Math.round(pct(recent, 99))} ms` : '';
+              console.log(`  t=${m.progress.elapsedS.toFixed(0)}s connected=${connected} acked=${acked}${p99}`);
+            }
           }
           if (m.result) resolve(m.result);
         }),

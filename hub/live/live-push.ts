@@ -8,8 +8,11 @@
 //
 // Positions are coalesced: each flush sends only the latest fix per worker since the previous one,
 // one message per occupied room per interval however many handsets ping (and one per batch another
-// node forwards, already coalesced there: those go out as they arrive). Alerts, presence, duty,
-// incidents and alarms go out at once.
+// node forwards, already coalesced there: those go out as they arrive). A flush runs as soon as a
+// commit brings positions, unless the last one was less than an interval ago; then it runs when
+// the interval is up. So a fix waits for no timer on a quiet node, and at most one interval on a
+// busy one (a free-running timer made every fix wait half an interval on average, a whole one at
+// worst). Alerts, presence, duty, incidents and alarms go out at once.
 //
 // Several nodes (REDIS_URL): every node holds the whole live picture. What a node commits it pushes
 // to its own screens and forwards to the other nodes through the Socket.IO Redis adapter
@@ -68,7 +71,11 @@ export class LivePush {
   private pending = new Map<string, PositionUpdate>();
   /** This node's own positions since the last flush, for the other nodes. */
   private forwardPending = new Map<string, PositionUpdate>();
+  /** The trailing flush, when positions came less than an interval after the last flush. */
   private timer: NodeJS.Timeout | null = null;
+  private started = false;
+  /** performance.now() of the last flush (not the injected clock: this paces real timers). */
+  private lastFlushAt = Number.NEGATIVE_INFINITY;
   private readonly log: Logger;
   private readonly now: () => number;
   /** Scope code → sockets in that room; routing skips rooms nobody watches. */
@@ -147,7 +154,21 @@ export class LivePush {
   }
 
   start(): void {
-    this.timer = setInterval(() => this.flush(), this.opts.intervalMs);
+    this.started = true;
+    this.schedule();
+  }
+
+  /** Flush now, or when the interval since the last flush is up (see the top of the file). */
+  private schedule(): void {
+    if (!this.started || this.timer !== null) return;
+    if (this.pending.size === 0 && this.forwardPending.size === 0) return;
+    const wait = this.lastFlushAt + this.opts.intervalMs - performance.now();
+    if (wait <= 0) this.flush();
+    else
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.flush();
+      }, wait);
   }
 
   private snapshotFor(scope: string) {
@@ -170,11 +191,13 @@ export class LivePush {
   /** This node's committed changes: to its screens, and to the other nodes. */
   publish(changes: LiveChanges): void {
     this.toScreens(changes);
-    if (!this.opts.peers) return;
-    for (const p of changes.positions) this.forwardPending.set(p.workerId, p);
-    if (changes.presence.length + changes.duty.length + changes.alerts.length > 0) {
-      this.toPeers('live', { positions: [], presence: changes.presence, duty: changes.duty, alerts: changes.alerts });
+    if (this.opts.peers) {
+      for (const p of changes.positions) this.forwardPending.set(p.workerId, p);
+      if (changes.presence.length + changes.duty.length + changes.alerts.length > 0) {
+        this.toPeers('live', { positions: [], presence: changes.presence, duty: changes.duty, alerts: changes.alerts });
+      }
     }
+    this.schedule();
   }
 
   /** While Redis is away a forward is dropped, not queued: the next fix says it again. */
@@ -229,6 +252,7 @@ export class LivePush {
   }
 
   private flush(): void {
+    this.lastFlushAt = performance.now();
     if (this.forwardPending.size > 0) {
       const positions = [...this.forwardPending.values()];
       this.forwardPending = new Map();
@@ -267,7 +291,9 @@ export class LivePush {
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.started = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     this.flush();
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
     this.log.info('live push stopped');
