@@ -9,6 +9,8 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from './common/config.js';
 import type { Logger } from './common/logger.js';
 import { watchEventLoop } from './common/event-loop-watch.js';
+import { JT808_TEXT_REPLY_TIMEOUT_MS } from './gateways/jt808/jt808-gateway.js';
+import { jt808TextRelay, type TextRelay } from './gateways/jt808/jt808-text-relay.js';
 import { Metrics } from './common/metrics.js';
 import { systemClock, type Clock } from './common/clock.js';
 import { openDatabase, type Database } from './storage/database.js';
@@ -76,7 +78,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   );
   // Task offers as text on JT/T 808 terminals' screens: the gateway starts after the hub (its
   // terminals' data needs the hub), so the hub holds this link and finds the gateway once it runs.
-  const textLink: { gateway: RunningJt808Gateway | null } = { gateway: null };
+  const textLink: { relay: TextRelay | null } = { relay: null };
   const hub: Hub = new Hub({
     config,
     pool: db.pool,
@@ -91,7 +93,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     onDeviceChanged: (deviceId) => broker.deviceChanged(deviceId),
     // A region import reaches the other nodes as the device changes do (docs/decisions/014).
     onRegionsChanged: (origin) => broker.regionsChanged(origin),
-    deviceText: (deviceId, text) => textLink.gateway?.sendText(deviceId, text) ?? Promise.resolve('not_connected'),
+    deviceText: (deviceId, text) => textLink.relay?.sendText(deviceId, text) ?? Promise.resolve('not_connected'),
   });
   // On a PostgreSQL server, cap concurrent password checks so a connect storm cannot starve ingest
   // (docs/decisions/006); the embedded engine measured worse with the cap, so it keeps the default.
@@ -124,7 +126,14 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     clock: opts.clock ?? systemClock,
     ...(opts.jt808TextReplyTimeoutMs === undefined ? {} : { textReplyTimeoutMs: opts.jt808TextReplyTimeoutMs }),
   });
-  textLink.gateway = jt808;
+  // A terminal connected to another node gets its texts through that node (jt808-text-relay.ts).
+  textLink.relay = jt808TextRelay({
+    gateway: jt808,
+    bus: broker.bus,
+    replyTimeoutMs: opts.jt808TextReplyTimeoutMs ?? JT808_TEXT_REPLY_TIMEOUT_MS,
+    metrics,
+    logger,
+  });
   const mqttUrl = `mqtt://${config.HOST}:${broker.port}`;
   const httpUrl = `http://${config.HOST}:${hub.httpPort}`;
   const sim =
@@ -152,6 +161,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       const t0 = Date.now();
       await people?.stop();
       await sim?.stop();
+      textLink.relay?.stop();
       await Promise.all([broker.stop(), jt808.stop()]);
       const t1 = Date.now();
       await hub.stop(drainTimeoutMs);

@@ -31,6 +31,7 @@ import { BrokerPersistence } from './broker-persistence.js';
 import { IngestGate, type IngestSink } from './ingest-gate.js';
 import mqemitter from 'mqemitter';
 import { createRoutedMq, DEVICE_CHANGED_TOPIC, REGIONS_CHANGED_TOPIC } from './routed-mq.js';
+import type { NodeBus } from '../common/node-bus.js';
 
 /** Above the hub's payload limit, so an oversize payload still reaches the hub's dead letters;
  *  anything bigger than this never gets buffered at all. */
@@ -139,6 +140,8 @@ export interface RunningBroker {
   deviceChanged(deviceId: string): Promise<void>;
   /** A region tree was imported on node `origin`: every node hears it (opts.onRegionsChanged). */
   regionsChanged(origin: string): Promise<void>;
+  /** Several nodes: notices every node hears, this one too (topics under NODE_BUS_FILTER); null on one node. */
+  bus: NodeBus | null;
   stop(): Promise<void>;
 }
 
@@ -383,6 +386,17 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
       new Promise<void>((resolve, reject) => {
         mq.emit({ topic: REGIONS_CHANGED_TOPIC, payload: Buffer.from(origin) }, (err?: Error) => (err ? reject(err) : resolve()));
       }),
+    bus: routed
+      ? {
+          emit: (topic, payload) =>
+            new Promise<void>((resolve, reject) => mq.emit({ topic, payload }, (err?: Error) => (err ? reject(err) : resolve()))),
+          on: (topic, handler) =>
+            void mq.on(topic, (packet, done) => {
+              handler(Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
+              done();
+            }),
+        }
+      : null,
     async listen() {
       gate.open();
       await new Promise<void>((resolve, reject) => {

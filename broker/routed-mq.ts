@@ -4,8 +4,9 @@
 // What crosses: task messages to handsets (`{root}/devices/+/tasks`: dispatch on node A offers a
 // case to a handset connected to node B), Aedes' takeover notice (`$SYS/+/new/clients`: a handset
 // that reconnects to node B makes node A close its old connection, Aedes' own mechanism), and the
-// registry's device-changed notice (a device disabled on A's screen is cut off on B), and the
-// regions-changed notice (a tree imported on A is read again by B's hub). What does
+// registry's device-changed notice (a device disabled on A's screen is cut off on B), the
+// regions-changed notice (a tree imported on A is read again by B's hub), and texts to JT/T 808
+// terminals held by another node (gateways/jt808/jt808-text-relay.ts). What does
 // not: upstream telemetry (ingested where it arrives, broadcasting 10,000 fixes/s to every node would
 // cost each node the whole fleet), Aedes' heartbeats and births (each node's wills are its own).
 //
@@ -65,6 +66,8 @@ export function topicMatchesFilter(topic: string, filter: string): boolean {
 export const DEVICE_CHANGED_TOPIC = '$GRID/devices/changed';
 /** A node imported a region tree: every other node's hub reads it again (payload: the origin node). */
 export const REGIONS_CHANGED_TOPIC = '$GRID/regions/changed';
+/** Notices other modules send to every node (RunningBroker.bus): texts to JT/T 808 terminals. */
+export const NODE_BUS_FILTER = '$GRID/jt808/+';
 
 /** Aedes' takeover notice, published at every connect (aedes.js `_finishRegisterClient`). */
 const TAKEOVER_FILTER = '$SYS/+/new/clients';
@@ -82,7 +85,7 @@ interface Notice {
 }
 
 export function crossingFilters(topicRoot: string): string[] {
-  return ['$SYS/+/new/clients', `${topicRoot}/devices/+/tasks`, DEVICE_CHANGED_TOPIC, REGIONS_CHANGED_TOPIC];
+  return ['$SYS/+/new/clients', `${topicRoot}/devices/+/tasks`, DEVICE_CHANGED_TOPIC, REGIONS_CHANGED_TOPIC, NODE_BUS_FILTER];
 }
 
 export interface RoutedMq {

@@ -12,6 +12,9 @@ import type { Jt808GatewayDeps, Jt808GatewayOptions } from './jt808-gateway-deps
 
 export type { Jt808GatewayOptions } from './jt808-gateway-deps.js';
 
+/** How long a text waits for the terminal's 0x0001 unless told otherwise. */
+export const JT808_TEXT_REPLY_TIMEOUT_MS = 30_000;
+
 export type TextOutcome = 'delivered' | 'failed' | 'unsupported' | 'no_reply' | 'not_connected';
 
 export interface RunningJt808Gateway {
@@ -20,6 +23,8 @@ export interface RunningJt808Gateway {
   sendText(deviceId: string, text: string, opts?: { urgent?: boolean; timeoutMs?: number }): Promise<TextOutcome>;
   /** Device ids with a live, authenticated connection. */
   connected(): string[];
+  /** Whether this device has a live, authenticated connection here. */
+  has(deviceId: string): boolean;
   /** Stops listening, closes every connection and waits (at most drainMs) for frames in hand to finish. */
   stop(drainMs?: number): Promise<void>;
 }
@@ -138,10 +143,15 @@ export async function startJt808Gateway(opts: Jt808GatewayOptions): Promise<Runn
   return {
     port,
     connected: () => [...live.keys()],
+    has: (deviceId) => live.has(deviceId),
     async sendText(deviceId, text, o = {}) {
       const entry = live.get(deviceId);
       if (!entry) return 'not_connected';
-      const reply = await entry.session.sendText(text, o.urgent ?? false, o.timeoutMs ?? opts.textReplyTimeoutMs ?? 30_000);
+      const reply = await entry.session.sendText(
+        text,
+        o.urgent ?? false,
+        o.timeoutMs ?? opts.textReplyTimeoutMs ?? JT808_TEXT_REPLY_TIMEOUT_MS,
+      );
       metrics.inc('jt808_texts_total', { outcome: reply === null ? 'no_reply' : String(reply.result) });
       if (reply === null) return 'no_reply';
       return reply.result === 0 ? 'delivered' : reply.result === 3 ? 'unsupported' : 'failed';

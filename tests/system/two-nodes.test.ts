@@ -2,11 +2,15 @@
 // server and one Redis (issue 14): a screen on node B sees a worker whose handset is on node A; a
 // case filed on B is offered to that handset on A; a handset that reconnects to B takes over its
 // session (A closes the old connection); with Redis stopped, ingest on A goes on, and the screen on
-// B catches up by itself once Redis is back; a region tree imported through B is read again on A.
+// B catches up by itself once Redis is back; a region tree imported through B is read again on A;
+// a case filed on B reaches the screen of a JT/T 808 terminal connected to A, as text.
 import mqtt, { type MqttClient } from 'mqtt';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { silentLogger } from '../../common/logger.js';
+import { deviceSecretKey } from '../../common/secrets.js';
+import { Jt808Terminal } from '../../simulators/jt808-terminal.js';
+import { upsertDevices, upsertWorkers } from '../../storage/device-store.js';
 import { LIVE_NAMESPACE, type ServerToClientEvents } from '../../protocol/socket-events.js';
 import { taskMessageSchema, type TaskMessage } from '../../protocol/schemas.js';
 import { openDatabase, type Database } from '../../storage/database.js';
@@ -15,7 +19,7 @@ import { startPostgres, type PostgresServer } from '../../testkit/postgres-serve
 import { startRedis, type RedisServer } from '../../testkit/redis-server.js';
 import { freePort } from '../../testkit/free-port.js';
 import { eventually } from '../../testkit/builders.js';
-import { IN_G1, secretOf, seedBorderDistrict } from '../hub/dispatch/border-district.js';
+import { G2, IN_G1, secretOf, seedBorderDistrict } from '../hub/dispatch/border-district.js';
 import { startNode, type NodeProcess } from '../../testkit/node-process.js';
 
 let pg: PostgresServer;
@@ -29,13 +33,20 @@ let screenA: Socket<ServerToClientEvents>;
 const clients: MqttClient[] = [];
 const seen: { workerId: string; ts: number }[] = [];
 
+const KEY = 'two-nodes-test-key-0123456789abcdef0123';
+/** A JT/T 808 terminal of a worker in G2, connected to node A in the last test. */
+const TERMINAL = '13800000077';
+let terminal: Jt808Terminal | undefined;
+const jt808Port = new Map<NodeProcess, number>();
+
 async function nodeEnv(): Promise<Record<string, string>> {
   return {
     DATABASE_URL: pg.url,
     REDIS_URL: redis.url,
     SIM: 'false',
     AUTH_REQUIRED: 'false',
-    DEVICE_SECRET_KEY: 'two-nodes-test-key-0123456789abcdef0123',
+    DEVICE_SECRET_KEY: KEY,
+    JT808_PORT: String(await freePort()),
     MQTT_PORT: String(await freePort()),
     HTTP_PORT: String(await freePort()),
     BATCH_MAX_WAIT_MS: '20',
@@ -47,7 +58,17 @@ beforeAll(async () => {
   [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
   db = await openDatabase({ DATABASE_URL: pg.url, DATA_DIR: '' }, silentLogger);
   await seedBorderDistrict({ db, hub: { reloadRegistry: async () => undefined } } as unknown as RunningSystem);
-  a = await startNode(await nodeEnv());
+  // A JT/T 808 terminal's worker, alone on duty in G2 (the last test).
+  await upsertWorkers(db.pool, [{ id: 'w-jt', name: '北斗网格员', role: 'grid_worker', gridCodes: [G2] }]);
+  await db.pool.query(`UPDATE workers SET duty = 'on' WHERE id = 'w-jt'`);
+  await upsertDevices(
+    db.pool,
+    [{ id: 'jt-1', kind: 'handset', secret: 'jt-1-secret-0123456789', workerId: 'w-jt', protocol: 'jt808', protocolId: TERMINAL }],
+    deviceSecretKey(KEY),
+  );
+  const envA = await nodeEnv();
+  a = await startNode(envA);
+  jt808Port.set(a, Number(envA.JT808_PORT));
   // B pushes its own positions only every 10 s: what it forwards from A must not wait for that.
   b = await startNode({ ...(await nodeEnv()), PUSH_INTERVAL_MS: '10000' });
   screen = io(`${b.httpUrl}${LIVE_NAMESPACE}`, { transports: ['websocket'] }) as unknown as Socket<ServerToClientEvents>;
@@ -61,6 +82,7 @@ afterAll(async () => {
   screen?.close();
   screenA?.close();
   for (const c of clients) c.end(true);
+  terminal?.destroy();
   await Promise.all([a?.stop('SIGKILL'), b?.stop('SIGKILL')]);
   await db?.close();
   await Promise.all([pg?.stop(), redis?.stop()]);
@@ -217,3 +239,49 @@ it('reads on node A a region tree imported through node B', async () => {
     'the new name of D02 on node A',
   );
 });
+
+it('shows a case filed on B on the screen of a JT/T 808 terminal connected to A, and B records its answer', async () => {
+  terminal = await Jt808Terminal.connect({ host: '127.0.0.1', port: jt808Port.get(a)!, terminalNo: TERMINAL, version: 2013 });
+  expect((await terminal.register()).result).toBe(0);
+  expect(await terminal.authenticate()).toBe(0);
+  const IN_G2 = { lat: 27.871, lon: 113.13 };
+  const ts = Math.floor(Date.now() / 1000) * 1000;
+  expect(await terminal.location({ ...IN_G2, ts })).toBe(0);
+  // B knows where the worker is (forwarded by A) before it dispatches.
+  await eventually(
+    () => seen.some((s) => s.workerId === 'w-jt' && s.ts === ts),
+    (ok) => ok,
+    15_000,
+    'the screen on B to see w-jt',
+  );
+
+  const filed = await fetch(`${b.httpUrl}/api/complaints`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ category: 'garbage', description: '东社区两节点终端测试', ...IN_G2 }),
+  });
+  expect(filed.status).toBe(201);
+  const { id } = (await filed.json()) as { id: string };
+  // Node B holds no connection of the terminal's: the text crosses to A, which sends the 0x8300.
+  const nextText = () =>
+    Promise.race([
+      terminal!.nextText(),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no text on the terminal on A within 20 s')), 20_000)),
+    ]);
+  let text = await nextText();
+  while (!text.text.includes(`事件号${id}`)) text = await nextText();
+  expect(text.text).toContain('东社区两节点终端测试');
+  // The terminal's 0x0001 came back through A: B marks the offer delivered (published).
+  const offer = await eventually(
+    async () =>
+      (
+        (await (await fetch(`${b.httpUrl}/api/incidents/${id}`)).json()) as {
+          offers: { workerId: string; deviceId: string; publishedAt: number | null }[];
+        }
+      ).offers[0],
+    (o) => o?.publishedAt != null,
+    15_000,
+    'the offer delivered, on B',
+  );
+  expect(offer).toMatchObject({ workerId: 'w-jt', deviceId: 'jt-1' });
+}, 60_000);

@@ -1,0 +1,7 @@
+// Notices every node hears, this one too: the broker's emitter, which crosses nodes through Redis
+// when there are several (broker/routed-mq.ts; RunningBroker.bus). For modules that are not the
+// broker's and must reach another node (gateways/jt808/jt808-text-relay.ts).
+export interface NodeBus {
+  emit(topic: string, payload: Buffer): Promise<void>;
+  on(topic: string, handler: (payload: Buffer) => void): void;
+}
