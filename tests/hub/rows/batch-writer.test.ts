@@ -17,12 +17,13 @@ function fixes(deviceId: string, n: number, from = 0): Rows {
   return { ...emptyRows(), positions };
 }
 
-function writerOver(maxRows: number, failFirst = 0) {
+function writerOver(maxRows: number, failFirst = 0, o: { maxWaitMs?: number; commitMs?: number } = {}) {
   const commits: string[][] = [];
   const log: string[] = [];
   let failures = failFirst;
   const pool = {
     query: async (_sql: string, params: unknown[]) => {
+      if (o.commitMs) await new Promise((r) => setTimeout(r, o.commitMs));
       if (failures-- > 0) throw new Error('database away');
       const devices = params[0] as string[];
       commits.push(devices);
@@ -34,7 +35,7 @@ function writerOver(maxRows: number, failFirst = 0) {
   const writer = new BatchWriter({
     pool,
     maxRows,
-    maxWaitMs: 5,
+    maxWaitMs: o.maxWaitMs ?? 5,
     copyPositions: false,
     metrics: new Metrics(),
     logger: silentLogger,
@@ -60,6 +61,24 @@ describe('batch writer', () => {
     expect(committed).toEqual([4, 2]);
     expect(log).toEqual(['commit 4', 'ack a', 'ack b', 'ack c', 'commit 2', 'ack d', 'ack e']);
     expect(writer.backlog.rows).toBe(0);
+  });
+
+  it('commits a message that came during a commit right after it once it has waited maxWaitMs, not maxWaitMs later', async () => {
+    // Commits take 300 ms; rows may wait 200 ms. b comes 50 ms into a's commit: by the end of that
+    // commit it has waited 250 ms, so its own commit starts at once (it used to wait another 200 ms).
+    const { send } = writerOver(1000, 0, { maxWaitMs: 200, commitMs: 300 });
+    const t0 = performance.now();
+    const a = send('a', fixes('a', 1));
+    await new Promise((r) => setTimeout(r, 250));
+    const b = send('b', fixes('b', 1));
+    await a;
+    const aAt = performance.now() - t0;
+    await b;
+    const bAt = performance.now() - t0;
+    // a: 200 ms wait + 300 ms commit; b: right after, one more commit (not 200 ms + the commit).
+    expect(aAt).toBeGreaterThanOrEqual(495);
+    expect(bAt - aAt).toBeGreaterThanOrEqual(295);
+    expect(bAt - aAt).toBeLessThan(450);
   });
 
   it('acks nothing while a commit fails, then commits the same rows once', async () => {
