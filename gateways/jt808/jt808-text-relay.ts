@@ -60,10 +60,20 @@ export function jt808TextRelay(o: TextRelayOptions): TextRelay {
       log.warn({ err: err.message, topic }, 'cross-node text notice not sent');
     });
 
+  // Only nodes publish `$GRID/…` (devices cannot: broker/topic-acl.ts); still, a bad notice is logged, not thrown.
+  const read = <T>(payload: Buffer): T | null => {
+    try {
+      return JSON.parse(payload.toString()) as T;
+    } catch {
+      log.warn({ bytes: payload.length }, 'unreadable cross-node text notice ignored');
+      return null;
+    }
+  };
+
   if (bus) {
     bus.on(TEXT_REQUEST_TOPIC, (payload) => {
-      const r = JSON.parse(payload.toString()) as TextRequest;
-      if (r.from === node || !o.gateway.has(r.deviceId)) return;
+      const r = read<TextRequest>(payload);
+      if (!r || r.from === node || !o.gateway.has(r.deviceId)) return;
       void send(TEXT_ANSWER_TOPIC, { id: r.id, to: r.from, claim: true });
       o.gateway.sendText(r.deviceId, r.text).then(
         (outcome) => {
@@ -77,8 +87,8 @@ export function jt808TextRelay(o: TextRelayOptions): TextRelay {
       );
     });
     bus.on(TEXT_ANSWER_TOPIC, (payload) => {
-      const a = JSON.parse(payload.toString()) as TextAnswer;
-      if (a.to !== node) return;
+      const a = read<TextAnswer>(payload);
+      if (!a || a.to !== node) return;
       const p = pending.get(a.id);
       if (!p) return;
       if ('outcome' in a) return settle(a.id, a.outcome);
