@@ -57,8 +57,6 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   const { config, logger } = opts;
   const metrics = new Metrics();
   const started = Date.now();
-  // Stalls of this process's event loop: gauges on /metrics, a warning in the log (common/event-loop-watch.ts).
-  const loopWatch = watchEventLoop({ metrics, logger });
   const db = await openDatabase(config, logger, { inMemory: opts.inMemoryDb ?? false });
   // Simulator code is loaded only when asked for: a production hub never imports it.
   const simulation = config.SIM ? await import('./simulators/simulation.js') : null;
@@ -144,6 +142,10 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     simulation && district
       ? await simulation.startPeople({ httpUrl, district, clock: opts.clock ?? systemClock, logger, authRequired: config.AUTH_REQUIRED })
       : null;
+
+  // Stalls of this process's event loop from now on (the start's own long steps are expected):
+  // gauges on /metrics, a warning in the log (common/event-loop-watch.ts).
+  const loopWatch = watchEventLoop({ metrics, logger });
 
   return {
     config,
