@@ -5,9 +5,9 @@
 // minute after its last write (at once after a presence: a terminal that logs in closes its JT/T 808
 // registration promptly, system-jt808.ts), at most MAX_ROWS_PER_FLUSH a second, and everything at
 // stop. Every device every 10 s was 1,000 row updates a second at 10,000 handsets, in 5,000-row
-// statements; now ~170 a second in statements of at most 500. The screen's p99 at 10,000 handsets
-// did not move measurably with it (two pairs, 282/303 against 288/257 ms)
-// (BENCHMARKS session 10). Here, on this node, `get` is exact; other nodes read within ~a minute.
+// statements; now ~170 a second in statements of at most 500 (the screen's p99 at 10,000 handsets
+// did not move measurably with it: BENCHMARKS session 10). On this node `get` is exact; other
+// nodes read the database, within about a minute.
 import type pg from 'pg';
 import type { Logger } from '../../common/logger.js';
 import type { Rows } from '../rows/row-types.js';
