@@ -11,6 +11,7 @@ import type { Logger } from './common/logger.js';
 import { watchEventLoop } from './common/event-loop-watch.js';
 import { JT808_TEXT_REPLY_TIMEOUT_MS } from './gateways/jt808/jt808-gateway.js';
 import { jt808TextRelay, type TextRelay } from './gateways/jt808/jt808-text-relay.js';
+import { jt808Takeover } from './gateways/jt808/jt808-takeover.js';
 import { Metrics } from './common/metrics.js';
 import { systemClock, type Clock } from './common/clock.js';
 import { openDatabase, type Database } from './storage/database.js';
@@ -132,6 +133,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     metrics,
     logger,
   });
+  // A terminal that reconnects to another node closes its old connection here (jt808-takeover.ts).
+  if (broker.bus) jt808Takeover({ gateway: jt808, bus: broker.bus, metrics, logger });
   const mqttUrl = `mqtt://${config.HOST}:${broker.port}`;
   const httpUrl = `http://${config.HOST}:${hub.httpPort}`;
   const sim =

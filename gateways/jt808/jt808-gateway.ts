@@ -25,6 +25,13 @@ export interface RunningJt808Gateway {
   connected(): string[];
   /** Whether this device has a live, authenticated connection here. */
   has(deviceId: string): boolean;
+  /** Called whenever a terminal authenticates here: `at` is when (the clock's epoch ms). */
+  onClaim(listener: (deviceId: string, at: number) => void): void;
+  /**
+   * The terminal authenticated on another node at `at`: a connection of it here that authenticated
+   * earlier is closed as replaced (no offline presence: the device is online there). True if one was.
+   */
+  release(deviceId: string, at: number): boolean;
   /** Stops listening, closes every connection and waits (at most drainMs) for frames in hand to finish. */
   stop(drainMs?: number): Promise<void>;
 }
@@ -48,7 +55,13 @@ export async function startJt808Gateway(opts: Jt808GatewayOptions): Promise<Runn
   const idleTimeoutMs = opts.idleTimeoutMs ?? 180_000;
   const maxQueued = opts.maxQueuedFrames ?? 64;
   const maxFrameBytes = opts.maxFrameBytes ?? MAX_ESCAPED_FRAME_BYTES;
-  const live = new Map<string, { session: Jt808Session; link: SessionLink }>();
+  const live = new Map<string, { session: Jt808Session; link: SessionLink; at: number }>();
+  const claimListeners: ((deviceId: string, at: number) => void)[] = [];
+  /** The terminal connected again (here or on another node): the older connection goes, quietly. */
+  const replace = (entry: { session: Jt808Session; link: SessionLink }) => {
+    entry.session.replaced = true;
+    entry.link.close('replaced');
+  };
   const sockets = new Map<net.Socket, { done: Promise<void> }>();
   // A flood is counted, not echoed: at most LOG_PER_REASON_PER_S lines per rejection reason per second.
   const logBudget = LogBudget.perReasonPerSecond(clock);
@@ -75,12 +88,11 @@ export async function startJt808Gateway(opts: Jt808GatewayOptions): Promise<Runn
       close: (why) => closeWith(why, true),
       claim: (deviceId) => {
         const old = live.get(deviceId);
-        if (old && old.session !== session) {
-          // The terminal reconnected before its old socket timed out: the new connection wins.
-          old.session.replaced = true;
-          old.link.close('replaced');
-        }
-        live.set(deviceId, { session, link });
+        // The terminal reconnected before its old socket timed out: the new connection wins.
+        if (old && old.session !== session) replace(old);
+        const at = clock.now();
+        live.set(deviceId, { session, link, at });
+        for (const listener of claimListeners) listener(deviceId, at);
       },
       reject: (reason, fields, frame) => {
         const label = reason.split(':')[0]!;
@@ -144,6 +156,14 @@ export async function startJt808Gateway(opts: Jt808GatewayOptions): Promise<Runn
     port,
     connected: () => [...live.keys()],
     has: (deviceId) => live.has(deviceId),
+    onClaim: (listener) => void claimListeners.push(listener),
+    release(deviceId, at) {
+      const entry = live.get(deviceId);
+      if (!entry || entry.at > at) return false;
+      live.delete(deviceId);
+      replace(entry);
+      return true;
+    },
     async sendText(deviceId, text, o = {}) {
       const entry = live.get(deviceId);
       if (!entry) return 'not_connected';

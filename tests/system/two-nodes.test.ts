@@ -3,7 +3,8 @@
 // case filed on B is offered to that handset on A; a handset that reconnects to B takes over its
 // session (A closes the old connection); with Redis stopped, ingest on A goes on, and the screen on
 // B catches up by itself once Redis is back; a region tree imported through B is read again on A;
-// a case filed on B reaches the screen of a JT/T 808 terminal connected to A, as text.
+// a case filed on B reaches the screen of a JT/T 808 terminal connected to A, as text, and when
+// that terminal connects again through B, A closes its old connection without marking it offline.
 import mqtt, { type MqttClient } from 'mqtt';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -70,7 +71,9 @@ beforeAll(async () => {
   a = await startNode(envA);
   jt808Port.set(a, Number(envA.JT808_PORT));
   // B pushes its own positions only every 10 s: what it forwards from A must not wait for that.
-  b = await startNode({ ...(await nodeEnv()), PUSH_INTERVAL_MS: '10000' });
+  const envB = await nodeEnv();
+  b = await startNode({ ...envB, PUSH_INTERVAL_MS: '10000' });
+  jt808Port.set(b, Number(envB.JT808_PORT));
   screen = io(`${b.httpUrl}${LIVE_NAMESPACE}`, { transports: ['websocket'] }) as unknown as Socket<ServerToClientEvents>;
   screen.on('positions', (batch) => seen.push(...batch.items.map((i) => ({ workerId: i.workerId, ts: i.ts }))));
   await new Promise<void>((resolve) => screen.once('snapshot', () => resolve()));
@@ -284,4 +287,44 @@ it('shows a case filed on B on the screen of a JT/T 808 terminal connected to A,
     'the offer delivered, on B',
   );
   expect(offer).toMatchObject({ workerId: 'w-jt', deviceId: 'jt-1' });
+}, 60_000);
+
+it('closes the old connection on A when the JT/T 808 terminal connects again through B, and keeps it online', async () => {
+  expect(terminal?.isClosed).toBe(false);
+  // A phone that changed networks: a new connection, to B this time; the old socket is still open.
+  const again = await Jt808Terminal.connect({
+    host: '127.0.0.1',
+    port: jt808Port.get(b)!,
+    terminalNo: TERMINAL,
+    version: 2013,
+    authCode: terminal!.authCode!,
+  });
+  try {
+    expect(await again.authenticate()).toBe(0);
+    await Promise.race([
+      terminal!.closed,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('A kept the old connection for 15 s')), 15_000)),
+    ]);
+    const metricOf = async (node: NodeProcess, name: string): Promise<number> => {
+      const text = await (await fetch(`${node.httpUrl}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+      return line ? Number(line.split(' ')[1]) : Number.NaN;
+    };
+    expect(await metricOf(a, 'jt808_taken_over_total')).toBe(1);
+    // A has finished with the old connection (its close handling done), and stored no offline presence.
+    await eventually(
+      () => metricOf(a, 'jt808_connections'),
+      (n) => n === 0,
+      10_000,
+      'no JT/T 808 connection left on A',
+    );
+    const last = await db.pool.query<{ online: boolean }>(
+      `SELECT online FROM device_status WHERE device_id = 'jt-1' AND kind = 'presence' ORDER BY ts DESC LIMIT 1`,
+    );
+    expect(last.rows[0]?.online).toBe(true);
+    // B holds the terminal now: its fixes are acknowledged after commit there.
+    expect(await again.location({ lat: 27.871, lon: 113.13, ts: Math.floor(Date.now() / 1000) * 1000 })).toBe(0);
+  } finally {
+    again.destroy();
+  }
 }, 60_000);

@@ -368,6 +368,44 @@ describe('bad input and the connection', () => {
     }
   });
 
+  it('closes the older connection of a terminal that connects again, quietly: no offline presence', async () => {
+    const quick = await startJt808Gateway({
+      ...jt808Identity({
+        find: (id) => findDevice(sys.db.pool, id),
+        setSecretHash: async (id, h) => void (await sys.db.pool.query('UPDATE devices SET secret_hash = $2 WHERE id = $1', [id, h])),
+      }),
+      submit: sys.hub.submit,
+      topicRoot: sys.config.TOPIC_ROOT,
+      metrics: sys.metrics,
+      logger: silentLogger,
+    });
+    const offline = async () => (await presence(DEV_B)).filter((r) => r.online === false).length;
+    const offlineBefore = await offline();
+    const replacedBefore = sys.metrics.get('jt808_closed_total', { why: 'replaced' }) ?? 0;
+    const claims: string[] = [];
+    quick.onClaim((deviceId) => claims.push(deviceId));
+    try {
+      const first = await ready(B, 2019, quick.port);
+      // The phone changed networks: a new connection while the old socket is still open.
+      const second = await terminal(B, 2019, { authCode: first.authCode! }, quick.port);
+      expect(await second.authenticate()).toBe(0);
+      await first.closed;
+      expect(sys.metrics.get('jt808_closed_total', { why: 'replaced' })).toBe(replacedBefore + 1);
+      expect(second.isClosed).toBe(false);
+      expect(claims).toEqual([DEV_B, DEV_B]);
+      // Another node's claim: one older than this connection's changes nothing, a newer one closes it.
+      expect(quick.release(DEV_B, 0)).toBe(false);
+      expect(quick.has(DEV_B)).toBe(true);
+      expect(quick.release(DEV_B, Date.now())).toBe(true);
+      await second.closed;
+      expect(quick.has(DEV_B)).toBe(false);
+    } finally {
+      // stop() waits until every connection's close handling is done, offline presence included.
+      await quick.stop();
+    }
+    expect(await offline()).toBe(offlineBefore);
+  });
+
   it('logs a terminal out: result 0, offline, connection closed', async () => {
     const t = await ready(A, 2013);
     const onlineCount = (await presence(DEV_A)).length;
