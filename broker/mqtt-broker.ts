@@ -6,7 +6,6 @@
 // `createBroker` builds it, `listen` opens the port and the ingest gate. `stop` runs the data's way
 // backwards: no new connections or publishes, what was taken is committed and acknowledged, then the
 // connections close.
-import net from 'node:net';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
 import type pg from 'pg';
 import type { Logger } from '../common/logger.js';
@@ -16,21 +15,16 @@ import { MAX_PAYLOAD_BYTES } from '../protocol/schemas.js';
 import { DeviceAuth, type ServiceAccount } from './device-auth.js';
 import type { DeviceSecretKey } from '../common/secrets.js';
 import type { BackoffPolicy } from './verify-limit.js';
-import {
-  PacketSizeGuard,
-  PRE_AUTH_MAX_BYTES,
-  UnauthenticatedConnections,
-  DEFAULT_UNAUTHENTICATED,
-  type UnauthenticatedLimits,
-} from './packet-size-guard.js';
+import type { UnauthenticatedLimits } from './packet-size-guard.js';
 import { LogBudget } from '../common/log-budget.js';
-import { MqttConnection, WriteFlusher } from './mqtt-connection.js';
+import { DeviceListener } from './device-listener.js';
 import { TopicAcl } from './topic-acl.js';
 import { guardPublishBacklog } from './publish-backlog.js';
 import { BrokerPersistence } from './broker-persistence.js';
 import { IngestGate, type IngestSink } from './ingest-gate.js';
 import mqemitter from 'mqemitter';
-import { createRoutedMq, DEVICE_CHANGED_TOPIC, REGIONS_CHANGED_TOPIC } from './routed-mq.js';
+import { createRoutedMq, DEVICE_CHANGED_TOPIC, emitOn, nodeBusOn, REGIONS_CHANGED_TOPIC } from './routed-mq.js';
+import { countRefusals } from './aedes-refusals.js';
 import type { NodeBus } from '../common/node-bus.js';
 
 /** Above the hub's payload limit, so an oversize payload still reaches the hub's dead letters;
@@ -55,29 +49,6 @@ const DELIVERY_CONCURRENCY = 2000;
  * used: it refuses such CONNECTs with return code 6, which 3.1.1 does not define.
  */
 export const MAX_KEEPALIVE_S = 600;
-
-/**
- * Aedes' own refusals of a client's packets, told apart by the message of the error it closes the
- * connection with (lib/handlers/publish.js, lib/utils.js validateTopic, lib/client.js), so each is
- * counted with a reason like the ACL's (issue 16, item 8). null: not a refusal (a socket error, a
- * keepalive timeout) or one counted where it happened (the ACL's, the packet size guard's).
- */
-const AEDES_REFUSALS: [RegExp, string][] = [
-  [/^empty topic not allowed in PUBLISH|^impossible to \w+ to an empty topic/, 'empty_topic'],
-  [/^[#+] is not allowed in PUBLISH/, 'wildcard_in_publish'],
-  [/^[#+] is only allowed in/, 'bad_topic_filter'],
-  [/^topic has too many levels/, 'too_many_levels'],
-  [/topic is reserved/, 'system_topic'],
-  [/^Client queue limit reached/, 'queue_limit'],
-  [/^maxInflightInbound exceeded/, 'qos2_inflight_limit'],
-  [/^Invalid protocol/, 'protocol_violation'],
-  [/^connect did not arrive in time/, 'connect_timeout'],
-];
-
-export function aedesRefusalReason(message: string): string | null {
-  for (const [pattern, reason] of AEDES_REFUSALS) if (pattern.test(message)) return reason;
-  return null;
-}
 
 export interface BrokerOptions {
   host: string;
@@ -197,7 +168,7 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
     persistence,
     preConnect: (client, packet, done) => {
       // Keepalive 0 or above the ceiling: the server's idle limit instead (issue 16, item 5).
-      const link = links.get(client.conn);
+      const link = listener.linkOf(client.conn);
       if (link && (!packet.keepalive || packet.keepalive > maxKeepaliveS)) {
         opts.metrics.inc('mqtt_keepalive_capped_total');
         link.guard.closeWhenIdle(maxKeepaliveS * 1500, () => {
@@ -250,17 +221,24 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
   const maxKeepaliveS = opts.maxKeepaliveS ?? MAX_KEEPALIVE_S;
   // Warn lines of hostile input: 5 per address a minute, 60 overall; the counters count them all.
   const logs = new LogBudget({ perKey: 5, total: 60, windowMs: 60_000, windows: 'start' });
-  // Not yet authenticated: capped in number, and each capped in bytes (issue 16, item 4).
-  const unauthenticated = new UnauthenticatedConnections({ ...DEFAULT_UNAUTHENTICATED, ...opts.unauthenticated });
-  opts.metrics.gauge('mqtt_unauthenticated_connections', () => unauthenticated.size, 'connections waiting for their CONNACK');
-  const links = new WeakMap<object, { socket: net.Socket; guard: PacketSizeGuard; address: string }>();
+  // The port's sockets: capped before authentication, size-guarded, answered coalesced (device-listener.ts).
+  const listener = new DeviceListener({
+    maxPacketBytes: MAX_PACKET_BYTES,
+    limits: opts.unauthenticated,
+    metrics: opts.metrics,
+    log,
+    logs,
+    onConnection: (conn, address) => {
+      auth.addresses.set(conn, address); // password-guessing backoff per address
+      aedes.handle(conn);
+    },
+  });
   /** Connections whose CONNACK said "no session here", until they subscribe to their tasks. */
   const sessionless = new WeakSet<Client>();
   aedes.on('connackSent', (packet, client) => {
-    const link = links.get(client.conn);
+    const link = listener.linkOf(client.conn);
     if (!link || packet.returnCode !== 0) return;
-    link.guard.authenticated();
-    unauthenticated.release(link.socket);
+    listener.authenticated(link);
     if (!packet.sessionPresent) sessionless.add(client);
   });
   // Aedes emits 'subscribe' for SUBSCRIBE packets only (not for a session it restores), after the
@@ -275,93 +253,8 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
     opts.onTasksListener(identity.deviceId);
   });
 
-  const sockets = new Set<net.Socket>();
-  // One end-of-turn write per connection that wrote in the turn, for all connections at once.
-  const flusher = new WriteFlusher();
-  const server = net.createServer((socket) => {
-    const address = socket.remoteAddress ?? 'unknown';
-    const full = unauthenticated.admit(socket, address);
-    if (full) {
-      const reason = full === 'total' ? 'too_many_unauthenticated' : 'too_many_unauthenticated_address';
-      opts.metrics.inc('mqtt_rejected_total', { reason });
-      const budget = logs.take(address);
-      if (budget)
-        log.warn(
-          { remote: address, reason, waiting: unauthenticated.size, ...(budget.suppressed ? { suppressed: budget.suppressed } : {}) },
-          'mqtt connection refused: too many connections not yet authenticated',
-        );
-      socket.destroy();
-      return;
-    }
-    sockets.add(socket);
-    socket.on('close', () => {
-      sockets.delete(socket);
-      unauthenticated.release(socket);
-    });
-    socket.setNoDelay(true);
-    const guard = new PacketSizeGuard(
-      MAX_PACKET_BYTES,
-      (announced, kind, max) => {
-        opts.metrics.inc('mqtt_rejected_total', { reason: kind });
-        const budget = logs.take(address);
-        if (budget)
-          log.warn(
-            { remote: address, announced, max, reason: kind, ...(budget.suppressed ? { suppressed: budget.suppressed } : {}) },
-            'mqtt packet too large: connection closed',
-          );
-        socket.destroy();
-      },
-      PRE_AUTH_MAX_BYTES,
-    );
-    // Aedes reads the guarded bytes and writes its answers back to the socket, coalesced.
-    const conn = new MqttConnection(socket, guard, flusher);
-    links.set(conn, { socket, guard, address });
-    auth.addresses.set(conn, socket.remoteAddress ?? 'unknown'); // password-guessing backoff per address
-    conn.on('error', () => socket.destroy());
-    aedes.handle(conn);
-  });
-
-  aedes.on('clientError', (client, err) => {
-    opts.metrics.inc('mqtt_client_errors_total');
-    log.debug({ clientId: client?.id, err: err.message }, 'mqtt client error');
-    // Aedes' own refusals: a reason label and a warn line each (issue 16, item 8).
-    const reason = aedesRefusalReason(err.message);
-    if (!reason) return;
-    opts.metrics.inc('mqtt_rejected_total', { reason });
-    const address = links.get(client.conn)?.address ?? 'unknown';
-    const budget = logs.take(address);
-    if (budget)
-      log.warn(
-        {
-          clientId: client.id,
-          remote: address,
-          reason,
-          err: err.message.slice(0, 200),
-          ...(budget.suppressed ? { suppressed: budget.suppressed } : {}),
-        },
-        'mqtt packet refused: connection closed',
-      );
-  });
-  aedes.on('connectionError', (client, err) => {
-    // The packet size guard counted and logged its own cut already.
-    if (err.message.startsWith('MQTT packet over')) return;
-    // A peer that hung up before its CONNECT is not a malformed packet.
-    const reason = aedesRefusalReason(err.message) ?? (/ECONNRESET|EPIPE/.test(err.message) ? 'connection_reset' : 'malformed_packet');
-    opts.metrics.inc('mqtt_rejected_total', { reason });
-    const address = links.get(client.conn)?.address ?? 'unknown';
-    const budget = logs.take(address);
-    if (budget)
-      log.warn(
-        {
-          clientId: client?.id,
-          remote: address,
-          reason,
-          err: err.message.slice(0, 200),
-          ...(budget.suppressed ? { suppressed: budget.suppressed } : {}),
-        },
-        'mqtt connection error (malformed packet?)',
-      );
-  });
+  // Aedes' own refusals and broken connections: a reason label and a budgeted warn line each.
+  countRefusals(aedes, { metrics: opts.metrics, log, logs, addressOf: (client) => listener.linkOf(client.conn)?.address ?? 'unknown' });
   opts.metrics.gauge('mqtt_connected_clients', () => aedes.connectedClients, 'MQTT clients connected to this broker');
 
   let listening = false;
@@ -378,32 +271,12 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
     reloadDevices: () => auth.preload(),
     // Every node must hear it (the device may be connected to any): a notice on the broker's
     // emitter, which crosses nodes through Redis when there is one (routed-mq.ts).
-    deviceChanged: (deviceId) =>
-      new Promise<void>((resolve, reject) => {
-        mq.emit({ topic: DEVICE_CHANGED_TOPIC, payload: Buffer.from(deviceId) }, (err?: Error) => (err ? reject(err) : resolve()));
-      }),
-    regionsChanged: (origin) =>
-      new Promise<void>((resolve, reject) => {
-        mq.emit({ topic: REGIONS_CHANGED_TOPIC, payload: Buffer.from(origin) }, (err?: Error) => (err ? reject(err) : resolve()));
-      }),
-    bus: routed
-      ? {
-          emit: (topic, payload) =>
-            new Promise<void>((resolve, reject) => mq.emit({ topic, payload }, (err?: Error) => (err ? reject(err) : resolve()))),
-          on: (topic, handler) =>
-            void mq.on(topic, (packet, done) => {
-              handler(Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
-              done();
-            }),
-        }
-      : null,
+    deviceChanged: (deviceId) => emitOn(mq, DEVICE_CHANGED_TOPIC, Buffer.from(deviceId)),
+    regionsChanged: (origin) => emitOn(mq, REGIONS_CHANGED_TOPIC, Buffer.from(origin)),
+    bus: routed ? nodeBusOn(mq) : null,
     async listen() {
       gate.open();
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(opts.port, opts.host, () => resolve());
-      });
-      running.port = (server.address() as net.AddressInfo).port;
+      running.port = await listener.listen(opts.port, opts.host);
       listening = true;
       log.info({ host: opts.host, port: running.port }, 'mqtt broker listening');
     },
@@ -423,24 +296,14 @@ export async function createBroker(opts: BrokerOptions): Promise<RunningBroker> 
     async stop() {
       const started = Date.now();
       // 1. No new connections, no new publishes (refused ones are not acknowledged).
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = listener.close();
       listening = false;
       // 2. What was taken is committed, and its PUBACKs go out.
       const uncommitted = await gate.close(opts.drainTimeoutMs ?? 10_000);
       // Aedes writes a PUBACK a turn or two after the hook answers (it defers writes with setImmediate).
       for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
       // 3. Then the connections close: end() lets the PUBACKs just written leave first.
-      await Promise.all(
-        [...sockets].map(
-          (s) =>
-            new Promise<void>((resolve) => {
-              if (s.destroyed) return resolve();
-              s.once('close', () => resolve());
-              s.end();
-              setTimeout(() => s.destroy(), 1000).unref();
-            }),
-        ),
-      );
+      await listener.endAll();
       await closed;
       await auth.stop();
       await new Promise<void>((resolve) => aedes.close(() => resolve()));

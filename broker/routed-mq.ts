@@ -15,6 +15,7 @@
 // listener on both still receives each message once.
 import mqemitter, { type MQEmitter, type Message } from 'mqemitter';
 import MQEmitterRedis from 'mqemitter-redis';
+import type { NodeBus } from '../common/node-bus.js';
 
 type Listener = (message: Message, done: () => void) => void;
 
@@ -177,4 +178,21 @@ export function createRoutedMq(opts: { topicRoot: string; redisUrl: string; conc
     },
   } as unknown as MQEmitter;
   return { mq, local };
+}
+
+/** A notice on the emitter; resolves once it is sent (to Redis, when the emitter crosses nodes). */
+export function emitOn(mq: MQEmitter, topic: string, payload: Buffer): Promise<void> {
+  return new Promise<void>((resolve, reject) => mq.emit({ topic, payload }, (err?: Error) => (err ? reject(err) : resolve())));
+}
+
+/** The emitter as the cross-node bus other modules use (common/node-bus.ts). */
+export function nodeBusOn(mq: MQEmitter): NodeBus {
+  return {
+    emit: (topic, payload) => emitOn(mq, topic, payload),
+    on: (topic, handler) =>
+      void mq.on(topic, (packet, done) => {
+        handler(Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
+        done();
+      }),
+  };
 }

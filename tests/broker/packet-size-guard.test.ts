@@ -2,7 +2,7 @@
 // (issue 16 items 4 and 5); the same on the real broker: tests/hostile/connect-limits.test.ts.
 import { describe, expect, it } from 'vitest';
 import { PacketSizeGuard, UnauthenticatedConnections } from '../../broker/packet-size-guard.js';
-import { aedesRefusalReason } from '../../broker/mqtt-broker.js';
+import { aedesRefusalReason } from '../../broker/aedes-refusals.js';
 import { remainingLength } from '../../testkit/hostile/hostile-sockets.js';
 
 /** Feeds `chunks` to a guard as a socket would; what passed and what was cut. */
