@@ -2,6 +2,9 @@
 // ingest pipeline → batch writer (the promise resolves after commit, and only then does the broker
 // send the PUBACK) → live state → Socket.IO push; plus dispatch, the HTTP API and the dashboard.
 // start()/stop(); all dependencies come in as arguments.
+//
+// Longer than our ~300 lines on purpose: `wire` is the one list of the hub's services in start
+// order, and it reads top to bottom only while it stays in one place (STYLE: clarity wins).
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Config } from '../common/config.js';
