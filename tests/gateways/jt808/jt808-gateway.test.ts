@@ -7,7 +7,7 @@ import { silentLogger } from '../../../common/logger.js';
 import { findDevice, upsertDevices, upsertWorkers } from '../../../storage/device-store.js';
 import { jt808Identity } from '../../../gateways/jt808/jt808-device-registry.js';
 import { escape, unescape } from '../../../gateways/jt808/jt808-frame.js';
-import { startJt808Gateway, type RunningJt808Gateway } from '../../../gateways/jt808/jt808-gateway.js';
+import { startJt808Gateway, type Jt808GatewayOptions, type RunningJt808Gateway } from '../../../gateways/jt808/jt808-gateway.js';
 import { encodeLocation, type LocationInput } from '../../../gateways/jt808/jt808-location.js';
 import { MSG } from '../../../gateways/jt808/jt808-messages.js';
 import { Jt808Terminal, type Jt808TerminalOptions } from '../../../simulators/jt808-terminal.js';
@@ -66,6 +66,20 @@ const positionsAt = (deviceId: string, ts: number[]) =>
   ]);
 const presence = (deviceId: string) =>
   rows(`SELECT online FROM device_status WHERE device_id = $1 AND kind = 'presence' ORDER BY ts`, [deviceId]);
+
+/** A second gateway on the same registry, submitting straight to the hub (a test's own options). */
+const ownGateway = (over: Partial<Jt808GatewayOptions> = {}) =>
+  startJt808Gateway({
+    ...jt808Identity({
+      find: (id) => findDevice(sys.db.pool, id),
+      setSecretHash: async (id, h) => void (await sys.db.pool.query('UPDATE devices SET secret_hash = $2 WHERE id = $1', [id, h])),
+    }),
+    submit: sys.hub.submit,
+    topicRoot: sys.config.TOPIC_ROOT,
+    metrics: sys.metrics,
+    logger: silentLogger,
+    ...over,
+  });
 
 beforeAll(async () => {
   sys = await startTestSystem();
@@ -341,17 +355,7 @@ describe('bad input and the connection', () => {
   });
 
   it('closes an idle connection after the timeout and records the terminal offline', async () => {
-    const quick = await startJt808Gateway({
-      ...jt808Identity({
-        find: (id) => findDevice(sys.db.pool, id),
-        setSecretHash: async (id, h) => void (await sys.db.pool.query('UPDATE devices SET secret_hash = $2 WHERE id = $1', [id, h])),
-      }),
-      submit: sys.hub.submit,
-      topicRoot: sys.config.TOPIC_ROOT,
-      metrics: sys.metrics,
-      logger: silentLogger,
-      idleTimeoutMs: 300,
-    });
+    const quick = await ownGateway({ idleTimeoutMs: 300 });
     try {
       const t = await ready(B, 2019, quick.port);
       const offlineBefore = (await presence(DEV_B)).filter((r) => r.online === false).length;
@@ -369,16 +373,7 @@ describe('bad input and the connection', () => {
   });
 
   it('closes the older connection of a terminal that connects again, quietly: no offline presence', async () => {
-    const quick = await startJt808Gateway({
-      ...jt808Identity({
-        find: (id) => findDevice(sys.db.pool, id),
-        setSecretHash: async (id, h) => void (await sys.db.pool.query('UPDATE devices SET secret_hash = $2 WHERE id = $1', [id, h])),
-      }),
-      submit: sys.hub.submit,
-      topicRoot: sys.config.TOPIC_ROOT,
-      metrics: sys.metrics,
-      logger: silentLogger,
-    });
+    const quick = await ownGateway();
     const offline = async () => (await presence(DEV_B)).filter((r) => r.online === false).length;
     const offlineBefore = await offline();
     const replacedBefore = sys.metrics.get('jt808_closed_total', { why: 'replaced' }) ?? 0;
