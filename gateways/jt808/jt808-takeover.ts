@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../common/logger.js';
 import type { Metrics } from '../../common/metrics.js';
-import type { NodeBus } from '../../common/node-bus.js';
+import { readNotice, type NodeBus } from '../../common/node-bus.js';
 
 export const CLAIMED_TOPIC = '$GRID/jt808/claimed';
 
@@ -42,13 +42,8 @@ export function jt808Takeover(o: TakeoverOptions): void {
     });
   });
   o.bus.on(CLAIMED_TOPIC, (payload) => {
-    let notice: ClaimNotice;
-    try {
-      notice = JSON.parse(payload.toString()) as ClaimNotice;
-    } catch {
-      log.warn({ bytes: payload.length }, 'unreadable takeover notice ignored');
-      return;
-    }
+    const notice = readNotice<ClaimNotice>(payload, log, 'takeover');
+    if (!notice) return;
     if (notice.from === node || typeof notice.deviceId !== 'string' || typeof notice.at !== 'number') return;
     if (!o.gateway.release(notice.deviceId, notice.at)) return;
     o.metrics.inc('jt808_taken_over_total');

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../common/logger.js';
 import type { Metrics } from '../../common/metrics.js';
-import type { NodeBus } from '../../common/node-bus.js';
+import { readNotice, type NodeBus } from '../../common/node-bus.js';
 import type { TextOutcome } from './jt808-gateway.js';
 
 export const TEXT_REQUEST_TOPIC = '$GRID/jt808/text';
@@ -60,19 +60,9 @@ export function jt808TextRelay(o: TextRelayOptions): TextRelay {
       log.warn({ err: err.message, topic }, 'cross-node text notice not sent');
     });
 
-  // Only nodes publish `$GRID/…` (devices cannot: broker/topic-acl.ts); still, a bad notice is logged, not thrown.
-  const read = <T>(payload: Buffer): T | null => {
-    try {
-      return JSON.parse(payload.toString()) as T;
-    } catch {
-      log.warn({ bytes: payload.length }, 'unreadable cross-node text notice ignored');
-      return null;
-    }
-  };
-
   if (bus) {
     bus.on(TEXT_REQUEST_TOPIC, (payload) => {
-      const r = read<TextRequest>(payload);
+      const r = readNotice<TextRequest>(payload, log, 'text');
       if (!r || r.from === node || !o.gateway.has(r.deviceId)) return;
       void send(TEXT_ANSWER_TOPIC, { id: r.id, to: r.from, claim: true });
       o.gateway.sendText(r.deviceId, r.text).then(
@@ -87,7 +77,7 @@ export function jt808TextRelay(o: TextRelayOptions): TextRelay {
       );
     });
     bus.on(TEXT_ANSWER_TOPIC, (payload) => {
-      const a = read<TextAnswer>(payload);
+      const a = readNotice<TextAnswer>(payload, log, 'text');
       if (!a || a.to !== node) return;
       const p = pending.get(a.id);
       if (!p) return;

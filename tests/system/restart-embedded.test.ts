@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { silentLogger } from '../../common/logger.js';
+import { scrapeMetric } from '../../testkit/metrics-scrape.js';
 import { openDatabase } from '../../storage/database.js';
 import { eventually } from '../../testkit/builders.js';
 import { startNode, type NodeProcess } from '../../testkit/node-process.js';
@@ -31,9 +32,7 @@ const env = {
 
 /** Fixes this node process has committed, from its own /metrics. */
 async function committedFixes(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('ingest_accepted_total{channel="location"}'));
-  return line ? Number(line.split(' ').pop()) : 0;
+  return (await scrapeMetric(url, 'ingest_accepted_total{channel="location"}')) ?? 0;
 }
 
 async function positionsOnDisk(): Promise<number> {

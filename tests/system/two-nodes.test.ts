@@ -21,6 +21,7 @@ import { startRedis, type RedisServer } from '../../testkit/redis-server.js';
 import { freePort } from '../../testkit/free-port.js';
 import { eventually } from '../../testkit/builders.js';
 import { G2, IN_G1, secretOf, seedBorderDistrict } from '../hub/dispatch/border-district.js';
+import { scrapeMetric } from '../../testkit/metrics-scrape.js';
 import { startNode, type NodeProcess } from '../../testkit/node-process.js';
 
 let pg: PostgresServer;
@@ -305,11 +306,7 @@ it('closes the old connection on A when the JT/T 808 terminal connects again thr
       terminal!.closed,
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error('A kept the old connection for 15 s')), 15_000)),
     ]);
-    const metricOf = async (node: NodeProcess, name: string): Promise<number> => {
-      const text = await (await fetch(`${node.httpUrl}/metrics`)).text();
-      const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-      return line ? Number(line.split(' ')[1]) : Number.NaN;
-    };
+    const metricOf = async (node: NodeProcess, name: string) => (await scrapeMetric(node.httpUrl, name)) ?? Number.NaN;
     expect(await metricOf(a, 'jt808_taken_over_total')).toBe(1);
     // A has finished with the old connection (its close handling done), and stored no offline presence.
     await eventually(
